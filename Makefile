@@ -1,0 +1,29 @@
+# Everything starts from nothing: the first target that needs it creates .venv and installs the pinned set.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-all bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/station run --demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -q --runslow
+
+bench: $(STAMP)
+	$(BIN)/python bench/import.py
+	$(BIN)/python bench/printer.py
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

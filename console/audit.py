@@ -1,0 +1,97 @@
+"""The audit log: every state change that matters, appended in the same transaction as the change itself.
+
+Entries are hash-chained: each entry's hash covers the previous entry's hash and its own fields, so an entry
+altered, removed or inserted afterwards breaks the chain at that point.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from console.canonical import canonical_json, sha256_hex
+from console.clock import now_iso
+
+if TYPE_CHECKING:
+    from console.store import Store, Transaction
+
+GENESIS = "0" * 64
+
+
+def entry_hash(seq: int, at: str, actor: str, action: str, subject: str | None, data: str, prev_hash: str) -> str:
+    return sha256_hex(
+        {"seq": seq, "at": at, "actor": actor, "action": action, "subject": subject, "data": data, "prev": prev_hash}
+    )
+
+
+async def append(tx: "Transaction", action: str, subject: str | None, actor: str, data: dict[str, Any]) -> int:
+    last = await tx.fetchone("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+    seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, GENESIS)
+    at = now_iso()
+    body = canonical_json(data)
+    digest = entry_hash(seq, at, actor, action, subject, body, prev)
+    await tx.execute(
+        "INSERT INTO audit (seq, at, actor, action, subject, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, at, actor, action, subject, body, prev, digest),
+    )
+    return seq
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    seq: int
+    why: str
+
+
+async def _entries(store: "Store", batch: int = 5000) -> AsyncIterator[Any]:
+    after = 0
+    while True:
+        rows = await store.fetchall("SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (after, batch))
+        if not rows:
+            return
+        for row in rows:
+            yield row
+        after = rows[-1]["seq"]
+
+
+async def verify(store: "Store") -> tuple[int, ChainBreak | None]:
+    """Walk the chain; return how many entries are sound and the first break, if any."""
+    prev, expected_seq, count = GENESIS, 1, 0
+    async for row in _entries(store):
+        if row["seq"] != expected_seq:
+            return count, ChainBreak(expected_seq, f"entry {expected_seq} is missing (next is {row['seq']})")
+        if row["prev_hash"] != prev:
+            return count, ChainBreak(row["seq"], "its prev_hash is not the hash of the entry before it")
+        digest = entry_hash(
+            row["seq"], row["at"], row["actor"], row["action"], row["subject"], row["data"], row["prev_hash"]
+        )
+        if digest != row["hash"]:
+            return count, ChainBreak(row["seq"], "its content does not match its hash (altered after writing)")
+        prev, expected_seq, count = row["hash"], expected_seq + 1, count + 1
+    return count, None
+
+
+async def export(store: "Store", out: Path) -> int:
+    count = 0
+    tmp = out.with_name(out.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        async for row in _entries(store):
+            entry = dict(row)
+            entry["data"] = json.loads(entry["data"])
+            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            count += 1
+    tmp.replace(out)
+    return count
+
+
+async def recent(store: "Store", limit: int = 50, subject: str | None = None) -> list[dict[str, Any]]:
+    if subject is None:
+        rows = await store.fetchall("SELECT * FROM audit ORDER BY seq DESC LIMIT ?", (limit,))
+    else:
+        rows = await store.fetchall(
+            "SELECT * FROM audit WHERE subject = ? ORDER BY seq DESC LIMIT ?", (subject, limit)
+        )
+    return [dict(row) | {"data": json.loads(row["data"])} for row in rows]

@@ -1,0 +1,38 @@
+"""`station audit verify` and `station audit export --out FILE`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from console import audit
+from console.config import Settings
+from console.errors import AuditBrokenError
+from console.i18n import t
+from console.store import Store
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("audit", help="check or export the audit log")
+    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
+    v = verbs.add_parser("verify", parents=[common], help="check the audit log's hash chain")
+    v.set_defaults(handler=verify)
+    e = verbs.add_parser("export", parents=[common], help="write the audit log as JSON lines")
+    e.add_argument("--out", required=True, type=Path, metavar="FILE")
+    e.set_defaults(handler=export)
+
+
+async def verify(args: argparse.Namespace, settings: Settings) -> int:
+    async with await Store.open(settings.database.path, readonly=True) as store:
+        count, broken = await audit.verify(store)
+    if broken is not None:
+        raise AuditBrokenError(t("audit.broken", seq=broken.seq, why=broken.why, count=count))
+    print(t("audit.sound", count=count))
+    return 0
+
+
+async def export(args: argparse.Namespace, settings: Settings) -> int:
+    async with await Store.open(settings.database.path, readonly=True) as store:
+        count = await audit.export(store, args.out)
+    print(t("audit.exported", count=count, file=args.out))
+    return 0

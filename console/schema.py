@@ -1,0 +1,167 @@
+"""The database schema, as numbered migrations (`PRAGMA user_version` holds how many have run).
+
+A migration is appended, never edited once released: a station's database must open with every later program.
+"""
+
+APPLICATION_ID = 0x4B54504C  # "KTPL": marks the file as this station's database
+
+MIGRATIONS: list[str] = [
+    # 1: the station's first schema
+    """
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+
+    CREATE TABLE residents (
+        nik               TEXT PRIMARY KEY CHECK (length(nik) = 16),
+        nama              TEXT NOT NULL,
+        tempat_lahir      TEXT NOT NULL,
+        tanggal_lahir     TEXT NOT NULL,
+        jenis_kelamin     TEXT NOT NULL CHECK (jenis_kelamin IN ('LAKI-LAKI', 'PEREMPUAN')),
+        gol_darah         TEXT NOT NULL DEFAULT '-',
+        alamat            TEXT NOT NULL,
+        rt                TEXT NOT NULL,
+        rw                TEXT NOT NULL,
+        kel_desa          TEXT NOT NULL,
+        kecamatan         TEXT NOT NULL,
+        agama             TEXT NOT NULL,
+        status_perkawinan TEXT NOT NULL,
+        pekerjaan         TEXT NOT NULL,
+        kewarganegaraan   TEXT NOT NULL DEFAULT 'WNI',
+        berlaku_hingga    TEXT NOT NULL DEFAULT 'SEUMUR HIDUP',
+        lokasi_perekaman  TEXT,
+        tanggal_perekaman TEXT,
+        foto              TEXT,
+        source            TEXT,
+        imported_at       TEXT NOT NULL,
+        updated_at        TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX residents_by_name ON residents (nama COLLATE NOCASE);
+    CREATE INDEX residents_by_village ON residents (kecamatan, kel_desa);
+
+    -- A blank allocation received from the centre. in_stock is kept, not derived, so that the books can be
+    -- checked: received = good + bad + untagged + spoiled + in_stock must hold at every moment.
+    CREATE TABLE allocations (
+        id          TEXT PRIMARY KEY,
+        seq         INTEGER NOT NULL UNIQUE,          -- receiving order: blanks are spent oldest first
+        received    INTEGER NOT NULL CHECK (received > 0),
+        in_stock    INTEGER NOT NULL CHECK (in_stock >= 0),
+        period      TEXT,
+        received_at TEXT NOT NULL
+    );
+
+    -- One attempt to print one card for one NIK. States follow the IPP job states (id-issuance.md part 5).
+    CREATE TABLE jobs (
+        id             INTEGER PRIMARY KEY,
+        nik            TEXT NOT NULL REFERENCES residents (nik),
+        state          TEXT NOT NULL CHECK (state IN
+                         ('queued', 'held', 'printing', 'printed', 'done_good', 'done_bad', 'cancelled')),
+        state_reason   TEXT,                          -- why it is held, stopped or cancelled
+        allocation_id  TEXT REFERENCES allocations (id),  -- where its blank came from, once one was taken
+        counter_before INTEGER,                       -- the printer's Rco;c read just before Ss
+        card_counter   INTEGER,                       -- Rco;c of this job's card, once a card was taken
+        card_dest      TEXT CHECK (card_dest IN ('hopper', 'reject', 'removed')),
+        tag_reason     TEXT CHECK (tag_reason IN
+                         ('gagal_cetak', 'gagal_encode', 'rusak_fisik', 'salah_data', 'lainnya')),
+        tag_note       TEXT,
+        tagged_by      TEXT,
+        unlock_id      INTEGER REFERENCES unlocks (id),   -- the unlock that allowed this reprint
+        queued_at      TEXT NOT NULL,
+        started_at     TEXT,
+        printed_at     TEXT,
+        tagged_at      TEXT
+    );
+    CREATE UNIQUE INDEX jobs_one_open_per_nik ON jobs (nik) WHERE state IN ('queued', 'held', 'printing');
+    CREATE INDEX jobs_by_state ON jobs (state, id);
+    CREATE INDEX jobs_by_nik ON jobs (nik, id);
+    CREATE INDEX jobs_by_allocation ON jobs (allocation_id, state);
+
+    -- The central lock: a NIK is locked while unlocked_at is NULL. A centre's unlock sets unlocked_at; the next
+    -- blank taken for the NIK locks it again (job_id and locked_at change, unlocked_at goes back to NULL).
+    CREATE TABLE nik_locks (
+        nik         TEXT PRIMARY KEY REFERENCES residents (nik),
+        job_id      INTEGER NOT NULL REFERENCES jobs (id),
+        locked_at   TEXT NOT NULL,
+        unlocked_at TEXT,
+        unlock_id   INTEGER REFERENCES unlocks (id)
+    ) WITHOUT ROWID;
+
+    -- Blanks consumed without a NIK on them (a card the printer took that no job owns, damage found in stock).
+    CREATE TABLE spoiled (
+        id            INTEGER PRIMARY KEY,
+        allocation_id TEXT NOT NULL REFERENCES allocations (id),
+        card_counter  INTEGER,
+        reason        TEXT NOT NULL,
+        note          TEXT,
+        at            TEXT NOT NULL
+    );
+
+    -- Physical counts of the blanks in stock; a difference is kept and shown, never hidden.
+    CREATE TABLE stock_counts (
+        id            INTEGER PRIMARY KEY,
+        allocation_id TEXT NOT NULL REFERENCES allocations (id),
+        counted       INTEGER NOT NULL CHECK (counted >= 0),
+        expected      INTEGER NOT NULL,
+        note          TEXT,
+        counted_by    TEXT,
+        at            TEXT NOT NULL
+    );
+
+    -- Reports made for the centre, kept so that one can be produced again with the same report_id.
+    CREATE TABLE reports (
+        report_id     TEXT PRIMARY KEY,
+        allocation_id TEXT NOT NULL REFERENCES allocations (id),
+        generated_at  TEXT NOT NULL,
+        body          TEXT NOT NULL                   -- the report's canonical JSON
+    );
+
+    -- Grants from the centre that were applied; the nonce is never accepted twice.
+    CREATE TABLE grants (
+        nonce      TEXT PRIMARY KEY,
+        report_id  TEXT NOT NULL REFERENCES reports (report_id),
+        key_id     TEXT NOT NULL,
+        applied_at TEXT NOT NULL,
+        body       TEXT NOT NULL
+    );
+
+    -- One NIK opened by one grant, for exactly one reprint (used_by_job once that reprint took its blank).
+    CREATE TABLE unlocks (
+        id          INTEGER PRIMARY KEY,
+        nik         TEXT NOT NULL REFERENCES residents (nik),
+        grant_nonce TEXT NOT NULL REFERENCES grants (nonce),
+        unlocked_at TEXT NOT NULL,
+        used_by_job INTEGER REFERENCES jobs (id)
+    );
+    CREATE INDEX unlocks_by_nik ON unlocks (nik);
+
+    -- Requests to the process that holds the printer (a supervisor's pause/resume), carried out by it.
+    CREATE TABLE requests (
+        id        INTEGER PRIMARY KEY,
+        kind      TEXT NOT NULL CHECK (kind IN ('pause', 'resume')),
+        requester TEXT NOT NULL,
+        at        TEXT NOT NULL,
+        done_at   TEXT
+    );
+
+    -- Live state published by the process that holds the printer, for `status` and supervisors.
+    CREATE TABLE live_state (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL,                           -- JSON
+        at    TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    -- The audit log: every state change that matters, hash-chained (hash covers prev_hash and the entry).
+    CREATE TABLE audit (
+        seq       INTEGER PRIMARY KEY,
+        at        TEXT NOT NULL,
+        actor     TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        subject   TEXT,
+        data      TEXT NOT NULL,                       -- canonical JSON
+        prev_hash TEXT NOT NULL,
+        hash      TEXT NOT NULL
+    );
+    CREATE INDEX audit_by_subject ON audit (subject, seq);
+    """,
+]

@@ -1,0 +1,218 @@
+"""The one SQLite database, through aiosqlite.
+
+One writer connection whose transactions are serialised by a lock (coroutines sharing a connection would
+otherwise mix their statements into one transaction), and one reader connection for queries that must not wait
+behind a long write. WAL, synchronous=FULL (a print record must survive a power cut), foreign keys on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from console import audit
+from console.clock import now_iso
+from console.errors import DatabaseError
+from console.schema import APPLICATION_ID, MIGRATIONS
+
+BUSY_TIMEOUT_MS = 10_000
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class Transaction:
+    """Statements of one write transaction; `audit()` appends to the hash chain inside it."""
+
+    def __init__(self, conn: aiosqlite.Connection, actor: str) -> None:
+        self._conn = conn
+        self.actor = actor
+
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Cursor:
+        return await self._conn.execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        return list(await self._conn.execute_fetchall(sql, params))
+
+    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
+        async with self._conn.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        cur = await self._conn.execute(sql, params)
+        return cur.lastrowid
+
+    async def audit(self, action: str, subject: str | None = None, actor: str | None = None, **data: Any) -> int:
+        return await audit.append(self, action, subject, actor or self.actor, data)
+
+
+class Store:
+    def __init__(self, path: Path, writer: aiosqlite.Connection | None, reader: aiosqlite.Connection) -> None:
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str, *, create: bool = True, readonly: bool = False) -> "Store":
+        """Open the station's database, creating it (mode 0600) if it does not exist and `create` is set.
+
+        A file that is not this station's database is refused, never overwritten.
+        """
+        path = Path(path)
+        fresh = not path.exists() or path.stat().st_size == 0
+        if fresh and (readonly or not create):
+            raise DatabaseError(f"{path}: no station database here; run `station import` or `station run` first")
+        if not fresh:
+            _check_header(path)
+        elif create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        writer = None
+        if not readonly:
+            writer = await _connect(path)
+            try:
+                await _migrate(writer, path, fresh)
+            except BaseException:
+                await writer.close()
+                raise
+        try:
+            reader = await _connect(path, readonly=True)
+        except BaseException:
+            if writer is not None:
+                await writer.close()
+            raise
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            async with self._write_lock:
+                await self._writer.close()
+            self._writer = None
+        await self._reader.close()
+
+    async def __aenter__(self) -> "Store":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def transaction(self, actor: str = "station") -> AsyncIterator[Transaction]:
+        """BEGIN IMMEDIATE … COMMIT, one at a time; any exception rolls the whole transaction back."""
+        if self._writer is None:
+            raise DatabaseError(f"{self.path}: opened read-only")
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield Transaction(self._writer, actor)
+            except BaseException:
+                await self._writer.rollback()
+                raise
+            await self._writer.commit()
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        return list(await self._reader.execute_fetchall(sql, params))
+
+    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
+        async with self._reader.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def data_version(self) -> int:
+        """Changes when another connection commits: a cheap way to notice the database changed."""
+        return await self.scalar("PRAGMA data_version")
+
+    async def get_meta(self, key: str) -> str | None:
+        return await self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+
+
+async def _connect(path: Path, readonly: bool = False) -> aiosqlite.Connection:
+    target = f"file:{path}?mode=ro" if readonly else str(path)
+    try:
+        conn = await aiosqlite.connect(target, uri=readonly, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"{path}: cannot open the database: {exc}") from None
+    conn.row_factory = sqlite3.Row
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await _check_identity(conn, path)  # before any pragma that writes: a foreign file stays untouched
+        await conn.execute("PRAGMA foreign_keys = ON")
+        if not readonly:
+            await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = FULL")
+    except sqlite3.DatabaseError as exc:
+        await conn.close()
+        raise DatabaseError(f"{path}: not a usable SQLite database ({exc}); refusing to touch it") from None
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+def _check_header(path: Path) -> None:
+    with open(path, "rb") as f:
+        head = f.read(len(SQLITE_HEADER))
+    if head != SQLITE_HEADER:
+        raise DatabaseError(f"{path}: not an SQLite database (the file starts with other bytes); refusing to touch it")
+
+
+async def _check_identity(conn: aiosqlite.Connection, path: Path) -> tuple[int, int]:
+    try:
+        app_id = (await (await conn.execute("PRAGMA application_id")).fetchone())[0]
+        version = (await (await conn.execute("PRAGMA user_version")).fetchone())[0]
+        tables = (await (await conn.execute("SELECT count(*) FROM sqlite_master")).fetchone())[0]
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{path}: the database is damaged ({exc}); restore it from a backup") from None
+    if app_id != APPLICATION_ID and (app_id != 0 or tables):
+        raise DatabaseError(f"{path}: this SQLite file belongs to another program; refusing to touch it")
+    if version > len(MIGRATIONS):
+        raise DatabaseError(
+            f"{path}: the database is of schema {version}, newer than this program knows ({len(MIGRATIONS)}); "
+            "update the program"
+        )
+    return app_id, version
+
+
+async def _migrate(conn: aiosqlite.Connection, path: Path, fresh: bool) -> None:
+    _, version = await _check_identity(conn, path)
+    if version == len(MIGRATIONS):
+        return
+    for number in range(version, len(MIGRATIONS)):
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[number]):
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            await conn.execute(f"PRAGMA user_version = {number + 1}")
+            if number == 0:
+                await conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?)", (now_iso(),))
+        except BaseException:
+            await conn.rollback()
+            raise
+        await conn.commit()
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements, so that it runs inside one transaction (executescript would commit)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            if current.strip():
+                statements.append(current.strip())
+            current = ""
+    if current.strip():
+        raise ValueError(f"incomplete statement in migration: {current.strip()[:60]}")
+    return statements

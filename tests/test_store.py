@@ -1,0 +1,78 @@
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from console import audit
+from console.errors import DatabaseError
+from console.schema import MIGRATIONS
+from console.store import Store
+
+
+async def test_new_database_is_private_wal_and_migrated(tmp_path):
+    path = tmp_path / "var" / "station.db"
+    async with await Store.open(path) as store:
+        assert await store.scalar("PRAGMA user_version") == len(MIGRATIONS)
+        assert await store.scalar("PRAGMA journal_mode") == "wal"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+async def test_foreign_sqlite_file_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (x)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(DatabaseError, match="another program"):
+        await Store.open(path)
+    assert path.read_bytes() == before
+
+
+async def test_non_sqlite_file_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "station.db"
+    path.write_bytes(b"this is a spreadsheet, not a database\n" * 10)
+    with pytest.raises(DatabaseError, match="not an SQLite database"):
+        await Store.open(path)
+    assert path.read_bytes() == b"this is a spreadsheet, not a database\n" * 10
+
+
+async def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "station.db"
+    store = await Store.open(path)
+    await store.close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(DatabaseError, match="newer"):
+        await Store.open(path)
+
+
+async def test_failed_transaction_leaves_nothing(tmp_path):
+    async with await Store.open(tmp_path / "s.db") as store:
+        with pytest.raises(RuntimeError):
+            async with store.transaction() as tx:
+                await tx.execute("INSERT INTO meta (key, value) VALUES ('x', 'y')")
+                await tx.audit("test.change", "x")
+                raise RuntimeError("power cut")
+        assert await store.get_meta("x") is None
+        assert await store.scalar("SELECT count(*) FROM audit") == 0
+
+
+async def test_audit_chain_verifies_and_detects_tampering(tmp_path):
+    path = tmp_path / "s.db"
+    async with await Store.open(path) as store:
+        for i in range(5):
+            async with store.transaction(actor="operator") as tx:
+                await tx.audit("nik.locked", f"520307470890000{i}", job=i)
+        count, broken = await audit.verify(store)
+        assert (count, broken) == (5, None)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE audit SET data = '{\"job\":99}' WHERE seq = 3")
+    conn.commit()
+    conn.close()
+    async with await Store.open(path) as store:
+        count, broken = await audit.verify(store)
+    assert count == 2 and broken.seq == 3
