@@ -19,7 +19,7 @@ PANEL_BYTES = LINES * BYTES_PER_LINE  # 82,296
 MAX_HEADER = 4096  # a command header (name and parameters) longer than this is garbage
 MAX_REPLY = 1024  # a reply longer than this without CR is garbage
 
-# Text after this many ';' belongs to the last parameter (a name may hold ';').
+# Commands whose last of this many parameters is free text that may hold ';' (a name like "AINI; S.Pd").
 _MAX_SPLIT = {"Wt": 5}
 
 OK = "OK"
@@ -292,4 +292,4 @@ def _parse(header: bytes, payload: bytes | None) -> Command | BadFrame:
         return Command(name, tuple(rest.split(";")), payload)
     if not rest and ";" not in text:
         return Command(name)
-    return Command(name, tuple(rest.split(";", _MAX_SPLIT.get(name, -1))))
+    return Command(name, tuple(rest.split(";", _MAX_SPLIT.get(name, 0) - 1)))
