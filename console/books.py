@@ -1,0 +1,171 @@
+"""The blank books: allocations received, blanks spent oldest allocation first, physical counts.
+
+For each allocation, at every moment: received = good + bad + untagged + spoiled + in_stock. `in_stock` is kept
+as its own column (changed in the same transaction as the blank it counts), so the equation is a real check.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from console.clock import now_iso
+from console.errors import RefusedError, UsageError
+from console.i18n import t
+from console.store import Store
+
+ALLOCATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class NoStockError(RefusedError):
+    """No allocation has a blank left."""
+
+
+@dataclass(frozen=True)
+class Books:
+    allocation_id: str
+    period: str | None
+    received: int
+    good: int
+    bad: int
+    untagged: int  # blanks spent on cards that wait for their tag (in the printer or the hopper)
+    spoiled: int  # blanks consumed without a NIK
+    in_stock: int
+    received_at: str
+    last_count: int | None = None
+    last_count_at: str | None = None
+    count_expected: int | None = None
+
+    @property
+    def balanced(self) -> bool:
+        return self.received == self.good + self.bad + self.untagged + self.spoiled + self.in_stock
+
+    @property
+    def difference(self) -> int:
+        """received - (good + bad + untagged + spoiled + in_stock): zero when the books balance."""
+        return self.received - (self.good + self.bad + self.untagged + self.spoiled + self.in_stock)
+
+    @property
+    def count_difference(self) -> int | None:
+        """The last physical count minus what the books expected at that moment."""
+        if self.last_count is None or self.count_expected is None:
+            return None
+        return self.last_count - self.count_expected
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.allocation_id,
+            "period": self.period,
+            "received": self.received,
+            "good": self.good,
+            "bad": self.bad,
+            "untagged": self.untagged,
+            "spoiled_no_nik": self.spoiled,
+            "in_stock": self.in_stock,
+            "balanced": self.balanced,
+            "last_count": self.last_count,
+            "count_difference": self.count_difference,
+        }
+
+
+async def add_allocation(store: Store, allocation_id: str, count: int, period: str | None, actor: str) -> None:
+    if not ALLOCATION_ID.match(allocation_id):
+        raise UsageError(t("books.bad_id", id=allocation_id))
+    if count <= 0:
+        raise UsageError(t("books.bad_count", count=count))
+    if period is not None and not PERIOD.match(period):
+        raise UsageError(t("books.bad_period", period=period))
+    async with store.transaction(actor) as tx:
+        if await tx.fetchone("SELECT 1 FROM allocations WHERE id = ?", (allocation_id,)):
+            raise RefusedError(t("books.duplicate", id=allocation_id))
+        seq = (await tx.fetchone("SELECT coalesce(max(seq), 0) + 1 AS seq FROM allocations"))["seq"]
+        await tx.execute(
+            "INSERT INTO allocations (id, seq, received, in_stock, period, received_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (allocation_id, seq, count, count, period, now_iso()),
+        )
+        await tx.audit("allocation.received", allocation_id, received=count, period=period)
+
+
+async def take_blank(tx: Any) -> str:
+    """Spend one blank from the oldest allocation that has stock; return its id."""
+    row = await tx.fetchone("SELECT id FROM allocations WHERE in_stock > 0 ORDER BY seq LIMIT 1")
+    if row is None:
+        raise NoStockError(t("books.no_stock"))
+    await tx.execute("UPDATE allocations SET in_stock = in_stock - 1 WHERE id = ?", (row["id"],))
+    return row["id"]
+
+
+async def return_blank(tx: Any, allocation_id: str) -> None:
+    """A blank booked as spent never left the feeder: it is back in stock."""
+    await tx.execute("UPDATE allocations SET in_stock = in_stock + 1 WHERE id = ?", (allocation_id,))
+
+
+async def record_spoiled(tx: Any, card_counter: int | None, reason: str, note: str | None = None) -> str:
+    """A blank consumed without a NIK (taken by the printer with no job of ours, damaged in stock)."""
+    allocation_id = await take_blank(tx)
+    await tx.execute(
+        "INSERT INTO spoiled (allocation_id, card_counter, reason, note, at) VALUES (?, ?, ?, ?, ?)",
+        (allocation_id, card_counter, reason, note, now_iso()),
+    )
+    await tx.audit("blank.spoiled", allocation_id, card_counter=card_counter, reason=reason, note=note)
+    return allocation_id
+
+
+async def enter_count(store: Store, allocation_id: str, counted: int, note: str | None, actor: str) -> int:
+    """Record a physical count of the allocation's blanks in stock; return counted - expected."""
+    if counted < 0:
+        raise UsageError(t("books.bad_count", count=counted))
+    async with store.transaction(actor) as tx:
+        row = await tx.fetchone("SELECT in_stock FROM allocations WHERE id = ?", (allocation_id,))
+        if row is None:
+            raise UsageError(t("books.unknown", id=allocation_id))
+        expected = row["in_stock"]
+        await tx.execute(
+            "INSERT INTO stock_counts (allocation_id, counted, expected, note, counted_by, at) VALUES (?, ?, ?, ?, ?, ?)",
+            (allocation_id, counted, expected, note, actor, now_iso()),
+        )
+        await tx.audit("stock.counted", allocation_id, counted=counted, expected=expected, note=note)
+    return counted - expected
+
+
+_BOOKS_SQL = """
+SELECT a.id, a.period, a.received, a.in_stock, a.received_at,
+  (SELECT count(*) FROM jobs j WHERE j.allocation_id = a.id AND j.state = 'done_good') AS good,
+  (SELECT count(*) FROM jobs j WHERE j.allocation_id = a.id AND j.state = 'done_bad') AS bad,
+  (SELECT count(*) FROM jobs j WHERE j.allocation_id = a.id AND j.state IN ('printing', 'printed')) AS untagged,
+  (SELECT count(*) FROM spoiled s WHERE s.allocation_id = a.id) AS spoiled,
+  c.counted AS last_count, c.at AS last_count_at, c.expected AS count_expected
+FROM allocations a
+LEFT JOIN stock_counts c ON c.id = (SELECT max(id) FROM stock_counts WHERE allocation_id = a.id)
+"""
+
+
+def _books(row: Any) -> Books:
+    return Books(
+        row["id"], row["period"], row["received"], row["good"], row["bad"], row["untagged"], row["spoiled"],
+        row["in_stock"], row["received_at"], row["last_count"], row["last_count_at"], row["count_expected"],
+    )
+
+
+async def allocation_books(db: Any, allocation_id: str) -> Books | None:
+    row = await db.fetchone(_BOOKS_SQL + " WHERE a.id = ?", (allocation_id,))
+    return None if row is None else _books(row)
+
+
+async def all_books(db: Any) -> list[Books]:
+    return [_books(row) for row in await db.fetchall(_BOOKS_SQL + " ORDER BY a.seq")]
+
+
+async def current_allocation(db: Any) -> Books | None:
+    """The allocation blanks are being spent from now (else the newest one)."""
+    row = await db.fetchone(
+        "SELECT id FROM allocations ORDER BY (in_stock = 0), CASE WHEN in_stock > 0 THEN seq ELSE -seq END LIMIT 1"
+    )
+    return None if row is None else await allocation_books(db, row["id"])
+
+
+async def stock_total(db: Any) -> int:
+    row = await db.fetchone("SELECT coalesce(sum(in_stock), 0) AS n FROM allocations")
+    return row["n"]

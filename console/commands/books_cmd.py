@@ -1,0 +1,60 @@
+"""`station allocation add ID COUNT [--period YYYY-MM]`, `station allocation list`, `station allocation count`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from console import books
+from console.config import Settings
+from console.i18n import t
+from console.operator import operator_name
+from console.store import Store
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("allocation", help="blank allocations received from the centre, and their books")
+    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
+    add = verbs.add_parser("add", parents=[common], help="register an allocation received")
+    add.add_argument("id")
+    add.add_argument("count", type=int)
+    add.add_argument("--period", metavar="YYYY-MM")
+    add.set_defaults(handler=add_allocation)
+    ls = verbs.add_parser("list", parents=[common], help="list allocations with their books")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(handler=list_allocations)
+    count = verbs.add_parser("count", parents=[common], help="enter a physical count of blanks in stock")
+    count.add_argument("id")
+    count.add_argument("counted", type=int)
+    count.add_argument("--note")
+    count.set_defaults(handler=enter_count)
+
+
+async def add_allocation(args: argparse.Namespace, settings: Settings) -> int:
+    async with await Store.open(settings.database.path) as store:
+        await books.add_allocation(store, args.id, args.count, args.period, operator_name())
+    print(t("books.added", id=args.id, count=args.count))
+    return 0
+
+
+async def list_allocations(args: argparse.Namespace, settings: Settings) -> int:
+    async with await Store.open(settings.database.path) as store:
+        all_books = await books.all_books(store)
+    if args.json:
+        print(json.dumps([b.as_dict() for b in all_books], ensure_ascii=False))
+        return 0
+    print(t("books.header"))
+    for b in all_books:
+        difference = "—" if b.count_difference is None else f"{b.count_difference:+d}"
+        print(
+            f"{b.allocation_id:<20} {b.period or '-':<8} {b.received:>8} {b.good:>7} {b.bad:>6} {b.untagged:>7} "
+            f"{b.spoiled:>7} {b.in_stock:>7} {difference:>7}  {t('books.balanced') if b.balanced else t('books.unbalanced')}"
+        )
+    return 0
+
+
+async def enter_count(args: argparse.Namespace, settings: Settings) -> int:
+    async with await Store.open(settings.database.path) as store:
+        difference = await books.enter_count(store, args.id, args.counted, args.note, operator_name())
+    print(t("books.counted", id=args.id, counted=args.counted, difference=f"{difference:+d}"))
+    return 0

@@ -1,0 +1,67 @@
+"""`station enqueue (--all | NIK…)`, `station print [--count N]`, `station tag NIK (good | bad --reason …)`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from console import jobs
+from console.config import Settings
+from console.errors import EXIT_REFUSED, UsageError
+from console.i18n import t
+from console.operator import operator_name
+from console.refusals import describe
+from console.store import Store
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    enqueue = sub.add_parser("enqueue", parents=[common], help="queue print jobs for residents that are ready")
+    enqueue.add_argument("niks", nargs="*", metavar="NIK")
+    enqueue.add_argument("--all", action="store_true", help="every resident that never had a card")
+    enqueue.add_argument("--kecamatan", help="with --all: only this district")
+    enqueue.add_argument("--desa", help="with --all: only this village")
+    enqueue.set_defaults(handler=enqueue_cmd)
+
+    printing = sub.add_parser("print", parents=[common], help="run the queue headless until it is empty")
+    printing.add_argument("--count", type=int, metavar="N", help="stop after N cards")
+    printing.set_defaults(handler=print_cmd)
+
+    tag = sub.add_parser("tag", parents=[common], help="tag a printed card good or bad")
+    tag.add_argument("nik")
+    tag.add_argument("verdict", choices=["good", "bad"])
+    tag.add_argument("--reason", choices=jobs.BAD_REASONS)
+    tag.add_argument("--note")
+    tag.set_defaults(handler=tag_cmd)
+
+
+async def enqueue_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    if args.all == bool(args.niks):
+        raise UsageError(t("queue.all_or_niks"))
+    async with await Store.open(settings.database.path) as store:
+        if args.all:
+            count = await jobs.enqueue_ready(store, operator_name(), args.kecamatan, args.desa)
+            print(t("queue.queued", count=count))
+            return 0
+        result = await jobs.enqueue(store, args.niks, operator_name())
+    for refusal in result.refused:
+        print(f"station: {describe(refusal)}", file=sys.stderr)
+    print(t("queue.queued", count=len(result.queued)))
+    return EXIT_REFUSED if result.refused else 0
+
+
+async def tag_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    good = args.verdict == "good"
+    if not good and args.reason is None:
+        raise UsageError(t("tag.reason_missing"))
+    async with await Store.open(settings.database.path) as store:
+        job = await jobs.tag(store, args.nik, good, operator_name(), args.reason, args.note)
+    print(t("queue.tagged_good" if good else "queue.tagged_bad", nik=job.nik, counter=job.card_counter, reason=args.reason))
+    return 0
+
+
+async def print_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    from console.printing import run_headless  # the printer stack loads only for the commands that print
+
+    return await run_headless(settings, args.count)
+
+

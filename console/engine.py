@@ -1,0 +1,366 @@
+"""The print engine: takes queued jobs one at a time, spends a blank, drives the printer, records the outcome.
+
+The order of every card is the guarantee: the blank, the NIK's lock and the job's state are committed in one
+transaction before `Ss` is sent; the card is recorded as printed only after the printer says so. Whatever
+happens in between is settled from the printer's own card counter (`Rco;c`) and card position (`Rlr;p`), never
+guessed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from console import books, jobs, locks
+from console.clock import now_iso
+from console.errors import RefusedError
+from console.jobs import Job
+from console.logs import get_logger
+from console.store import Store
+from drivers.faults import CardJam, GarbledReply, LinkLost, PrinterFault, ReplyTimeout
+
+log = get_logger("engine")
+
+# Engine states, as the operator sees them.
+IDLE, PRINTING, PAUSED, STOPPED, WAITING_TAGS, EMPTY, NO_STOCK = (
+    "idle", "printing", "paused", "stopped", "waiting_tags", "empty", "no_stock",
+)
+IN_DOUBT_FAULTS = (LinkLost, ReplyTimeout, GarbledReply)
+
+CardBuilder = Callable[[Job], Awaitable[Sequence[bytes]]]
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    kind: str  # state | card_started | card_printed | card_spoiled | card_requeued | settled | fault | refused
+    state: str
+    job_id: int | None = None
+    nik: str | None = None
+    counter: int | None = None
+    fault: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class PrinterCounterError(RefusedError):
+    """The printer's counter contradicts the books (another printer, or a counter that went backwards)."""
+
+
+class PrintEngine:
+    def __init__(
+        self, store: Store, printer: Any, build_card: CardBuilder, *, hopper_capacity: int, ribbon: str,
+        actor: str = "station",
+    ) -> None:
+        self.store = store
+        self.printer = printer
+        self.build_card = build_card
+        self.hopper_capacity = hopper_capacity
+        self.ribbon = ribbon
+        self.actor = actor
+        self.state = IDLE
+        self.fault: PrinterFault | None = None
+        self.current: Job | None = None
+        self.cards_printed = 0
+        self._listeners: list[Callable[[EngineEvent], None]] = []
+        self._wake = asyncio.Event()
+        self._paused = False
+        self._prefetch: tuple[int, asyncio.Task[Sequence[bytes]]] | None = None
+
+    # ------------------------------------------------------------------------------------------ events
+
+    def subscribe(self, listener: Callable[[EngineEvent], None]) -> None:
+        self._listeners.append(listener)
+
+    def _emit(self, kind: str, job: Job | None = None, **detail: Any) -> None:
+        event = EngineEvent(
+            kind, self.state, job.id if job else None, job.nik if job else None, detail.pop("counter", None),
+            self.fault.code if self.fault else None, detail,
+        )
+        for listener in list(self._listeners):
+            listener(event)
+
+    async def _set_state(self, state: str, job: Job | None = None, **detail: Any) -> None:
+        self.state = state
+        await self._publish()
+        self._emit("state", job, **detail)
+
+    async def _publish(self) -> None:
+        """What a supervisor in another process reads: the engine's state, in the database."""
+        value = {
+            "state": self.state,
+            "fault": self.fault.code if self.fault else None,
+            "fault_reply": getattr(self.fault, "reply", None),
+            "job": self.current.id if self.current else None,
+            "nik": self.current.nik if self.current else None,
+        }
+        async with self.store.transaction(self.actor) as tx:
+            await tx.execute(
+                "INSERT INTO live_state (key, value, at) VALUES ('engine', ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, at = excluded.at",
+                (json.dumps(value), now_iso()),
+            )
+
+    def wake(self) -> None:
+        """Something changed (a tag, a new job, a resume): let a waiting engine look again."""
+        self._wake.set()
+
+    # ------------------------------------------------------------------------------------------ start-up
+
+    async def start(self) -> None:
+        """Set the printer up and settle every job left in doubt by a previous run."""
+        await self.printer.setup(self.ribbon)
+        await self.settle()
+
+    async def settle(self) -> list[Job]:
+        """Settle jobs in doubt with the printer's counter and card position (guarantee 5)."""
+        settled = []
+        for job in await jobs.jobs_in_doubt(self.store):
+            settled.append(await self._settle_job(job))
+        return settled
+
+    async def _settle_job(self, job: Job) -> Job:
+        counter = await self.printer.card_counter()
+        inside = await self.printer.card_position()
+        before = job.counter_before
+        if counter == before:
+            result = await self._requeue(job, "settled_no_card_taken")
+        elif counter > before:
+            dest = "hopper"
+            if inside is not None:
+                await self._eject_to_reject()
+                dest = "reject"
+            async with self.store.transaction(self.actor) as tx:
+                result = await jobs.set_state(
+                    tx, job.id, jobs.PRINTED, "settled_card_taken", card_counter=before + 1, card_dest=dest,
+                    printed_at=now_iso(),
+                )
+                for extra in range(before + 2, counter + 1):  # blanks the printer took for no job of ours
+                    await books.record_spoiled(tx, extra, "taken_outside_station")
+        else:
+            raise PrinterCounterError(
+                f"printer counter {counter} is below {before}, the counter before job {job.id}: another printer?"
+            )
+        log.info("job_settled", job=job.id, nik=job.nik, counter=counter, state=result.state)
+        self._emit("settled", result, counter=counter, outcome=result.state)
+        return result
+
+    async def _requeue(self, job: Job, reason: str) -> Job:
+        async with self.store.transaction(self.actor) as tx:
+            await locks.release_for_job(tx, job.nik, job.id)
+            await books.return_blank(tx, job.allocation_id)
+            result = await jobs.set_state(
+                tx, job.id, jobs.QUEUED, reason, allocation_id=None, counter_before=None, started_at=None
+            )
+        self._emit("card_requeued", result, reason=reason)
+        return result
+
+    async def _eject_to_reject(self) -> None:
+        try:
+            await self.printer.reject()
+        except PrinterFault:
+            await self.printer.reset()  # Srs also sends a card inside to the reject box
+
+    # ------------------------------------------------------------------------------------------ the loop
+
+    def pause(self) -> None:
+        self._paused = True
+        self.wake()
+
+    def resume(self) -> None:
+        self._paused = False
+        self.wake()
+
+    async def recover(self) -> bool:
+        """The operator says the fault is fixed: settle, clear the printer, and see whether it is ready."""
+        try:
+            if isinstance(self.fault, IN_DOUBT_FAULTS):
+                await self.printer.reconnect()
+            await self.settle()
+            if await self.printer.card_position() is not None:
+                await self._eject_to_reject()
+            await self.printer.reset()
+            await self.printer.setup(self.ribbon)
+        except PrinterFault as fault:
+            self.fault = fault
+            await self._set_state(STOPPED)
+            self._emit("fault", self.current)
+            return False
+        self.fault = None
+        await self._set_state(IDLE)
+        self.wake()
+        return True
+
+    async def run(self, max_cards: int | None = None, stop_when_idle: bool = True) -> str:
+        """Print until the queue is empty (or `max_cards`), a fault stops it, or it must wait.
+
+        With `stop_when_idle` (the headless `station print`) the loop returns the state it stopped in; otherwise
+        (the console) it waits for work, tags and resumes until cancelled.
+        """
+        printed_here = 0
+        while True:
+            await self._take_requests()
+            reason = await self._why_not_print()
+            if reason is None and max_cards is not None and printed_here >= max_cards:
+                reason = IDLE
+            if reason is not None:
+                if self.state != reason:
+                    await self._set_state(reason)
+                if stop_when_idle:
+                    self._cancel_prefetch()
+                    return reason
+                self._wake.clear()
+                await self._wait()
+                continue
+            job = await jobs.next_queued(self.store)
+            if job is None:
+                continue
+            if await self.print_job(job):
+                printed_here += 1
+
+    async def _wait(self) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=1.0)  # a supervisor's request arrives by database
+        except TimeoutError:
+            pass
+
+    async def _why_not_print(self) -> str | None:
+        if self.fault is not None:
+            return STOPPED
+        if self._paused:
+            return PAUSED
+        counts = await jobs.count_by_state(self.store)
+        if counts[jobs.PRINTED] >= self.hopper_capacity:
+            return WAITING_TAGS
+        if counts[jobs.QUEUED] == 0:
+            return EMPTY
+        if await books.stock_total(self.store) == 0:
+            return NO_STOCK
+        return None
+
+    async def _take_requests(self) -> None:
+        """Pause/resume asked by a supervisor through the database, carried out here and marked done."""
+        rows = await self.store.fetchall("SELECT id, kind, requester FROM requests WHERE done_at IS NULL ORDER BY id")
+        for row in rows:
+            async with self.store.transaction(row["requester"]) as tx:
+                await tx.execute("UPDATE requests SET done_at = ? WHERE id = ?", (now_iso(), row["id"]))
+                await tx.audit(f"queue.{row['kind']}d", None, request=row["id"], requester=row["requester"])
+            self._paused = row["kind"] == "pause"
+
+    # ------------------------------------------------------------------------------------------ one card
+
+    async def _frames_for(self, job: Job) -> Sequence[bytes]:
+        if self._prefetch is not None and self._prefetch[0] == job.id:
+            task = self._prefetch[1]
+            self._prefetch = None
+            return await task
+        self._cancel_prefetch()
+        return await self.build_card(job)
+
+    async def _prefetch_next(self, after: Job) -> None:
+        """Lay out the next card while this one prints, so that the printer never waits for the station."""
+        self._cancel_prefetch()
+        following = await jobs.queued_after(self.store, after.id)
+        if following is not None:
+            self._prefetch = (following.id, asyncio.create_task(self.build_card(following)))
+
+    def _cancel_prefetch(self) -> None:
+        if self._prefetch is not None:
+            self._prefetch[1].cancel()
+            self._prefetch = None
+
+    async def print_job(self, job: Job) -> bool:
+        """Print one queued job. True if a card reached the output hopper."""
+        try:
+            frames = await self._frames_for(job)
+        except ValueError as exc:  # the card cannot be laid out (text not encodable, bad photo): hold the job
+            async with self.store.transaction(self.actor) as tx:
+                await jobs.set_state(tx, job.id, jobs.HELD, f"layout: {exc}")
+            self._emit("refused", job, why=str(exc))
+            return False
+        counter_before = await self._guarded(self.printer.card_counter())
+        if counter_before is None:
+            return False
+        at = now_iso()
+        async with self.store.transaction(self.actor) as tx:
+            refusal = await locks.refusal(tx, job.nik, for_job=job.id)
+            if refusal is not None:
+                await jobs.set_state(tx, job.id, jobs.HELD, f"refused: {refusal.code}")
+                self._emit("refused", job, why=refusal.code)
+                return False
+            allocation = await books.take_blank(tx)
+            await locks.lock_for_job(tx, job.nik, job.id, at)
+            job = await jobs.set_state(
+                tx, job.id, jobs.PRINTING, None, allocation_id=allocation, counter_before=counter_before,
+                started_at=at,
+            )
+            await tx.audit("blank.taken", allocation, job=job.id, nik=job.nik, counter_before=counter_before)
+        self.current = job
+        await self._set_state(PRINTING, job)
+        self._emit("card_started", job, counter=counter_before + 1)
+        try:
+            await self.printer.take_blank()
+            await self._prefetch_next(job)
+            await self.printer.print_front(frames)
+        except PrinterFault as fault:
+            await self._after_fault(job, fault)
+            return False
+        async with self.store.transaction(self.actor) as tx:
+            job = await jobs.set_state(
+                tx, job.id, jobs.PRINTED, None, card_counter=counter_before + 1, card_dest="hopper",
+                printed_at=now_iso(),
+            )
+        self.current = None
+        self.cards_printed += 1
+        log.info("card_printed", job=job.id, nik=job.nik, counter=job.card_counter)
+        self._emit("card_printed", job, counter=job.card_counter)
+        return True
+
+    async def _guarded(self, call: Awaitable[Any]) -> Any:
+        try:
+            return await call
+        except PrinterFault as fault:
+            await self._stop(fault)
+            return None
+
+    async def _stop(self, fault: PrinterFault, job: Job | None = None) -> None:
+        self.fault = fault
+        self._cancel_prefetch()
+        log.warning("printer_fault", code=fault.code, reply=getattr(fault, "reply", None))
+        await self._set_state(STOPPED, job)
+        self._emit("fault", job)
+
+    async def _after_fault(self, job: Job, fault: PrinterFault) -> None:
+        """A fault met the card: find out from the printer whether a blank was taken, and book it so."""
+        if isinstance(fault, IN_DOUBT_FAULTS):
+            await self._stop(fault, job)  # the job stays in doubt; settled when the link answers again
+            return
+        try:
+            counter = await self.printer.card_counter()
+            inside = await self.printer.card_position()
+        except PrinterFault:
+            await self._stop(fault, job)
+            return
+        if counter == job.counter_before:
+            await self._requeue(job, f"fault: {fault.code}")
+        elif counter == job.counter_before + 1:
+            jammed = isinstance(fault, CardJam)
+            reason, dest = ("rusak_fisik", "removed") if jammed else ("gagal_cetak", "reject")
+            async with self.store.transaction(self.actor) as tx:
+                job = await jobs.set_state(
+                    tx, job.id, jobs.DONE_BAD, f"fault: {fault.code}", card_counter=counter, card_dest=dest,
+                    tag_reason=reason, tag_note=getattr(fault, "reply", fault.code), tagged_by=self.actor,
+                    printed_at=now_iso(), tagged_at=now_iso(),
+                )
+            self._emit("card_spoiled", job, counter=counter, reason=reason)
+            if not jammed and inside is not None:
+                try:
+                    await self.printer.reject()
+                except PrinterFault:
+                    pass  # the fault still holds; `recover` ejects the card once the operator has fixed it
+        else:
+            await self._stop(fault, job)
+            return
+        self.current = None
+        await self._stop(fault, job)

@@ -1,0 +1,248 @@
+"""Print jobs: one attempt to print one card for one NIK, with an explicit state machine.
+
+States follow the IPP job states (pending, pending-held, processing, completed, canceled):
+queued → printing → printed (waiting for its tag) → done_good | done_bad; queued ⇄ held; queued/held → cancelled.
+A job goes from printing back to queued only when the printer proves no blank left the feeder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from console import locks
+from console.clock import now_iso
+from console.errors import RefusedError, UsageError
+from console.i18n import t
+from console.store import Store
+
+QUEUED, HELD, PRINTING, PRINTED, DONE_GOOD, DONE_BAD, CANCELLED = (
+    "queued", "held", "printing", "printed", "done_good", "done_bad", "cancelled",
+)
+TRANSITIONS: dict[str, frozenset[str]] = {
+    QUEUED: frozenset({HELD, PRINTING, CANCELLED}),
+    HELD: frozenset({QUEUED, CANCELLED}),
+    PRINTING: frozenset({PRINTED, DONE_BAD, QUEUED}),
+    PRINTED: frozenset({DONE_GOOD, DONE_BAD}),
+    DONE_GOOD: frozenset({DONE_BAD}),  # a mistaken tag corrected before the report
+    DONE_BAD: frozenset({DONE_GOOD}),
+    CANCELLED: frozenset(),
+}
+BAD_REASONS = ("gagal_cetak", "gagal_encode", "rusak_fisik", "salah_data", "lainnya")
+
+
+class TransitionError(RefusedError):
+    pass
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    nik: str
+    state: str
+    state_reason: str | None
+    allocation_id: str | None
+    counter_before: int | None
+    card_counter: int | None
+    card_dest: str | None
+    tag_reason: str | None
+    tag_note: str | None
+    unlock_id: int | None
+    queued_at: str
+    started_at: str | None
+    printed_at: str | None
+    tagged_at: str | None
+    nama: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Job":
+        keys = row.keys()
+        return cls(
+            row["id"], row["nik"], row["state"], row["state_reason"], row["allocation_id"], row["counter_before"],
+            row["card_counter"], row["card_dest"], row["tag_reason"], row["tag_note"], row["unlock_id"],
+            row["queued_at"], row["started_at"], row["printed_at"], row["tagged_at"],
+            row["nama"] if "nama" in keys else None,
+        )
+
+
+async def set_state(tx: Any, job_id: int, new: str, reason: str | None = None, **columns: Any) -> Job:
+    """Move a job to `new`, refusing transitions the state machine does not have; audited."""
+    row = await tx.fetchone("SELECT state, nik FROM jobs WHERE id = ?", (job_id,))
+    if row is None:
+        raise UsageError(t("jobs.unknown", job=job_id))
+    if new not in TRANSITIONS[row["state"]]:
+        raise TransitionError(t("jobs.bad_transition", job=job_id, old=row["state"], new=new))
+    assignments = ", ".join(f"{name} = ?" for name in columns)
+    await tx.execute(
+        f"UPDATE jobs SET state = ?, state_reason = ?{', ' + assignments if columns else ''} WHERE id = ?",
+        (new, reason, *columns.values(), job_id),
+    )
+    await tx.audit(f"job.{new}", row["nik"], job=job_id, was=row["state"], reason=reason, **columns)
+    return Job.from_row(await tx.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,)))
+
+
+@dataclass(frozen=True)
+class EnqueueResult:
+    queued: list[str]
+    refused: list[locks.Refusal]
+
+
+async def enqueue(store: Store, niks: list[str], actor: str) -> EnqueueResult:
+    queued, refused = [], []
+    async with store.transaction(actor) as tx:
+        for nik in dict.fromkeys(niks):
+            refusal = await locks.refusal(tx, nik)
+            if refusal is not None:
+                refused.append(refusal)
+                continue
+            job_id = await tx.insert("INSERT INTO jobs (nik, state, queued_at) VALUES (?, 'queued', ?)", (nik, now_iso()))
+            await tx.audit("job.queued", nik, job=job_id)
+            queued.append(nik)
+    return EnqueueResult(queued, refused)
+
+
+# Residents that may be queued in bulk: never had a card and no open job. A NIK printed before (locked, or
+# unlocked for a reprint) is queued one by one, on purpose.
+_READY = """
+SELECT r.nik FROM residents r
+WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.nik = r.nik AND j.state != 'cancelled')
+  AND NOT EXISTS (SELECT 1 FROM nik_locks l WHERE l.nik = r.nik)
+"""
+
+
+async def enqueue_ready(store: Store, actor: str, kecamatan: str | None = None, kel_desa: str | None = None) -> int:
+    """Queue every resident that is ready (optionally of one district or village); returns how many."""
+    where, params = "", []
+    if kecamatan is not None:
+        where += " AND r.kecamatan = ?"
+        params.append(kecamatan)
+    if kel_desa is not None:
+        where += " AND r.kel_desa = ?"
+        params.append(kel_desa)
+    async with store.transaction(actor) as tx:
+        at = now_iso()
+        cur = await tx.execute(
+            f"INSERT INTO jobs (nik, state, queued_at) SELECT nik, 'queued', ? FROM ({_READY}{where} ORDER BY r.nik)",
+            (at, *params),
+        )
+        count = cur.rowcount
+        await tx.audit("jobs.queued_bulk", kecamatan or kel_desa, count=count, kecamatan=kecamatan, kel_desa=kel_desa)
+    return count
+
+
+async def hold(store: Store, job_id: int, actor: str, reason: str = "held_by_operator") -> Job:
+    async with store.transaction(actor) as tx:
+        return await set_state(tx, job_id, HELD, reason)
+
+
+async def release(store: Store, job_id: int, actor: str) -> Job:
+    async with store.transaction(actor) as tx:
+        return await set_state(tx, job_id, QUEUED, None)
+
+
+async def cancel(store: Store, job_id: int, actor: str, reason: str = "cancelled_by_operator") -> Job:
+    async with store.transaction(actor) as tx:
+        return await set_state(tx, job_id, CANCELLED, reason)
+
+
+async def tag(
+    store: Store, nik: str, good: bool, actor: str, reason: str | None = None, note: str | None = None,
+    job_id: int | None = None,
+) -> Job:
+    """The operator's verdict on a printed card: good, or bad with a reason (and a note for `lainnya`).
+
+    A card already tagged may be corrected while no report of its allocation has been made.
+    """
+    if good:
+        if reason is not None:
+            raise UsageError(t("tag.reason_with_good"))
+    else:
+        if reason not in BAD_REASONS:
+            raise UsageError(t("tag.bad_reason", reason=reason, reasons=", ".join(BAD_REASONS)))
+        if reason == "lainnya" and not (note and note.strip()):
+            raise UsageError(t("tag.note_required"))
+    if note is not None and any(ord(c) < 0x20 for c in note):
+        raise UsageError(t("tag.note_control"))
+    async with store.transaction(actor) as tx:
+        if job_id is None:
+            row = await tx.fetchone(
+                "SELECT * FROM jobs WHERE nik = ? AND state IN ('printed', 'done_good', 'done_bad') "
+                "ORDER BY id DESC LIMIT 1",
+                (nik,),
+            )
+        else:
+            row = await tx.fetchone("SELECT * FROM jobs WHERE id = ? AND nik = ?", (job_id, nik))
+        if row is None or row["state"] not in (PRINTED, DONE_GOOD, DONE_BAD):
+            raise RefusedError(t("tag.nothing_printed", nik=nik))
+        if row["state"] != PRINTED:
+            reported = await tx.fetchone(
+                "SELECT report_id FROM reports WHERE allocation_id = ? AND generated_at >= ? LIMIT 1",
+                (row["allocation_id"], row["tagged_at"]),
+            )
+            if reported is not None:
+                raise RefusedError(t("tag.already_reported", nik=nik, report=reported["report_id"][:12]))
+        new = DONE_GOOD if good else DONE_BAD
+        if row["state"] == new and row["tag_reason"] == reason and row["tag_note"] == note:
+            return Job.from_row(row)
+        if row["state"] == new:  # same verdict, other reason: a correction of the reason only
+            await tx.execute(
+                "UPDATE jobs SET tag_reason = ?, tag_note = ?, tagged_by = ?, tagged_at = ? WHERE id = ?",
+                (reason, note, actor, now_iso(), row["id"]),
+            )
+            await tx.audit("card.retagged", nik, job=row["id"], good=good, reason=reason, note=note)
+            return Job.from_row(await tx.fetchone("SELECT * FROM jobs WHERE id = ?", (row["id"],)))
+        action = "card.tagged" if row["state"] == PRINTED else "card.retagged"
+        job = await set_state(
+            tx, row["id"], new, None, tag_reason=reason, tag_note=note, tagged_by=actor, tagged_at=now_iso()
+        )
+        await tx.audit(action, nik, job=row["id"], good=good, reason=reason, note=note, was=row["state"])
+        return job
+
+
+async def get_job(db: Any, job_id: int) -> Job | None:
+    row = await db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
+    return None if row is None else Job.from_row(row)
+
+
+async def untagged(db: Any, limit: int = 1000) -> list[Job]:
+    """Printed cards waiting for their tag, in the order they lie in the output hopper (oldest first)."""
+    rows = await db.fetchall(
+        "SELECT j.*, r.nama FROM jobs j JOIN residents r ON r.nik = j.nik WHERE j.state = 'printed' "
+        "ORDER BY j.card_counter, j.id LIMIT ?",
+        (limit,),
+    )
+    return [Job.from_row(row) for row in rows]
+
+
+async def count_by_state(db: Any) -> dict[str, int]:
+    rows = await db.fetchall("SELECT state, count(*) AS n FROM jobs GROUP BY state")
+    counts = {state: 0 for state in TRANSITIONS}
+    counts.update({row["state"]: row["n"] for row in rows})
+    return counts
+
+
+async def next_queued(db: Any) -> Job | None:
+    row = await db.fetchone(
+        "SELECT j.*, r.nama FROM jobs j JOIN residents r ON r.nik = j.nik WHERE j.state = 'queued' ORDER BY j.id LIMIT 1"
+    )
+    return None if row is None else Job.from_row(row)
+
+
+async def queued_after(db: Any, job_id: int) -> Job | None:
+    row = await db.fetchone(
+        "SELECT j.*, r.nama FROM jobs j JOIN residents r ON r.nik = j.nik WHERE j.state = 'queued' AND j.id > ? "
+        "ORDER BY j.id LIMIT 1",
+        (job_id,),
+    )
+    return None if row is None else Job.from_row(row)
+
+
+async def jobs_in_doubt(db: Any) -> list[Job]:
+    """Jobs that took (or were about to take) a blank when the station last stopped: to settle with the printer."""
+    rows = await db.fetchall("SELECT * FROM jobs WHERE state = 'printing' ORDER BY id")
+    return [Job.from_row(row) for row in rows]
+
+
+async def history(db: Any, nik: str) -> list[Job]:
+    rows = await db.fetchall("SELECT * FROM jobs WHERE nik = ? ORDER BY id", (nik,))
+    return [Job.from_row(row) for row in rows]
