@@ -20,7 +20,7 @@ from console.errors import RefusedError
 from console.jobs import Job
 from console.logs import get_logger
 from console.store import Store
-from drivers.faults import CardJam, GarbledReply, LinkLost, PrinterFault, ReplyTimeout
+from drivers.faults import CardJam, GarbledReply, LinkLost, LinkUnavailable, PrinterFault, ReplyTimeout
 
 log = get_logger("engine")
 
@@ -28,7 +28,7 @@ log = get_logger("engine")
 IDLE, PRINTING, PAUSED, STOPPED, WAITING_TAGS, EMPTY, NO_STOCK = (
     "idle", "printing", "paused", "stopped", "waiting_tags", "empty", "no_stock",
 )
-IN_DOUBT_FAULTS = (LinkLost, ReplyTimeout, GarbledReply)
+IN_DOUBT_FAULTS = (LinkLost, LinkUnavailable, ReplyTimeout, GarbledReply)
 
 CardBuilder = Callable[[Job], Awaitable[Sequence[bytes]]]
 

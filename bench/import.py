@@ -1,0 +1,131 @@
+"""Import benchmark: generate demo residents to a CSV file, import them into a fresh database, then again.
+
+Each import runs in its own process, so that its peak memory (the RSS high-water mark) is its own. Then the
+queries the console uses are timed on the full table. Prints a table; the target is a million rows in under
+60 s with under 300 MB peak memory.
+
+    .venv/bin/python bench/import.py [--count N] [--seed S] [--dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from console.demo import write_demo_csv  # noqa: E402
+from console.logs import configure_logging  # noqa: E402
+from console.residents import (  # noqa: E402
+    count_residents,
+    get_resident,
+    import_residents,
+    list_villages,
+    search_residents,
+)
+from console.store import Store  # noqa: E402
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+async def import_once(db: Path, csv_file: Path) -> dict:
+    started = time.perf_counter()
+    rejected: list[str] = []
+    async with await Store.open(db) as store:
+        result = await import_residents(store, csv_file, source="bench", on_reject=lambda r: rejected.append(r.line("")))
+    seconds = time.perf_counter() - started
+    return {
+        "rows": result.rows, "added": result.added, "updated": result.updated, "unchanged": result.unchanged,
+        "rejected": result.rejected, "seconds": seconds, "peak_mb": peak_rss_mb(), "first_reject": rejected[:1],
+    }  # fmt: skip
+
+
+async def time_queries(db: Path, sample_nik: str) -> list[tuple[str, float, int]]:
+    timings = []
+    async with await Store.open(db, readonly=True) as store:
+        probes = [
+            ("get_resident(nik)", lambda: get_resident(store, sample_nik)),
+            ("search NIK prefix 520307", lambda: search_residents(store, "520307", 50)),
+            ("search name prefix 'SITI'", lambda: search_residents(store, "SITI", 50)),
+            ("search name prefix, page 100", lambda: search_residents(store, "SITI", 50, 5000)),
+            ("search name contains 'JANNAH'", lambda: search_residents(store, "JANNAH", 50)),
+            ("search rare text 'QQQ' (no match)", lambda: search_residents(store, "QQQ", 50)),
+            ("count_residents()", lambda: count_residents(store)),
+            ("count_residents('SITI')", lambda: count_residents(store, "SITI")),
+            ("list_villages()", lambda: list_villages(store)),
+        ]
+        for name, probe in probes:
+            started = time.perf_counter()
+            found = await probe()
+            elapsed = time.perf_counter() - started
+            size = found if isinstance(found, int) else (0 if found is None else len(found) if isinstance(found, list) else 1)
+            timings.append((name, elapsed, size))
+    return timings
+
+
+def run_child(db: Path, csv_file: Path) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child-import", str(db), str(csv_file)], check=True, capture_output=True, text=True
+    )
+    return json.loads(out.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--dir", type=Path, help="work folder (default: a temporary one, removed afterwards)")
+    parser.add_argument("--child-import", nargs=2, metavar=("DB", "CSV"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_import:
+        db, csv_file = map(Path, args.child_import)
+        configure_logging(db.with_suffix(".log"))
+        print(json.dumps(asyncio.run(import_once(db, csv_file))))
+        return
+    with tempfile.TemporaryDirectory(dir=args.dir) as work:
+        bench(Path(work), args.count, args.seed)
+
+
+def bench(work: Path, count: int, seed: int) -> None:
+    csv_file, db = work / "residents.csv", work / "station.db"
+    started = time.perf_counter()
+    write_demo_csv(csv_file, count, seed)
+    generate_s = time.perf_counter() - started
+    size_mb = csv_file.stat().st_size / 1e6
+    first = run_child(db, csv_file)
+    again = run_child(db, csv_file)
+    with open(csv_file, encoding="utf-8") as f:
+        f.readline()
+        sample_nik = f.readline().split(",")[0]
+    queries = asyncio.run(time_queries(db, sample_nik))
+    db_mb = db.stat().st_size / 1e6
+
+    print(f"\nimport benchmark: {count:,} residents, CSV {size_mb:,.0f} MB, database {db_mb:,.0f} MB\n")
+    print(f"| {'step':<34} | {'seconds':>8} | {'rows/s':>9} | {'peak RSS MB':>11} | result")
+    print(f"| {'-' * 34} | {'-' * 8} | {'-' * 9} | {'-' * 11} | ------")
+    print(f"| {'generate demo CSV':<34} | {generate_s:8.1f} | {count / generate_s:9,.0f} | {'':>11} |")
+    for name, run in (("import into a fresh database", first), ("import the same file again", again)):
+        outcome = f"added {run['added']:,}, updated {run['updated']:,}, unchanged {run['unchanged']:,}, " \
+                  f"rejected {run['rejected']:,}"  # fmt: skip
+        print(f"| {name:<34} | {run['seconds']:8.1f} | {run['rows'] / run['seconds']:9,.0f} "
+              f"| {run['peak_mb']:11.0f} | {outcome}")  # fmt: skip
+    print(f"\n| {'query on the full table':<34} | {'ms':>8} | found")
+    print(f"| {'-' * 34} | {'-' * 8} | -----")
+    for name, seconds, size in queries:
+        print(f"| {name:<34} | {seconds * 1000:8.1f} | {size:,}")
+    if first["rejected"]:
+        print(f"\nfirst rejection: {first['first_reject']}")
+
+
+if __name__ == "__main__":
+    main()

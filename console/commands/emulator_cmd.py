@@ -1,0 +1,99 @@
+"""`station emulator`: the printer emulator on a pseudo-terminal or a TCP port, until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from console.config import Settings
+from console.errors import ConfigError, UsageError
+from console.i18n import t
+from drivers.emulator import (
+    EmulatorOptions,
+    EmulatorService,
+    EmulatorStateError,
+    FaultSpecError,
+    OutputLogError,
+    parse_faults,
+)
+from drivers.emulator.servers import LOOPBACK
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("emulator", help="the printer emulator (emulator.md)")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--pty", action="store_true", help="serve a pseudo-terminal; prints its path")
+    where.add_argument("--tcp", metavar="HOST:PORT", help="serve TCP for socket://; prints the URL (port 0: any)")
+    p.add_argument("--state", type=Path, metavar="FILE", help="the printer's state between runs")
+    p.add_argument("--log", type=Path, metavar="FILE", help="output log: one JSON line per card that leaves")
+    p.add_argument("--cards", type=Path, metavar="DIR", help="write each printed card as a PNG picture")
+    p.add_argument("--faults", default="", metavar="SPEC", help="KIND@N or KIND~P, comma separated")
+    p.add_argument("--seed", type=int, metavar="N", help="seed of the KIND~P draws")
+    p.add_argument("--time-scale", type=float, default=1.0, metavar="X", help="1.0 a real printer's pace, 0 instant")
+    p.add_argument("--baud", type=int, metavar="N", help="carry no more than N/10 bytes a second each way")
+    p.add_argument("--control", metavar="HOST:PORT", help="line-oriented control socket on loopback")
+    p.add_argument("--feeder", type=int, default=500, metavar="N", help="blanks in the feeder at first start")
+    p.set_defaults(handler=run, no_config=True)
+
+
+async def run(args: argparse.Namespace, settings: Settings | None) -> int:
+    options = _options(args)
+    tcp = _address("--tcp", args.tcp) if args.tcp else None
+    control = _address("--control", args.control) if args.control else None
+    if control is not None and control[0] not in LOOPBACK:
+        raise UsageError(t("emulator.control_not_loopback", host=control[0]))
+    service = EmulatorService(options, tcp=tcp, control=control)
+    try:
+        await service.start()
+    except (EmulatorStateError, OutputLogError) as exc:
+        raise ConfigError(t("emulator.bad_file", file=exc.path, why=exc.why)) from None
+    except OSError as exc:
+        raise UsageError(t("emulator.cannot_listen", error=exc)) from None
+    try:
+        print(service.port, flush=True)
+        if service.control_address is not None:
+            host, port = service.control_address
+            print(t("emulator.control_at", host=host, port=port), file=sys.stderr, flush=True)
+        await _until_signalled()
+    finally:
+        await service.close()
+    return 0
+
+
+def _options(args: argparse.Namespace) -> EmulatorOptions:
+    try:
+        parse_faults(args.faults)
+    except FaultSpecError as exc:
+        raise UsageError(t("emulator.bad_fault", position=exc.position, item=exc.item, why=t(f"emulator.fault_{exc.why}"))) from None
+    for name, value, low in (("--time-scale", args.time_scale, 0), ("--feeder", args.feeder, 0)):
+        if value < low:
+            raise UsageError(t("emulator.too_small", option=name, low=low, value=value))
+    if args.baud is not None and args.baud <= 0:
+        raise UsageError(t("emulator.too_small", option="--baud", low=1, value=args.baud))
+    return EmulatorOptions(
+        feeder=args.feeder, time_scale=args.time_scale, faults=args.faults, seed=args.seed, baud=args.baud,
+        state=args.state, log=args.log, cards=args.cards,
+    )  # fmt: skip
+
+
+def _address(option: str, value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise UsageError(t("emulator.bad_address", option=option, value=value))
+    return host, int(port)
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)

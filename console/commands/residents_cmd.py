@@ -1,0 +1,57 @@
+"""`station import FILE.csv [--source NAME]` and `station demo-data --count N [--seed S] --out FILE.csv`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from console.config import Settings, load_settings
+from console.demo import write_demo_csv
+from console.errors import EXIT_IMPORT_REJECTS, EXIT_OK, UsageError
+from console.i18n import set_language, t
+from console.residents import RowRejection, import_residents
+from console.store import Store
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("import", parents=[common], help="import recorded residents from a CSV file")
+    p.add_argument("file", type=Path, metavar="FILE.csv")
+    p.add_argument("--source", metavar="NAME", help="where the file came from (kept with each resident)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(handler=import_file)
+
+    d = sub.add_parser("demo-data", parents=[common], help="write realistic demo residents of East Lombok as CSV")
+    d.add_argument("--count", type=int, required=True, metavar="N")
+    d.add_argument("--seed", type=int, default=1, metavar="S", help="the same seed gives the same residents")
+    d.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    # Writing a file needs no database: a config is read only when one is named (for the language).
+    d.set_defaults(handler=demo_data, no_config=True)
+
+
+async def import_file(args: argparse.Namespace, settings: Settings) -> int:
+    def report(rejection: RowRejection) -> None:
+        print(rejection.line(args.file.name), file=sys.stderr)
+
+    async with await Store.open(settings.database.path) as store:
+        result = await import_residents(store, args.file, source=args.source, actor="import", on_reject=report)
+    if args.json:
+        summary = {k: getattr(result, k) for k in ("rows", "added", "updated", "unchanged", "rejected", "sha256")}
+        print(json.dumps({"file": str(result.file), **summary}, ensure_ascii=False))
+    else:
+        print(result.summary())
+    return EXIT_IMPORT_REJECTS if result.rejected else EXIT_OK
+
+
+def demo_data(args: argparse.Namespace, settings: Settings | None) -> int:
+    if args.config:
+        set_language(load_settings(args.config).station.language)
+    if args.count < 1:
+        raise UsageError(t("demo.bad_count", count=args.count))
+    try:
+        write_demo_csv(args.out, args.count, args.seed)
+    except OSError as exc:
+        raise UsageError(t("demo.cannot_write", file=args.out, error=exc.strerror or exc)) from None
+    print(t("demo.written", count=args.count, file=args.out, seed=args.seed))
+    return EXIT_OK

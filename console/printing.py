@@ -1,0 +1,119 @@
+"""The station's printer session: the ownership lock, the port (or the built-in emulator), the engine.
+
+Used by `station print` (headless) and `station run` (the console).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+
+from console.cards import CardBuilder
+from console.config import Settings
+from console.engine import EMPTY, IDLE, NO_STOCK, STOPPED, WAITING_TAGS, EngineEvent, PrintEngine
+from console.errors import EXIT_PRINTER_FAULT, EXIT_REFUSED, ConfigError
+from console.faults_text import fault_advice, fault_title
+from console.i18n import t
+from console.logs import get_logger
+from console.operator import operator_name
+from console.owner import PrinterOwnership
+from console.store import Store
+from drivers.emulator import EmulatorServer, FaultSpecError
+from drivers.faults import PrinterFault
+from drivers.printer import Printer
+
+log = get_logger("printing")
+
+
+@dataclass
+class PrinterSession:
+    store: Store
+    printer: Printer
+    engine: PrintEngine
+    emulator: EmulatorServer | None  # the built-in printer, when printer.port = "emulator"
+
+
+def builtin_emulator(settings: Settings) -> EmulatorServer:
+    """The demo's printer. Its serial line is paced like its motions: time_scale 0.05 makes both 20 times faster."""
+    e = settings.emulator
+    try:
+        return EmulatorServer.pty(
+            feeder=e.feeder, time_scale=e.time_scale, faults=e.faults, state=e.state, log=e.log, cards=e.cards,
+            baud=None if e.time_scale == 0 else int(settings.printer.baudrate / e.time_scale),
+        )
+    except (FaultSpecError, ValueError) as exc:
+        raise ConfigError(t("printing.bad_emulator", file=settings.source, why=exc)) from None
+
+
+@asynccontextmanager
+async def printer_session(settings: Settings, store: Store | None = None) -> AsyncIterator[PrinterSession]:
+    """Hold the printer for this process, open it, and set up the engine (settling what a crash left)."""
+    async with AsyncExitStack() as stack:
+        stack.enter_context(PrinterOwnership(settings.database.path))
+        if store is None:
+            store = await Store.open(settings.database.path)
+            stack.push_async_callback(store.close)
+        emulator = None
+        port = settings.printer.port
+        if port == "emulator":
+            emulator = builtin_emulator(settings)
+            await stack.enter_async_context(emulator)
+            port = emulator.port
+        printer = await Printer.open(
+            port, baudrate=settings.printer.baudrate, reply_timeout=settings.printer.reply_timeout_s
+        )
+        stack.push_async_callback(printer.close)
+        engine = PrintEngine(
+            store, printer, CardBuilder(store, settings.station.id, settings.printer.ribbon),
+            hopper_capacity=settings.queue.hopper_capacity, ribbon=settings.printer.ribbon, actor=operator_name(),
+        )
+        yield PrinterSession(store, printer, engine, emulator)
+
+
+def _progress_line(event: EngineEvent) -> str | None:
+    if event.kind == "card_printed":
+        return t("print.card_printed", counter=event.counter, nik=event.nik)
+    if event.kind == "card_spoiled":
+        return t("print.card_spoiled", counter=event.counter, nik=event.nik, reason=event.detail.get("reason"))
+    if event.kind == "card_requeued":
+        return t("print.card_requeued", nik=event.nik, reason=event.detail.get("reason"))
+    if event.kind == "settled":
+        return t("print.settled", nik=event.nik, outcome=event.detail.get("outcome"), counter=event.counter)
+    if event.kind == "refused":
+        return t("print.refused", nik=event.nik, why=event.detail.get("why"))
+    return None
+
+
+async def run_headless(settings: Settings, count: int | None) -> int:
+    """`station print`: one line a card; stops at a fault (exit 5), untagged cards at the limit (exit 4)."""
+    async with printer_session(settings) as session:
+        def show(event: EngineEvent) -> None:
+            line = _progress_line(event)
+            if line:
+                print(line, flush=True)
+
+        session.engine.subscribe(show)
+        try:
+            await session.engine.start()
+        except PrinterFault as fault:
+            print(f"station: {fault_title(fault)}: {fault_advice(fault)}", file=sys.stderr)
+            return EXIT_PRINTER_FAULT
+        state = await session.engine.run(max_cards=count, stop_when_idle=True)
+        engine = session.engine
+    print(t("print.done", cards=engine.cards_printed, state=t(f"engine.state.{state}")))
+    if state == STOPPED:
+        print(f"station: {fault_title(engine.fault)}: {fault_advice(engine.fault)}", file=sys.stderr)
+        return EXIT_PRINTER_FAULT
+    if state == WAITING_TAGS:
+        print(t("print.waiting_tags", limit=settings.queue.hopper_capacity), file=sys.stderr)
+        return EXIT_REFUSED
+    if state == NO_STOCK:
+        print(t("books.no_stock"), file=sys.stderr)
+        return EXIT_REFUSED
+    assert state in (EMPTY, IDLE), state
+    return 0
+
+

@@ -1,0 +1,409 @@
+"""The card printer, as the station sees it: one command, its one reply, typed faults.
+
+Every exchange holds one lock, so no command ever goes out before the reply to the one before. A command that failed
+is reported and never re-sent (an `Ss` sent twice could spend two blanks).
+
+Out of step. After a reply time-out, a garbled or unexpected reply, a cancelled exchange, bytes that arrived when no
+command was waiting, a reconnect, or at open, a late reply may still be on its way. Before the next command the
+driver resynchronises: it drops what has arrived, sends two probes the printer must refuse, one at a time, an
+unknown command (`Zsync`, answered `ERROR CDE`) then, once that is answered, a known one with a bad parameter
+(`Rco;sync`, answered `ERROR PARAMETRES`), and discards every reply until that pair. The printer answers in order,
+so whatever came before the pair was late. Probes lost while the link was down get no answer, so they are sent
+again every tenth of the reply time-out (0.5 to 5 s). When earlier probes may still be owed, it waits a short quiet
+spell after a pair and keeps reading if more arrives. A resynchronisation that gets no pair within the reply
+time-out raises ReplyTimeout (`sent` False: the command was not sent) and the next command tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import structlog
+
+from drivers import protocol
+from drivers.faults import (
+    CommandRefused,
+    GarbledReply,
+    LinkLost,
+    PrinterFault,
+    ReplyTimeout,
+    fault_from_reply,
+)
+from drivers.transport import SerialLink
+
+log = structlog.get_logger("drivers.printer")
+
+SYNC_FRAMES = (protocol.encode_command("Zsync"), protocol.encode_command("Rco", "sync"))
+SYNC_REPLIES = (protocol.ERROR_CDE, protocol.ERROR_PARAMETRES)
+SYNC_QUIET = 0.2  # seconds without a byte after the pair, when older probes may still be answered
+
+CARD_POSITIONS = ("CARD", "SMART CARD", "CONTACTLESS CARD")
+FRONT_COMMANDS = ("Dbc", "Db", "Wt", "Wcb")  # what may go between Sr and Se
+RIBBONS = ("ko", "ymcko")
+
+
+@dataclass(frozen=True)
+class PrinterInfo:
+    model: str
+    serial: str
+    firmware: str
+
+
+@dataclass(frozen=True)
+class PrinterStatus:
+    card_inside: str | None  # None (Rlr;p said OK) or "CARD" / "SMART CARD" / "CONTACTLESS CARD"
+    feeder_empty: bool
+    cards_counter: int
+    panels_counter: int
+    ribbon_left: int
+    ribbon: str
+
+
+class Printer:
+    """An open printer. `await Printer.open(port)`; close with `close()` or `async with`."""
+
+    def __init__(self, link: SerialLink, *, reply_timeout: float) -> None:
+        self._link = link
+        self._reply_timeout = reply_timeout
+        self._lock = asyncio.Lock()
+        self._decoder = protocol.ReplyDecoder()
+        self._replies: deque[protocol.Reply | protocol.GarbledReply] = deque()
+        self._out_of_step = True  # a previous owner of the port may have left a reply on its way
+        self._probes_owed = 0
+        self._cut_tail = 0  # payload bytes the printer still expects from a frame cut short
+        self._closed = False
+
+    @classmethod
+    async def open(cls, port: str, *, baudrate: int = 115200, reply_timeout: float = 30.0) -> Printer:
+        if reply_timeout <= 0:
+            raise ValueError(f"reply_timeout must be positive, not {reply_timeout}")
+        link = await SerialLink.open(port, baudrate=baudrate)
+        return cls(link, reply_timeout=reply_timeout)
+
+    @property
+    def port(self) -> str:
+        return self._link.port
+
+    async def close(self) -> None:
+        self._closed = True
+        await self._link.close()
+
+    async def __aenter__(self) -> Printer:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def reconnect(self) -> None:
+        """Reopen the port (after LinkLost, or to start afresh). The next command resynchronises first."""
+        async with self._lock:
+            self._closed = False
+            await self._link.reconnect()
+            self._forget_input()
+            self._out_of_step = True
+            log.debug("printer.reconnect", port=self.port)
+
+    # ------------------------------------------------------------------------------------------ generic
+
+    async def command(self, name: str, *params: object, payload: bytes | None = None) -> str:
+        """Send one command and return its reply. A fault reply raises its PrinterFault."""
+        frame = protocol.encode_command(name, *params, payload=payload)
+        async with self._lock:
+            return await self._exchange(frame)
+
+    async def send_raw(self, frame: bytes) -> str:
+        """Send one already encoded command (from the card layout), under the same rules as `command`."""
+        _check_frame(frame)
+        async with self._lock:
+            return await self._exchange(frame)
+
+    # ---------------------------------------------------------------------------------------- typed calls
+
+    async def identify(self) -> PrinterInfo:
+        async with self._lock:
+            firmware = await self._exchange(protocol.encode_command("Rfv"))
+            model = await self._exchange(protocol.encode_command("Rtp"))
+            serial = await self._exchange(protocol.encode_command("Rsn"))
+        return PrinterInfo(model=model, serial=serial, firmware=firmware)
+
+    async def setup(self, ribbon: str) -> None:
+        if ribbon not in RIBBONS:
+            raise ValueError(f"ribbon must be one of {', '.join(RIBBONS)}, not {ribbon!r}")
+        async with self._lock:
+            for frame in (protocol.encode_command("Pem", 2), protocol.encode_command("Pmi", "F"),
+                          protocol.encode_command("Pr", ribbon)):
+                self._expect_ok(frame, await self._exchange(frame))
+
+    async def status(self) -> PrinterStatus:
+        async with self._lock:
+            card = await self._card_position()
+            feeder = await self._read_value(protocol.encode_command("Sk", "f"), ("0", "1", "2", "3"))
+            cards = await self._read_int(protocol.encode_command("Rco", "c"))
+            panels = await self._read_int(protocol.encode_command("Rco", "p"))
+            ribbon_left = await self._read_int(protocol.encode_command("Rco", "I"))
+            ribbon = await self._exchange(protocol.encode_command("Rr"))
+        return PrinterStatus(card_inside=card, feeder_empty=feeder != "0", cards_counter=cards,
+                             panels_counter=panels, ribbon_left=ribbon_left, ribbon=ribbon)
+
+    async def card_counter(self) -> int:
+        async with self._lock:
+            return await self._read_int(protocol.encode_command("Rco", "c"))
+
+    async def card_position(self) -> str | None:
+        async with self._lock:
+            return await self._card_position()
+
+    async def take_blank(self) -> None:
+        await self._simple("Ss")
+
+    async def print_front(self, frames: Sequence[bytes]) -> None:
+        """Sr, the frames (Dbc/Db/Wt/Wcb, checked before anything is sent), Se. Stops at the first fault."""
+        frames = list(frames)
+        for frame in frames:
+            name = _check_frame(frame)
+            if name not in FRONT_COMMANDS:
+                allowed = ", ".join(FRONT_COMMANDS)
+                raise protocol.EncodeError(f"{name} cannot be part of a card's front (only {allowed})")
+        async with self._lock:
+            for frame in (protocol.encode_command("Sr"), *frames, protocol.encode_command("Se")):
+                self._expect_ok(frame, await self._exchange(frame))
+
+    async def reject(self) -> None:
+        await self._simple("Ser")
+
+    async def reset(self) -> None:
+        await self._simple("Srs")
+
+    async def _simple(self, name: str) -> None:
+        frame = protocol.encode_command(name)
+        async with self._lock:
+            self._expect_ok(frame, await self._exchange(frame))
+
+    async def _card_position(self) -> str | None:
+        reply = await self._read_value(protocol.encode_command("Rlr", "p"), (protocol.OK, *CARD_POSITIONS))
+        return None if reply == protocol.OK else reply
+
+    async def _read_int(self, frame: bytes) -> int:
+        reply = await self._exchange(frame)
+        if not (reply.isascii() and reply.isdigit()):
+            raise self._unexpected(frame, reply, "a decimal number")
+        return int(reply)
+
+    async def _read_value(self, frame: bytes, allowed: Sequence[str]) -> str:
+        reply = await self._exchange(frame)
+        if reply not in allowed:
+            raise self._unexpected(frame, reply, " or ".join(allowed))
+        return reply
+
+    def _expect_ok(self, frame: bytes, reply: str) -> None:
+        if reply != protocol.OK:
+            raise self._unexpected(frame, reply, protocol.OK)
+
+    def _unexpected(self, frame: bytes, reply: str, wanted: str) -> GarbledReply:
+        """A reply that cannot answer this command was meant for another: the conversation is out of step."""
+        self._out_of_step = True
+        return GarbledReply(f"{reply!r} cannot answer {_header(frame)} (expected {wanted})",
+                            reply=reply, command=_header(frame))
+
+    # --------------------------------------------------------------------------------------------- the wire
+
+    async def _exchange(self, frame: bytes) -> str:
+        """One command, its one reply (lock held). Fault replies raise; the reply text is returned otherwise."""
+        command = _header(frame)
+        name = _loggable(command)
+        try:
+            if self._closed or self._link.lost is not None:
+                raise LinkLost(f"link to {self.port} lost: {self._link.lost or 'closed'}", command=command)
+            if self._link.has_unread or self._replies:
+                self._out_of_step = True  # bytes nobody asked for
+            if self._out_of_step:
+                await self._resync(command)
+        except PrinterFault as fault:
+            fault.sent = False
+            log.debug("printer.exchange", command=name, fault=fault.code, sent=False)
+            raise
+        started = time.monotonic()
+        self._out_of_step = True  # until the reply is in: a failure or a cancel in between leaves it so
+        try:
+            await self._send(frame, command)
+            reply = await self._next_reply(self._reply_timeout, command)
+        except PrinterFault as fault:
+            log.debug("printer.exchange", command=name, fault=fault.code, ms=_ms(started))
+            raise
+        if isinstance(reply, protocol.GarbledReply):
+            log.debug("printer.exchange", command=name, fault=GarbledReply.code, ms=_ms(started))
+            raise GarbledReply(f"garbled reply to {name}: {reply.reason}", reply=reply.data.decode("latin-1"),
+                               command=command)
+        self._out_of_step = bool(self._replies)  # more lines than one reply: something else is talking
+        log.debug("printer.exchange", command=name, reply=reply.text, ms=_ms(started))
+        fault = fault_from_reply(reply.text, command)
+        if fault is not None:
+            raise fault
+        return reply.text
+
+    async def _send(self, frame: bytes, command: str) -> None:
+        # A frame takes time on the wire (10 bits a byte); allow for it on top of the reply time-out.
+        allowance = self._reply_timeout + 2 * len(frame) * 10 / self._link.baudrate
+        try:
+            try:
+                async with asyncio.timeout(allowance):
+                    await self._link.write(frame)
+            finally:
+                self._note_cut(frame)
+        except TimeoutError:
+            raise ReplyTimeout(f"the printer did not take {command.split(';', 1)[0]} in {allowance:.0f} s",
+                               command=command) from None
+        except LinkLost as lost:
+            raise LinkLost(str(lost), command=command) from lost
+
+    async def _next_reply(self, timeout: float, command: str) -> protocol.Reply | protocol.GarbledReply:
+        try:
+            async with asyncio.timeout(timeout):
+                while not self._replies:
+                    self._replies.extend(self._decoder.feed(await self._link.read()))
+        except TimeoutError:
+            raise ReplyTimeout(f"no reply to {command.split(';', 1)[0]} in {timeout:g} s", command=command) from None
+        except LinkLost as lost:
+            raise LinkLost(str(lost), command=command) from lost
+        return self._replies.popleft()
+
+    async def _resync(self, command: str) -> None:
+        """Bring the conversation back in step before `command` (see the module's docstring)."""
+        started = time.monotonic()
+        deadline = started + self._reply_timeout
+        reprobe = min(max(self._reply_timeout / 10, 0.5), 5.0)
+        await self._close_cut_frame(command)
+        self._forget_input()
+        previous: protocol.Reply | protocol.GarbledReply | None = None
+        discarded, next_probe, second_sent = 0, started, True
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                raise ReplyTimeout(f"no answer to the resynchronisation before {command.split(';', 1)[0]}",
+                                   command=command)
+            if now >= next_probe:  # again and again: a probe sent while the link was down is lost
+                await self._send(SYNC_FRAMES[0], command)
+                self._probes_owed += 1
+                next_probe, second_sent = now + reprobe, False
+            try:
+                reply = await self._next_reply(min(deadline, next_probe) - now, command)
+            except ReplyTimeout:
+                continue
+            if _is_sync_pair(previous, reply):
+                self._probes_owed -= 1
+                if self._probes_owed <= 0 or not await self._more_arrives(command):
+                    break
+                previous = None
+                continue
+            if previous is not None:
+                discarded += 1
+            previous = reply
+            if not second_sent and _ends_with(reply, SYNC_REPLIES[0]):
+                # One at a time, as ever: the second probe goes once the first is answered.
+                await self._send(SYNC_FRAMES[1], command)
+                second_sent = True
+        self._probes_owed = 0
+        self._out_of_step = False
+        log.debug("printer.resync", before=command.split(";", 1)[0], discarded=discarded, ms=_ms(started))
+
+    async def _more_arrives(self, command: str) -> bool:
+        if self._replies or self._link.has_unread:
+            return True
+        try:
+            async with asyncio.timeout(SYNC_QUIET):
+                self._replies.extend(self._decoder.feed(await self._link.read()))
+        except TimeoutError:
+            return False
+        except LinkLost as lost:
+            raise LinkLost(str(lost), command=command) from lost
+        return True
+
+    def _note_cut(self, frame: bytes) -> None:
+        """Remember a bitmap cut inside its payload: the printer is left counting payload bytes."""
+        unsent = self._link.unsent
+        start = _payload_start(frame)
+        self._cut_tail = unsent if unsent and start is not None and len(frame) - unsent > start else 0
+
+    async def _close_cut_frame(self, command: str) -> None:
+        """Fill a cut payload with CRs, and close it: else the printer would take the probes for bitmap bytes.
+        A bitmap download moves nothing. A frame cut before its payload needs nothing: the probe's ESC ends it."""
+        if self._cut_tail:
+            filler, self._cut_tail = b"\r" * self._cut_tail, 0
+            log.debug("printer.close_cut_frame", bytes=len(filler))
+            await self._send(filler, command)
+
+    def _forget_input(self) -> None:
+        dropped = self._link.discard_input()
+        self._decoder.clear()
+        self._replies.clear()
+        if dropped:
+            log.debug("printer.discard", bytes=len(dropped))
+
+
+def _is_sync_pair(first: protocol.Reply | protocol.GarbledReply | None,
+                  second: protocol.Reply | protocol.GarbledReply) -> bool:
+    """The two probe replies in a row. The first may carry leftover garbage in front of it, never after."""
+    return (first is not None and _ends_with(first, SYNC_REPLIES[0])
+            and isinstance(second, protocol.Reply) and second.text == SYNC_REPLIES[1])
+
+
+def _ends_with(reply: protocol.Reply | protocol.GarbledReply, text: str) -> bool:
+    data = reply.text.encode("latin-1") if isinstance(reply, protocol.Reply) else reply.data
+    return data.endswith(text.encode("ascii"))
+
+
+def _check_frame(frame: bytes) -> str:
+    """The name of an encoded command, or EncodeError if `frame` is not one (ESC, a name, …, CR)."""
+    if len(frame) < 3 or frame[0] != protocol.ESC or frame[-1] != protocol.CR:
+        raise protocol.EncodeError(f"not an encoded command (ESC … CR): {frame[:16]!r}")
+    name = _header(frame).split(";", 1)[0]
+    if not name.isascii() or not name.isalpha():
+        raise protocol.EncodeError(f"not an encoded command (no command name): {frame[:16]!r}")
+    return name
+
+
+def _header(frame: bytes) -> str:
+    """A command's name and parameters as text, without a binary payload (safe to keep in a fault)."""
+    body = frame[1:-1] if frame[-1:] == bytes([protocol.CR]) else frame[1:]
+    name = body.split(b";", 1)[0]
+    if name in (b"Dbc", b"Db"):
+        fields = body.split(b";", 5 if name == b"Dbc" else 3)
+        body = b";".join(fields[: 5 if name == b"Dbc" else 3])
+    return body.decode("latin-1")
+
+
+def _payload_start(frame: bytes) -> int | None:
+    """Where the binary payload of a `Dbc`/`Db` frame starts, or None for a frame without one."""
+    name = frame[1:4]
+    fields = 5 if name == b"Dbc" else 3 if name[:2] == b"Db" and name[2:3] == b";" else 0
+    if not fields:
+        return None
+    start = 0
+    for _ in range(fields):
+        start = frame.index(b";", start) + 1
+    return start
+
+
+def _loggable(command: str) -> str:
+    """The command for the log: name and parameters, but a text's name alone (a resident's data stays out)."""
+    name = command.split(";", 1)[0]
+    return name if name == "Wt" else command
+
+
+def _ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+__all__ = [
+    "CommandRefused",
+    "Printer",
+    "PrinterFault",
+    "PrinterInfo",
+    "PrinterStatus",
+    "SYNC_FRAMES",
+    "SYNC_REPLIES",
+]

@@ -1,0 +1,70 @@
+"""A station for tests: a real database with demo residents, an allocation, a queue, and the real printer stack
+(the emulator behind a real pseudo-terminal, the driver, the card layout)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from console import books, jobs
+from console.cards import CardBuilder
+from console.demo import write_demo_csv
+from console.engine import PrintEngine
+from console.residents import import_residents
+from console.store import Store
+from drivers.emulator import EmulatorServer, read_output_log
+from drivers.printer import Printer
+
+
+async def seeded_store(path: Path, residents: int, blanks: int, queue: bool = True) -> Store:
+    store = await Store.open(path / "station.db")
+    csv_path = write_demo_csv(path / "residents.csv", residents, seed=7)
+    await import_residents(store, csv_path)
+    await books.add_allocation(store, "JATAH-2026-11", blanks, "2026-11", "test")
+    if queue:
+        await jobs.enqueue_ready(store, "test")
+    return store
+
+
+@asynccontextmanager
+async def emulated_printer(path: Path, reply_timeout: float = 3.0, **options: Any) -> AsyncIterator[tuple[EmulatorServer, Printer]]:
+    options.setdefault("time_scale", 0)
+    options.setdefault("feeder", 100)
+    async with EmulatorServer.pty(state=path / "emulator-state.json", log=path / "output.jsonl", **options) as emu:
+        printer = await Printer.open(emu.port, reply_timeout=reply_timeout)
+        try:
+            yield emu, printer
+        finally:
+            await printer.close()
+
+
+def make_engine(store: Store, printer: Printer, hopper_capacity: int = 50) -> PrintEngine:
+    return PrintEngine(
+        store, printer, CardBuilder(store, "5203-01", "ko"), hopper_capacity=hopper_capacity, ribbon="ko", actor="test"
+    )
+
+
+async def check_books_against_output_log(store: Store, output_log: Path, unlocked: set[str] = frozenset()) -> None:
+    """The station's records agree with what physically came out of the printer, card for card."""
+    cards = read_output_log(output_log)
+    by_counter = {card["counter"]: card for card in cards}
+    assert len(by_counter) == len(cards), "a card counter appears twice in the output log"
+    rows = await store.fetchall("SELECT * FROM jobs WHERE card_counter IS NOT NULL ORDER BY card_counter")
+    spoiled = {row["card_counter"] for row in await store.fetchall("SELECT card_counter FROM spoiled")}
+    booked = {row["card_counter"]: row for row in rows}
+    assert len(booked) == len(rows), "two jobs claim the same card"
+    for counter, card in by_counter.items():
+        assert counter in booked or counter in spoiled, f"card #{counter} came out but is not in the books"
+        if counter in booked and card["nik"] is not None:
+            assert card["nik"] == booked[counter]["nik"], f"card #{counter} shows another NIK than its job"
+    for counter, row in booked.items():
+        if row["card_dest"] != "removed" or counter in by_counter:
+            assert counter in by_counter, f"job {row['id']} booked card #{counter} that never came out"
+    printed_niks = Counter(card["nik"] for card in cards if card["nik"] is not None)
+    for nik, count in printed_niks.items():
+        if nik not in unlocked:
+            assert count == 1, f"NIK {nik} is on {count} cards"
+    for b in await books.all_books(store):
+        assert b.balanced, f"the books of {b.allocation_id} do not balance: {b}"

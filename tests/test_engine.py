@@ -1,0 +1,155 @@
+"""The print engine against the real emulator over a real pseudo-terminal: cards, faults, settling."""
+
+import pytest
+
+from console import books, jobs, locks
+from console.engine import EMPTY, IDLE, STOPPED, WAITING_TAGS
+from drivers.emulator import read_output_log
+from tests.station import check_books_against_output_log, emulated_printer, make_engine, seeded_store
+
+
+async def tag_all_good(store):
+    for job in await jobs.untagged(store):
+        await jobs.tag(store, job.nik, True, "test")
+
+
+async def test_prints_the_queue_and_locks_every_nik(tmp_path):
+    store = await seeded_store(tmp_path, residents=6, blanks=20)
+    try:
+        async with emulated_printer(tmp_path) as (emu, printer):
+            engine = make_engine(store, printer)
+            events = []
+            engine.subscribe(events.append)
+            await engine.start()
+            assert await engine.run() == EMPTY
+        printed = [e for e in events if e.kind == "card_printed"]
+        assert len(printed) == 6
+        for event in printed:
+            assert (await locks.refusal(store, event.nik)).code == "locked"
+        b = await books.allocation_books(store, "JATAH-2026-11")
+        assert (b.untagged, b.in_stock, b.balanced) == (6, 14, True)
+        assert [c["dest"] for c in read_output_log(tmp_path / "output.jsonl")] == ["hopper"] * 6
+        await check_books_against_output_log(store, tmp_path / "output.jsonl")
+    finally:
+        await store.close()
+
+
+async def test_printing_pauses_at_the_hopper_limit_until_cards_are_tagged(tmp_path):
+    store = await seeded_store(tmp_path, residents=5, blanks=20)
+    try:
+        async with emulated_printer(tmp_path) as (emu, printer):
+            engine = make_engine(store, printer, hopper_capacity=2)
+            await engine.start()
+            assert await engine.run() == WAITING_TAGS
+            assert len(await jobs.untagged(store)) == 2
+            await tag_all_good(store)
+            assert await engine.run(max_cards=1) == IDLE
+            assert len(await jobs.untagged(store)) == 1
+    finally:
+        await store.close()
+
+
+# kind → what the operator does at the printer before pressing "resume"
+OPERATOR_FIX = {
+    "jam": lambda emu: emu.clear(),
+    "ribbon_end": lambda emu: emu.new_ribbon(),
+    "feeder_empty": lambda emu: emu.load(20),
+    "cover_open": lambda emu: emu.close_cover(),
+    "hopper_full": lambda emu: emu.empty_hopper(),
+    "head": lambda emu: None,
+    "timeout": lambda emu: None,
+    "garble": lambda emu: None,
+    "drop": lambda emu: None,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(OPERATOR_FIX))
+async def test_fault_matrix_ends_in_balanced_books_that_agree_with_the_printer(tmp_path, kind):
+    store = await seeded_store(tmp_path, residents=6, blanks=20)
+    try:
+        async with emulated_printer(tmp_path, reply_timeout=1.0, faults=f"{kind}@3", drop_s=0.2) as (emu, printer):
+            engine = make_engine(store, printer)
+            events = []
+            engine.subscribe(events.append)
+            await engine.start()
+            assert await engine.run() == STOPPED
+            assert engine.fault is not None
+            OPERATOR_FIX[kind](emu)
+            for _ in range(3):  # the operator presses resume until the printer is ready
+                if await engine.recover():
+                    break
+            assert engine.fault is None, f"still stopped: {engine.fault!r}"
+            assert await engine.run() == EMPTY
+            await tag_all_good(store)
+        counts = await jobs.count_by_state(store)
+        assert counts["queued"] == counts["printing"] == counts["printed"] == 0
+        # every resident has a card: good, or bad by the fault (its NIK stays locked: no second card)
+        assert counts["done_good"] + counts["done_bad"] == 6
+        await check_books_against_output_log(store, tmp_path / "output.jsonl")
+    finally:
+        await store.close()
+
+
+async def test_a_card_spoiled_by_a_jam_is_booked_bad_and_its_nik_stays_locked(tmp_path):
+    store = await seeded_store(tmp_path, residents=3, blanks=10)
+    try:
+        async with emulated_printer(tmp_path, faults="jam@2") as (emu, printer):
+            engine = make_engine(store, printer)
+            await engine.start()
+            assert await engine.run() == STOPPED and engine.fault.code == "jam"
+            assert not await engine.recover()  # the card is still stuck: the printer says so
+            assert engine.fault.code == "jam"
+            emu.clear()
+            assert await engine.recover()
+            assert await engine.run() == EMPTY
+        [bad] = await store.fetchall("SELECT * FROM jobs WHERE state = 'done_bad'")
+        assert (bad["tag_reason"], bad["card_dest"]) == ("rusak_fisik", "removed")
+        assert (await locks.refusal(store, bad["nik"])).code == "locked"
+        log = read_output_log(tmp_path / "output.jsonl")
+        assert [c["dest"] for c in log] == ["hopper", "removed", "hopper"]
+        assert log[1]["nik"] == bad["nik"]
+    finally:
+        await store.close()
+
+
+async def test_settle_requeues_a_job_whose_blank_never_left_the_feeder(tmp_path):
+    store = await seeded_store(tmp_path, residents=2, blanks=10)
+    try:
+        async with emulated_printer(tmp_path) as (emu, printer):
+            engine = make_engine(store, printer)
+            await printer.setup("ko")
+            job = await jobs.next_queued(store)
+            counter = await printer.card_counter()
+            # the state a crash leaves between the commit of the blank and `Ss`
+            async with store.transaction() as tx:
+                allocation = await books.take_blank(tx)
+                await locks.lock_for_job(tx, job.nik, job.id, "t")
+                await jobs.set_state(tx, job.id, jobs.PRINTING, allocation_id=allocation, counter_before=counter)
+            [settled] = await engine.settle()
+            assert settled.state == "queued"
+            assert await locks.refusal(store, job.nik, for_job=job.id) is None
+            assert (await books.allocation_books(store, "JATAH-2026-11")).in_stock == 10
+    finally:
+        await store.close()
+
+
+async def test_settle_books_a_card_taken_before_the_crash_and_rejects_one_still_inside(tmp_path):
+    store = await seeded_store(tmp_path, residents=2, blanks=10)
+    try:
+        async with emulated_printer(tmp_path) as (emu, printer):
+            engine = make_engine(store, printer)
+            await printer.setup("ko")
+            job = await jobs.next_queued(store)
+            counter = await printer.card_counter()
+            async with store.transaction() as tx:
+                allocation = await books.take_blank(tx)
+                await locks.lock_for_job(tx, job.nik, job.id, "t")
+                await jobs.set_state(tx, job.id, jobs.PRINTING, allocation_id=allocation, counter_before=counter)
+            await printer.take_blank()  # the printer took the card; then the station died
+            [settled] = await engine.settle()
+            assert (settled.state, settled.card_dest, settled.card_counter) == ("printed", "reject", counter + 1)
+            assert await printer.card_position() is None
+            assert read_output_log(tmp_path / "output.jsonl")[-1]["dest"] == "reject"
+            await check_books_against_output_log(store, tmp_path / "output.jsonl")
+    finally:
+        await store.close()
