@@ -82,8 +82,10 @@ class PrintEngine:
             listener(event)
 
     async def _set_state(self, state: str, job: Job | None = None, **detail: Any) -> None:
+        changed = state != self.state
         self.state = state
-        await self._publish()
+        if changed:  # the card being printed is in the jobs table; only the engine's state needs publishing
+            await self._publish()
         self._emit("state", job, **detail)
 
     async def _publish(self) -> None:
@@ -201,10 +203,11 @@ class PrintEngine:
         printed_here = 0
         while True:
             await self._take_requests()
-            reason = await self._why_not_print()
+            job = await jobs.next_queued(self.store)
+            reason = await self._why_not_print(job)
             if reason is None and max_cards is not None and printed_here >= max_cards:
                 reason = IDLE
-            if reason is not None:
+            if reason is not None or job is None:  # no job: _why_not_print said EMPTY
                 if self.state != reason:
                     await self._set_state(reason)
                 if stop_when_idle:
@@ -212,9 +215,6 @@ class PrintEngine:
                     return reason
                 self._wake.clear()
                 await self._wait()
-                continue
-            job = await jobs.next_queued(self.store)
-            if job is None:
                 continue
             if await self.print_job(job):
                 printed_here += 1
@@ -225,15 +225,14 @@ class PrintEngine:
         except TimeoutError:
             pass
 
-    async def _why_not_print(self) -> str | None:
+    async def _why_not_print(self, job: Job | None) -> str | None:
         if self.fault is not None:
             return STOPPED
         if self._paused:
             return PAUSED
-        counts = await jobs.count_by_state(self.store)
-        if counts[jobs.PRINTED] >= self.hopper_capacity:
+        if await jobs.count_in_state(self.store, jobs.PRINTED) >= self.hopper_capacity:
             return WAITING_TAGS
-        if counts[jobs.QUEUED] == 0:
+        if job is None:
             return EMPTY
         if await books.stock_total(self.store) == 0:
             return NO_STOCK

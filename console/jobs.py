@@ -221,6 +221,11 @@ async def count_by_state(db: Any) -> dict[str, int]:
     return counts
 
 
+async def count_in_state(db: Any, state: str) -> int:
+    row = await db.fetchone("SELECT count(*) AS n FROM jobs WHERE state = ?", (state,))
+    return row["n"]
+
+
 async def next_queued(db: Any) -> Job | None:
     row = await db.fetchone(
         "SELECT j.*, r.nama FROM jobs j JOIN residents r ON r.nik = j.nik WHERE j.state = 'queued' ORDER BY j.id LIMIT 1"
