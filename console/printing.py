@@ -21,7 +21,7 @@ from console.logs import get_logger
 from console.operator import operator_name
 from console.owner import PrinterOwnership
 from console.store import Store
-from drivers.emulator import EmulatorServer, FaultSpecError
+from drivers.emulator import EmulatorServer, EmulatorStateError, FaultSpecError, OutputLogError
 from drivers.faults import PrinterFault
 from drivers.printer import Printer
 
@@ -60,7 +60,10 @@ async def printer_session(settings: Settings, store: Store | None = None) -> Asy
         port = settings.printer.port
         if port == "emulator":
             emulator = builtin_emulator(settings)
-            await stack.enter_async_context(emulator)
+            try:
+                await stack.enter_async_context(emulator)
+            except (EmulatorStateError, OutputLogError) as exc:
+                raise ConfigError(t("printing.bad_emulator", file=settings.source, why=exc)) from None
             port = emulator.port
         printer = await Printer.open(
             port, baudrate=settings.printer.baudrate, reply_timeout=settings.printer.reply_timeout_s

@@ -1,0 +1,62 @@
+"""`station doctor`: the configuration, the database, the audit chain, the printer link and the keys, a line each."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+
+from console import audit
+from console.config import Settings
+from console.doctor_checks import check_keys, check_printer
+from console.errors import EXIT_USAGE, StationError
+from console.i18n import t
+from console.store import Store
+
+Check = Callable[[Settings], Awaitable[str]]
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("doctor", parents=[common], help="check the config, the database, the printer link and the keys")
+    p.set_defaults(handler=doctor)
+
+
+async def check_config(settings: Settings) -> str:
+    return t("doctor.config_ok", file=settings.source, station=settings.station.id)
+
+
+async def check_database(settings: Settings) -> str:
+    async with await Store.open(settings.database.path, create=False) as store:
+        result = await store.scalar("PRAGMA quick_check")
+        if result != "ok":
+            raise StationError(t("doctor.db_damaged", file=settings.database.path, why=result))
+        residents = await store.scalar("SELECT count(*) FROM residents")
+        return t("doctor.db_ok", file=settings.database.path, residents=residents)
+
+
+async def check_audit(settings: Settings) -> str:
+    async with await Store.open(settings.database.path, readonly=True) as store:
+        count, broken = await audit.verify(store)
+    if broken is not None:
+        raise StationError(t("audit.broken", seq=broken.seq, why=broken.why, count=count))
+    return t("audit.sound", count=count)
+
+
+CHECKS: list[tuple[str, Check]] = [
+    ("config", check_config),
+    ("database", check_database),
+    ("audit", check_audit),
+    ("printer", check_printer),
+    ("keys", check_keys),
+]
+
+
+async def doctor(args: argparse.Namespace, settings: Settings) -> int:
+    failed = 0
+    for name, check in CHECKS:
+        try:
+            line = await check(settings)
+            print(f"{name:<9} {t('doctor.ok'):<7} {line}")
+        except StationError as exc:
+            failed += 1
+            print(f"{name:<9} {t('doctor.fail'):<7} {exc}")
+    return EXIT_USAGE if failed else 0

@@ -1,0 +1,138 @@
+"""The queue's command line end to end: allocation, enqueue, print, tag, status, doctor, one printer owner."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from console.demo import write_demo_csv
+
+STATION = str(Path(sys.executable).with_name("station"))
+
+
+def make_station(folder: Path, residents: int = 6, faults: str = "", hopper: int = 50, feeder: int = 100) -> Path:
+    config = folder / "config.toml"
+    config.write_text(
+        f"""
+[station]
+id = "5203-01"
+language = "en"
+[database]
+path = "station.db"
+[emulator]
+time_scale = 0
+feeder = {feeder}
+faults = "{faults}"
+state = "emulator-state.json"
+log = "output.jsonl"
+[queue]
+hopper_capacity = {hopper}
+[logging]
+file = "station.log"
+"""
+    )
+    write_demo_csv(folder / "residents.csv", residents, seed=11)
+    assert station(config, "import", str(folder / "residents.csv")).returncode == 0
+    return config
+
+
+def station(config: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [STATION, *args, "--config", str(config)], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def status(config: Path) -> dict:
+    result = station(config, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_day_headless(tmp_path):
+    config = make_station(tmp_path)
+    assert station(config, "allocation", "add", "JATAH-2026-11", "10", "--period", "2026-11").returncode == 0
+    assert station(config, "enqueue", "--all").returncode == 0
+    printed = station(config, "print", "--count", "4")
+    assert printed.returncode == 0, printed.stderr
+    assert [line.startswith("card #") for line in printed.stdout.splitlines()] == [True] * 4 + [False]
+    snap = status(config)
+    assert (snap["queue"]["queued"], snap["untagged"], snap["stock"]) == (2, 4, 6)
+    niks = [json.loads(line)["nik"] for line in (tmp_path / "output.jsonl").read_text().splitlines()]
+    assert station(config, "tag", niks[0], "good").returncode == 0
+    bad = station(config, "tag", niks[1], "bad", "--reason", "salah_data")
+    assert bad.returncode == 0 and "BAD" in bad.stdout
+    assert station(config, "tag", niks[2], "bad").returncode == 2  # a reason is required
+    again = station(config, "enqueue", niks[0])
+    assert again.returncode == 4 and "locked" in again.stderr and niks[0] in again.stderr
+    [books] = status(config)["allocations"]
+    assert (books["good"], books["bad"], books["untagged"], books["in_stock"], books["balanced"]) == (1, 1, 2, 6, True)
+
+
+def test_print_stops_at_a_fault_with_exit_5_and_says_what_to_do(tmp_path):
+    config = make_station(tmp_path, faults="jam@2")
+    station(config, "allocation", "add", "A", "10")
+    station(config, "enqueue", "--all")
+    result = station(config, "print")
+    assert result.returncode == 5
+    assert "CARD JAM" in result.stderr
+    assert status(config)["engine"]["fault"] == "jam"
+
+
+def test_print_waits_for_tags_at_the_hopper_limit_with_exit_4(tmp_path):
+    config = make_station(tmp_path, hopper=2)
+    station(config, "allocation", "add", "A", "10")
+    station(config, "enqueue", "--all")
+    result = station(config, "print")
+    assert result.returncode == 4 and "tag" in result.stderr
+    assert status(config)["untagged"] == 2
+
+
+def test_print_without_stock_refuses_with_exit_4(tmp_path):
+    config = make_station(tmp_path)
+    station(config, "allocation", "add", "A", "2")
+    station(config, "enqueue", "--all")
+    result = station(config, "print")
+    assert result.returncode == 4 and "no blank left" in result.stderr
+    assert status(config)["stock"] == 0
+
+
+def test_physical_count_shows_the_difference(tmp_path):
+    config = make_station(tmp_path)
+    station(config, "allocation", "add", "A", "10")
+    result = station(config, "allocation", "count", "A", "8", "--note", "two missing")
+    assert result.returncode == 0 and "-2" in result.stdout
+    listing = json.loads(station(config, "allocation", "list", "--json").stdout)
+    assert listing[0]["count_difference"] == -2 and listing[0]["balanced"]
+
+
+def test_second_printer_owner_is_refused_with_exit_4(tmp_path):
+    from console.owner import PrinterOwnership
+
+    config = make_station(tmp_path)
+    station(config, "allocation", "add", "A", "10")
+    station(config, "enqueue", "--all")
+    with PrinterOwnership(tmp_path / "station.db"):
+        result = station(config, "print")
+    assert result.returncode == 4
+    assert "held by another process" in result.stderr and "supervise" in result.stderr
+
+
+def test_doctor_reports_each_part(tmp_path):
+    config = make_station(tmp_path)
+    result = station(config, "doctor")
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["config", "database", "audit", "printer", "keys"]
+    assert "[ OK ]" in lines[3] and "Evolis" in lines[3]
+    assert "[FAIL]" in lines[4]  # no central key configured
+    assert result.returncode == 2
+
+
+@pytest.mark.parametrize("args", [["enqueue"], ["enqueue", "--all", "5203010101900001"]])
+def test_enqueue_usage_errors(tmp_path, args):
+    config = make_station(tmp_path, residents=1)
+    result = station(config, *args)
+    assert result.returncode == 2 and "NIK" in result.stderr
