@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from console.errors import ConfigError
+from console.i18n import t
 
 LANGUAGES = ("id", "en")
 RIBBONS = ("ko", "ymcko")
@@ -91,13 +92,13 @@ def default_config_path() -> Path:
 def load_settings(path: Path | str | None = None) -> Settings:
     path = Path(path) if path is not None else default_config_path()
     if not path.is_file():
-        raise ConfigError(f"{path}: configuration file not found; give one with --config or STATION_CONFIG")
+        raise ConfigError(t("config.not_found", file=path))
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
+        raise ConfigError(t("config.not_utf8", file=path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(t("config.not_toml", file=path, why=exc)) from None
     return settings_from_dict(raw, path)
 
 
@@ -106,9 +107,9 @@ def settings_from_dict(raw: dict[str, Any], path: Path) -> Settings:
     sections: dict[str, Any] = {}
     for name, value in raw.items():
         if name not in _SECTIONS:
-            raise ConfigError(f"{path}: unknown section [{name}]; known: {', '.join(_SECTIONS)}")
+            raise ConfigError(t("config.unknown_section", file=path, section=name, known=", ".join(_SECTIONS)))
         if not isinstance(value, dict):
-            raise ConfigError(f"{path}: [{name}] must be a table")
+            raise ConfigError(t("config.not_table", file=path, section=name))
         cls = _section_class(name)
         sections[name] = _build_section(cls, name, value, path, base)
     for name in _SECTIONS:
@@ -127,38 +128,38 @@ def _build_section(cls: type, section: str, values: dict[str, Any], path: Path, 
     kwargs: dict[str, Any] = {}
     for key, value in values.items():
         if key not in hints:
-            raise ConfigError(f"{path}: unknown key {section}.{key}; known: {', '.join(hints)}")
+            raise ConfigError(t("config.unknown_key", file=path, key=f"{section}.{key}", known=", ".join(hints)))
         kwargs[key] = _coerce(hints[key], value, f"{section}.{key}", path)
     return _resolve_paths(cls(**kwargs), base)
 
 
 def _coerce(hint: Any, value: Any, key: str, path: Path) -> Any:
     def wrong(expected: str) -> ConfigError:
-        return ConfigError(f"{path}: {key} must be {expected}, not {value!r}")
+        return ConfigError(t("config.wrong_type", file=path, key=key, expected=t(f"config.type.{expected}"), value=value))
 
     if hint is str:
         if not isinstance(value, str):
-            raise wrong("a string")
+            raise wrong("string")
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise wrong("a whole number")
+            raise wrong("int")
         return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise wrong("a number")
+            raise wrong("number")
         return float(value)
     if hint is Path:
         if not isinstance(value, str) or not value:
-            raise wrong("a non-empty path string")
+            raise wrong("path")
         return Path(value)
     if hint == Path | None:
         if not isinstance(value, str):
-            raise wrong('a path string ("" for none)')
+            raise wrong("optional_path")
         return Path(value) if value else None
     if hint == tuple[Path, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise wrong("a list of path strings")
+            raise wrong("paths")
         return tuple(Path(v) for v in value)
     raise AssertionError(f"no coercion for {hint}")  # a programming error, not a user's
 
@@ -177,29 +178,29 @@ def _resolve_paths(section: Any, base: Path) -> Any:
 
 
 def _check_values(s: Settings, path: Path) -> None:
-    def bad(key: str, why: str) -> ConfigError:
-        return ConfigError(f"{path}: {key} {why}")
+    def bad(key: str, why: str, **values: object) -> ConfigError:
+        return ConfigError(t("config.bad_value", file=path, key=key, why=t(f"config.why.{why}", **values)))
 
     if not s.station.id.strip():
-        raise bad("station.id", "must not be empty")
+        raise bad("station.id", "empty")
     if s.station.language not in LANGUAGES:
-        raise bad("station.language", f"must be one of {', '.join(LANGUAGES)}, not {s.station.language!r}")
+        raise bad("station.language", "one_of", allowed=", ".join(LANGUAGES), value=s.station.language)
     if not s.printer.port.strip():
-        raise bad("printer.port", 'must not be empty; use "emulator" for the built-in printer')
+        raise bad("printer.port", "empty_port")
     if s.printer.baudrate <= 0:
-        raise bad("printer.baudrate", f"must be positive, not {s.printer.baudrate}")
+        raise bad("printer.baudrate", "positive", value=s.printer.baudrate)
     if s.printer.ribbon not in RIBBONS:
-        raise bad("printer.ribbon", f"must be one of {', '.join(RIBBONS)}, not {s.printer.ribbon!r}")
+        raise bad("printer.ribbon", "one_of", allowed=", ".join(RIBBONS), value=s.printer.ribbon)
     if s.printer.reply_timeout_s <= 0:
-        raise bad("printer.reply_timeout_s", f"must be positive, not {s.printer.reply_timeout_s}")
+        raise bad("printer.reply_timeout_s", "positive", value=s.printer.reply_timeout_s)
     if s.emulator.time_scale < 0:
-        raise bad("emulator.time_scale", f"must be 0 or more, not {s.emulator.time_scale}")
+        raise bad("emulator.time_scale", "not_negative", value=s.emulator.time_scale)
     if s.emulator.feeder < 0:
-        raise bad("emulator.feeder", f"must be 0 or more, not {s.emulator.feeder}")
+        raise bad("emulator.feeder", "not_negative", value=s.emulator.feeder)
     if s.queue.hopper_capacity < 1:
-        raise bad("queue.hopper_capacity", f"must be at least 1, not {s.queue.hopper_capacity}")
+        raise bad("queue.hopper_capacity", "at_least_1", value=s.queue.hopper_capacity)
     if s.logging.level not in LOG_LEVELS:
-        raise bad("logging.level", f"must be one of {', '.join(LOG_LEVELS)}, not {s.logging.level!r}")
+        raise bad("logging.level", "one_of", allowed=", ".join(LOG_LEVELS), value=s.logging.level)
     for key_file in s.central.public_keys:
         if not key_file.is_file():
-            raise bad("central.public_keys", f"names {key_file}, which does not exist")
+            raise bad("central.public_keys", "missing_file", value=key_file)

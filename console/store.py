@@ -20,6 +20,7 @@ import aiosqlite
 from console import audit
 from console.clock import now_iso
 from console.errors import DatabaseError
+from console.i18n import t
 from console.schema import APPLICATION_ID, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
@@ -70,7 +71,7 @@ class Store:
         path = Path(path)
         fresh = not path.exists() or path.stat().st_size == 0
         if fresh and (readonly or not create):
-            raise DatabaseError(f"{path}: no station database here; run `station import` or `station run` first")
+            raise DatabaseError(t("db.missing", file=path))
         if not fresh:
             _check_header(path)
         elif create:
@@ -109,7 +110,7 @@ class Store:
     async def transaction(self, actor: str = "station") -> AsyncIterator[Transaction]:
         """BEGIN IMMEDIATE … COMMIT, one at a time; any exception rolls the whole transaction back."""
         if self._writer is None:
-            raise DatabaseError(f"{self.path}: opened read-only")
+            raise DatabaseError(t("db.read_only", file=self.path))
         async with self._write_lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
@@ -143,7 +144,7 @@ async def _connect(path: Path, readonly: bool = False) -> aiosqlite.Connection:
     try:
         conn = await aiosqlite.connect(target, uri=readonly, isolation_level=None)
     except sqlite3.Error as exc:
-        raise DatabaseError(f"{path}: cannot open the database: {exc}") from None
+        raise DatabaseError(t("db.cannot_open", file=path, why=exc)) from None
     conn.row_factory = sqlite3.Row
     try:
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -154,7 +155,7 @@ async def _connect(path: Path, readonly: bool = False) -> aiosqlite.Connection:
         await conn.execute("PRAGMA synchronous = FULL")
     except sqlite3.DatabaseError as exc:
         await conn.close()
-        raise DatabaseError(f"{path}: not a usable SQLite database ({exc}); refusing to touch it") from None
+        raise DatabaseError(t("db.not_usable", file=path, why=exc)) from None
     except BaseException:
         await conn.close()
         raise
@@ -165,7 +166,7 @@ def _check_header(path: Path) -> None:
     with open(path, "rb") as f:
         head = f.read(len(SQLITE_HEADER))
     if head != SQLITE_HEADER:
-        raise DatabaseError(f"{path}: not an SQLite database (the file starts with other bytes); refusing to touch it")
+        raise DatabaseError(t("db.not_sqlite", file=path))
 
 
 async def _check_identity(conn: aiosqlite.Connection, path: Path) -> tuple[int, int]:
@@ -174,14 +175,11 @@ async def _check_identity(conn: aiosqlite.Connection, path: Path) -> tuple[int, 
         version = (await (await conn.execute("PRAGMA user_version")).fetchone())[0]
         tables = (await (await conn.execute("SELECT count(*) FROM sqlite_master")).fetchone())[0]
     except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"{path}: the database is damaged ({exc}); restore it from a backup") from None
+        raise DatabaseError(t("db.damaged", file=path, why=exc)) from None
     if app_id != APPLICATION_ID and (app_id != 0 or tables):
-        raise DatabaseError(f"{path}: this SQLite file belongs to another program; refusing to touch it")
+        raise DatabaseError(t("db.foreign", file=path))
     if version > len(MIGRATIONS):
-        raise DatabaseError(
-            f"{path}: the database is of schema {version}, newer than this program knows ({len(MIGRATIONS)}); "
-            "update the program"
-        )
+        raise DatabaseError(t("db.newer", file=path, version=version, known=len(MIGRATIONS)))
     return app_id, version
 
 

@@ -36,9 +36,14 @@ def catalogue() -> dict[str, dict[str, str]]:
     return merged
 
 
-def t(key: str, language: str | None = None, **values: object) -> str:
+def t(key: str, /, **values: object) -> str:
+    """The message `key` in the current language, formatted with `values`."""
+    return t_in(_language, key, **values)
+
+
+def t_in(language: str, key: str, /, **values: object) -> str:
     texts = catalogue().get(key)
     if texts is None:
         raise KeyError(f"no message {key!r} in the catalogue")
-    text = texts.get(language or _language) or texts[DEFAULT_LANGUAGE]
+    text = texts.get(language) or texts[DEFAULT_LANGUAGE]
     return text.format(**values) if values else text
