@@ -16,7 +16,7 @@ def test_verify_export_and_tampering(tmp_path):
     assert station(config, "audit", "export", "--out", str(out)).returncode == 0
     entries = [json.loads(line) for line in out.read_text().splitlines()]
     assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
-    assert {"residents.imported", "allocation.received", "job.queued"} <= {e["action"] for e in entries}
+    assert {"residents.imported", "allocation.received", "jobs.queued_bulk"} <= {e["action"] for e in entries}
     assert all(e["prev_hash"] == prev["hash"] for prev, e in zip(entries, entries[1:]))
 
     conn = sqlite3.connect(tmp_path / "station.db")
