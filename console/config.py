@@ -36,7 +36,7 @@ class PrinterSettings:
     port: str = "emulator"
     baudrate: int = 115200
     ribbon: str = "ko"
-    reply_timeout_s: float = 30.0
+    reply_timeout_s: float = 45.0
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ import structlog
 
 from drivers import protocol
 from drivers.faults import (
-    CommandRefused,
     GarbledReply,
     LinkLost,
     PrinterFault,
@@ -399,9 +398,7 @@ def _ms(started: float) -> int:
 
 
 __all__ = [
-    "CommandRefused",
     "Printer",
-    "PrinterFault",
     "PrinterInfo",
     "PrinterStatus",
     "SYNC_FRAMES",

@@ -97,7 +97,7 @@ def _check_param(value: str) -> bytes:
 
 def encode_command(name: str, *params: object, payload: bytes | None = None) -> bytes:
     """ESC name ;param… [payload] CR. A parameter may not hold ';' unless it is the last text of `Wt`."""
-    if not name.isalpha():
+    if not (name.isascii() and name.isalpha()):
         raise EncodeError(f"bad command name {name!r}")
     out = bytearray([ESC]) + name.encode("ascii")
     last_text = _MAX_SPLIT.get(name, 0) - 1

@@ -90,7 +90,8 @@ class SerialLink:
         return self.discard_input()
 
     async def write(self, data: bytes) -> None:
-        """Hand every byte of `data` to the port. Cancelling it may leave part of `data` unsent."""
+        """Hand every byte of `data` to the port. Cancelling it may leave part of `data` unsent (`unsent`)."""
+        self._unsent = len(data)
         if self._lost is not None:
             raise LinkLost(f"link to {self.port} lost: {self._lost}")
         if self._fd is not None:
@@ -99,7 +100,6 @@ class SerialLink:
             await self._write_in_thread(data)
 
     async def _write_nonblocking(self, data: bytes) -> None:
-        self._unsent = len(data)
         while data:
             if not _writable_now(self._fd):
                 await self._writable()

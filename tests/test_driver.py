@@ -9,10 +9,13 @@ resynchronisation probes as any printer of the protocol would (ERROR CDE, ERROR 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import io
 import json
 import os
 import re
+import struct
+import termios
 import tty
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -38,27 +41,25 @@ from drivers.faults import (
     LinkUnavailable,
     MechanicalTimeout,
     NeedCleaning,
+    PortBusy,
     PrinterFault,
     ReplyTimeout,
     RibbonFault,
+    fault_from_reply,
 )
 from drivers.layout import CardFields, layout_card
 from drivers.printer import SYNC_FRAMES, Printer, PrinterInfo, PrinterStatus
 from tests.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-TRANSCRIPT_PLACES = (ROOT / "docs" / "spec" / "transcripts.json", ROOT / "tests" / "data" / "transcripts.json",
-                     Path("/work/shared/spec/transcripts.json"))
+TRANSCRIPTS = ROOT / "tests" / "data" / "transcripts.json"  # a copy of the spec's conformance transcripts
 # Replies of the recorded printer where the transcript gives a pattern rather than a value.
 SAMPLE_VALUES = {"Rfv": "1.7.2", "Rtp": "Evolis Primacy", "Rsn": "EMU0000001", "Rco;c": "41"}
-FAST = 0.25  # reply time-out (s) where a test waits for one on purpose
+FAST = 0.3  # reply time-out (s) where a test waits for one on purpose
 
 
 def transcripts() -> dict[str, dict]:
-    for place in TRANSCRIPT_PLACES:
-        if place.exists():
-            return {s["name"]: s for s in json.loads(place.read_text(encoding="utf-8"))["scenarios"]}
-    raise FileNotFoundError(f"transcripts.json not found in any of {[str(p) for p in TRANSCRIPT_PLACES]}")
+    return {s["name"]: s for s in json.loads(TRANSCRIPTS.read_text(encoding="utf-8"))["scenarios"]}
 
 
 # ----------------------------------------------------------------------------------------- the recorded printer
@@ -408,6 +409,48 @@ async def test_a_reply_that_cannot_answer_the_command_is_garbled() -> None:
             await printer.take_blank()
 
 
+async def test_a_bitmap_cut_short_is_closed_before_the_probes() -> None:
+    """A Dbc cancelled mid-payload leaves the printer counting payload bytes: CRs close it, then the probes."""
+    loop = asyncio.get_running_loop()
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    decoder, commands = protocol.CommandDecoder(), []
+    answers = {"Zsync": protocol.ERROR_CDE, "Rco": "41", "Dbc": protocol.OK}
+
+    def readable() -> None:  # a printer of the protocol: decodes frames by their lengths, answers each
+        for event in decoder.feed(os.read(master, 65536)):
+            commands.append(event)
+            if isinstance(event, protocol.Command):
+                text = protocol.ERROR_PARAMETRES if event.params == ("sync",) else answers[event.name]
+                os.write(master, reply(text))
+
+    payload = bytes([0x51]) * 300_000  # far more than a pseudo-terminal buffers
+    try:
+        loop.add_reader(master, readable)
+        async with await Printer.open(os.ttyname(slave), reply_timeout=5) as printer:
+            assert await printer.card_counter() == 41
+            loop.remove_reader(master)  # the printer stops reading: the host's write stalls
+            cut = asyncio.create_task(printer.command("Dbc", "k", 2, 0, len(payload), payload=payload))
+            await wait_for(lambda: _pending(master) > 0, 5, "part of the bitmap in the pseudo-terminal")
+            cut.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await cut
+            loop.add_reader(master, readable)
+            assert await printer.card_counter() == 41
+    finally:
+        loop.remove_reader(master)
+        os.close(master)
+        os.close(slave)
+    assert not [event for event in commands if isinstance(event, protocol.BadFrame)]
+    (dbc,) = [event for event in commands if isinstance(event, protocol.Command) and event.name == "Dbc"]
+    assert len(dbc.payload) == len(payload) and dbc.payload.endswith(b"\r")
+    assert dbc.payload.rstrip(b"\r") == payload[: len(dbc.payload.rstrip(b"\r"))]
+
+
+def _pending(fd: int) -> int:
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+
+
 # ------------------------------------------------------------------------------------------------ a dead link
 
 
@@ -482,9 +525,32 @@ async def test_bad_frames_are_refused_before_anything_is_sent() -> None:
             await printer.send_raw(b"Ss\r")
         with pytest.raises(protocol.EncodeError, match="control character"):
             await printer.command("Wt", 40, 60, 0, 30, "BAIQ\r\x1bSs")
+        with pytest.raises(protocol.EncodeError, match="bad command name"):
+            await printer.command("S\u00e9")
         with pytest.raises(ValueError, match="ribbon"):
             await printer.setup("rainbow")
     assert printer_end.frames == []
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("FEEDER EMPTY", "feeder_empty"), ("COVER OPEN", "cover_open"), ("ERROR RIBBON", "ribbon"),
+    ("CARD JAM", "jam"), ("HOPPER FULL", "hopper_full"), ("ERROR HEAD", "head"), ("NEED CLEANING", "cleaning"),
+    ("ERROR TIME OUT", "mechanical_timeout"), ("ERROR CDE", "refused"), ("ERROR PARAMETRES", "refused"),
+    ("ERROR HOPPER", "unknown"), ("OK", None), ("1041", None), ("CARD", None),
+])
+def test_fault_from_reply(text: str, code: str | None) -> None:
+    fault = fault_from_reply(text, "Se")
+    assert (fault.code if fault else None) == code
+    if fault:
+        assert (fault.reply, fault.command, fault.command_name) == (text, "Se", "Se")
+        assert isinstance(fault, PrinterFault) and text in str(fault)
+
+
+async def test_a_second_station_cannot_open_the_printer() -> None:
+    async with emulated("pty") as (emu, printer):
+        with pytest.raises(PortBusy):
+            await Printer.open(emu.port)
+        assert await printer.card_counter() == 0
 
 
 # ------------------------------------------------------------------------------------------- against the emulator
@@ -567,7 +633,8 @@ def test_every_emulator_fault_kind_has_a_case() -> None:
 @pytest.mark.parametrize("kind", list(FAULT_KINDS))
 async def test_fault_kind_maps_to_its_typed_fault(kind: str) -> None:
     meets, fault_type = FAULT_KINDS[kind]
-    async with emulated("pty", reply_timeout=FAST, feeder=5, drop_s=0.1) as (emu, printer):
+    timeout = FAST if fault_type is ReplyTimeout else 5
+    async with emulated("pty", reply_timeout=timeout, feeder=5, drop_s=0.1) as (emu, printer):
         await printer.setup("ko")
         emu.inject(kind)
         with pytest.raises(fault_type) as fault:

@@ -204,6 +204,20 @@ def recover(host: Host, emu: EmulatorServer, kind: str, how: str) -> None:
     assert host.cmd("Rlr", "p") == "OK"
 
 
+def test_a_hand_jams_the_card_inside_and_takes_it_out(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    with EmulatorServer.pty(feeder=5, time_scale=0, log=out) as emu, serial.Serial(emu.port, timeout=5) as s:
+        host = Host(s)
+        assert host.cmd("Ss") == "OK"
+        emu.jam()
+        host.card_data()
+        assert (host.cmd("Se"), host.cmd("Ser"), emu.status()["fault"]) == ("CARD JAM", "CARD JAM", "CARD JAM")
+        emu.clear()
+        assert (host.cmd("Rlr", "p"), emu.status()["fault"]) == ("OK", None)
+    assert [(line["dest"], line["panels"], line["fault"]) for line in read_output_log(out)] == [
+        ("removed", [], "CARD JAM")]  # fmt: skip
+
+
 async def test_unplugged_the_printer_hears_nothing_until_plugged_again() -> None:
     with EmulatorServer.pty(feeder=5, time_scale=0) as emu, serial.Serial(emu.port, timeout=0.5) as s:
         host = Host(s)
@@ -353,11 +367,15 @@ def start_cli(*args: str) -> tuple[subprocess.Popen[str], str]:
 
 @pytest.mark.parametrize("how", ["--pty", "--tcp"])
 def test_station_emulator_prints_its_port_first_and_stops_on_sigterm(how: str, tmp_path: Path) -> None:
-    where = ["--pty"] if how == "--pty" else ["--tcp", "127.0.0.1:0"]
+    where = ["--pty"] if how == "--pty" else ["--tcp", "127.0.0.1:0", "--control", "127.0.0.1:0"]
     out = tmp_path / "out.jsonl"
     process, first = start_cli(*where, "--time-scale", "0", "--feeder", "3", "--log", str(out),
                                "--state", str(tmp_path / "state.json"), "--faults", "head@2")  # fmt: skip
     try:
+        if how == "--tcp":
+            assert process.stderr is not None
+            control_port = int(process.stderr.readline().rstrip().rpartition(":")[2])
+            assert json.loads(control(("127.0.0.1", control_port), "status")[0])["feeder"] == 3
         link = serial.Serial(first, timeout=5) if how == "--pty" else serial.serial_for_url(first, timeout=5)
         with link:
             host = Host(link)

@@ -13,9 +13,7 @@ import serial
 from drivers.emulator import EmulatorServer, read_output_log
 
 ROOT = Path(__file__).resolve().parent.parent
-PLACES = (ROOT / "docs" / "spec" / "transcripts.json", ROOT / "tests" / "data" / "transcripts.json",
-          Path("/work/shared/spec/transcripts.json"))  # fmt: skip
-TRANSCRIPTS = next((place for place in PLACES if place.is_file()), PLACES[0])
+TRANSCRIPTS = ROOT / "tests" / "data" / "transcripts.json"  # a copy of the spec's conformance transcripts
 SCENARIOS: list[dict[str, Any]] = json.loads(TRANSCRIPTS.read_text(encoding="utf-8"))["scenarios"]
 
 
