@@ -153,3 +153,23 @@ async def test_settle_books_a_card_taken_before_the_crash_and_rejects_one_still_
             await check_books_against_output_log(store, tmp_path / "output.jsonl")
     finally:
         await store.close()
+
+
+async def test_a_supervisors_pause_and_resume_are_carried_out_and_audited(tmp_path):
+    from console.engine import PAUSED
+    from console.requests import request
+
+    store = await seeded_store(tmp_path, residents=2, blanks=5)
+    try:
+        async with emulated_printer(tmp_path) as (emu, printer):
+            engine = make_engine(store, printer)
+            await engine.start()
+            await request(store, "pause", "supervisor-ana")
+            assert await engine.run() == PAUSED
+            assert await jobs.count_in_state(store, "printed") == 0
+            await request(store, "resume", "supervisor-ana")
+            assert await engine.run() == EMPTY
+        actions = [r["action"] for r in await store.fetchall("SELECT action FROM audit WHERE actor = 'supervisor-ana'")]
+        assert actions == ["queue.pause_requested", "queue.paused", "queue.resume_requested", "queue.resumed"]
+    finally:
+        await store.close()

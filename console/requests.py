@@ -1,0 +1,28 @@
+"""Requests to the process that holds the printer, from a supervisor in another process: pause and resume.
+
+The request is recorded with who made it (audited); the engine carries it out at the next card boundary."""
+
+from __future__ import annotations
+
+from console.clock import now_iso
+from console.errors import UsageError
+from console.i18n import t
+from console.store import Store
+
+KINDS = ("pause", "resume")
+
+
+async def request(store: Store, kind: str, requester: str) -> int:
+    if kind not in KINDS:
+        raise UsageError(t("requests.unknown", kind=kind))
+    async with store.transaction(requester) as tx:
+        request_id = await tx.insert(
+            "INSERT INTO requests (kind, requester, at) VALUES (?, ?, ?)", (kind, requester, now_iso())
+        )
+        await tx.audit(f"queue.{kind}_requested", None, request=request_id, requester=requester)
+    return request_id
+
+
+async def pending(store: Store) -> list[dict]:
+    rows = await store.fetchall("SELECT * FROM requests WHERE done_at IS NULL ORDER BY id")
+    return [dict(row) for row in rows]
