@@ -24,6 +24,8 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/printer.py
+	$(BIN)/python bench/print_queue.py
+	$(BIN)/python bench/console.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

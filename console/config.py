@@ -47,6 +47,7 @@ class EmulatorSettings:
     state: Path = Path("var/emulator-state.json")
     log: Path = Path("var/emulator-output.jsonl")
     cards: Path | None = None
+    ribbon_prints: int = 600
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,8 @@ def _check_values(s: Settings, path: Path) -> None:
         raise bad("printer.reply_timeout_s", "positive", value=s.printer.reply_timeout_s)
     if s.emulator.time_scale < 0:
         raise bad("emulator.time_scale", "not_negative", value=s.emulator.time_scale)
+    if s.emulator.ribbon_prints < 0:
+        raise bad("emulator.ribbon_prints", "not_negative", value=s.emulator.ribbon_prints)
     if s.emulator.feeder < 0:
         raise bad("emulator.feeder", "not_negative", value=s.emulator.feeder)
     if s.queue.hopper_capacity < 1:

@@ -166,6 +166,11 @@ class PrintEngine:
 
     # ------------------------------------------------------------------------------------------ the loop
 
+    @property
+    def paused(self) -> bool:
+        """The operator (or a supervisor) asked the queue to pause; it stops at the next card boundary."""
+        return self._paused
+
     def pause(self) -> None:
         self._paused = True
         self.wake()

@@ -42,6 +42,7 @@ def builtin_emulator(settings: Settings) -> EmulatorServer:
     try:
         return EmulatorServer.pty(
             feeder=e.feeder, time_scale=e.time_scale, faults=e.faults, state=e.state, log=e.log, cards=e.cards,
+            ribbon_prints=e.ribbon_prints,
             baud=None if e.time_scale == 0 else int(settings.printer.baudrate / e.time_scale),
         )
     except (FaultSpecError, ValueError) as exc:

@@ -589,8 +589,10 @@ async def import_residents(
         batches = _Batches(path, survey, today, batch_rows)
         current = await asyncio.to_thread(batches.next_batch)
         while current is not None:
-            # Reading the next batch while writing this one would be slower: both threads want the GIL.
-            following = await asyncio.to_thread(batches.next_batch)
+            # The next batch is read and checked while this one is written: SQLite lets go of the GIL while it
+            # reads, writes and syncs pages, which is most of a batch's writing time on a large table.
+            following = await (reading or asyncio.to_thread(batches.next_batch))
+            reading = asyncio.ensure_future(asyncio.to_thread(batches.next_batch)) if following else None
             last = following is None
             async with store.transaction(actor=actor) as tx:
                 rejections = await _write_batch(tx, current, counts, source, at)
@@ -642,6 +644,7 @@ async def _write_batch(tx: Any, entries: list[_Entry], counts: _Counts, source: 
         elif stored[nik] != data:
             updates.append((*data[1:], source, at, nik))
     if inserts:
+        inserts.sort()  # in key order, each page of the table is visited once a batch
         await tx.executemany(_INSERT, inserts)
     if updates:
         await tx.executemany(_UPDATE, updates)

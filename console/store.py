@@ -94,11 +94,12 @@ class Store:
         return cls(path, writer, reader)
 
     async def close(self) -> None:
+        # the reader first: the last connection to close checkpoints the WAL and removes -wal and -shm
+        await self._reader.close()
         if self._writer is not None:
             async with self._write_lock:
                 await self._writer.close()
             self._writer = None
-        await self._reader.close()
 
     async def __aenter__(self) -> "Store":
         return self

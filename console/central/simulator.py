@@ -1,0 +1,187 @@
+"""The centre's side of an unlock: a key pair, and grants signed for the bad NIKs of a station's report.
+
+It reads only what it is given (its private key file, a report file), never the station's configuration.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_private_key,
+)
+
+from console.canonical import canonical_bytes, sha256_hex
+from console.errors import UsageError
+from console.i18n import t
+
+GRANT_FORMAT = "ktpel-central/unlock/1"
+REPORT_FORMAT = "ktpel-station/report/1"
+PRIVATE_NAME = "central-private.pem"
+PUBLIC_NAME = "central-public.pem"
+DEFAULT_EXPIRY = timedelta(days=7)
+DURATION = re.compile(r"^([1-9][0-9]{0,5})([dhms])$")
+UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def key_id_of(public_key: Ed25519PublicKey) -> str:
+    """Hex of the first 8 bytes of SHA-256 of the raw 32-byte Ed25519 public key."""
+    return hashlib.sha256(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)).digest()[:8].hex()
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    private: Path
+    public: Path
+    key_id: str
+
+
+def generate_keys(out_dir: Path) -> KeyPair:
+    """A new Ed25519 key pair in `out_dir` as PEM (the private key mode 0600); an existing key is never replaced."""
+    out_dir = Path(out_dir)
+    private_path, public_path = out_dir / PRIVATE_NAME, out_dir / PUBLIC_NAME
+    for path in (private_path, public_path):
+        if path.exists():
+            raise UsageError(t("central.key_exists", path=path))
+    key = Ed25519PrivateKey.generate()
+    private_pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    public_pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _write_new(private_path, private_pem, 0o600)
+        _write_new(public_path, public_pem, 0o644)
+    except OSError as exc:
+        raise UsageError(t("central.cannot_write", path=out_dir, why=exc.strerror or exc)) from None
+    return KeyPair(private_path, public_path, key_id_of(key.public_key()))
+
+
+def _write_new(path: Path, data: bytes, mode: int) -> None:
+    """Write a file that must not exist yet, with `mode` from the start (never readable by others meanwhile)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(path, mode)  # the umask may have taken bits away from the public key
+
+
+def load_private_key(path: Path) -> Ed25519PrivateKey:
+    try:
+        key = load_pem_private_key(Path(path).read_bytes(), password=None)
+    except OSError as exc:
+        raise UsageError(t("central.cannot_read", path=path, why=exc.strerror or exc)) from None
+    except (ValueError, TypeError):
+        raise UsageError(t("central.not_private_key", path=path)) from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise UsageError(t("central.not_private_key", path=path))
+    return key
+
+
+def parse_duration(text: str) -> timedelta:
+    """`7d`, `12h`, `30m`, `90s`."""
+    match = DURATION.match(text.strip())
+    if match is None:
+        raise UsageError(t("central.bad_duration", text=text))
+    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+
+
+def sign_grant(private_key: Ed25519PrivateKey, grant: dict[str, Any]) -> dict[str, Any]:
+    """The grant document: `grant` signed over its canonical JSON, with the signing key's id."""
+    signature = private_key.sign(canonical_bytes(grant))
+    return {
+        "format": GRANT_FORMAT,
+        "grant": grant,
+        "key_id": key_id_of(private_key.public_key()),
+        "signature": base64.b64encode(signature).decode("ascii"),
+    }
+
+
+def make_grant(
+    private_key: Ed25519PrivateKey, *, station_id: str, report_id: str, niks: list[str],
+    issued_at: datetime | None = None, expires_in: timedelta = DEFAULT_EXPIRY, nonce: str | None = None,
+) -> dict[str, Any]:
+    issued = (issued_at or datetime.now().astimezone()).replace(microsecond=0)
+    grant = {
+        "station_id": station_id,
+        "report_id": report_id,
+        "niks": list(niks),
+        "issued_at": issued.isoformat(),
+        "expires_at": (issued + expires_in).isoformat(),
+        "nonce": nonce or secrets.token_hex(16),
+    }
+    return sign_grant(private_key, grant)
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    """A station's report, as the centre receives it: its format, and its report_id matching its content."""
+    try:
+        report = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(t("central.cannot_read", path=path, why=exc.strerror or exc)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(t("central.report_not_json", path=path, why=exc)) from None
+    if not isinstance(report, dict) or report.get("format") != REPORT_FORMAT:
+        raise UsageError(t("central.report_format", path=path, expected=REPORT_FORMAT))
+    for name in ("station_id", "report_id", "bad", "good"):
+        if name not in report:
+            raise UsageError(t("central.report_field", path=path, field=name))
+    if sha256_hex({k: v for k, v in report.items() if k != "report_id"}) != report["report_id"]:
+        raise UsageError(t("central.report_altered", path=path))
+    return report
+
+
+def unlockable_niks(report: dict[str, Any]) -> list[str]:
+    """NIKs whose last card in the report (by card counter) is bad: a NIK reprinted good since needs nothing."""
+    last: dict[str, tuple[int, bool]] = {}
+    for verdict, cards in (("good", report["good"]), ("bad", report["bad"])):
+        for card in cards:
+            counter = card["card_counter"] if card["card_counter"] is not None else -1
+            if card["nik"] not in last or counter > last[card["nik"]][0]:
+                last[card["nik"]] = (counter, verdict == "bad")
+    return sorted(nik for nik, (_, bad) in last.items() if bad)
+
+
+def grant_for_report(
+    report: dict[str, Any], private_key: Ed25519PrivateKey, niks: list[str] | None = None,
+    expires_in: timedelta = DEFAULT_EXPIRY,
+) -> dict[str, Any]:
+    """A grant for the report's bad NIKs, or for `niks`, which must all be reported bad in it."""
+    bad = {card["nik"] for card in report["bad"]}
+    if niks:
+        not_bad = [nik for nik in niks if nik not in bad]
+        if not_bad:
+            raise UsageError(t("central.nik_not_bad", niks=", ".join(not_bad), report=report["report_id"][:12]))
+        chosen = list(dict.fromkeys(niks))
+    else:
+        chosen = unlockable_niks(report)
+        if not chosen:
+            raise UsageError(t("central.nothing_to_unlock", report=report["report_id"][:12]))
+    return make_grant(
+        private_key, station_id=report["station_id"], report_id=report["report_id"], niks=chosen,
+        expires_in=expires_in,
+    )
+
+
+def write_grant(document: dict[str, Any], path: Path) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(t("central.cannot_write", path=path, why=exc.strerror or exc)) from None

@@ -1,0 +1,57 @@
+"""`station central keygen|grant`: the centre's simulator, for tests, training and demos (no config file)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from console.i18n import t
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("central", help="a simulator of the central authority: its keys and its unlock grants")
+    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
+    keygen = verbs.add_parser("keygen", help="make the centre's Ed25519 key pair")
+    keygen.add_argument("--out", required=True, type=Path, metavar="DIR")
+    keygen.add_argument("--json", action="store_true")
+    keygen.set_defaults(handler=keygen_cmd, no_config=True)
+    grant = verbs.add_parser("grant", help="sign an unlock grant for the bad NIKs of a station's report")
+    grant.add_argument("report", type=Path, metavar="REPORT.json")
+    grant.add_argument("--key", required=True, type=Path, metavar="KEY", help="the centre's private key (PEM)")
+    grant.add_argument("--out", required=True, type=Path, metavar="GRANT.json")
+    grant.add_argument("--niks", nargs="+", metavar="NIK", help="only these NIKs (each reported bad)")
+    grant.add_argument("--expires", default="7d", metavar="DURATION", help="7d, 12h, 30m… (default 7d)")
+    grant.add_argument("--json", action="store_true")
+    grant.set_defaults(handler=grant_cmd, no_config=True)
+
+
+def keygen_cmd(args: argparse.Namespace, settings: None) -> int:
+    from console.central import simulator  # the station's own commands never load the centre's code
+
+    pair = simulator.generate_keys(args.out)
+    if args.json:
+        print(json.dumps({"key_id": pair.key_id, "private": str(pair.private), "public": str(pair.public)}))
+    else:
+        print(pair.key_id)
+        print(t("central.keygen_done", private=pair.private, public=pair.public))
+    return 0
+
+
+def grant_cmd(args: argparse.Namespace, settings: None) -> int:
+    from console.central import simulator
+
+    expires_in = simulator.parse_duration(args.expires)
+    key = simulator.load_private_key(args.key)
+    report = simulator.read_report(args.report)
+    document = simulator.grant_for_report(report, key, args.niks, expires_in)
+    simulator.write_grant(document, args.out)
+    grant = document["grant"]
+    if args.json:
+        print(json.dumps({"file": str(args.out), "key_id": document["key_id"], **grant}, ensure_ascii=False))
+    else:
+        print(t("central.granted", count=len(grant["niks"]), file=args.out, expires=grant["expires_at"],
+                key_id=document["key_id"]))
+        for nik in grant["niks"]:
+            print(f"  {nik}")
+    return 0

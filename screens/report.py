@@ -1,0 +1,278 @@
+"""The report to the centre for one allocation, on screen: counts, the good and bad cards page by page, writing
+the report's files, and loading the centre's unlock grant to see what it unlocked.
+
+Everything goes through the core (`console.reports`, `console.unlock`), which checks, keeps and audits it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
+
+from console import books, reports, unlock
+from console.books import Books
+from console.config import Settings
+from console.errors import StationError
+from console.i18n import t
+from console.operator import operator_name
+from console.store import Store
+from screens.keys import key, translate_bindings
+from screens.text import day_and_time, number
+
+GOOD, BAD = "good", "bad"
+NIKS_SHOWN = 8  # NIKs of an applied grant named on screen; the rest are counted
+
+
+class ReportScreen(Screen[None]):
+    """`ReportScreen(store, settings)`; `allocation_id` None shows the current one.
+
+    Inside the console, `ReportScreen()` takes the store, the settings and the refresh from the app
+    (`app.station.store`, `app.settings`, `app.request_refresh`).
+    """
+
+    BINDINGS = [
+        key("w", "write_report", "ui.reportscreen.key.write"),
+        key("g", "load_grant", "ui.reportscreen.key.grant"),
+        key("a", "next_allocation", "ui.reportscreen.key.allocation"),
+        key("n", "page(1)", "ui.reportscreen.key.next_page"),
+        key("p", "page(-1)", "ui.reportscreen.key.previous_page"),
+        key("escape", "close", "ui.reportscreen.key.close"),
+    ]
+
+    DEFAULT_CSS = """
+    ReportScreen { layout: vertical; }
+    ReportScreen #report-title { text-style: bold; padding: 0 1; }
+    ReportScreen #report-summary { padding: 0 1; height: auto; }
+    ReportScreen #report-readiness { padding: 0 1; height: auto; }
+    ReportScreen #report-readiness.-refused { color: $error; }
+    ReportScreen TabbedContent { height: 1fr; }
+    ReportScreen #report-page { padding: 0 1; height: 1; }
+    ReportScreen #report-result { padding: 0 1; height: auto; max-height: 12; }
+    ReportScreen #report-result.-error { color: $error; }
+    ReportScreen Input { display: none; }
+    ReportScreen Input.-asking { display: block; }
+    """
+
+    def __init__(
+        self, store: Store | None = None, settings: Settings | None = None, allocation_id: str | None = None, *,
+        on_change: Callable[[], None] | None = None, page_size: int = 50,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        translate_bindings(self)
+        self.store: Store = store  # type: ignore[assignment]  # the app's, at mount, when not given
+        self.settings: Settings = settings  # type: ignore[assignment]
+        self.allocation_id = allocation_id
+        self.on_change = on_change
+        self.page_size = page_size
+        self.books: Books | None = None
+        self.pages = {GOOD: 0, BAD: 0}
+
+    def compose(self) -> ComposeResult:
+        yield Static(t("ui.reportscreen.title"), id="report-title")
+        yield Static("", id="report-summary")
+        yield Static("", id="report-readiness")
+        with TabbedContent(id="report-lists"):
+            with TabPane(t("ui.reportscreen.good_tab"), id="tab-good"):
+                yield DataTable(id="list-good", cursor_type="row", zebra_stripes=True)
+            with TabPane(t("ui.reportscreen.bad_tab"), id="tab-bad"):
+                yield DataTable(id="list-bad", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="report-page")
+        with Vertical():
+            yield Input(id="report-out", placeholder=t("ui.reportscreen.out_placeholder"))
+            yield Input(id="report-grant", placeholder=t("ui.reportscreen.grant_placeholder"))
+        yield Static("", id="report-result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.store is None:
+            self.store = self.app.station.store  # type: ignore[attr-defined]
+        if self.settings is None:
+            self.settings = self.app.settings  # type: ignore[attr-defined]
+        if self.on_change is None:
+            self.on_change = getattr(self.app, "request_refresh", None)
+        common = (t("ui.reportscreen.col.nik"), t("ui.reportscreen.col.name"), t("ui.reportscreen.col.card"),
+                  t("ui.reportscreen.col.printed"))  # fmt: skip
+        self.query_one("#list-good", DataTable).add_columns(*common)
+        self.query_one("#list-bad", DataTable).add_columns(*common, t("ui.reportscreen.col.reason"))
+        self.refresh_report()
+
+    # ------------------------------------------------------------------------------------------ showing
+
+    @work(exclusive=True, group="report-load", exit_on_error=False)
+    async def refresh_report(self) -> None:
+        if self.allocation_id is None:
+            current = await books.current_allocation(self.store)
+            self.allocation_id = current.allocation_id if current else None
+        if self.allocation_id is None:
+            self.query_one("#report-summary", Static).update(t("ui.reportscreen.no_allocation"))
+            return
+        self.books = await books.allocation_books(self.store, self.allocation_id)
+        self._show_summary(self.books, await reports.reports_of(self.store, self.allocation_id))
+        readiness = self.query_one("#report-readiness", Static)
+        try:
+            await reports.check_reportable(self.store, self.allocation_id)
+        except StationError as refused:
+            readiness.update(str(refused))
+            readiness.add_class("-refused")
+        else:
+            readiness.update(t("ui.reportscreen.ready"))
+            readiness.remove_class("-refused")
+        await self._show_page(GOOD)
+        await self._show_page(BAD)
+
+    def _show_summary(self, b: Books, made: list[reports.ReportSummary]) -> None:
+        lines = [
+            t("ui.reportscreen.allocation", id=b.allocation_id, period=b.period or "—", received=number(b.received)),
+            t("ui.reportscreen.counts", good=number(b.good), bad=number(b.bad), untagged=number(b.untagged),
+              spoiled=number(b.spoiled), in_stock=number(b.in_stock)),  # fmt: skip
+        ]
+        if made:
+            last = made[0]
+            lines.append(t("ui.reportscreen.last_report", id=last.report_id[:12], at=day_and_time(last.generated_at)))
+        else:
+            lines.append(t("ui.reportscreen.never_reported"))
+        self.query_one("#report-summary", Static).update("\n".join(lines))
+
+    def _total(self, verdict: str) -> int:
+        if self.books is None:
+            return 0
+        return self.books.good if verdict == GOOD else self.books.bad
+
+    def _last_page(self, verdict: str) -> int:
+        return max(0, (self._total(verdict) - 1) // self.page_size)
+
+    async def _show_page(self, verdict: str) -> None:
+        page = self.pages[verdict] = min(self.pages[verdict], self._last_page(verdict))
+        cards = await reports.cards_page(
+            self.store, self.allocation_id, verdict == GOOD, page * self.page_size, self.page_size
+        )
+        table = self.query_one(f"#list-{verdict}", DataTable)
+        table.clear()
+        for card in cards:
+            row = [card["nik"], card["nama"], f"#{card['card_counter']}", day_and_time(card["printed_at"])]
+            if verdict == BAD:
+                row.append(reports.reason_text(card["tag_reason"], card["tag_note"]))
+            table.add_row(*row)
+        if verdict == self._visible():
+            self._show_page_line()
+
+    def _visible(self) -> str:
+        return BAD if self.query_one(TabbedContent).active == "tab-bad" else GOOD
+
+    def _show_page_line(self) -> None:
+        verdict = self._visible()
+        self.query_one("#report-page", Static).update(t(
+            "ui.reportscreen.page", page=self.pages[verdict] + 1, pages=self._last_page(verdict) + 1,
+            count=number(self._total(verdict)),
+        ))  # fmt: skip
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        self._show_page_line()
+
+    def action_page(self, step: int) -> None:
+        verdict = self._visible()
+        wanted = min(max(self.pages[verdict] + step, 0), self._last_page(verdict))
+        if wanted != self.pages[verdict]:
+            self.pages[verdict] = wanted
+            self.run_worker(self._show_page(verdict), group="report-page", exclusive=True)
+
+    async def action_next_allocation(self) -> None:
+        all_books = await books.all_books(self.store)
+        if not all_books:
+            return
+        ids = [b.allocation_id for b in all_books]
+        following = (ids.index(self.allocation_id) + 1) % len(ids) if self.allocation_id in ids else 0
+        self.allocation_id = ids[following]
+        self.pages = {GOOD: 0, BAD: 0}
+        self.refresh_report()
+
+    # ------------------------------------------------------------------------------------------ asking
+
+    def _ask(self, input_id: str, value: str) -> None:
+        for other in self.query(Input):
+            other.remove_class("-asking")
+        field = self.query_one(f"#{input_id}", Input)
+        field.value = value
+        field.add_class("-asking")
+        field.focus()
+
+    def _asking(self) -> Input | None:
+        return next((field for field in self.query(Input) if field.has_class("-asking")), None)
+
+    def action_write_report(self) -> None:
+        if self.allocation_id is not None:
+            default = self.settings.database.path.parent / "laporan" / self.allocation_id
+            self._ask("report-out", str(default))
+
+    def action_load_grant(self) -> None:
+        self._ask("report-grant", "")
+
+    def action_close(self) -> None:
+        field = self._asking()
+        if field is not None:
+            field.remove_class("-asking")
+            return
+        self.dismiss(None)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        result = self.query_one("#report-result", Static)
+        result.update(text)
+        result.set_class(error, "-error")
+
+    @on(Input.Submitted, "#report-out")
+    def _out_given(self, event: Input.Submitted) -> None:
+        event.input.remove_class("-asking")
+        if event.value.strip():
+            self.write_report(Path(event.value.strip()).expanduser())
+
+    @on(Input.Submitted, "#report-grant")
+    def _grant_given(self, event: Input.Submitted) -> None:
+        event.input.remove_class("-asking")
+        if event.value.strip():
+            self.apply_grant(Path(event.value.strip()).expanduser())
+
+    # ------------------------------------------------------------------------------------------ doing
+
+    @work(exclusive=True, group="report-act", exit_on_error=False)
+    async def write_report(self, out_dir: Path) -> None:
+        try:
+            made = await reports.make_report(self.store, self.allocation_id, self.settings.station.id, operator_name())
+            files = await asyncio.to_thread(reports.write_report_files, made.body, out_dir, self.settings.station.name)
+        except StationError as refused:
+            self._say(str(refused), error=True)
+        else:
+            key_ = "ui.reportscreen.written" if made.new else "ui.reportscreen.written_again"
+            self._say(t(key_, id=made.report_id, folder=out_dir) + "\n" + "  ".join(p.name for p in files.all()))
+        self.refresh_report()
+
+    @work(exclusive=True, group="report-act", exit_on_error=False)
+    async def apply_grant(self, path: Path) -> None:
+        try:
+            keys = unlock.load_central_keys(self.settings.central.public_keys)
+            applied = await unlock.apply_grant_file(
+                self.store, path, station_id=self.settings.station.id, keys=keys, actor=operator_name()
+            )
+        except StationError as rejected:
+            self._say(str(rejected), error=True)
+            return
+        shown = applied.niks[:NIKS_SHOWN]
+        names = {row["nik"]: row["nama"] for row in await self.store.fetchall(
+            f"SELECT nik, nama FROM residents WHERE nik IN ({','.join('?' * len(shown))})", shown
+        )}  # fmt: skip
+        lines = [t("ui.reportscreen.unlocked", count=len(applied.niks), report=applied.report_id[:12],
+                   allocation=applied.allocation_id, expires=day_and_time(applied.expires_at))]  # fmt: skip
+        lines += [f"  {nik}  {names.get(nik, '')}" for nik in shown]
+        if len(applied.niks) > len(shown):
+            lines.append("  " + t("ui.reportscreen.more", count=number(len(applied.niks) - len(shown))))
+        lines.append(t("unlock.next_step"))
+        self._say("\n".join(lines))
+        if self.on_change is not None:
+            self.on_change()

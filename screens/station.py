@@ -1,0 +1,220 @@
+"""The console's hold on the station: the printer session, the engine, and every action the operator takes.
+
+Free of Textual on purpose: the app schedules (workers, timers), this says what happens. Every change goes
+through the core (`console/`), which audits it; after a change that may let the queue go on, the engine is woken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+
+from console import books, jobs
+from console.config import Settings
+from console.engine import PAUSED, PRINTING, STOPPED, EngineEvent
+from console.faults_text import fault_title
+from console.i18n import t
+from console.jobs import EnqueueResult, Job
+from console.operator import operator_name
+from console.printing import PrinterSession
+from console.store import Store
+from drivers.faults import PrinterFault
+from drivers.printer import PrinterInfo, PrinterStatus
+from screens.live import EventLine, Live, load_live
+
+STATUS_EVERY_S = 5.0  # the printer's status (feeder, ribbon, counter) is read this often, between cards
+RATE_WINDOW = 10  # cards whose pace predicts the time left
+LOCAL_EVENTS = 20
+
+
+class Station:
+    def __init__(
+        self, settings: Settings, session: PrinterSession, clock: Callable[[], datetime],
+        on_event: Callable[[EngineEvent], None],
+    ) -> None:  # fmt: skip
+        self.settings = settings
+        self.session = session
+        self.store = session.store
+        self.engine = session.engine
+        self.printer = session.printer
+        self.emulator = session.emulator
+        self.clock = clock
+        self.actor = operator_name()
+        self.printer_info: PrinterInfo | None = None
+        self.printer_status: PrinterStatus | None = None
+        self.printer_silent = False  # the last status read got no answer
+        self.last_counter: int | None = None
+        self.fault_job_id: int | None = None  # the card the standing fault met, if any
+        self.status_due = True
+        self._status_read_at = 0.0
+        self._pause_asked: bool | None = None  # what the operator asked, until the engine has acted on it
+        self._card_times: deque[float] = deque(maxlen=RATE_WINDOW + 1)
+        self.local_events: deque[EventLine] = deque(maxlen=LOCAL_EVENTS)
+        self._printer_calls = asyncio.Lock()  # the console's own printer calls (status, recover) never overlap
+        self._on_event = on_event
+        self.engine.subscribe(self._engine_event)
+        self.search_store: Store | None = None
+
+    async def open_search(self) -> Store:
+        """A reader of its own for the residents search: a search over a million names may take seconds, and
+        the engine's reads must never wait behind it (SQLite in WAL mode lets both read at once)."""
+        if self.search_store is None:
+            self.search_store = await Store.open(self.store.path, readonly=True)
+        return self.search_store
+
+    async def close(self) -> None:
+        if self.search_store is not None:
+            store, self.search_store = self.search_store, None
+            await store.close()
+
+    # ------------------------------------------------------------------------------------------ the engine
+
+    async def run(self) -> None:
+        """Start the printer and run the queue until cancelled. A fault at start stops it like any other."""
+        try:
+            await self.engine.start()
+        except PrinterFault as fault:
+            self.engine.fault = fault  # the engine then stands STOPPED; `recover` starts the printer afresh
+            self._note(t("ui.event.fault", title=fault_title(fault)))
+            self._on_event(EngineEvent("fault", STOPPED, fault=fault.code))
+        else:
+            await self.identify()
+            await self.read_status()
+        await self.engine.run(stop_when_idle=False)
+
+    async def identify(self) -> None:
+        async with self._printer_calls:
+            try:
+                self.printer_info = await self.printer.identify()
+            except PrinterFault:
+                self.printer_info = None
+
+    def _engine_event(self, event: EngineEvent) -> None:
+        if event.kind == "card_printed":
+            self._card_times.append(time.monotonic())
+        if event.counter is not None:
+            self.last_counter = event.counter
+        if event.kind == "state" and self._pause_asked is not None and self._pause_asked == (event.state == PAUSED):
+            self._pause_asked = None  # the engine has done what was asked; from now on its state says it
+        if event.kind == "fault" and event.job_id is not None:
+            self.fault_job_id = event.job_id
+        if event.kind == "fault" and self.engine.fault is not None:
+            self._note(t("ui.event.fault", title=fault_title(self.engine.fault)))
+        self._on_event(event)
+
+    @property
+    def state(self) -> str:
+        return self.engine.state
+
+    @property
+    def paused(self) -> bool:
+        return self._pause_asked if self._pause_asked is not None else self.engine.state == PAUSED
+
+    def toggle_pause(self) -> bool:
+        """Pause, or resume a paused queue; returns whether it is now paused."""
+        if self.paused:
+            self._pause_asked = False
+            self.engine.resume()
+            self._note(t("ui.event.resumed_here"))
+        else:
+            self._pause_asked = True
+            self.engine.pause()
+            self._note(t("ui.event.paused_here"))
+        return self._pause_asked
+
+    async def recover(self) -> bool:
+        """The operator fixed the fault: settle the card, clear and set up the printer. False if it still stands."""
+        async with self._printer_calls:
+            recovered = await self.engine.recover()
+        if recovered:
+            self.fault_job_id = None
+            self._note(t("ui.event.recovered"))
+            self.status_due = True
+            if self.printer_info is None:
+                await self.identify()
+        return recovered
+
+    async def stop_printing(self, deadline_s: float = 60.0) -> None:
+        """Before quitting: let the card in the printer finish, and take no other."""
+        self.engine.pause()
+        end = time.monotonic() + deadline_s
+        while self.engine.state == PRINTING and time.monotonic() < end:
+            await asyncio.sleep(0.05)
+
+    # ------------------------------------------------------------------------------------------ the printer
+
+    def status_wanted(self) -> bool:
+        """Time for a status read, and the printer between cards (never in the middle of one, never in a fault)."""
+        due = self.status_due or time.monotonic() - self._status_read_at >= STATUS_EVERY_S
+        return due and self.engine.state != STOPPED and self.engine.current is None
+
+    async def read_status(self) -> None:
+        if self._printer_calls.locked():
+            return
+        async with self._printer_calls:
+            self.status_due = False
+            self._status_read_at = time.monotonic()
+            try:
+                self.printer_status = await self.printer.status()
+                self.printer_silent = False
+                self.last_counter = self.printer_status.cards_counter
+            except PrinterFault:
+                self.printer_silent = True
+
+    def seconds_left(self, cards: int) -> float | None:
+        """The time the `cards` still queued will take, at the pace of the last cards printed."""
+        times = self._card_times
+        if cards <= 0 or len(times) < 2 or self.engine.state != PRINTING:
+            return None
+        pace = (times[-1] - times[0]) / (len(times) - 1)
+        return pace * cards
+
+    # ------------------------------------------------------------------------------------------ live data
+
+    def today_start(self) -> str:
+        midnight = self.clock().replace(hour=0, minute=0, second=0, microsecond=0)
+        return midnight.isoformat(timespec="milliseconds")
+
+    async def load_live(self) -> Live:
+        return await load_live(self.store, self.today_start(), self.engine.current, list(self.local_events))
+
+    def _note(self, text: str) -> None:
+        self.local_events.append(EventLine(self.clock().isoformat(timespec="milliseconds"), text))
+
+    # ------------------------------------------------------------------------------------------ actions
+
+    async def enqueue_nik(self, nik: str) -> EnqueueResult:
+        result = await jobs.enqueue(self.store, [nik], self.actor)
+        self.engine.wake()
+        return result
+
+    async def enqueue_ready(self, kecamatan: str | None = None, kel_desa: str | None = None) -> int:
+        count = await jobs.enqueue_ready(self.store, self.actor, kecamatan, kel_desa)
+        self.engine.wake()
+        return count
+
+    async def hold(self, job: Job) -> Job:
+        return await jobs.hold(self.store, job.id, self.actor)
+
+    async def release(self, job: Job) -> Job:
+        released = await jobs.release(self.store, job.id, self.actor)
+        self.engine.wake()
+        return released
+
+    async def cancel(self, job: Job) -> Job:
+        return await jobs.cancel(self.store, job.id, self.actor)
+
+    async def tag(self, job: Job, good: bool, reason: str | None = None, note: str | None = None) -> Job:
+        tagged = await jobs.tag(self.store, job.nik, good, self.actor, reason, note, job_id=job.id)
+        self.engine.wake()  # a queue waiting for tags may go on
+        return tagged
+
+    async def add_allocation(self, allocation_id: str, count: int, period: str | None) -> None:
+        await books.add_allocation(self.store, allocation_id, count, period, self.actor)
+        self.engine.wake()  # a queue out of blanks may go on
+
+    async def enter_count(self, allocation_id: str, counted: int, note: str | None) -> int:
+        return await books.enter_count(self.store, allocation_id, counted, note, self.actor)

@@ -1,0 +1,71 @@
+"""How the console writes numbers, times, durations and bars: in the operator's language, in plain characters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from console.i18n import current_language, t
+
+_EMPTY = "—"
+
+
+def number(value: int | None) -> str:
+    """4851 → "4.851" in Bahasa Indonesia, "4,851" in English; None → a dash."""
+    if value is None:
+        return _EMPTY
+    grouped = f"{value:,}"
+    return grouped.replace(",", ".") if current_language() == "id" else grouped
+
+
+def signed(value: int) -> str:
+    """A difference with its sign always written: +3, −2, 0."""
+    if value > 0:
+        return f"+{number(value)}"
+    if value < 0:
+        return f"-{number(-value)}"
+    return "0"
+
+
+def clock_line(moment: datetime) -> str:
+    """"Sabtu 28-11-2026 09:14" (the weekday in words)."""
+    weekday = t(f"ui.weekday.{moment.weekday()}")
+    return f"{weekday} {moment:%d-%m-%Y %H:%M}"
+
+
+def time_of(iso: str | None) -> str:
+    """The HH:MM:SS of a stored ISO timestamp."""
+    if not iso:
+        return _EMPTY
+    return iso[11:19]
+
+
+def day_and_time(iso: str | None) -> str:
+    """"28-11 09:14" of a stored ISO timestamp."""
+    if not iso:
+        return _EMPTY
+    return f"{iso[8:10]}-{iso[5:7]} {iso[11:16]}"
+
+
+def duration(seconds: float | None) -> str:
+    """A time left, rounded to what a person plans with: "±1 j 42 m", "±3 m", "<1 m"."""
+    if seconds is None:
+        return _EMPTY
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return t("ui.duration.under_minute")
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return t("ui.duration.hours", hours=hours, minutes=minutes)
+    return t("ui.duration.minutes", minutes=minutes)
+
+
+def bar(done: int, total: int, width: int, ascii_only: bool = False) -> str:
+    """A progress bar of `width` characters; in ASCII on the Linux console, whose fonts may lack block glyphs."""
+    width = max(width, 1)
+    filled = 0 if total <= 0 else min(width, round(width * done / total))
+    full, empty = ("#", "-") if ascii_only else ("█", "░")
+    return full * filled + empty * (width - filled)
+
+
+def dash() -> str:
+    return _EMPTY

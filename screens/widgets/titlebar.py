@@ -1,0 +1,33 @@
+"""The top line of every screen: where you are, which station, and the time (to the minute, no seconds ticking)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Label
+
+from screens.text import clock_line
+from screens.widgets.words import LabelWords
+
+CLOCK_EVERY_S = 15.0
+
+
+class TitleBar(Horizontal):
+    def __init__(self, title: str, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id, classes="titlebar")
+        self._title = title
+
+    def compose(self) -> ComposeResult:
+        yield LabelWords(self._title, id="title-text")
+        yield LabelWords("", id="title-clock")
+
+    def on_mount(self) -> None:
+        self._tick()
+        self.set_interval(CLOCK_EVERY_S, self._tick)
+
+    def set_title(self, title: str) -> None:
+        self._title = title
+        self.query_one("#title-text", Label).update(title)
+
+    def _tick(self) -> None:
+        self.query_one("#title-clock", Label).update(clock_line(self.app.clock()))

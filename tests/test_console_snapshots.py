@@ -1,0 +1,135 @@
+"""What each screen looks like, at 80x24 and 120x40, compared with the stored SVG snapshots (pytest-textual-snapshot).
+
+The station is made once with the clock frozen, and every test runs on a copy of it: fixed residents, six cards
+printed by the engine on the built-in emulator (a fixed serial number), three of them tagged, a physical count one
+blank short. Accept a deliberate change with `pytest tests/test_console_snapshots.py --snapshot-update`, then look
+at the SVGs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from console import books, clock, jobs
+from console.config import load_settings
+from console.demo import write_demo_csv
+from console.logs import configure_logging
+from console.printing import printer_session
+from console.residents import import_residents
+from console.store import Store
+from drivers.emulator import EmulatorServer
+from screens.allocations import AllocationsScreen
+from screens.dashboard import DashboardScreen
+from screens.fault import FaultScreen
+from screens.help import HelpScreen
+from screens.residents import ResidentsScreen
+from screens.tagging import TaggingScreen
+from tests.test_console_kit import FIXED_NOW, console_app, screen_text, station_ready, station_settings, until
+
+SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
+PRINTED = 6
+
+
+async def _make_station(folder: Path) -> None:
+    settings = station_settings(folder)
+    configure_logging(settings.logging.file)
+    with EmulatorServer.pty(feeder=100, time_scale=0, state=settings.emulator.state, log=settings.emulator.log,
+                            serial="EMU0004201"):  # fmt: skip
+        pass  # the state file now names this printer
+    async with await Store.open(settings.database.path) as store:
+        write_demo_csv(folder / "residents.csv", 40, seed=11)
+        await import_residents(store, folder / "residents.csv", source="snapshot")
+        await books.add_allocation(store, "JATAH-2026-11", 100, "2026-11", "operator")
+        niks = [row["nik"] for row in await store.fetchall("SELECT nik FROM residents ORDER BY nik LIMIT ?", (PRINTED,))]
+        await jobs.enqueue(store, niks, "operator")
+        async with printer_session(settings, store) as session:
+            await session.engine.start()
+            await session.engine.run(stop_when_idle=True)
+        for nik, good, reason in ((niks[0], True, None), (niks[1], True, None), (niks[2], False, "gagal_cetak")):
+            await jobs.tag(store, nik, good, "operator", reason)
+        await books.enter_count(store, "JATAH-2026-11", 93, "gudang", "operator")
+
+
+@pytest.fixture(scope="module")
+def made_station(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("station")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, "now", lambda: FIXED_NOW)
+        asyncio.run(_make_station(folder))
+    return folder
+
+
+@pytest.fixture
+def station(made_station, tmp_path, monkeypatch) -> Path:
+    """A copy of the made station, with the clock still frozen."""
+    monkeypatch.setattr(clock, "now", lambda: FIXED_NOW)
+    folder = tmp_path / "station"
+    shutil.copytree(made_station, folder)
+    return folder
+
+
+def app_on(folder: Path):
+    return console_app(load_settings(folder / "config.toml"), clock=lambda: FIXED_NOW)
+
+
+async def _dashboard_ready(pilot) -> None:
+    app = await station_ready(pilot)
+    await until(pilot, lambda: app.station.printer_status is not None and app.station.state == "empty"
+                and app.live.today.printed == PRINTED and "ANTRIAN KOSONG" in screen_text(app), "a still dashboard")
+
+
+def open_screen(key: str, screen_type: type, ready) -> object:  # noqa: ANN001
+    async def run_before(pilot) -> None:
+        await _dashboard_ready(pilot)
+        await pilot.press(key)
+        app = pilot.app
+        await until(pilot, lambda: isinstance(app.screen, screen_type) and ready(app), f"{screen_type.__name__}")
+
+    return run_before
+
+
+SCREENS = {
+    "dashboard": (None, DashboardScreen, lambda app: True),
+    "residents": ("f3", ResidentsScreen,
+                  lambda app: app.screen.found and "dari 40" in screen_text(app) and "Kunci:" in screen_text(app)),
+    "tagging": ("f4", TaggingScreen, lambda app: app.screen.cards and "Nama " in screen_text(app)),
+    "allocations": ("f5", AllocationsScreen, lambda app: app.screen.books and "SELISIH -1" in screen_text(app)),
+    "help": ("f1", HelpScreen, lambda app: True),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", SCREENS)
+def test_screen(name, size, station, snap_compare):
+    key, screen_type, ready = SCREENS[name]
+    run_before = _dashboard_ready if key is None else open_screen(key, screen_type, ready)
+    assert snap_compare(app_on(station), terminal_size=SIZES[size], run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_fault_dialog(size, station, snap_compare):
+    config = station / "config.toml"
+    config.write_text(config.read_text().replace('faults = ""', 'faults = "jam@1"'))
+
+    async def queue_one() -> None:
+        async with await Store.open(station / "station.db") as store:
+            [row] = await store.fetchall("SELECT nik FROM residents ORDER BY nik DESC LIMIT 1")
+            await jobs.enqueue(store, [row["nik"]], "operator")
+
+    asyncio.run(queue_one())
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await until(pilot, lambda: isinstance(app.screen, FaultScreen) and "#7 " in screen_text(app)
+                    and app.live is not None and app.live.allocation.bad == 2, "the jam's dialog")  # fmt: skip
+
+    assert snap_compare(app_on(station), terminal_size=SIZES[size], run_before=run_before)
+
+
+def test_dashboard_on_the_linux_console(station, snap_compare, monkeypatch):
+    monkeypatch.setenv("TERM", "linux")
+    assert snap_compare(app_on(station), terminal_size=(80, 24), run_before=_dashboard_ready)

@@ -1,0 +1,154 @@
+"""Applying the centre's grant through the Python API: each NIK unlocked for exactly one reprint, keys in rotation,
+a grant on a report that a later card made stale, the clock's tolerance, the size limit, the keys' config."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from datetime import timedelta
+
+import pytest
+
+from console import jobs, locks, unlock
+from console.central import simulator
+from console.clock import now
+from console.errors import ConfigError
+from tests.station import check_books_against_output_log, emulated_printer, make_engine
+from tests.test_report_kit import STATION_ID, centre_keys, print_cards, reported, tag
+
+
+async def reprint(folder, store, niks):
+    result = await jobs.enqueue(store, niks, "test")
+    assert result.refused == [], result.refused
+    async with emulated_printer(folder) as (emu, printer):
+        engine = make_engine(store, printer)
+        await engine.start()
+        await engine.run()
+
+
+async def apply(store, document, keys, **kw):
+    data = json.dumps(document).encode()
+    return await unlock.apply_grant(store, data, station_id=STATION_ID, keys=keys, actor="test", **kw)
+
+
+@pytest.fixture
+async def bad_two(tmp_path):
+    """Four cards printed: two good, two bad, reported; the centre's key configured."""
+    printed = await print_cards(tmp_path, residents=5, blanks=20, printing=4)
+    store, niks = printed.store, printed.niks
+    try:
+        await tag(store, niks[:2], {niks[2]: "gagal_cetak", niks[3]: "rusak_fisik"})
+        report = await reported(store, tmp_path / "laporan")
+        centre = centre_keys(tmp_path / "centre")
+        keys = unlock.load_central_keys([centre.public])
+        yield tmp_path, store, niks, report, centre, keys
+    finally:
+        await store.close()
+
+
+async def test_each_nik_is_unlocked_for_exactly_one_reprint(bad_two):
+    folder, store, niks, report, centre, keys = bad_two
+    bad = niks[2:4]
+    document = simulator.grant_for_report(report, centre.key)
+    assert document["grant"]["niks"] == bad
+    applied = await apply(store, document, keys)
+    assert (applied.niks, applied.report_id, applied.key_id) == (tuple(bad), report["report_id"], centre.key_id)
+    grant_row = await store.fetchone("SELECT * FROM grants")
+    assert grant_row["nonce"] == document["grant"]["nonce"] and json.loads(grant_row["body"]) == document
+    unlocks = await store.fetchall("SELECT * FROM unlocks ORDER BY id")
+    assert [(u["nik"], u["used_by_job"]) for u in unlocks] == [(bad[0], None), (bad[1], None)]
+    for nik in bad:
+        assert await locks.refusal(store, nik) is None
+        assert (await locks.lock_info(store, nik)).locked is False
+    actions = [row["action"] for row in await store.fetchall("SELECT action FROM audit ORDER BY seq DESC LIMIT 3")]
+    assert actions == ["nik.unlocked", "nik.unlocked", "grant.applied"]
+
+    await reprint(folder, store, bad)
+    for nik, unlock_row in zip(bad, unlocks):
+        info = await locks.lock_info(store, nik)
+        assert info.locked, f"{nik} must be locked again by its reprint"
+        job = await store.fetchone("SELECT * FROM jobs WHERE id = ?", (info.job_id,))
+        assert job["unlock_id"] == unlock_row["id"] and job["state"] == "printed"
+        used = await store.scalar("SELECT used_by_job FROM unlocks WHERE id = ?", (unlock_row["id"],))
+        assert used == job["id"]
+    again = await jobs.enqueue(store, bad, "test")
+    assert again.queued == [] and {r.code for r in again.refused} == {"locked"}
+    await check_books_against_output_log(store, folder / "output.jsonl", unlocked=set(bad))
+
+
+async def test_either_of_the_configured_keys_verifies(bad_two):
+    folder, store, niks, report, centre, _ = bad_two
+    rotated = centre_keys(folder / "centre-2027")
+    keys = unlock.load_central_keys([centre.public, rotated.public])
+    applied = await apply(store, simulator.grant_for_report(report, rotated.key, [niks[2]]), keys)
+    assert applied.key_id == rotated.key_id and applied.niks == (niks[2],)
+
+
+async def test_a_grant_on_the_report_before_a_reprint_is_stale(bad_two):
+    folder, store, niks, first_report, centre, keys = bad_two
+    nik = niks[2]
+    await apply(store, simulator.grant_for_report(first_report, centre.key, [nik]), keys)
+    await reprint(folder, store, [nik])
+    await tag(store, [], {nik: "salah_data"})
+    with pytest.raises(unlock.GrantRejected) as rejected:  # the centre has not seen the second bad card yet
+        await apply(store, simulator.grant_for_report(first_report, centre.key, [nik]), keys)
+    assert rejected.value.check == "nik_printed_since" and "#5" in str(rejected.value)
+    second_report = await reported(store, folder / "laporan-2")
+    assert simulator.unlockable_niks(second_report) == sorted([nik, niks[3]])
+    applied = await apply(store, simulator.grant_for_report(second_report, centre.key, [nik]), keys)
+    assert applied.niks == (nik,) and await locks.refusal(store, nik) is None
+
+
+async def test_the_clock_may_differ_a_little(bad_two):
+    folder, store, niks, report, centre, keys = bad_two
+    ahead = simulator.make_grant(centre.key, station_id=STATION_ID, report_id=report["report_id"], niks=[niks[2]],
+                                 issued_at=now() + timedelta(minutes=2))  # fmt: skip
+    assert (await apply(store, ahead, keys)).niks == (niks[2],)
+    later = simulator.make_grant(centre.key, station_id=STATION_ID, report_id=report["report_id"], niks=[niks[3]],
+                                 issued_at=now() - timedelta(days=1), expires_in=timedelta(days=2))  # fmt: skip
+    with pytest.raises(unlock.GrantRejected) as rejected:  # the station's clock says it has expired
+        await apply(store, later, keys, now=now() + timedelta(days=1, minutes=1))
+    assert rejected.value.check == "expired"
+
+
+def test_a_huge_file_is_refused_without_reading_it(tmp_path):
+    huge = tmp_path / "grant.json"
+    with open(huge, "wb") as f:
+        f.truncate(8 * 1024**3)  # 8 GiB, sparse: reading it whole would exhaust the memory
+    with pytest.raises(unlock.GrantRejected) as rejected:
+        unlock.read_grant_file(huge)
+    assert rejected.value.check == "too_large" and rejected.value.exit_code == 6
+
+
+def test_configured_keys_must_be_ed25519_public_keys(tmp_path):
+    centre = centre_keys(tmp_path)
+    private = tmp_path / "central-private.pem"
+    for wrong in (private, tmp_path / "missing.pem"):
+        with pytest.raises(ConfigError, match=wrong.name):
+            unlock.load_central_keys([centre.public, wrong])
+    assert list(unlock.load_central_keys([centre.public])) == [centre.key_id]
+
+
+def test_a_pipe_is_read_no_further_than_the_limit(tmp_path):
+    fifo = tmp_path / "grant.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=_flood, args=(fifo,))
+    writer.start()
+    try:
+        with pytest.raises(unlock.GrantRejected) as rejected:
+            unlock.read_grant_file(fifo)
+        assert rejected.value.check == "too_large"
+    finally:
+        writer.join(timeout=10)
+
+
+def _flood(fifo):
+    """Write more than the limit into a pipe, until the reader stops reading."""
+    chunk = b" " * 65536
+    try:
+        with open(fifo, "wb") as f:
+            for _ in range(unlock.MAX_GRANT_BYTES // len(chunk) + 4):
+                f.write(chunk)
+    except BrokenPipeError:
+        pass
