@@ -46,7 +46,7 @@ async def check_keys(settings: Settings) -> str:
     keys = settings.central.public_keys
     if not keys:
         raise StationError(t("doctor.no_keys"))
-    from console.unlock import load_public_keys  # noqa: PLC0415
+    from console.unlock import load_central_keys
 
-    loaded = load_public_keys(keys)
+    loaded = load_central_keys(keys)
     return t("doctor.keys_ok", count=len(loaded), ids=", ".join(sorted(loaded)))

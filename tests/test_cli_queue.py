@@ -136,3 +136,15 @@ def test_enqueue_usage_errors(tmp_path, args):
     config = make_station(tmp_path, residents=1)
     result = station(config, *args)
     assert result.returncode == 2 and "NIK" in result.stderr
+
+
+def test_doctor_lists_the_centres_keys_when_configured(tmp_path):
+    config = make_station(tmp_path, residents=1)
+    keygen = subprocess.run([STATION, "central", "keygen", "--out", str(tmp_path / "keys")], capture_output=True, text=True)
+    assert keygen.returncode == 0, keygen.stderr
+    [public] = [p for p in (tmp_path / "keys").iterdir() if "pub" in p.name]
+    config.write_text(config.read_text() + f'\n[central]\npublic_keys = ["{public}"]\n')
+    result = station(config, "doctor")
+    assert result.returncode == 0, result.stdout
+    keys_line = result.stdout.splitlines()[-1]
+    assert keys_line.startswith("keys") and "[ OK ]" in keys_line and "1 central public keys" in keys_line

@@ -14,6 +14,7 @@ from console.errors import RefusedError, UsageError
 from console.i18n import current_language, set_language
 from tests.station import emulated_printer, make_engine
 from tests.test_report_kit import ALLOCATION, STATION_ID, print_cards, tag
+from tests.test_report_kit import indonesian  # noqa: F401  (autouse: the messages in Bahasa Indonesia)
 
 REPORT_FIELDS = {"format", "station_id", "allocation", "counts", "good", "bad", "spoiled_no_nik", "generated_at",
                  "report_id"}  # fmt: skip

@@ -10,6 +10,7 @@ from console.history import nik_history
 from console.i18n import current_language, set_language
 from tests.station import emulated_printer, make_engine
 from tests.test_report_kit import STATION_ID, centre_keys, print_cards, reported, tag
+from tests.test_report_kit import indonesian  # noqa: F401  (autouse: the messages in Bahasa Indonesia)
 
 
 async def test_the_life_of_a_reprinted_nik(tmp_path):

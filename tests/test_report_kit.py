@@ -10,9 +10,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from console import jobs, reports
 from console.central import simulator
 from console.cli import main
+from console.i18n import current_language, set_language
 from console.store import Store
 from tests.station import emulated_printer, make_engine, seeded_store
 
@@ -112,3 +115,12 @@ async def reported(store: Store, folder: Path) -> dict:
     made = await reports.make_report(store, ALLOCATION, STATION_ID, "test")
     reports.write_report_files(made.body, folder, "Dukcapil Lombok Timur, loket cetak 1")
     return made.body
+
+
+@pytest.fixture(autouse=True)
+def indonesian():
+    """The catalogue's language is process-wide: a test before this one may have left it in English."""
+    language = current_language()
+    set_language("id")
+    yield
+    set_language(language)

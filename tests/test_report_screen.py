@@ -15,6 +15,7 @@ from screens.report import ReportScreen
 from tests.station import seeded_store
 from tests.test_console_kit import console_app, station_ready, station_settings, until
 from tests.test_report_kit import ALLOCATION, centre_keys, print_cards, tag, write_config
+from tests.test_report_kit import indonesian  # noqa: F401  (autouse: the messages in Bahasa Indonesia)
 
 
 class Host(App[None]):
