@@ -22,8 +22,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-async def wait_for(condition: Callable[[], bool | Awaitable[bool]], timeout: float = 20.0, what: str = "") -> None:
-    """Poll `condition` until it holds; fail with `what` after `timeout` seconds. Never a fixed sleep."""
+async def wait_for(
+    condition: Callable[[], bool | Awaitable[bool]], timeout: float = 20.0, what: str = "",
+    pause: Callable[[], Awaitable[object]] | None = None,
+) -> None:
+    """Poll `condition` until it holds; fail with `what` after `timeout` seconds. Never a fixed sleep.
+
+    `pause` is how to let the world go on between looks (default: a 10 ms yield to the event loop; in a
+    Textual test, `lambda: pilot.pause(0.01)` so that the app processes its messages)."""
     deadline = time.monotonic() + timeout
     while True:
         result = condition()
@@ -33,4 +39,4 @@ async def wait_for(condition: Callable[[], bool | Awaitable[bool]], timeout: flo
             return
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
-        await asyncio.sleep(0.01)
+        await (pause() if pause is not None else asyncio.sleep(0.01))

@@ -3,9 +3,7 @@ pseudo-terminal at time scale 0), the app on it, and waiting for a condition whi
 
 from __future__ import annotations
 
-import asyncio
 import io
-import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,6 +15,7 @@ from textual.widgets import Static
 from console.config import Settings, load_settings
 from console.printing import printer_session
 from screens.app import StationApp
+from tests.conftest import wait_for
 
 WITA = timezone(timedelta(hours=8))  # Lombok's time zone
 FIXED_NOW = datetime(2026, 11, 28, 9, 14, 0, tzinfo=WITA)
@@ -47,16 +46,7 @@ def console_app(settings: Settings, clock: Callable[[], datetime] | None = None)
 async def until(pilot: Pilot, condition: Callable[[], bool | Awaitable[bool]], what: str,
                 timeout: float = 15.0) -> None:  # fmt: skip
     """Let the app run until `condition` holds; fail naming `what` after `timeout` seconds. No fixed sleeps."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await pilot.pause(0.01)
+    await wait_for(condition, timeout, what, pause=lambda: pilot.pause(0.01))
 
 
 async def station_ready(pilot: Pilot) -> StationApp:
