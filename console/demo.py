@@ -117,7 +117,10 @@ def generate_residents(count: int, seed: int = 1, *, today: date = DEMO_TODAY) -
                         pick_religion(), pick_blood())  # fmt: skip
 
 
-def _resident(rng: random.Random, district, village, born: date, serial: int, today: date, agama: str, blood: str) -> dict[str, str]:  # noqa: ANN001
+def _resident(
+    rng: random.Random, district: regions.District, village: regions.Village, born: date, serial: int, today: date,
+    agama: str, blood: str,
+) -> dict[str, str]:
     sex = MALE if rng.random() < 0.5 else FEMALE
     age = (today - born).days // 365
     desa = village.name.upper()
@@ -151,7 +154,8 @@ def _name(rng: random.Random, sex: str, age: int, agama: str) -> str:
             return f"{rng.choice(BALINESE_MALE)} {rng.choice(BALINESE_MALE_NAMES)}"
         return f"{rng.choice(BALINESE_FEMALE)} {rng.choice(BALINESE_FEMALE_NAMES)}"
     if agama in ("KRISTEN", "KATOLIK"):
-        return f"{rng.choice(CHRISTIAN_MALE if male else CHRISTIAN_FEMALE)} {rng.choice(MALE_SECOND if male else FEMALE_SECOND)}"
+        given = rng.choice(CHRISTIAN_MALE if male else CHRISTIAN_FEMALE)
+        return f"{given} {rng.choice(MALE_SECOND if male else FEMALE_SECOND)}"
     if agama in ("BUDDHA", "KHONGHUCU"):
         return f"{rng.choice(CHINESE_NAMES)} {rng.choice(MALE_NAMES if male else FEMALE_NAMES)}"
     given = rng.choice(MALE_NAMES if male else FEMALE_NAMES)
@@ -185,15 +189,18 @@ def _address(rng: random.Random, village: regions.Village) -> str:
     return f"DUSUN {rng.choice(DUSUN_FIRST)} {rng.choice(DUSUN_SECOND)}"
 
 
+MARITAL_BY_AGE = (  # (below this age, ((status, cumulative share), ...))
+    (20, (("BELUM KAWIN", 0.8), ("KAWIN", 1.0))),
+    (30, (("BELUM KAWIN", 0.35), ("KAWIN", 0.95), ("CERAI HIDUP", 1.0))),
+    (60, (("KAWIN", 0.85), ("CERAI HIDUP", 0.93), ("CERAI MATI", 0.98), ("BELUM KAWIN", 1.0))),
+    (MAX_AGE + 2, (("KAWIN", 0.6), ("CERAI MATI", 0.92), ("CERAI HIDUP", 1.0))),
+)
+
+
 def _marital_status(rng: random.Random, age: int) -> str:
     roll = rng.random()
-    if age < 20:
-        return "BELUM KAWIN" if roll < 0.8 else "KAWIN"
-    if age < 30:
-        return "BELUM KAWIN" if roll < 0.35 else "KAWIN" if roll < 0.95 else "CERAI HIDUP"
-    if age < 60:
-        return "KAWIN" if roll < 0.85 else "CERAI HIDUP" if roll < 0.93 else "CERAI MATI" if roll < 0.98 else "BELUM KAWIN"
-    return "KAWIN" if roll < 0.6 else "CERAI MATI" if roll < 0.92 else "CERAI HIDUP"
+    shares = next(shares for below, shares in MARITAL_BY_AGE if age < below)
+    return next(status for status, share in shares if roll < share)
 
 
 def _occupation(rng: random.Random, sex: str, age: int, district_code: str) -> str:

@@ -202,8 +202,9 @@ class PrintEngine:
     async def run(self, max_cards: int | None = None, stop_when_idle: bool = True) -> str:
         """Print until the queue is empty (or `max_cards`), a fault stops it, or it must wait.
 
-        With `stop_when_idle` (the headless `station print`) the loop returns the state it stopped in; otherwise
-        (the console) it waits for work, tags and resumes until cancelled.
+        With `stop_when_idle` (the headless `station print`) the loop returns the state it stopped in, except
+        that a supervisor's pause waits for the resume; otherwise (the console) it waits for work, tags and
+        resumes until cancelled.
         """
         printed_here = 0
         while True:
@@ -215,7 +216,7 @@ class PrintEngine:
             if reason is not None or job is None:  # no job: _why_not_print said EMPTY
                 if self.state != reason:
                     await self._set_state(reason)
-                if stop_when_idle:
+                if stop_when_idle and reason != PAUSED:  # paused headless: wait for the resume request
                     self._cancel_prefetch()
                     return reason
                 self._wake.clear()
@@ -251,6 +252,7 @@ class PrintEngine:
                 await tx.execute("UPDATE requests SET done_at = ? WHERE id = ?", (now_iso(), row["id"]))
                 await tx.audit(f"queue.{row['kind']}d", None, request=row["id"], requester=row["requester"])
             self._paused = row["kind"] == "pause"
+            self._emit("paused" if self._paused else "resumed", None, requester=row["requester"])
 
     # ------------------------------------------------------------------------------------------ one card
 

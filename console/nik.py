@@ -124,16 +124,14 @@ def check_record_against_nik(
     if birth_date is not None:
         day, month, yy = nik.birth_date.day, nik.birth_date.month, nik.birth_date.year % 100
         if (birth_date.day, birth_date.month, birth_date.year % 100) != (day, month, yy):
-            mismatches.append(
-                Mismatch("tanggal_lahir", t("nik.birth_mismatch", value=birth_date.isoformat(), digits=nik.birth_digits))
-            )
+            reason = t("nik.birth_mismatch", value=birth_date.isoformat(), digits=nik.birth_digits)
+            mismatches.append(Mismatch("tanggal_lahir", reason))
     if sex is not None and sex != nik.sex:
         mismatches.append(Mismatch("jenis_kelamin", t("nik.sex_mismatch", value=sex, sex=nik.sex)))
     if kecamatan is not None and nik.regency_code == regions.LOMBOK_TIMUR:
         if _name_key(kecamatan) != _name_key(nik.district):
-            mismatches.append(
-                Mismatch("kecamatan", t("nik.district_mismatch", value=kecamatan, code=nik.region_code, name=nik.district))
-            )
+            reason = t("nik.district_mismatch", value=kecamatan, code=nik.region_code, name=nik.district)
+            mismatches.append(Mismatch("kecamatan", reason))
     return mismatches
 
 

@@ -17,6 +17,7 @@ nothing twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import hashlib
 import itertools
@@ -159,7 +160,9 @@ class ImportResult:
 # One record
 
 
-def validate_record(raw: Mapping[str, str | None], *, base_dir: Path | None = None, today: date | None = None) -> Resident:
+def validate_record(
+    raw: Mapping[str, str | None], *, base_dir: Path | None = None, today: date | None = None
+) -> Resident:
     """Check one record (column → text, as in the import file); return it normalised or raise RecordRejected.
 
     `base_dir` is where a relative `foto` path starts (the CSV file's folder).
@@ -351,10 +354,13 @@ class _Lines:
         self.line += 1
         self.digest.update(raw)
         if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            del raw
             self._skip_rest_of_line()
             raise _LineTooLong
         if start == 0 and raw.startswith(_BOM):
             raw, start = raw[len(_BOM):], len(_BOM)
+            if not raw:  # a file of a byte-order mark alone is empty
+                raise StopIteration
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -362,7 +368,7 @@ class _Lines:
 
     def _skip_rest_of_line(self) -> None:
         while True:
-            chunk = self._f.readline(MAX_LINE_BYTES)
+            chunk = self._f.readline(1 << 16)
             self._offset += len(chunk)
             self.digest.update(chunk)
             if not chunk or chunk.endswith(b"\n"):
@@ -385,7 +391,8 @@ def _records(lines: _Lines, path: Path) -> Iterator[tuple[int, list[str] | Probl
             record = Problem(None, t("residents.csv_error", error=exc))
         except _NotUtf8 as exc:
             raise ImportRefused(
-                t("residents.not_utf8", file=path, row=row + 1, line=exc.line, offset=exc.offset, byte=f"0x{exc.byte:02X}")
+                t("residents.not_utf8", file=path, row=row + 1, line=exc.line, offset=exc.offset,
+                  byte=f"0x{exc.byte:02X}")  # fmt: skip
             ) from None
         row += 1
         yield row, record
@@ -419,7 +426,8 @@ def _header_map(record: list[str] | Problem | None, path: Path) -> dict[str, int
         raise ImportRefused(t("residents.doubled_columns", file=path, columns=_names(doubled)))
     unknown = [name for name in record if name not in COLUMNS]
     if unknown:
-        raise ImportRefused(t("residents.unknown_columns", file=path, columns=_names(unknown), known=", ".join(COLUMNS)))
+        known = ", ".join(COLUMNS)
+        raise ImportRefused(t("residents.unknown_columns", file=path, columns=_names(unknown), known=known))
     missing = [name for name in COLUMNS if name in REQUIRED and name not in seen]
     if missing:
         raise ImportRefused(t("residents.missing_columns", file=path, columns=_names(missing)))
@@ -538,7 +546,8 @@ class _Staging:
     def rejections(self) -> Iterator[RowRejection]:
         """Every rejected row, in row order, with its problems in the order they were found."""
         row, problems = None, []
-        for number, column, reason in self._db.execute("SELECT row, column, reason FROM rejected ORDER BY row, rowid"):
+        ordered = self._db.execute("SELECT row, column, reason FROM rejected ORDER BY row, rowid")
+        for number, column, reason in ordered:
             if number != row and problems:
                 yield RowRejection(row, tuple(problems))
                 problems = []
@@ -565,7 +574,6 @@ class _Counts:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
-    printed: int = 0
 
 
 async def import_residents(
@@ -596,9 +604,7 @@ async def import_residents(
                     on_reject(rejection)
     finally:
         staging.close()
-    result = ImportResult(
-        path, staging.sha256, staging.rows, counts.added, counts.updated, counts.unchanged, rejected
-    )
+    result = ImportResult(path, staging.sha256, staging.rows, counts.added, counts.updated, counts.unchanged, rejected)
     log.info("residents_imported", file=str(path), rows=result.rows, added=result.added, updated=result.updated,
              unchanged=result.unchanged, rejected=result.rejected)  # fmt: skip
     return result
@@ -608,7 +614,7 @@ async def _write(store: Store, staging: _Staging, source: str | None, actor: str
     """Write the staged rows in NIK order, a batch a transaction; the audit entry goes with the last batch."""
     counts = _Counts()
     at = now_iso()
-    cache_kib = await _set_cache(store, IMPORT_CACHE_KIB)
+    cache_size = await _set_cache_size(store, -IMPORT_CACHE_KIB)
     try:
         current = await asyncio.to_thread(staging.next_batch, batch_rows)
         while True:
@@ -622,25 +628,30 @@ async def _write(store: Store, staging: _Staging, source: str | None, actor: str
                         rows=staging.rows, added=counts.added, updated=counts.updated, unchanged=counts.unchanged,
                         rejected=rejected, sha256=staging.sha256,
                     )  # fmt: skip
-            counts.printed += len(printed)
             if printed:
                 await asyncio.to_thread(staging.reject, [(row, "nik", t("residents.printed")) for row in printed])
             if not following:
-                return counts
+                break
             current = following
-    finally:
-        await _set_cache(store, cache_kib)
+    except BaseException:
+        with contextlib.suppress(Exception):  # the first error is the one to report
+            await _set_cache_size(store, cache_size)
+        raise
+    await _set_cache_size(store, cache_size)
+    return counts
 
 
-async def _set_cache(store: Store, kib: int) -> int:
-    """Set the writer's page cache size (KiB); return the size it had. Touches no data."""
+async def _set_cache_size(store: Store, size: int) -> int:
+    """Set the writer's `PRAGMA cache_size` (negative: KiB, positive: pages); return the one it had."""
     async with store.transaction() as tx:
         previous = (await tx.fetchone("PRAGMA cache_size"))[0]
-        await tx.execute(f"PRAGMA cache_size = {-kib}")
-    return -previous if previous < 0 else previous * 4  # a positive size counts pages (4 KiB here)
+        await tx.execute(f"PRAGMA cache_size = {int(size)}")
+    return previous
 
 
-async def _write_batch(tx: Any, batch: list[tuple[int, tuple]], counts: _Counts, source: str | None, at: str) -> list[int]:
+async def _write_batch(
+    tx: Any, batch: list[tuple[int, tuple]], counts: _Counts, source: str | None, at: str
+) -> list[int]:
     """Insert the new rows, update the changed ones that were never printed; return the rows refused as printed."""
     by_nik = {data[0]: data for _, data in batch}
     stored = await _stored_data(tx, list(by_nik)) if batch else {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -148,3 +149,39 @@ def test_doctor_lists_the_centres_keys_when_configured(tmp_path):
     assert result.returncode == 0, result.stdout
     keys_line = result.stdout.splitlines()[-1]
     assert keys_line.startswith("keys") and "[ OK ]" in keys_line and "1 central public keys" in keys_line
+
+
+def record_request(database: Path, kind: str, requester: str) -> None:
+    from console.requests import request
+    from console.store import Store
+
+    async def record() -> None:
+        store = await Store.open(database, create=False)
+        try:
+            await request(store, kind, requester)
+        finally:
+            await store.close()
+
+    asyncio.run(record())
+
+
+def test_a_supervisors_pause_holds_headless_printing_until_the_resume(tmp_path):
+    config = make_station(tmp_path, residents=3)
+    assert station(config, "allocation", "add", "JATAH-2026-11", "10", "--period", "2026-11").returncode == 0
+    assert station(config, "enqueue", "--all").returncode == 0
+    record_request(tmp_path / "station.db", "pause", "ana")
+    with subprocess.Popen([STATION, "print", "--config", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as proc:  # fmt: skip
+        try:
+            first = proc.stdout.readline()  # blocks until the run says it is paused (or ends, and the test fails)
+            assert "PAUSED at ana's request" in first, (first, proc.poll())
+            assert proc.poll() is None and status(config)["untagged"] == 0
+            record_request(tmp_path / "station.db", "resume", "ana")
+            out, err = proc.communicate(timeout=120)
+        finally:
+            proc.kill()
+    assert proc.returncode == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "printing resumed at ana's request"
+    assert [line.startswith("card #") for line in lines[1:]] == [True] * 3 + [False]
+    assert status(config)["untagged"] == 3

@@ -1,10 +1,13 @@
 """The print engine against the real emulator over a real pseudo-terminal: cards, faults, settling."""
 
+import asyncio
+
 import pytest
 
 from console import books, jobs, locks
 from console.engine import EMPTY, IDLE, STOPPED, WAITING_TAGS
 from drivers.emulator import read_output_log
+from tests.conftest import wait_for
 from tests.station import check_books_against_output_log, emulated_printer, make_engine, seeded_store
 
 
@@ -165,10 +168,14 @@ async def test_a_supervisors_pause_and_resume_are_carried_out_and_audited(tmp_pa
             engine = make_engine(store, printer)
             await engine.start()
             await request(store, "pause", "supervisor-ana")
-            assert await engine.run() == PAUSED
+            # Even the headless run (stop_when_idle) waits while paused: it is the supervisor who resumes.
+            run = asyncio.create_task(engine.run(stop_when_idle=True))
+            await wait_for(lambda: engine.state == PAUSED, what="the engine paused by the request")
+            assert not run.done()
             assert await jobs.count_in_state(store, "printed") == 0
             await request(store, "resume", "supervisor-ana")
-            assert await engine.run() == EMPTY
+            assert await asyncio.wait_for(run, timeout=30) == EMPTY
+            assert await jobs.count_in_state(store, "printed") == 2
         actions = [r["action"] for r in await store.fetchall("SELECT action FROM audit WHERE actor = 'supervisor-ana'")]
         assert actions == ["queue.pause_requested", "queue.paused", "queue.resume_requested", "queue.resumed"]
     finally:

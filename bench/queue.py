@@ -2,19 +2,26 @@
 at time-scale 0, beside the driver-only rate of bench/printer.py, and the printer's idle time between cards at
 time-scale 1.0 (a real printer's pace).
 
-    .venv/bin/python bench/print_queue.py [--cards N] [--idle-cards N] [--idle-scale X]
+    .venv/bin/python bench/queue.py [--cards N] [--idle-cards N] [--idle-scale X]
 
 Targets: the station's rate at least 0.5 of the driver-only rate; printer idle under 2% of the card cycle.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+
+# Run as a script, this file's folder comes first on the path, where this file would stand in for the standard
+# library's `queue` module (which asyncio's threads import): take the folder off the path before anything else.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
 import argparse
 import asyncio
 import logging
 import random
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
