@@ -24,7 +24,7 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/import.py
 	$(BIN)/python bench/printer.py
-	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/print_queue.py
 	$(BIN)/python bench/console.py
 
 clean:

@@ -1,12 +1,14 @@
 """Printer benchmark: cards a second through the driver and the emulator, and the bytes each card puts on the wire.
 
-The emulator runs in this process (its own thread) behind a real pseudo-terminal, at time-scale 0: what is timed is
-the driver, the link and the emulator's protocol handling, not a printer's motion. The cards are laid out by
-`drivers.layout` beforehand (a photo and a signature on each), and the layout's own cost is shown apart. From the
-bytes of a card, the link time at 115200 baud (10 bits a byte); the target is no more than 3 s of link time a card.
-A short run with the emulator holding its line to 115200 baud checks that figure against a clock.
+The emulator runs as a process of its own (`station emulator --pty`), as a printer is a device of its own, behind a
+real pseudo-terminal at time-scale 0: what is timed is the driver, the link and the emulator's protocol handling,
+not a printer's motion. `--in-process` runs it in a thread of this process instead, where it competes with the
+driver for the interpreter. The cards are laid out by `drivers.layout` beforehand (a photo and a signature on
+each), and the layout's own cost is shown apart. From the bytes of a card, the link time at 115200 baud (10 bits a
+byte); the target is no more than 3 s of link time a card. A short run with the emulator holding its line to
+115200 baud checks that figure against a clock.
 
-    .venv/bin/python bench/printer.py [--cards N] [--rounds N] [--paced N] [--seed S]
+    .venv/bin/python bench/printer.py [--cards N] [--rounds N] [--paced N] [--seed S] [--in-process]
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ import io
 import logging
 import random
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import structlog
@@ -28,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from drivers import protocol  # noqa: E402
-from drivers.emulator import EmulatorServer  # noqa: E402
+from drivers.emulator import EmulatorServer, read_output_log  # noqa: E402
 from drivers.layout import CardFields, layout_card  # noqa: E402
 from drivers.printer import Printer  # noqa: E402
 
@@ -93,18 +99,51 @@ def card_bytes(frames: tuple[bytes, ...]) -> tuple[int, int, int]:
     return sent, commands * REPLY_BYTES, commands
 
 
-async def print_cards(layouts: list[tuple[bytes, ...]], **emulator: object) -> float:
+STATION = Path(sys.executable).with_name("station")
+
+
+@asynccontextmanager
+async def emulator(
+    feeder: int, time_scale: float, *, in_process: bool = False, baud: int | None = None,
+) -> AsyncIterator[tuple[str, Path]]:
+    """An emulator on a pseudo-terminal: its port, and its output log (a line a card that left it)."""
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "output.jsonl"
+        if in_process:
+            async with EmulatorServer.pty(feeder=feeder, time_scale=time_scale, baud=baud, log=log) as emu:
+                yield emu.port, log
+            return
+        args = [str(STATION), "emulator", "--pty", "--feeder", str(feeder), "--time-scale", str(time_scale),
+                "--log", str(log), "--state", str(Path(folder) / "state.json")]  # fmt: skip
+        if baud:
+            args += ["--baud", str(baud)]
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            port = (await asyncio.to_thread(process.stdout.readline)).strip()
+            if not port.startswith("/dev/"):
+                raise RuntimeError(f"the emulator did not start: {port or process.stderr.read()}")
+            yield port, log
+        finally:
+            process.terminate()
+            process.communicate(timeout=30)
+
+
+def cards_in_hopper(log: Path) -> int:
+    return sum(card["dest"] == "hopper" for card in read_output_log(log))
+
+
+async def print_cards(layouts: list[tuple[bytes, ...]], in_process: bool = False, baud: int | None = None) -> float:
     """Print every card; the seconds it took, from the first Ss to the last Se's reply."""
-    async with EmulatorServer.pty(feeder=len(layouts), time_scale=0, **emulator) as emu:
-        async with await Printer.open(emu.port, reply_timeout=60) as printer:
+    async with emulator(len(layouts), 0, in_process=in_process, baud=baud) as (port, log):
+        async with await Printer.open(port, reply_timeout=60) as printer:
             await printer.setup("ko")
             started = time.perf_counter()
             for frames in layouts:
                 await printer.take_blank()
                 await printer.print_front(frames)
             seconds = time.perf_counter() - started
-            if emu.status()["hopper"] != len(layouts):
-                raise RuntimeError(f"{emu.status()['hopper']} cards in the hopper, expected {len(layouts)}")
+        if cards_in_hopper(log) != len(layouts):
+            raise RuntimeError(f"{cards_in_hopper(log)} cards in the hopper, expected {len(layouts)}")
     return seconds
 
 
@@ -119,6 +158,7 @@ async def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="times the cards are printed; best and median shown")
     parser.add_argument("--paced", type=int, default=3, help="cards on a line held to 115200 baud (default 3)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--in-process", action="store_true", help="the emulator in a thread of this process")
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))  # as the station runs
 
@@ -128,9 +168,9 @@ async def main() -> int:
     layouts = [layout_card(fields).frames for fields in residents]
     layout_s = time.perf_counter() - started
 
-    rounds = sorted([await print_cards(layouts) for _ in range(max(1, args.rounds))])
+    rounds = sorted([await print_cards(layouts, args.in_process) for _ in range(max(1, args.rounds))])
     best, median = rounds[0], statistics.median(rounds)
-    paced_s = await print_cards(layouts[: args.paced], baud=BAUD) if args.paced else None
+    paced_s = await print_cards(layouts[: args.paced], args.in_process, baud=BAUD) if args.paced else None
 
     sizes = [card_bytes(frames) for frames in layouts]
     sent = [s for s, _, _ in sizes]
@@ -140,7 +180,7 @@ async def main() -> int:
     rows = [
         ("cards", f"{args.cards} (a photo and a signature each, ko ribbon)"),
         ("layout (Pillow, dithering)", f"{layout_s / args.cards * 1000:.1f} ms a card"),
-        ("driver + emulator, pty, time-scale 0",
+        (f"driver + emulator ({'a thread' if args.in_process else 'own process'}), pty, time-scale 0",
          f"best {args.cards / best:.0f} cards/s ({best / args.cards * 1000:.1f} ms a card), "
          f"median {args.cards / median:.0f} cards/s over {len(rounds)} rounds"),
         ("commands a card", f"{sizes[0][2]}"),

@@ -27,9 +27,15 @@ def entry_hash(seq: int, at: str, actor: str, action: str, subject: str | None, 
     )
 
 
-async def append(tx: "Transaction", action: str, subject: str | None, actor: str, data: dict[str, Any]) -> int:
-    last = await tx.fetchone("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
-    seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, GENESIS)
+async def append(
+    tx: "Transaction", action: str, subject: str | None, actor: str, data: dict[str, Any],
+    head: tuple[int, str] | None = None,
+) -> tuple[int, str]:
+    """Append one entry after `head` (the chain's last seq and hash, read when not given); the new head."""
+    if head is None:
+        last = await tx.fetchone("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        head = (last["seq"], last["hash"]) if last else (0, GENESIS)
+    seq, prev = head[0] + 1, head[1]
     at = now_iso()
     body = canonical_json(data)
     digest = entry_hash(seq, at, actor, action, subject, body, prev)
@@ -37,7 +43,7 @@ async def append(tx: "Transaction", action: str, subject: str | None, actor: str
         "INSERT INTO audit (seq, at, actor, action, subject, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (seq, at, actor, action, subject, body, prev, digest),
     )
-    return seq
+    return seq, digest
 
 
 @dataclass(frozen=True)

@@ -73,12 +73,12 @@ async def set_state(tx: Any, job_id: int, new: str, reason: str | None = None, *
     if new not in TRANSITIONS[row["state"]]:
         raise TransitionError(t("jobs.bad_transition", job=job_id, old=row["state"], new=new))
     assignments = ", ".join(f"{name} = ?" for name in columns)
-    await tx.execute(
-        f"UPDATE jobs SET state = ?, state_reason = ?{', ' + assignments if columns else ''} WHERE id = ?",
+    updated = await tx.fetchone(
+        f"UPDATE jobs SET state = ?, state_reason = ?{', ' + assignments if columns else ''} WHERE id = ? RETURNING *",
         (new, reason, *columns.values(), job_id),
     )
     await tx.audit(f"job.{new}", row["nik"], job=job_id, was=row["state"], reason=reason, **columns)
-    return Job.from_row(await tx.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,)))
+    return Job.from_row(updated)
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,31 @@ BUSY_TIMEOUT_MS = 10_000
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
+def _first_row(db: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any]) -> sqlite3.Row | None:
+    cursor = db.execute(sql, params)
+    try:
+        return cursor.fetchone()
+    finally:
+        cursor.close()
+
+
+async def fetch_first(conn: aiosqlite.Connection, sql: str, params: Sequence[Any] | dict[str, Any]) -> sqlite3.Row | None:
+    """The first row of a query in one trip to the connection's thread.
+
+    aiosqlite's cursor makes execute, fetchone and close three trips, each a hand-over between threads; a card
+    costs dozens of single-row queries, and the trips were a third of the station's time a card at full speed.
+    `_execute` is how aiosqlite itself runs a call on its thread (the version is pinned in pyproject.toml).
+    """
+    return await conn._execute(_first_row, conn._conn, sql, params)
+
+
 class Transaction:
     """Statements of one write transaction; `audit()` appends to the hash chain inside it."""
 
     def __init__(self, conn: aiosqlite.Connection, actor: str) -> None:
         self._conn = conn
         self.actor = actor
+        self._audit_head: tuple[int, str] | None = None  # the writer holds the lock: no one else appends meanwhile
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Cursor:
         return await self._conn.execute(sql, params)
@@ -44,15 +63,15 @@ class Transaction:
         return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
-        async with self._conn.execute(sql, params) as cur:
-            return await cur.fetchone()
+        return await fetch_first(self._conn, sql, params)
 
     async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         cur = await self._conn.execute(sql, params)
         return cur.lastrowid
 
     async def audit(self, action: str, subject: str | None = None, actor: str | None = None, **data: Any) -> int:
-        return await audit.append(self, action, subject, actor or self.actor, data)
+        self._audit_head = await audit.append(self, action, subject, actor or self.actor, data, self._audit_head)
+        return self._audit_head[0]
 
 
 class Store:
@@ -125,8 +144,7 @@ class Store:
         return list(await self._reader.execute_fetchall(sql, params))
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
-        async with self._reader.execute(sql, params) as cur:
-            return await cur.fetchone()
+        return await fetch_first(self._reader, sql, params)
 
     async def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
