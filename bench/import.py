@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 from console.demo import write_demo_csv  # noqa: E402
 from console.logs import configure_logging  # noqa: E402
+from console.resident_import import import_residents  # noqa: E402
 from console.residents import (  # noqa: E402
     count_residents,
     get_resident,
-    import_residents,
     list_villages,
     search_residents,
 )

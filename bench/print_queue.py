@@ -40,7 +40,7 @@ from console import books, jobs  # noqa: E402
 from console.cards import CardBuilder  # noqa: E402
 from console.demo import write_demo_csv  # noqa: E402
 from console.engine import PrintEngine  # noqa: E402
-from console.residents import import_residents  # noqa: E402
+from console.resident_import import import_residents  # noqa: E402
 from console.store import Store  # noqa: E402
 from drivers.layout import layout_card  # noqa: E402
 from drivers.printer import Printer  # noqa: E402

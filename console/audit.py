@@ -93,6 +93,16 @@ async def export(store: "Store", out: Path) -> int:
     return count
 
 
+async def newest_seq(store: "Store") -> int:
+    """The number of the newest entry (the chain numbers them 1, 2, 3…); 0 for an empty log."""
+    return await store.scalar("SELECT coalesce(max(seq), 0) FROM audit")
+
+
+async def entries_back_from(store: "Store", seq: int, limit: int) -> list[Any]:
+    """Up to `limit` entries from `seq` back, newest first."""
+    return await store.fetchall("SELECT * FROM audit WHERE seq <= ? ORDER BY seq DESC LIMIT ?", (seq, limit))
+
+
 async def recent(store: "Store", limit: int = 50, subject: str | None = None) -> list[dict[str, Any]]:
     if subject is None:
         rows = await store.fetchall("SELECT * FROM audit ORDER BY seq DESC LIMIT ?", (limit,))

@@ -166,6 +166,15 @@ async def current_allocation(db: Any) -> Books | None:
     return None if row is None else await allocation_books(db, row["id"])
 
 
+async def allocation_count(db: Any) -> int:
+    return await db.scalar("SELECT count(*) FROM allocations")
+
+
+async def spoiled_since(db: Any, start: str) -> int:
+    """Blanks consumed without a NIK since `start` (ISO time)."""
+    return await db.scalar("SELECT count(*) FROM spoiled WHERE at >= ?", (start,))
+
+
 async def stock_total(db: Any) -> int:
     row = await db.fetchone("SELECT coalesce(sum(in_stock), 0) AS n FROM allocations")
     return row["n"]

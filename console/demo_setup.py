@@ -17,7 +17,7 @@ from console.demo import write_demo_csv
 from console.errors import UsageError
 from console.i18n import t
 from console.logs import get_logger
-from console.residents import import_residents
+from console.resident_import import import_residents
 from console.store import Store
 
 DEMO_RESIDENTS = 300

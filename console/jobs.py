@@ -251,3 +251,45 @@ async def jobs_in_doubt(db: Any) -> list[Job]:
 async def history(db: Any, nik: str) -> list[Job]:
     rows = await db.fetchall("SELECT * FROM jobs WHERE nik = ? ORDER BY id", (nik,))
     return [Job.from_row(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class PrintedSince:
+    printed: int  # cards that took a blank since then
+    good: int
+    bad: int
+
+
+async def printed_since(db: Any, start: str) -> PrintedSince:
+    row = await db.fetchone(
+        "SELECT count(*) AS printed, "
+        "coalesce(sum(state = 'done_good'), 0) AS good, coalesce(sum(state = 'done_bad'), 0) AS bad "
+        "FROM jobs WHERE printed_at >= ?",
+        (start,),
+    )
+    return PrintedSince(row["printed"], row["good"], row["bad"])
+
+
+async def open_states(db: Any, niks: list[str]) -> dict[str, str]:
+    """The state of each NIK's job still in the queue or waiting for its tag (queued, held, printing, printed)."""
+    if not niks:
+        return {}
+    rows = await db.fetchall(
+        f"SELECT nik, state FROM jobs WHERE nik IN ({','.join('?' * len(niks))}) "
+        "AND state IN ('queued', 'held', 'printing', 'printed')",
+        niks,
+    )
+    return {row["nik"]: row["state"] for row in rows}
+
+
+_PAGE_ORDER = {"id": "j.id", "hopper": "j.card_counter, j.id"}  # hopper: the order the cards lie in the hopper
+
+
+async def page_in_state(db: Any, state: str, limit: int, offset: int, order: str = "id") -> list[Any]:
+    """Jobs in `state` with the resident's name and district, a page at a time."""
+    return await db.fetchall(
+        "SELECT j.id, j.nik, j.state, j.state_reason, j.card_counter, j.printed_at, r.nama, r.kecamatan "
+        f"FROM jobs j JOIN residents r ON r.nik = j.nik WHERE j.state = ? ORDER BY {_PAGE_ORDER[order]} "
+        "LIMIT ? OFFSET ?",
+        (state, limit, offset),
+    )

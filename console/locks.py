@@ -13,6 +13,8 @@ from typing import Any, Protocol
 class _Reader(Protocol):
     async def fetchone(self, sql: str, params: Any = ()) -> Any: ...
 
+    async def fetchall(self, sql: str, params: Any = ()) -> Any: ...
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -119,3 +121,13 @@ async def unlock(tx: Any, nik: str, unlock_id: int, at: str) -> None:
         (at, unlock_id, nik),
     )
     await tx.audit("nik.unlocked", nik, unlock=unlock_id)
+
+
+async def lock_states(db: _Reader, niks: list[str]) -> dict[str, str]:
+    """'locked' or 'unlocked' (by the centre, for a reprint) for each NIK that ever took a blank."""
+    if not niks:
+        return {}
+    rows = await db.fetchall(
+        f"SELECT nik, unlocked_at FROM nik_locks WHERE nik IN ({','.join('?' * len(niks))})", niks
+    )
+    return {row["nik"]: "locked" if row["unlocked_at"] is None else "unlocked" for row in rows}

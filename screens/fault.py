@@ -15,7 +15,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from console import jobs
+from console import jobs, residents
 from console.faults_text import fault_advice, fault_title
 from console.i18n import t
 from screens.keys import key, translate_bindings
@@ -70,7 +70,8 @@ class FaultScreen(ModalScreen[bool]):
         if job is None:
             card.update(t("ui.fault.no_card"))
             return
-        nama = await self.station.store.scalar("SELECT nama FROM residents WHERE nik = ?", (job.nik,))
+        resident = await residents.get_resident(self.station.store, job.nik)
+        nama = resident.nama if resident is not None else None
         counter = number(job.card_counter) if job.card_counter is not None else "?"
         fate = t(f"ui.fault.fate.{job.state}", reason=job.tag_reason or "-")
         card.update(t("ui.fault.card", counter=counter, nik=job.nik, nama=nama or "", fate=fate))

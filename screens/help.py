@@ -48,15 +48,19 @@ def help_text(app_bindings: list[BindingType]) -> Group:
     for title, bindings in [("ui.help.group.global", app_bindings)] + [
         (title, [b for cls in classes for b in cls.BINDINGS]) for title, classes in GROUPS
     ]:
-        parts.append(Text(t(title), style="bold underline"))
-        table = Table.grid(padding=(0, 2))
-        table.add_column(min_width=16)
-        table.add_column()
-        for keys, description in key_rows(bindings):
-            table.add_row(keys, description)
-        parts += [table, Text("")]
+        parts += key_group(t(title), bindings)
     parts.append(Text(t("ui.help.words")))
     return Group(*parts)
+
+
+def key_group(title: str, bindings: list[BindingType]) -> list[Text | Table]:
+    """One titled table of keys for a help page, with a blank line after it."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(min_width=16)
+    table.add_column()
+    for keys, description in key_rows(bindings):
+        table.add_row(keys, description)
+    return [Text(title, style="bold underline"), table, Text("")]
 
 
 class HelpScreen(ModalScreen[None]):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from console import audit, books, jobs
+from console import audit, books, jobs, residents
 from console.books import Books
 from console.i18n import t
 from console.store import Store
@@ -63,7 +63,7 @@ class Live:
 async def load_live(store: Store, today_start: str, current: jobs.Job | None, local: list[EventLine]) -> Live:
     counts = await jobs.count_by_state(store)
     allocation = await books.current_allocation(store)
-    allocations = await store.scalar("SELECT count(*) FROM allocations")
+    allocations = await books.allocation_count(store)
     stock = await books.stock_total(store)
     today = await _today(store, today_start)
     events = await recent_events(store, local)
@@ -71,24 +71,18 @@ async def load_live(store: Store, today_start: str, current: jobs.Job | None, lo
 
 
 async def _today(store: Store, start: str) -> Today:
-    row = await store.fetchone(
-        "SELECT count(*) AS printed, "
-        "coalesce(sum(state = 'done_good'), 0) AS good, coalesce(sum(state = 'done_bad'), 0) AS bad "
-        "FROM jobs WHERE printed_at >= ?",
-        (start,),
-    )
-    spoiled = await store.scalar("SELECT count(*) FROM spoiled WHERE at >= ?", (start,))
-    return Today(row["printed"], row["good"], row["bad"], spoiled)
+    printed = await jobs.printed_since(store, start)
+    return Today(printed.printed, printed.good, printed.bad, await books.spoiled_since(store, start))
 
 
 async def _current(store: Store, job: jobs.Job | None) -> CurrentCard | None:
     if job is None:
         return None
-    row = await store.fetchone("SELECT nama, kecamatan FROM residents WHERE nik = ?", (job.nik,))
-    if row is None:
+    resident = await residents.get_resident(store, job.nik)
+    if resident is None:
         return None
     counter = job.counter_before + 1 if job.counter_before is not None else None
-    return CurrentCard(job.nik, row["nama"], row["kecamatan"], counter)
+    return CurrentCard(job.nik, resident.nama, resident.kecamatan, counter)
 
 
 async def recent_events(store: Store, local: list[EventLine]) -> tuple[EventLine, ...]:

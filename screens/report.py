@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 
-from console import books, reports, unlock
+from console import books, reports, residents, unlock
 from console.books import Books
 from console.config import Settings
 from console.errors import StationError
@@ -264,9 +264,7 @@ class ReportScreen(Screen[None]):
             self._say(str(rejected), error=True)
             return
         shown = applied.niks[:NIKS_SHOWN]
-        names = {row["nik"]: row["nama"] for row in await self.store.fetchall(
-            f"SELECT nik, nama FROM residents WHERE nik IN ({','.join('?' * len(shown))})", shown
-        )}  # fmt: skip
+        names = await residents.names_of(self.store, shown)
         lines = [t("ui.reportscreen.unlocked", count=len(applied.niks), report=applied.report_id[:12],
                    allocation=applied.allocation_id, expires=day_and_time(applied.expires_at))]  # fmt: skip
         lines += [f"  {nik}  {names.get(nik, '')}" for nik in shown]

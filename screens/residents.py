@@ -29,7 +29,6 @@ from screens.widgets.words import Words
 
 SEARCH_DELAY_S = 0.25  # typing pauses this long before the search runs
 HISTORY_SHOWN = 3
-OPEN_STATES = (jobs.QUEUED, jobs.HELD, jobs.PRINTING, jobs.PRINTED)
 COLUMNS = (("nik", 16), ("nama", 0), ("status", 10), ("kel_desa", 14), ("kecamatan", 14))  # 0: what is left
 NAME_MIN, NAME_MAX = 16, 36  # the name takes the width left over, within these; the places get the rest
 
@@ -321,18 +320,7 @@ class ResidentsScreen(StationScreen):
 
 async def page_status(store: Store, niks: list[str]) -> dict[str, str]:
     """Each NIK's standing, for the page's Status column: queued, held, printing, printed, locked, unlocked."""
-    if not niks:
-        return {}
-    marks = ",".join("?" * len(niks))
-    status: dict[str, str] = {}
-    for row in await store.fetchall(f"SELECT nik, unlocked_at FROM nik_locks WHERE nik IN ({marks})", niks):
-        status[row["nik"]] = "locked" if row["unlocked_at"] is None else "unlocked"
-    states = ",".join(f"'{s}'" for s in OPEN_STATES)
-    for row in await store.fetchall(
-        f"SELECT nik, state FROM jobs WHERE nik IN ({marks}) AND state IN ({states})", niks
-    ):
-        status[row["nik"]] = row["state"]
-    return status
+    return await locks.lock_states(store, niks) | await jobs.open_states(store, niks)
 
 
 def open_job(history: list[Job]) -> Job | None:

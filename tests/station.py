@@ -12,7 +12,7 @@ from console import books, jobs
 from console.cards import CardBuilder
 from console.demo import write_demo_csv
 from console.engine import PrintEngine
-from console.residents import import_residents
+from console.resident_import import import_residents
 from console.store import Store
 from drivers.emulator import EmulatorServer, read_output_log
 from drivers.printer import Printer

@@ -10,7 +10,7 @@ from console.demo import write_demo_csv
 from console.faults_text import fault_title
 from console.i18n import t
 from console.logs import configure_logging
-from console.residents import import_residents
+from console.resident_import import import_residents
 from console.store import Store
 from drivers.emulator.outlog import read_output_log
 from drivers.faults import CardJam, CoverOpen

@@ -19,13 +19,14 @@ from console.config import load_settings
 from console.demo import write_demo_csv
 from console.logs import configure_logging
 from console.printing import printer_session
-from console.residents import import_residents
+from console.resident_import import import_residents
 from console.store import Store
 from drivers.emulator import EmulatorServer
 from screens.allocations import AllocationsScreen
 from screens.dashboard import DashboardScreen
 from screens.fault import FaultScreen
 from screens.help import HelpScreen
+from screens.report import ReportScreen
 from screens.residents import ResidentsScreen
 from screens.tagging import TaggingScreen
 from tests.test_console_kit import FIXED_NOW, console_app, screen_text, station_ready, station_settings, until
@@ -99,6 +100,8 @@ SCREENS = {
     "tagging": ("f4", TaggingScreen, lambda app: app.screen.cards and "Nama " in screen_text(app)),
     "allocations": ("f5", AllocationsScreen, lambda app: app.screen.books and "SELISIH -1" in screen_text(app)),
     "help": ("f1", HelpScreen, lambda app: True),
+    "report": ("f6", ReportScreen, lambda app: getattr(app.screen, "books", None) is not None
+               and "belum ditandai" in screen_text(app) and app.screen.query_one("#list-bad").row_count == 1),
 }  # fmt: skip
 
 

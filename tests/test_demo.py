@@ -8,7 +8,9 @@ from pathlib import Path
 from console import regions
 from console.demo import DEMO_COLUMNS, DEMO_TODAY, generate_residents, write_demo_csv
 from console.nik import check_record_against_nik, parse_nik
-from console.residents import count_residents, import_residents, validate_record
+from console.resident_import import import_residents
+from console.resident_rows import validate_record
+from console.residents import count_residents
 from console.store import Store
 
 STATION = Path(sys.executable).parent / "station"

@@ -18,18 +18,17 @@ from PIL import Image
 from console.clock import now_iso
 from console.i18n import current_language, set_language
 from console.nik import FEMALE, MALE, make_nik
+from console.resident_csv import ImportRefused
+from console.resident_import import import_residents
+from console.resident_rows import RecordRejected, validate_record
 from console.residents import (
     COLUMNS,
-    ImportRefused,
-    RecordRejected,
     count_residents,
     get_resident,
-    import_residents,
     is_printed,
     list_villages,
     residents_of_village,
     search_residents,
-    validate_record,
 )
 from console.store import Store
 

@@ -11,7 +11,8 @@ from console.config import Settings, load_settings
 from console.demo import write_demo_csv
 from console.errors import EXIT_IMPORT_REJECTS, EXIT_OK, UsageError
 from console.i18n import set_language, t
-from console.residents import RowRejection, import_residents
+from console.resident_import import import_residents
+from console.resident_staging import RowRejection
 from console.store import Store
 
 

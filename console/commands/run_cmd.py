@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from console.config import Settings
+from console.consoles import load_console
 from console.demo_setup import check_demo_printer, prepare_demo
 from console.errors import UsageError
 from console.i18n import t
@@ -32,7 +33,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(t("run.no_terminal"))
     if args.demo:
         check_demo_printer(settings)
-    from screens.app import StationApp  # Textual loads only for the console
+    StationApp = load_console("operator")  # noqa: N806 (a class)
 
     async with printer_session(settings) as session:  # the printer's lock: a second console stops here (exit 4)
         if args.demo:

@@ -14,6 +14,7 @@ import signal
 import sys
 
 from console.config import Settings
+from console.consoles import load_console
 from console.errors import EXIT_OK, UsageError
 from console.i18n import t
 from console.logs import get_logger
@@ -57,7 +58,7 @@ async def supervise(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(t("supervise.no_database", file=path, config=settings.source))
     if not (sys.stdin.isatty() and sys.__stderr__.isatty()):  # Textual reads stdin and draws on stderr
         raise UsageError(t("supervise.no_terminal"))
-    from screens.supervisor import SupervisorApp  # Textual loads only for the console
+    SupervisorApp = load_console("supervisor")  # noqa: N806 (a class)
 
     async with await Store.open(path, readonly=True) as store:
         app = SupervisorApp(settings, store, who, requests_allowed=not args.watch_only)

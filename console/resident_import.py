@@ -1,0 +1,172 @@
+"""The streamed import of a residents CSV file (files.md), staged then written in NIK order.
+
+The import works in two steps and never holds more than one batch of rows in memory:
+1. staging (`console/resident_staging.py`): the file is read once, as a stream; the header is checked, then
+   every row, and the valid rows are kept in a private temporary SQLite file, with the rejections. A file that
+   cannot be imported at all (not UTF-8, a bad header, no rows) is refused here, before anything is written. A
+   NIK written on two rows is found here too, and both rows are rejected.
+2. writing: the staged rows are written in NIK order (so that each page of the table is visited about once), in
+   batches of one transaction each, so that the printing process never waits long for the database. A NIK that
+   has been printed is checked inside the batch's transaction. The audit entry is written in the last batch's
+   transaction.
+A batch is written whole or not at all, and a row whose data equal what is stored is left untouched: after a
+crash the database holds whole, valid rows, and importing the same file again finishes the job and changes
+nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from console.clock import now_iso
+from console.i18n import t
+from console.logs import get_logger
+from console.resident_staging import RowRejection, Staging
+from console.residents import COLUMNS, printed_among, stored_data
+from console.store import Store
+
+BATCH_ROWS = 20_000
+IMPORT_CACHE_KIB = 65_536  # SQLite's page cache while importing (default 2 MiB): a million rows touch many pages
+
+log = get_logger("residents")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    file: Path
+    sha256: str
+    rows: int
+    added: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+    def summary(self) -> str:
+        return t(
+            "residents.import_summary", file=self.file.name, rows=self.rows, added=self.added,
+            updated=self.updated, unchanged=self.unchanged, rejected=self.rejected,
+        )  # fmt: skip
+
+
+_INSERT = (
+    f"INSERT INTO residents ({', '.join(COLUMNS)}, source, imported_at, updated_at) "
+    f"VALUES ({', '.join('?' * (len(COLUMNS) + 3))})"
+)
+_UPDATE = (
+    f"UPDATE residents SET {', '.join(f'{c} = ?' for c in COLUMNS[1:])}, source = ?, updated_at = ? WHERE nik = ?"
+)
+
+
+@dataclass
+class _Counts:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+async def import_residents(
+    store: Store,
+    path: Path | str,
+    *,
+    source: str | None = None,
+    actor: str = "station",
+    on_reject: Callable[[RowRejection], None] | None = None,
+    today: date | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> ImportResult:
+    """Import a residents CSV file (files.md); see the module's docstring for how it stays consistent.
+
+    Each rejected row is passed to `on_reject`, in row order, once the import is done. A file that cannot be
+    imported at all raises ImportRefused before anything is written.
+    """
+    path = Path(path)
+    staging = Staging(path, today or date.today())
+    try:
+        await asyncio.to_thread(staging.read)
+        counts = await _write(store, staging, source, actor, batch_rows)
+        rejected = await asyncio.to_thread(lambda: staging.rejected_rows)
+        if on_reject is not None:
+            rejections = staging.rejections()
+            while chunk := await asyncio.to_thread(lambda: list(itertools.islice(rejections, 1000))):
+                for rejection in chunk:
+                    on_reject(rejection)
+    finally:
+        staging.close()
+    result = ImportResult(path, staging.sha256, staging.rows, counts.added, counts.updated, counts.unchanged, rejected)
+    log.info("residents_imported", file=str(path), rows=result.rows, added=result.added, updated=result.updated,
+             unchanged=result.unchanged, rejected=result.rejected)  # fmt: skip
+    return result
+
+
+async def _write(store: Store, staging: Staging, source: str | None, actor: str, batch_rows: int) -> _Counts:
+    """Write the staged rows in NIK order, a batch a transaction; the audit entry goes with the last batch."""
+    counts = _Counts()
+    at = now_iso()
+    cache_size = await _set_cache_size(store, -IMPORT_CACHE_KIB)
+    try:
+        current = await asyncio.to_thread(staging.next_batch, batch_rows)
+        while True:
+            following = await asyncio.to_thread(staging.next_batch, batch_rows) if current else []
+            async with store.transaction(actor=actor) as tx:
+                printed = await _write_batch(tx, current, counts, source, at)
+                if not following:
+                    rejected = await asyncio.to_thread(lambda: staging.rejected_rows) + len(printed)
+                    await tx.audit(
+                        "residents.imported", staging.path.name, path=str(staging.path.resolve()), source=source,
+                        rows=staging.rows, added=counts.added, updated=counts.updated, unchanged=counts.unchanged,
+                        rejected=rejected, sha256=staging.sha256,
+                    )  # fmt: skip
+            if printed:
+                await asyncio.to_thread(staging.reject, [(row, "nik", t("residents.printed")) for row in printed])
+            if not following:
+                break
+            current = following
+    except BaseException:
+        with contextlib.suppress(Exception):  # the first error is the one to report
+            await _set_cache_size(store, cache_size)
+        raise
+    await _set_cache_size(store, cache_size)
+    return counts
+
+
+async def _set_cache_size(store: Store, size: int) -> int:
+    """Set the writer's `PRAGMA cache_size` (negative: KiB, positive: pages); return the one it had."""
+    async with store.transaction() as tx:
+        previous = (await tx.fetchone("PRAGMA cache_size"))[0]
+        await tx.execute(f"PRAGMA cache_size = {int(size)}")
+    return previous
+
+
+async def _write_batch(
+    tx: Any, batch: list[tuple[int, tuple]], counts: _Counts, source: str | None, at: str
+) -> list[int]:
+    """Insert the new rows, update the changed ones that were never printed; return the rows refused as printed."""
+    by_nik = {data[0]: data for _, data in batch}
+    stored = await stored_data(tx, list(by_nik)) if batch else {}
+    changed = [nik for nik, data in stored.items() if data != by_nik[nik]]
+    printed = await printed_among(tx, changed) if changed else set()
+    inserts, updates, refused = [], [], []
+    for row, data in batch:
+        nik = data[0]
+        if nik not in stored:
+            inserts.append((*data, source, at, at))
+        elif nik in printed:
+            refused.append(row)
+        elif stored[nik] != data:
+            updates.append((*data[1:], source, at, nik))
+    if inserts:
+        await tx.executemany(_INSERT, inserts)
+    if updates:
+        await tx.executemany(_UPDATE, updates)
+    counts.added += len(inserts)
+    counts.updated += len(updates)
+    counts.unchanged += len(batch) - len(inserts) - len(updates) - len(refused)
+    return refused
+

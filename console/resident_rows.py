@@ -1,0 +1,212 @@
+"""The checks of one recorded resident against files.md and the NIK rules (`validate_record`), and why a row fails.
+
+`RecordChecker` is set up once and run on every row of an import file; `validate_record` checks a single record.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from console.i18n import t
+from console.nik import SEXES, NikError, check_record_against_nik, parse_nik
+from console.residents import COLUMNS, Resident
+
+REQUIRED = frozenset({
+    "nik", "nama", "tempat_lahir", "tanggal_lahir", "jenis_kelamin", "alamat", "rt", "rw", "kel_desa",
+    "kecamatan", "agama", "status_perkawinan", "pekerjaan",
+})  # fmt: skip
+AGAMA = ("ISLAM", "KRISTEN", "KATOLIK", "HINDU", "BUDDHA", "KHONGHUCU", "KEPERCAYAAN TERHADAP TUHAN YME")
+STATUS_PERKAWINAN = ("BELUM KAWIN", "KAWIN", "CERAI HIDUP", "CERAI MATI")
+KEWARGANEGARAAN = ("WNI", "WNA")
+SEUMUR_HIDUP = "SEUMUR HIDUP"
+NAMA_MAX = 60
+TEXT_MAX = 100  # any other free text: a card has room for no more
+FOTO_MAX = 1000
+_JPEG = b"\xff\xd8\xff"
+_PNG = b"\x89PNG\r\n\x1a\n"
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_RT_RW = re.compile(r"[0-9]{1,3}\Z")
+_GOL_DARAH = re.compile(r"(?:(?:A|B|AB|O)[+-]?|-)\Z")
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})  # controls, invisible format marks, separators
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a row is rejected: the column at fault (None for the row as a whole) and the reason."""
+
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        if self.column is None:
+            return self.reason
+        return t("residents.problem", column=self.column, reason=self.reason)
+
+
+class RecordRejected(ValueError):
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = tuple(problems)
+
+
+def validate_record(
+    raw: Mapping[str, str | None], *, base_dir: Path | None = None, today: date | None = None
+) -> Resident:
+    """Check one record (column → text, as in the import file); return it normalised or raise RecordRejected.
+
+    `base_dir` is where a relative `foto` path starts (the CSV file's folder).
+    """
+    checker = RecordChecker(base_dir or Path.cwd(), today or date.today())
+    data, problems = checker.check([raw.get(column) or "" for column in COLUMNS])
+    if data is None:
+        raise RecordRejected(problems)
+    return Resident(*data)
+
+
+class RecordChecker:
+    """The checks of one record, set up once for a whole file (the import runs them a million times)."""
+
+    def __init__(self, base_dir: Path, today: date) -> None:
+        self.base_dir = base_dir
+        self.today = today
+        self._required = [(i, c) for i, c in enumerate(COLUMNS) if c in REQUIRED]
+
+    def check(self, raw: Sequence[str]) -> tuple[tuple | None, list[Problem]]:
+        """`raw`: the record's texts in COLUMNS order. Returns its fields normalised, or None and every problem."""
+        values = [value.strip(" ") for value in raw]
+        problems: list[Problem] = []
+        joined = "".join(values)
+        if not joined.isascii() or _ASCII_CONTROL.search(joined):
+            for column, value in zip(COLUMNS, values):
+                if _has_control(value):
+                    problems.append(Problem(column, _control_reason(value)))
+        for index, column in self._required:
+            if not values[index]:
+                problems.append(Problem(column, t("residents.required")))
+        if problems:
+            return None, problems
+        (nik_text, nama, tempat_lahir, tanggal_lahir, jenis_kelamin, gol_darah, alamat, rt, rw, kel_desa, kecamatan,
+         agama, status, pekerjaan, warga, berlaku, lokasi, tanggal_perekaman, foto) = values  # fmt: skip
+        today = self.today
+
+        nik = None
+        try:
+            nik = parse_nik(nik_text, today)
+        except NikError as exc:
+            problems.append(Problem("nik", str(exc)))
+        _limit(problems, "nama", nama, NAMA_MAX)
+        born = _date(problems, "tanggal_lahir", tanggal_lahir)
+        if born is not None and born > today:
+            problems.append(Problem("tanggal_lahir", t("residents.future", value=tanggal_lahir)))
+        sex = _choice(problems, "jenis_kelamin", jenis_kelamin, SEXES)
+        gol_darah = gol_darah.upper() or "-"
+        if not _GOL_DARAH.match(gol_darah):
+            problems.append(Problem("gol_darah", t("residents.gol_darah", value=values[5])))
+        for column, value in (("tempat_lahir", tempat_lahir), ("alamat", alamat), ("kel_desa", kel_desa),
+                              ("kecamatan", kecamatan), ("pekerjaan", pekerjaan), ("lokasi_perekaman", lokasi)):
+            _limit(problems, column, value, TEXT_MAX)
+        rt, rw = _rt_rw(problems, "rt", rt), _rt_rw(problems, "rw", rw)
+        agama = _choice(problems, "agama", agama, AGAMA)
+        status = _choice(problems, "status_perkawinan", status, STATUS_PERKAWINAN)
+        warga = _choice(problems, "kewarganegaraan", warga or "WNI", KEWARGANEGARAAN)
+        if not berlaku or berlaku == SEUMUR_HIDUP or _canonical(berlaku) == SEUMUR_HIDUP:
+            berlaku = SEUMUR_HIDUP
+        else:
+            until = _date(problems, "berlaku_hingga", berlaku)
+            if until is not None and until <= today:
+                problems.append(Problem("berlaku_hingga", t("residents.expired", value=berlaku)))
+        recorded = _date(problems, "tanggal_perekaman", tanggal_perekaman)
+        if recorded is not None and recorded > today:
+            problems.append(Problem("tanggal_perekaman", t("residents.future", value=tanggal_perekaman)))
+        elif recorded is not None and born is not None and recorded < born:
+            problems.append(Problem("tanggal_perekaman", t("residents.before_birth", value=tanggal_perekaman)))
+        if foto:
+            foto = _photo(foto, self.base_dir, problems)
+        if nik is not None:
+            sex_known = sex if sex in SEXES else None
+            for mismatch in check_record_against_nik(nik, birth_date=born, sex=sex_known, kecamatan=kecamatan):
+                problems.append(Problem(mismatch.column, mismatch.reason))
+        if problems:
+            return None, problems
+        data = (nik_text, nama, tempat_lahir, tanggal_lahir, sex, gol_darah, alamat, rt, rw, kel_desa, kecamatan,
+                agama, status, pekerjaan, warga, berlaku, lokasi or None, tanggal_perekaman or None, foto or None)
+        return data, problems  # fmt: skip
+
+
+def _canonical(value: str) -> str:
+    return " ".join(value.split()).upper()
+
+
+def _limit(problems: list[Problem], column: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        problems.append(Problem(column, t("residents.too_long", count=len(value), limit=limit)))
+
+
+def _choice(problems: list[Problem], column: str, value: str, allowed: Sequence[str]) -> str:
+    if value in allowed:
+        return value
+    canonical = _canonical(value)
+    if canonical not in allowed:
+        problems.append(Problem(column, t("residents.not_one_of", value=value, allowed=", ".join(allowed))))
+    return canonical
+
+
+def _date(problems: list[Problem], column: str, value: str) -> date | None:
+    if not value:
+        return None
+    if not _DATE.match(value):
+        problems.append(Problem(column, t("residents.date_format", value=value)))
+        return None
+    try:
+        return date(int(value[:4]), int(value[5:7]), int(value[8:]))
+    except ValueError:
+        problems.append(Problem(column, t("residents.date_impossible", value=value)))
+        return None
+
+
+def _rt_rw(problems: list[Problem], column: str, value: str) -> str:
+    if not _RT_RW.match(value):
+        problems.append(Problem(column, t("residents.rt_rw", value=value)))
+        return value
+    return value.zfill(3)
+
+
+def _has_control(value: str) -> bool:
+    if value.isascii():
+        return _ASCII_CONTROL.search(value) is not None
+    return any(unicodedata.category(c) in _CONTROL_CATEGORIES for c in value)
+
+
+def _control_reason(value: str) -> str:
+    for position, char in enumerate(value, start=1):
+        if _has_control(char):
+            return t("residents.control_char", code=f"U+{ord(char):04X}", position=position)
+    raise AssertionError("no control character found")  # only called after _has_control said yes
+
+
+def _photo(value: str, base_dir: Path, problems: list[Problem]) -> str | None:
+    if len(value) > FOTO_MAX:
+        problems.append(Problem("foto", t("residents.too_long", count=len(value), limit=FOTO_MAX)))
+        return None
+    path = base_dir / value
+    try:
+        if not path.is_file():
+            key = "residents.photo_missing" if not path.exists() else "residents.photo_not_file"
+            problems.append(Problem("foto", t(key, path=path)))
+            return None
+        with open(path, "rb") as f:
+            head = f.read(len(_PNG))
+    except OSError as exc:
+        problems.append(Problem("foto", t("residents.photo_unreadable", path=path, error=exc.strerror or exc)))
+        return None
+    if not (head.startswith(_JPEG) or head == _PNG):
+        problems.append(Problem("foto", t("residents.photo_format", path=path)))
+        return None
+    return str(path.resolve())
+

@@ -1,0 +1,95 @@
+"""What a supervisor's console reads of the station, from the database alone (it has no printer): what the process
+that holds the printer publishes, the requests waiting for it, and who holds the printer."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from console import jobs
+from console.owner import PrinterOwnership
+from console.store import Store
+from drivers.faults import PrinterFault
+
+PACE_CARDS = 10  # cards whose pace predicts the time left
+_PACE_LOOKBACK = 400  # audit entries searched for the latest cards printed (a card writes several)
+
+
+@dataclass(frozen=True)
+class Request:
+    id: int
+    kind: str  # pause | resume
+    requester: str
+    at: str
+
+
+@dataclass(frozen=True)
+class Published:
+    """What the process that holds the printer wrote for others to read, and the requests waiting for it."""
+
+    state: str | None = None  # None: no process has held the printer on this database yet
+    since: str | None = None
+    fault: PrinterFault | None = None
+    pending: tuple[Request, ...] = ()
+    card_times: tuple[str, ...] = ()  # when the latest cards were printed, newest first
+    last_counter: int | None = None
+
+
+async def read_published(store: Store) -> Published:
+    row = await store.fetchone("SELECT value, at FROM live_state WHERE key = 'engine'")
+    pending = tuple(Request(r["id"], r["kind"], r["requester"], r["at"]) for r in await store.fetchall(
+        "SELECT id, kind, requester, at FROM requests WHERE done_at IS NULL ORDER BY id"
+    ))  # fmt: skip
+    printed = await store.fetchall(
+        "SELECT at, data FROM audit WHERE seq > (SELECT coalesce(max(seq), 0) FROM audit) - ? "
+        "AND action = 'job.printed' ORDER BY seq DESC LIMIT ?",
+        (_PACE_LOOKBACK, PACE_CARDS + 1),
+    )
+    times = tuple(r["at"] for r in printed)
+    counter = json.loads(printed[0]["data"]).get("card_counter") if printed else None
+    if row is None:
+        return Published(pending=pending, card_times=times, last_counter=counter)
+    value = json.loads(row["value"])
+    return Published(value.get("state"), row["at"], _fault(value.get("fault"), value.get("fault_reply")), pending,
+                     times, counter)  # fmt: skip
+
+
+def _fault(code: str | None, reply: str | None) -> PrinterFault | None:
+    """The published fault, as the fault's words need it (its code and the printer's reply)."""
+    if code is None:
+        return None
+    fault = PrinterFault(reply=reply)
+    fault.code = code
+    return fault
+
+
+async def printing_job(store: Store) -> jobs.Job | None:
+    row = await store.fetchone("SELECT * FROM jobs WHERE state = 'printing' ORDER BY id LIMIT 1")
+    return None if row is None else jobs.Job.from_row(row)
+
+
+@dataclass(frozen=True)
+class Holder:
+    pid: int
+    command: str
+    running: bool
+
+
+def printer_holder(database: Path) -> Holder | None:
+    """Who holds the printer, as its lock file names it (read, never locked: that would stand in the way of a
+    `station run` starting). None when the file cannot be read, as from another account without the right."""
+    named = PrinterOwnership(database).holder()
+    pid = named.get("pid")
+    if not isinstance(pid, int):
+        return None
+    program, _, rest = str(named.get("command", "?")).partition(" ")
+    command = f"{Path(program).name} {rest}".strip()  # `station print`, not the path of the program
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return Holder(pid, command, False)
+    except PermissionError:
+        pass  # alive, under another account
+    return Holder(pid, command, True)

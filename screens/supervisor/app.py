@@ -1,0 +1,177 @@
+"""The supervisor's app: its screens and keys, the reads that follow the database, and the one write (a
+pause/resume request)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+
+from textual.app import App
+from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
+
+from console import requests
+from console.clock import now
+from console.config import Settings
+from console.errors import StationError
+from console.i18n import set_language, t
+from console.logs import get_logger
+from console.store import Store
+from console.watch import changes
+from screens.commands import StationPalette
+from screens.keys import key, key_label, translate_bindings
+from screens.live import Live
+from screens.messages import LiveUpdated
+from screens.supervisor.books import WatchBooks
+from screens.supervisor.commands import SupervisorCommands
+from screens.supervisor.dashboard import WatchDashboard
+from screens.supervisor.help import SupervisorHelp
+from screens.supervisor.lists import WatchAudit, WatchQueue, WatchUntagged
+from screens.supervisor.watched_station import WatchedStation
+
+log = get_logger("supervise")
+
+DATA_VERSION_EVERY_S = 0.5  # how often to ask SQLite whether another connection committed (one cheap pragma)
+REFRESH_DELAY_S = 0.25  # changes within this time make one read
+
+
+class SupervisorApp(App[int], inherit_bindings=False):
+    CSS_PATH = "../station.tcss"  # the operator's, beside screens/app.py
+    COMMANDS = {SupervisorCommands}
+    MODES = {
+        "dashboard": WatchDashboard,
+        "queue": WatchQueue,
+        "untagged": WatchUntagged,
+        "books": WatchBooks,
+        "audit": WatchAudit,
+    }
+    DEFAULT_MODE = "dashboard"
+    BINDINGS = [
+        key("f1", "help", "ui.key.help"),
+        key("f2,1", "open('dashboard')", "ui.key.dashboard", show=False),
+        key("f3,2", "open('queue')", "ui.sup.key.queue", show=False),
+        key("f4,3", "open('untagged')", "ui.sup.key.untagged", show=False),
+        key("f5,4", "open('books')", "ui.sup.key.books", show=False),
+        key("f6,5", "open('audit')", "ui.sup.key.audit", show=False),
+        key("p,f7", "ask('pause')", "ui.sup.key.ask_pause"),
+        key("p,f7", "ask('resume')", "ui.sup.key.ask_resume"),
+        key("ctrl+p", "command_palette", "ui.key.commands", show=False),
+        key("ctrl+q,ctrl+c", "quit", "ui.key.quit", priority=True),
+        key("q", "quit", "ui.key.quit", show=False),
+    ]
+
+    def __init__(self, settings: Settings, store: Store, who: str, *, requests_allowed: bool = True,
+                 clock: Callable[[], datetime] = now) -> None:  # fmt: skip
+        set_language(settings.station.language)
+        super().__init__()
+        translate_bindings(self)
+        self.title = t("ui.sup.title", who=who, screen=t("ui.screen.dashboard"), station=settings.station.name)
+        self.settings = settings
+        self.store = store
+        self.who = who
+        self.requests_allowed = requests_allowed
+        self.clock = clock
+        self.animation_level = "none"
+        self.linux_console = os.environ.get("TERM") == "linux"
+        self.station = WatchedStation(settings, store, clock)
+        self.live: Live | None = None
+        self._refresh_timer: Timer | None = None
+        self._loading = False
+        self._load_again = False
+        self._asking = False
+
+    def on_mount(self) -> None:
+        if self.linux_console:
+            self.theme = "ansi-dark"
+            self.add_class("-linux")
+        self.run_worker(self._watch, name="watch", group="watch", exit_on_error=False)
+
+    async def _watch(self) -> None:
+        """Read once, then again each time another connection (the printing process, a CLI) has committed."""
+        self.request_refresh()
+        async for _version in changes(self.store, DATA_VERSION_EVERY_S):
+            self.request_refresh()
+
+    def request_refresh(self) -> None:
+        if self._refresh_timer is None:
+            self._refresh_timer = self.set_timer(REFRESH_DELAY_S, self._start_refresh)
+
+    def _start_refresh(self) -> None:
+        self._refresh_timer = None
+        if self._loading:
+            self._load_again = True
+            return
+        self.run_worker(self._load_live, group="live", exit_on_error=False)
+
+    async def _load_live(self) -> None:
+        self._loading = True
+        try:
+            live = await self.station.load()
+        finally:
+            self._loading = False
+        self.live = live
+        self.refresh_bindings()
+        for screen in self.screen_stack:
+            screen.post_message(LiveUpdated(live))
+        if self._load_again:
+            self._load_again = False
+            self.request_refresh()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            log.error("supervise_worker_failed", worker=event.worker.name, error=f"{type(error).__name__}: {error}")
+            self.notify(t("ui.error.action", error=error), severity="error", timeout=15)
+
+    # ------------------------------------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "ask":
+            return self.requests_allowed and parameters[0] == self.station.next_request()
+        return True
+
+    def action_open(self, mode: str) -> None:
+        self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, SupervisorHelp):
+            self.push_screen(SupervisorHelp())
+
+    def action_ask(self, kind: str) -> None:
+        if not self.requests_allowed:
+            self.notify(t("ui.sup.ask.not_allowed"))
+        elif self._asking:
+            self.notify(t("ui.sup.ask.busy"))
+        else:
+            self._asking = True
+            self.run_worker(self._ask(kind), group="ask")
+
+    async def _ask(self, kind: str) -> None:
+        """The one write: a short-lived writable store, one audited request, closed at once."""
+        try:
+            async with await Store.open(self.store.path, create=False) as store:
+                await requests.request(store, kind, self.who)
+        except StationError as exc:
+            self.notify(t("ui.sup.ask.failed", error=exc), severity="error", timeout=15)
+        else:
+            log.info("supervise_request", kind=kind, supervisor=self.who)
+            self.notify(t(f"ui.sup.ask.{kind}_sent", who=self.who))
+        finally:
+            self._asking = False
+        self.request_refresh()
+
+    def delay_update(self, delay: float = 0.05) -> None:
+        super().delay_update(min(delay, 0.01))  # a key answers within a frame or two
+
+    def get_key_display(self, binding: Binding) -> str:
+        return binding.key_display or key_label(binding.key, short=True)
+
+    def action_command_palette(self) -> None:
+        if not CommandPalette.is_open(self):
+            self.push_screen(StationPalette(placeholder=t("ui.palette.placeholder"), id="--command-palette"))
+
+    def run_action_later(self, action: str) -> None:
+        self.call_later(self.run_action, action)

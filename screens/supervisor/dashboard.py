@@ -1,0 +1,79 @@
+"""Beranda for the supervisor: the operator's dashboard, with the printing process's state in place of the
+printer's and no operator's key to press."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.console import Group
+from rich.text import Text
+from textual.widgets import Static
+
+from console.engine import EMPTY, NO_STOCK, PAUSED, STOPPED, WAITING_TAGS
+from console.faults_text import fault_title
+from console.i18n import t
+from screens.dashboard import ATTENTION, DashboardScreen, line
+from screens.keys import key
+from screens.live import Live
+from screens.supervisor.supervised import Supervised
+from screens.text import day_and_time, number, time_of
+
+if TYPE_CHECKING:
+    from screens.supervisor.watched_station import WatchedStation
+
+PENDING_SHOWN = 2  # pause/resume requests listed on the dashboard
+QUEUE_WORDS = {state: f"ui.sup.queue.{state}" for state in (EMPTY, NO_STOCK, PAUSED, STOPPED, WAITING_TAGS)}
+
+
+class WatchDashboard(Supervised, DashboardScreen, inherit_bindings=False):
+    """Beranda as the operator sees it, with the printing process's state in place of the printer's."""
+
+    BINDINGS = [  # they work everywhere (the app's); shown here, where there is room for them
+        key("f3", "app.open('queue')", "ui.sup.key.queue"),
+        key("f4", "app.open('untagged')", "ui.sup.key.untagged"),
+        key("f5", "app.open('books')", "ui.sup.key.books"),
+        key("f6", "app.open('audit')", "ui.sup.key.audit"),
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return True
+
+    def show_printer(self) -> None:
+        station = cast("WatchedStation | None", self.station)
+        if station is None:
+            return
+        published = station.published
+        if published.state is None:
+            lines = [line(t("ui.sup.printer.none"), style="bold")]
+        else:
+            lines = [self._state_line(published.state, published.last_counter),
+                     line(t("ui.sup.printer.since", at=day_and_time(published.since)))]  # fmt: skip
+            if published.state == STOPPED and published.fault is not None:
+                lines.append(line(fault_title(published.fault), style="bold"))
+        if published.card_times:
+            lines.append(line(t("ui.sup.printer.last_card", counter=number(published.last_counter),
+                                at=time_of(published.card_times[0]))))  # fmt: skip
+        holder = station.holder
+        if holder is not None:
+            lines.append(line(t("ui.sup.holder.running", command=holder.command, pid=holder.pid) if holder.running
+                              else t("ui.sup.holder.none"), style="" if holder.running else "bold"))  # fmt: skip
+        for request in published.pending[-PENDING_SHOWN:]:
+            lines.append(line(t("ui.sup.pending", kind=t(f"ui.sup.kind.{request.kind}"), who=request.requester),
+                              style="bold"))  # fmt: skip
+        panel = self.query_one("#printer-panel", Static)
+        panel.border_title = t("ui.sup.panel.printer")
+        attention = station.state in ATTENTION or bool(published.pending) or (holder is not None and not holder.running)
+        panel.set_class(attention, "-attention")
+        panel.update(Group(*lines))
+
+    def _now_line(self, live: Live) -> Text:
+        """As the operator's, in words for someone who watches: no operator's key to press."""
+        state = self.station_app.station.state
+        if state in QUEUE_WORDS:
+            return line(t(QUEUE_WORDS[state], queued=number(live.queued)))
+        return super()._now_line(live)
+
+    def _hopper_line(self, live: Live) -> Text:
+        """The cards waiting for their tag, without the operator's key to tag them."""
+        limit = self.station_app.settings.queue.hopper_capacity
+        return line(t("ui.queue.untagged", count=number(live.untagged), limit=number(limit)))

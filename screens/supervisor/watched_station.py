@@ -1,0 +1,58 @@
+"""The station as the supervisor sees it: what the process that holds the printer publishes, read from the
+database alone (there is no printer here)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from console.config import Settings
+from console.engine import IDLE, PAUSED, PRINTING
+from console.store import Store
+from console.supervision import Holder, Published, printer_holder, printing_job, read_published
+from screens.live import Live, load_live
+
+
+class WatchedStation:
+    """The station as the dashboard's panels ask for it, from the database alone: there is no printer here."""
+
+    printer_info = None
+    printer_status = None
+    printer_silent = False
+
+    def __init__(self, settings: Settings, store: Store, clock: Callable[[], datetime]) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.published = Published()
+        self.holder: Holder | None = None
+
+    @property
+    def state(self) -> str:
+        return self.published.state or IDLE
+
+    @property
+    def paused(self) -> bool:
+        return self.state == PAUSED
+
+    def next_request(self) -> str:
+        """What P asks now: the opposite of what the printer will be doing once the pending requests are done."""
+        pending = self.published.pending
+        will_pause = pending[-1].kind == "pause" if pending else self.state == PAUSED
+        return "resume" if will_pause else "pause"
+
+    def seconds_left(self, cards: int) -> float | None:
+        since = self.published.since or ""
+        times = [datetime.fromisoformat(at) for at in self.published.card_times if at >= since]  # this run's
+        if cards <= 0 or len(times) < 2 or self.state != PRINTING:
+            return None
+        return (times[0] - times[-1]).total_seconds() / (len(times) - 1) * cards
+
+    def today_start(self) -> str:
+        midnight = self.clock().replace(hour=0, minute=0, second=0, microsecond=0)
+        return midnight.isoformat(timespec="milliseconds")
+
+    async def load(self) -> Live:
+        self.published = await read_published(self.store)
+        self.holder = printer_holder(self.store.path)
+        return await load_live(self.store, self.today_start(), await printing_job(self.store), [])
