@@ -107,7 +107,18 @@ class StationApp(App[int], inherit_bindings=False):
         self.station = Station(self.settings, session, self.clock, self._engine_event)
         await self.station.open_search()
         self.request_refresh()
+        self.call_after_refresh(self._build_screens)
         await self.station.run()
+
+    def _build_screens(self) -> None:
+        """Build the other main screens once, behind the dashboard: a screen's first showing costs Textual a
+        parse of every style sheet, which would otherwise fall on the operator's first F3, F4 or F5."""
+        if self.current_mode != "dashboard" or len(self.screen_stack) > 1:
+            return  # the operator is already elsewhere
+        with self.batch_update():
+            for mode in self.MODES:
+                self.switch_mode(mode)
+            self.switch_mode("dashboard")
 
     async def on_unmount(self) -> None:
         """Close what the session opened (an open aiosqlite connection would keep the process alive)."""

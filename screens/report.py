@@ -25,6 +25,7 @@ from console.operator import operator_name
 from console.store import Store
 from screens.keys import key, translate_bindings
 from screens.text import day_and_time, number
+from screens.widgets.titlebar import TitleBar
 
 GOOD, BAD = "good", "bad"
 NIKS_SHOWN = 8  # NIKs of an applied grant named on screen; the rest are counted
@@ -48,7 +49,6 @@ class ReportScreen(Screen[None]):
 
     DEFAULT_CSS = """
     ReportScreen { layout: vertical; }
-    ReportScreen #report-title { text-style: bold; padding: 0 1; }
     ReportScreen #report-summary { padding: 0 1; height: auto; }
     ReportScreen #report-readiness { padding: 0 1; height: auto; }
     ReportScreen #report-readiness.-refused { color: $error; }
@@ -75,7 +75,8 @@ class ReportScreen(Screen[None]):
         self.pages = {GOOD: 0, BAD: 0}
 
     def compose(self) -> ComposeResult:
-        yield Static(t("ui.reportscreen.title"), id="report-title")
+        settings = self.settings if self.settings is not None else self.app.settings  # type: ignore[attr-defined]
+        yield TitleBar(t("ui.title", screen=t("ui.reportscreen.title"), station=settings.station.name))
         yield Static("", id="report-summary")
         yield Static("", id="report-readiness")
         with TabbedContent(id="report-lists"):
@@ -88,7 +89,7 @@ class ReportScreen(Screen[None]):
             yield Input(id="report-out", placeholder=t("ui.reportscreen.out_placeholder"))
             yield Input(id="report-grant", placeholder=t("ui.reportscreen.grant_placeholder"))
         yield Static("", id="report-result")
-        yield Footer()
+        yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:
         if self.store is None:

@@ -16,6 +16,7 @@ import pytest
 
 from console import books, clock, jobs
 from console.config import load_settings
+from console.i18n import t
 from console.demo import write_demo_csv
 from console.logs import configure_logging
 from console.printing import printer_session
@@ -80,7 +81,8 @@ def app_on(folder: Path):
 async def _dashboard_ready(pilot) -> None:
     app = await station_ready(pilot)
     await until(pilot, lambda: app.station.printer_status is not None and app.station.state == "empty"
-                and app.live.today.printed == PRINTED and "ANTRIAN KOSONG" in screen_text(app), "a still dashboard")
+                and app.live.today.printed == PRINTED and "ANTRIAN KOSONG" in screen_text(app)
+                and t("ui.queue.hint_empty") in screen_text(app), "a still dashboard")  # fmt: skip
 
 
 def open_screen(key: str, screen_type: type, ready) -> object:  # noqa: ANN001

@@ -115,19 +115,25 @@ async def test_a_card_spoiled_by_a_jam_is_booked_bad_and_its_nik_stays_locked(tm
         await store.close()
 
 
+async def leave_a_job_in_doubt(store, printer) -> tuple[jobs.Job, int]:
+    """The state a crash leaves between the commit of the blank and `Ss`: blank spent, NIK locked, job printing.
+    Returns the job and the printer's card counter before it."""
+    await printer.setup("ko")
+    job = await jobs.next_queued(store)
+    counter = await printer.card_counter()
+    async with store.transaction() as tx:
+        allocation = await books.take_blank(tx)
+        await locks.lock_for_job(tx, job.nik, job.id, "t")
+        await jobs.set_state(tx, job.id, jobs.PRINTING, allocation_id=allocation, counter_before=counter)
+    return job, counter
+
+
 async def test_settle_requeues_a_job_whose_blank_never_left_the_feeder(tmp_path):
     store = await seeded_store(tmp_path, residents=2, blanks=10)
     try:
         async with emulated_printer(tmp_path) as (emu, printer):
             engine = make_engine(store, printer)
-            await printer.setup("ko")
-            job = await jobs.next_queued(store)
-            counter = await printer.card_counter()
-            # the state a crash leaves between the commit of the blank and `Ss`
-            async with store.transaction() as tx:
-                allocation = await books.take_blank(tx)
-                await locks.lock_for_job(tx, job.nik, job.id, "t")
-                await jobs.set_state(tx, job.id, jobs.PRINTING, allocation_id=allocation, counter_before=counter)
+            job, _ = await leave_a_job_in_doubt(store, printer)
             [settled] = await engine.settle()
             assert settled.state == "queued"
             assert await locks.refusal(store, job.nik, for_job=job.id) is None
@@ -141,13 +147,7 @@ async def test_settle_books_a_card_taken_before_the_crash_and_rejects_one_still_
     try:
         async with emulated_printer(tmp_path) as (emu, printer):
             engine = make_engine(store, printer)
-            await printer.setup("ko")
-            job = await jobs.next_queued(store)
-            counter = await printer.card_counter()
-            async with store.transaction() as tx:
-                allocation = await books.take_blank(tx)
-                await locks.lock_for_job(tx, job.nik, job.id, "t")
-                await jobs.set_state(tx, job.id, jobs.PRINTING, allocation_id=allocation, counter_before=counter)
+            job, counter = await leave_a_job_in_doubt(store, printer)
             await printer.take_blank()  # the printer took the card; then the station died
             [settled] = await engine.settle()
             assert (settled.state, settled.card_dest, settled.card_counter) == ("printed", "reject", counter + 1)
