@@ -11,3 +11,9 @@ def now() -> datetime:
 
 def now_iso() -> str:
     return now().isoformat(timespec="milliseconds")
+
+
+def instant(text: str) -> datetime:
+    """A stored time as a moment that compares rightly with any other, whatever offset each was written with."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.astimezone()

@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from console import books, jobs, locks
+from console import books, jobs, locks, printer_record
+from console.books import NoStockError
 from console.clock import now_iso
-from console.errors import RefusedError
-from console.jobs import Job
+from console.jobs import Job, TransitionError
 from console.logs import get_logger
 from console.store import Store
 from drivers.faults import CardJam, GarbledReply, LinkLost, LinkUnavailable, PrinterFault, ReplyTimeout
@@ -44,8 +44,22 @@ class EngineEvent:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-class PrinterCounterError(RefusedError):
-    """The printer's counter contradicts the books (another printer, or a counter that went backwards)."""
+class PrinterMismatch(PrinterFault):
+    """Jobs in doubt were printing on another printer: only that printer's counter can settle them."""
+
+    code = "printer_mismatch"
+
+
+class CounterMismatch(PrinterFault):
+    """The printer's counter is below a job's counter before: it cannot be the counter that job was read from."""
+
+    code = "counter_mismatch"
+
+
+class UnbookedBlanks(PrinterFault):
+    """The printer took blanks outside the station and no allocation has stock left to book them from."""
+
+    code = "blanks_unbooked"
 
 
 class PrintEngine:
@@ -111,16 +125,31 @@ class PrintEngine:
     # ------------------------------------------------------------------------------------------ start-up
 
     async def start(self) -> None:
-        """Set the printer up and settle every job left in doubt by a previous run."""
+        """Set the printer up, settle every job left in doubt by a previous run, and clear a card left inside."""
         await self.printer.setup(self.ribbon)
         await self.settle()
+        await self._clear_card_inside()
 
     async def settle(self) -> list[Job]:
         """Settle jobs in doubt with the printer's counter and card position (guarantee 5)."""
+        in_doubt = await jobs.jobs_in_doubt(self.store)
+        await self._check_printer(bool(in_doubt))
         settled = []
-        for job in await jobs.jobs_in_doubt(self.store):
+        for job in in_doubt:
             settled.append(await self._settle_job(job))
         return settled
+
+    async def _check_printer(self, jobs_in_doubt: bool) -> None:
+        """The counter settles a job only on the printer it was read from: a swap is allowed with nothing in doubt."""
+        info = await self.printer.identify()
+        booked = await printer_record.booked_serial(self.store)
+        if jobs_in_doubt and booked is not None and booked != info.serial:
+            raise PrinterMismatch(reply=f"{info.serial} / {booked}")
+        counter = await self.printer.card_counter()
+        async with self.store.transaction(self.actor) as tx:
+            await printer_record.record_printer(tx, info.serial, info.model, info.firmware)
+            if await printer_record.booked_counter(tx) is None:  # a printer new to the books: count from here
+                await printer_record.book_counter(tx, counter)
 
     async def _settle_job(self, job: Job) -> Job:
         counter = await self.printer.card_counter()
@@ -129,23 +158,34 @@ class PrintEngine:
         if counter == before:
             result = await self._requeue(job, "settled_no_card_taken")
         elif counter > before:
-            dest = "hopper"
+            result = await self._book_settled_card(job, counter, inside is not None)
             if inside is not None:
                 await self._eject_to_reject()
-                dest = "reject"
-            async with self.store.transaction(self.actor) as tx:
-                result = await jobs.set_state(
-                    tx, job.id, jobs.PRINTED, "settled_card_taken", card_counter=before + 1, card_dest=dest,
-                    printed_at=now_iso(),
-                )
-                for extra in range(before + 2, counter + 1):  # blanks the printer took for no job of ours
-                    await books.record_spoiled(tx, extra, "taken_outside_station")
         else:
-            raise PrinterCounterError(
-                f"printer counter {counter} is below {before}, the counter before job {job.id}: another printer?"
-            )
+            raise CounterMismatch(reply=f"{counter} < {before}")
         log.info("job_settled", job=job.id, nik=job.nik, counter=counter, state=result.state)
         self._emit("settled", result, counter=counter, outcome=result.state)
+        return result
+
+    async def _book_settled_card(self, job: Job, counter: int, card_inside: bool) -> Job:
+        """The job's card is the first the printer took after its counter was read (the station held the port);
+        any further card was taken by someone else after the station stopped, and the card inside is the last."""
+        before = job.counter_before
+        ours_inside = card_inside and counter == before + 1
+        try:
+            async with self.store.transaction(self.actor) as tx:
+                result = await jobs.set_state(
+                    tx, job.id, jobs.PRINTED, "settled_card_taken" if counter == before + 1 else "settled_among_others",
+                    card_counter=before + 1, card_dest="reject" if ours_inside else "hopper", printed_at=now_iso(),
+                )
+                for extra in range(before + 2, counter + 1):
+                    ejected = card_inside and extra == counter
+                    await books.record_spoiled(
+                        tx, extra, "taken_outside_station", "sent to the reject box" if ejected else None
+                    )
+                await printer_record.book_counter(tx, counter)
+        except NoStockError:
+            raise UnbookedBlanks(reply=str(counter - before - 1)) from None
         return result
 
     async def _requeue(self, job: Job, reason: str) -> Job:
@@ -157,6 +197,11 @@ class PrintEngine:
             )
         self._emit("card_requeued", result, reason=reason)
         return result
+
+    async def _clear_card_inside(self) -> None:
+        """A card inside once every job is settled is already in the books: it goes to the reject box."""
+        if await self.printer.card_position() is not None:
+            await self._eject_to_reject()
 
     async def _eject_to_reject(self) -> None:
         try:
@@ -185,8 +230,7 @@ class PrintEngine:
             if isinstance(self.fault, IN_DOUBT_FAULTS):
                 await self.printer.reconnect()
             await self.settle()
-            if await self.printer.card_position() is not None:
-                await self._eject_to_reject()
+            await self._clear_card_inside()
             await self.printer.reset()
             await self.printer.setup(self.ribbon)
         except PrinterFault as fault:
@@ -286,22 +330,30 @@ class PrintEngine:
             self._emit("refused", job, why=str(exc))
             return False
         counter_before = await self._guarded(self.printer.card_counter())
-        if counter_before is None:
+        if counter_before is None or not await self._book_blanks_taken_outside(counter_before):
             return False
         at = now_iso()
-        async with self.store.transaction(self.actor) as tx:
-            refusal = await locks.refusal(tx, job.nik, for_job=job.id)
-            if refusal is not None:
-                await jobs.set_state(tx, job.id, jobs.HELD, f"refused: {refusal.code}")
-                self._emit("refused", job, why=refusal.code)
-                return False
-            allocation = await books.take_blank(tx)
-            await locks.lock_for_job(tx, job.nik, job.id, at)
-            job = await jobs.set_state(
-                tx, job.id, jobs.PRINTING, None, allocation_id=allocation, counter_before=counter_before,
-                started_at=at,
-            )
-            await tx.audit("blank.taken", allocation, job=job.id, nik=job.nik, counter_before=counter_before)
+        try:
+            async with self.store.transaction(self.actor) as tx:
+                refusal = await locks.refusal(tx, job.nik, for_job=job.id)
+                if refusal is not None:
+                    await jobs.set_state(tx, job.id, jobs.HELD, f"refused: {refusal.code}")
+                else:
+                    allocation = await books.take_blank(tx)
+                    await locks.lock_for_job(tx, job.nik, job.id, at)
+                    job = await jobs.set_state(
+                        tx, job.id, jobs.PRINTING, None, allocation_id=allocation, counter_before=counter_before,
+                        started_at=at,
+                    )
+                    await printer_record.book_counter(tx, counter_before)
+                    await tx.audit("blank.taken", allocation, job=job.id, nik=job.nik, counter_before=counter_before)
+        except TransitionError:  # the operator held or cancelled the job since it was picked: take the next one
+            return False
+        except NoStockError:  # the blanks taken outside were the last: the loop stops with no stock
+            return False
+        if refusal is not None:
+            self._emit("refused", job, why=refusal.code)
+            return False
         self.current = job
         await self._set_state(PRINTING, job)
         self._emit("card_started", job, counter=counter_before + 1)
@@ -317,10 +369,33 @@ class PrintEngine:
                 tx, job.id, jobs.PRINTED, None, card_counter=counter_before + 1, card_dest="hopper",
                 printed_at=now_iso(),
             )
+            await printer_record.book_counter(tx, counter_before + 1)
         self.current = None
         self.cards_printed += 1
         log.info("card_printed", job=job.id, nik=job.nik, counter=job.card_counter)
         self._emit("card_printed", job, counter=job.card_counter)
+        return True
+
+    async def _book_blanks_taken_outside(self, counter: int) -> bool:
+        """Cards the printer took since the last one booked, with no job of ours: blanks spoiled without a NIK.
+
+        False when the engine had to stop (no stock left to book them from).
+        """
+        booked = await printer_record.booked_counter(self.store)
+        if booked is None or booked == counter:
+            return True
+        try:
+            async with self.store.transaction(self.actor) as tx:
+                if counter < booked:
+                    await printer_record.rebase_counter(tx, counter, booked)
+                else:
+                    for taken in range(booked + 1, counter + 1):
+                        await books.record_spoiled(tx, taken, "taken_outside_station")
+                    await printer_record.book_counter(tx, counter)
+        except NoStockError:
+            await self._stop(UnbookedBlanks(reply=str(counter - booked)))
+            return False
+        log.warning("blanks_taken_outside", counter=counter, booked=booked)
         return True
 
     async def _guarded(self, call: Awaitable[Any]) -> Any:
@@ -359,6 +434,7 @@ class PrintEngine:
                     tag_reason=reason, tag_note=getattr(fault, "reply", fault.code), tagged_by=self.actor,
                     printed_at=now_iso(), tagged_at=now_iso(),
                 )
+                await printer_record.book_counter(tx, counter)
             self._emit("card_spoiled", job, counter=counter, reason=reason)
             if not jammed and inside is not None:
                 try:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from console import locks
-from console.clock import now_iso
+from console.clock import instant, now_iso
 from console.errors import RefusedError, UsageError
 from console.i18n import t
 from console.store import Store
@@ -175,12 +175,9 @@ async def tag(
         if row is None or row["state"] not in (PRINTED, DONE_GOOD, DONE_BAD):
             raise RefusedError(t("tag.nothing_printed", nik=nik))
         if row["state"] != PRINTED:
-            reported = await tx.fetchone(
-                "SELECT report_id FROM reports WHERE allocation_id = ? AND generated_at >= ? LIMIT 1",
-                (row["allocation_id"], row["tagged_at"]),
-            )
+            reported = await _report_since(tx, row["allocation_id"], row["tagged_at"])
             if reported is not None:
-                raise RefusedError(t("tag.already_reported", nik=nik, report=reported["report_id"][:12]))
+                raise RefusedError(t("tag.already_reported", nik=nik, report=reported[:12]))
         new = DONE_GOOD if good else DONE_BAD
         if row["state"] == new and row["tag_reason"] == reason and row["tag_note"] == note:
             return Job.from_row(row)
@@ -197,6 +194,19 @@ async def tag(
         )
         await tx.audit(action, nik, job=row["id"], good=good, reason=reason, note=note, was=row["state"])
         return job
+
+
+async def _report_since(tx: Any, allocation_id: str | None, tagged_at: str | None) -> str | None:
+    """A report of the allocation made after the tag: it carries the tag to the centre, so the tag stands.
+
+    Compared as instants: a station whose time zone setting changed writes the same moment with another offset.
+    """
+    rows = await tx.fetchall("SELECT report_id, generated_at FROM reports WHERE allocation_id = ?", (allocation_id,))
+    tag_time = instant(tagged_at) if tagged_at else None
+    for row in rows:
+        if tag_time is None or instant(row["generated_at"]) >= tag_time:
+            return row["report_id"]
+    return None
 
 
 async def get_job(db: Any, job_id: int) -> Job | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from console import books, jobs
+from console import books, jobs, printer_record
 from console.store import Store
 
 
@@ -14,6 +14,9 @@ async def snapshot(store: Store) -> dict[str, Any]:
     live = {row["key"]: json.loads(row["value"]) | {"at": row["at"]} for row in await store.fetchall(
         "SELECT key, value, at FROM live_state"
     )}
+    printer = live.get("printer")
+    if printer is not None:  # the printer last connected, and the last card counter the books account for
+        printer["counter_booked"] = await printer_record.booked_counter(store)
     locked = await store.scalar("SELECT count(*) FROM nik_locks WHERE unlocked_at IS NULL")
     unlocked = await store.scalar("SELECT count(*) FROM nik_locks WHERE unlocked_at IS NOT NULL")
     return {
@@ -21,7 +24,7 @@ async def snapshot(store: Store) -> dict[str, Any]:
         "queue": {state: counts[state] for state in jobs.TRANSITIONS},
         "untagged": counts[jobs.PRINTED],
         "engine": live.get("engine"),
-        "printer": live.get("printer"),
+        "printer": printer,
         "stock": await books.stock_total(store),
         "allocations": [b.as_dict() for b in await books.all_books(store)],
         "locks": {"locked": locked, "unlocked_for_reprint": unlocked},

@@ -85,9 +85,12 @@ async def test_tag_rules_and_correction_before_report(store):
     await jobs.tag(store, nik, True, "op")
     job = await jobs.tag(store, nik, False, "op", "salah_data")  # corrected
     assert job.state == "done_bad" and job.tag_reason == "salah_data"
+    # The tag at 10:00 WITA; a report at 03:00 UTC the same day is an hour later, though its text sorts earlier.
     async with store.transaction() as tx:
+        await tx.execute("UPDATE jobs SET tagged_at = '2026-11-29T10:00:00.000+08:00' WHERE nik = ?", (nik,))
         await tx.execute(
-            "INSERT INTO reports (report_id, allocation_id, generated_at, body) VALUES ('ab' , 'A', '9999', '{}')"
+            "INSERT INTO reports (report_id, allocation_id, generated_at, body) "
+            "VALUES ('ab', 'A', '2026-11-29T03:00:00.000+00:00', '{}')"
         )
     with pytest.raises(RefusedError):
         await jobs.tag(store, nik, True, "op")

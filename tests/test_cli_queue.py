@@ -62,6 +62,9 @@ def test_a_day_headless(tmp_path):
     assert [line.startswith("card #") for line in printed.stdout.splitlines()] == [True] * 4 + [False]
     snap = status(config)
     assert (snap["queue"]["queued"], snap["untagged"], snap["stock"]) == (2, 4, 6)
+    emulator_state = json.loads((tmp_path / "emulator-state.json").read_text())
+    assert snap["printer"]["serial"] == emulator_state["serial"]
+    assert snap["printer"]["counter_booked"] == emulator_state["cards"]
     niks = [json.loads(line)["nik"] for line in (tmp_path / "output.jsonl").read_text().splitlines()]
     assert station(config, "tag", niks[0], "good").returncode == 0
     bad = station(config, "tag", niks[1], "bad", "--reason", "salah_data")

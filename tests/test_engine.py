@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from console import books, jobs, locks
-from console.engine import EMPTY, IDLE, STOPPED, WAITING_TAGS
+from console.engine import EMPTY, IDLE, STOPPED, WAITING_TAGS, PrinterMismatch
 from drivers.emulator import read_output_log
 from tests.conftest import wait_for
 from tests.station import check_books_against_output_log, emulated_printer, make_engine, seeded_store
@@ -178,5 +178,153 @@ async def test_a_supervisors_pause_and_resume_are_carried_out_and_audited(tmp_pa
             assert await jobs.count_in_state(store, "printed") == 2
         actions = [r["action"] for r in await store.fetchall("SELECT action FROM audit WHERE actor = 'supervisor-ana'")]
         assert actions == ["queue.pause_requested", "queue.paused", "queue.resume_requested", "queue.resumed"]
+    finally:
+        await store.close()
+
+
+async def test_blanks_the_printer_took_between_jobs_are_booked_spoiled(tmp_path):
+    store = await seeded_store(tmp_path, residents=3, blanks=10)
+    try:
+        async with emulated_printer(tmp_path) as (emu, printer):
+            engine = make_engine(store, printer)
+            await engine.start()
+            assert await engine.run(max_cards=1) == IDLE
+            counter = await printer.card_counter()
+            for _ in range(2):  # a test print from the printer's panel: the card goes out with no job of ours
+                await printer.take_blank()
+                await printer.reject()
+            assert await engine.run() == EMPTY
+        spoiled = await store.fetchall("SELECT card_counter, reason FROM spoiled ORDER BY card_counter")
+        assert [(r["card_counter"], r["reason"]) for r in spoiled] == [
+            (counter + 1, "taken_outside_station"), (counter + 2, "taken_outside_station"),
+        ]
+        b = await books.allocation_books(store, "JATAH-2026-11")
+        assert (b.untagged, b.spoiled, b.in_stock, b.balanced) == (3, 2, 5, True)
+        await check_books_against_output_log(store, tmp_path / "output.jsonl")
+    finally:
+        await store.close()
+
+
+async def test_blanks_taken_outside_with_no_stock_left_stop_the_queue_until_an_allocation_is_entered(tmp_path):
+    store = await seeded_store(tmp_path, residents=2, blanks=2)
+    try:
+        async with emulated_printer(tmp_path) as (emu, printer):
+            engine = make_engine(store, printer)
+            await engine.start()
+            assert await engine.run(max_cards=1) == IDLE
+            for _ in range(2):
+                await printer.take_blank()
+                await printer.reject()
+            assert await engine.run() == STOPPED and engine.fault.code == "blanks_unbooked"
+            assert engine.fault.reply == "2"
+            assert await store.scalar("SELECT count(*) FROM spoiled") == 0  # nothing booked by halves
+            await books.add_allocation(store, "JATAH-2026-12", 5, "2026-12", "test")
+            assert await engine.recover()
+            assert await engine.run() == EMPTY
+        assert await store.scalar("SELECT count(*) FROM spoiled") == 2
+        await check_books_against_output_log(store, tmp_path / "output.jsonl")
+    finally:
+        await store.close()
+
+
+async def test_a_job_in_doubt_is_settled_only_on_the_printer_it_was_printing_on(tmp_path):
+    store = await seeded_store(tmp_path, residents=2, blanks=10)
+    try:
+        async with emulated_printer(tmp_path) as (emu, printer):
+            await make_engine(store, printer).start()  # the books meet this printer
+            job, counter = await leave_a_job_in_doubt(store, printer)
+            await printer.take_blank()
+        audit_before = await store.scalar("SELECT max(seq) FROM audit")
+        (tmp_path / "other").mkdir()
+        async with emulated_printer(tmp_path / "other", serial="EMU7777777") as (other, printer):
+            engine = make_engine(store, printer)
+            with pytest.raises(PrinterMismatch) as refused:
+                await engine.start()
+            assert "EMU7777777" in refused.value.reply
+        assert (await jobs.get_job(store, job.id)).state == "printing"  # nothing booked, nothing guessed
+        assert await store.scalar("SELECT max(seq) FROM audit") == audit_before
+        async with emulated_printer(tmp_path) as (emu, printer):  # the right printer back
+            [settled] = await make_engine(store, printer).settle()
+            assert (settled.state, settled.card_counter) == ("printed", counter + 1)
+    finally:
+        await store.close()
+
+
+async def test_a_new_printer_with_nothing_in_doubt_is_recorded_and_counted_afresh(tmp_path):
+    store = await seeded_store(tmp_path, residents=4, blanks=10)
+    try:
+        async with emulated_printer(tmp_path) as (emu, printer):
+            engine = make_engine(store, printer)
+            await engine.start()
+            assert await engine.run(max_cards=2) == IDLE
+        (tmp_path / "other").mkdir()
+        async with emulated_printer(tmp_path / "other", serial="EMU7777777") as (other, printer):
+            engine = make_engine(store, printer)
+            await engine.start()
+            assert await engine.run() == EMPTY
+        changes = await store.fetchall("SELECT subject, data FROM audit WHERE action = 'printer.changed'")
+        assert [r["subject"] for r in changes] == ["EMU7777777"]
+        assert await store.scalar("SELECT count(*) FROM spoiled") == 0  # the new counter is no gap
+        b = await books.allocation_books(store, "JATAH-2026-11")
+        assert (b.untagged, b.in_stock, b.balanced) == (4, 6, True)
+    finally:
+        await store.close()
+
+
+async def test_settling_when_others_took_cards_after_the_crash_books_ours_first_and_theirs_spoiled(tmp_path):
+    store = await seeded_store(tmp_path, residents=2, blanks=10)
+    try:
+        async with emulated_printer(tmp_path) as (emu, printer):
+            engine = make_engine(store, printer)
+            await engine.start()
+            job, counter = await leave_a_job_in_doubt(store, printer)
+            await printer.take_blank()  # ours, then the station died; the card left the printer
+            await printer.reject()
+            await printer.take_blank()  # another program's card, still inside when the station starts again
+            await engine.start()
+            settled = await jobs.get_job(store, job.id)
+            assert (settled.state, settled.card_counter, settled.card_dest) == ("printed", counter + 1, "hopper")
+            assert settled.state_reason == "settled_among_others"
+            [spoiled] = await store.fetchall("SELECT * FROM spoiled")
+            assert (spoiled["card_counter"], spoiled["reason"]) == (counter + 2, "taken_outside_station")
+            assert await printer.card_position() is None
+            assert read_output_log(tmp_path / "output.jsonl")[-1]["dest"] == "reject"
+            await check_books_against_output_log(store, tmp_path / "output.jsonl")
+    finally:
+        await store.close()
+
+
+async def test_a_card_left_inside_is_sent_to_the_reject_box_at_start(tmp_path):
+    store = await seeded_store(tmp_path, residents=2, blanks=10)
+    try:
+        async with emulated_printer(tmp_path) as (emu, printer):
+            engine = make_engine(store, printer)
+            await engine.start()
+            counter = await printer.card_counter()
+            await printer.take_blank()  # a card fed by hand and left inside
+            await engine.start()  # `station print` again: it must not stop on the card inside
+            assert await printer.card_position() is None
+            assert await engine.run() == EMPTY
+        [spoiled] = await store.fetchall("SELECT card_counter FROM spoiled")
+        assert spoiled["card_counter"] == counter + 1
+        await check_books_against_output_log(store, tmp_path / "output.jsonl")
+    finally:
+        await store.close()
+
+
+async def test_a_job_held_after_it_was_picked_is_skipped_and_the_queue_goes_on(tmp_path):
+    store = await seeded_store(tmp_path, residents=3, blanks=10)
+    try:
+        async with emulated_printer(tmp_path) as (emu, printer):
+            engine = make_engine(store, printer)
+            await engine.start()
+            picked = await jobs.next_queued(store)
+            await jobs.hold(store, picked.id, "op")  # the operator's key, between the pick and the blank
+            assert await engine.print_job(picked) is False
+            assert (await jobs.get_job(store, picked.id)).state == "held"
+            assert await store.scalar("SELECT count(*) FROM nik_locks WHERE nik = ?", (picked.nik,)) == 0
+            assert await engine.run() == EMPTY
+        b = await books.allocation_books(store, "JATAH-2026-11")
+        assert (b.untagged, b.in_stock, b.balanced) == (2, 8, True)
     finally:
         await store.close()
