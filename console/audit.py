@@ -6,6 +6,7 @@ altered, removed or inserted afterwards breaks the chain at that point.
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -81,15 +82,22 @@ async def verify(store: "Store") -> tuple[int, ChainBreak | None]:
 
 
 async def export(store: "Store", out: Path) -> int:
+    """Write the log as JSON lines to `out`, whole or not at all (through a temporary file beside it)."""
+    if out.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder", str(out))
     count = 0
     tmp = out.with_name(out.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        async for row in _entries(store):
-            entry = dict(row)
-            entry["data"] = json.loads(entry["data"])
-            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
-            count += 1
-    tmp.replace(out)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            async for row in _entries(store):
+                entry = dict(row)
+                entry["data"] = json.loads(entry["data"])
+                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                count += 1
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return count
 
 

@@ -17,6 +17,7 @@ from console.store import Store
 
 ALLOCATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MAX_BLANKS = 10_000_000  # far above a regency's monthly allocation; a bigger number is a typing mistake
 
 
 class NoStockError(RefusedError):
@@ -73,8 +74,8 @@ class Books:
 async def add_allocation(store: Store, allocation_id: str, count: int, period: str | None, actor: str) -> None:
     if not ALLOCATION_ID.match(allocation_id):
         raise UsageError(t("books.bad_id", id=allocation_id))
-    if count <= 0:
-        raise UsageError(t("books.bad_count", count=count))
+    if not 0 < count <= MAX_BLANKS:
+        raise UsageError(t("books.bad_count", count=count, most=MAX_BLANKS))
     if period is not None and not PERIOD.match(period):
         raise UsageError(t("books.bad_period", period=period))
     async with store.transaction(actor) as tx:
@@ -115,8 +116,8 @@ async def record_spoiled(tx: Any, card_counter: int | None, reason: str, note: s
 
 async def enter_count(store: Store, allocation_id: str, counted: int, note: str | None, actor: str) -> int:
     """Record a physical count of the allocation's blanks in stock; return counted - expected."""
-    if counted < 0:
-        raise UsageError(t("books.bad_count", count=counted))
+    if not 0 <= counted <= MAX_BLANKS:
+        raise UsageError(t("books.bad_counted", count=counted, most=MAX_BLANKS))
     async with store.transaction(actor) as tx:
         row = await tx.fetchone("SELECT in_stock FROM allocations WHERE id = ?", (allocation_id,))
         if row is None:

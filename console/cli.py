@@ -9,10 +9,11 @@ import inspect
 import pkgutil
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from console import commands
-from console.config import Settings, load_settings
-from console.errors import EXIT_UNEXPECTED, StationError
+from console.config import Settings, default_config_path, load_settings
+from console.errors import EXIT_UNEXPECTED, ConfigError, StationError
 from console.i18n import set_language, t
 from console.logs import configure_logging, get_logger
 
@@ -32,10 +33,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        settings = None if getattr(args, "no_config", False) else load_settings(args.config)
-        if settings is not None:
-            configure_logging(settings.logging.file, settings.logging.level)
+        settings = None
+        if getattr(args, "language_only", False):
+            language = language_from_config(args.config)
+            if language is not None:
+                set_language(language)
+        else:
+            settings = load_settings(args.config)
             set_language(settings.station.language)
+            try:
+                configure_logging(settings.logging.file, settings.logging.level)
+            except OSError as exc:
+                raise ConfigError(t("logging.cannot_open", file=settings.source, log=settings.logging.file,
+                                    why=exc.strerror or exc)) from None
         return run_handler(args, settings)
     except StationError as exc:
         print(f"station: {exc}", file=sys.stderr)
@@ -46,6 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         get_logger("cli").exception("unexpected_error", command=args.command)
         print(t("cli.unexpected", error=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
         return EXIT_UNEXPECTED
+
+
+def language_from_config(named: str | None) -> str | None:
+    """For commands that need no station (the emulator, the centre, demo data): the config's language, when a
+    config is named or found where the station would look; nothing else of it is used."""
+    path = Path(named) if named else default_config_path()
+    if named is None and not path.is_file():
+        return None
+    return load_settings(path).station.language
 
 
 def run_handler(args: argparse.Namespace, settings: Settings | None) -> int:

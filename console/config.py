@@ -5,6 +5,7 @@ Every error names the file and the key, so the operator knows exactly what to fi
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -13,6 +14,7 @@ from typing import Any, get_type_hints
 
 from console.errors import ConfigError
 from console.i18n import t
+from drivers.emulator.faults import FaultSpecError, parse_faults
 
 LANGUAGES = ("id", "en")
 RIBBONS = ("ko", "ymcko")
@@ -147,7 +149,7 @@ def _coerce(hint: Any, value: Any, key: str, path: Path) -> Any:
             raise wrong("int")
         return value
     if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise wrong("number")
         return float(value)
     if hint is Path:
@@ -188,6 +190,8 @@ def _check_values(s: Settings, path: Path) -> None:
         raise bad("station.language", "one_of", allowed=", ".join(LANGUAGES), value=s.station.language)
     if not s.printer.port.strip():
         raise bad("printer.port", "empty_port")
+    if s.printer.port != s.printer.port.strip():
+        raise bad("printer.port", "spaces", value=s.printer.port)
     if s.printer.baudrate <= 0:
         raise bad("printer.baudrate", "positive", value=s.printer.baudrate)
     if s.printer.ribbon not in RIBBONS:
@@ -200,6 +204,10 @@ def _check_values(s: Settings, path: Path) -> None:
         raise bad("emulator.ribbon_prints", "not_negative", value=s.emulator.ribbon_prints)
     if s.emulator.feeder < 0:
         raise bad("emulator.feeder", "not_negative", value=s.emulator.feeder)
+    try:
+        parse_faults(s.emulator.faults)
+    except FaultSpecError as exc:
+        raise bad("emulator.faults", "fault_spec", detail=exc) from None
     if s.queue.hopper_capacity < 1:
         raise bad("queue.hopper_capacity", "at_least_1", value=s.queue.hopper_capacity)
     if s.logging.level not in LOG_LEVELS:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from console.cards import CardBuilder
 from console.config import Settings
 from console.engine import EMPTY, IDLE, NO_STOCK, STOPPED, WAITING_TAGS, EngineEvent, PrintEngine
-from console.errors import EXIT_PRINTER_FAULT, EXIT_REFUSED, ConfigError
+from console.errors import EXIT_PRINTER_FAULT, EXIT_REFUSED, ConfigError, PrinterStoppedError, RefusedError
 from console.faults_text import fault_advice, fault_title
 from console.i18n import t
 from console.logs import get_logger
@@ -22,7 +22,7 @@ from console.operator import operator_name
 from console.owner import PrinterOwnership
 from console.store import Store
 from drivers.emulator import EmulatorServer, EmulatorStateError, FaultSpecError, OutputLogError
-from drivers.faults import PrinterFault
+from drivers.faults import LinkUnavailable, PortBusy, PrinterFault
 from drivers.printer import Printer
 
 log = get_logger("printing")
@@ -66,9 +66,14 @@ async def printer_session(settings: Settings, store: Store | None = None) -> Asy
             except (EmulatorStateError, OutputLogError) as exc:
                 raise ConfigError(t("printing.bad_emulator", file=settings.source, why=exc)) from None
             port = emulator.port
-        printer = await Printer.open(
-            port, baudrate=settings.printer.baudrate, reply_timeout=settings.printer.reply_timeout_s
-        )
+        try:
+            printer = await Printer.open(
+                port, baudrate=settings.printer.baudrate, reply_timeout=settings.printer.reply_timeout_s
+            )
+        except LinkUnavailable as fault:
+            error = RefusedError if isinstance(fault, PortBusy) else PrinterStoppedError
+            raise error(t("printing.cannot_open", port=port, title=fault_title(fault), advice=fault_advice(fault),
+                          why=fault)) from None
         stack.push_async_callback(printer.close)
         engine = PrintEngine(
             store, printer, CardBuilder(store, settings.station.id, settings.printer.ribbon),

@@ -88,14 +88,19 @@ class Store:
         A file that is not this station's database is refused, never overwritten.
         """
         path = Path(path)
+        if path.is_dir():
+            raise DatabaseError(t("db.cannot_open", file=path, why=t("db.is_directory")))
         fresh = not path.exists() or path.stat().st_size == 0
         if fresh and (readonly or not create):
             raise DatabaseError(t("db.missing", file=path))
-        if not fresh:
-            _check_header(path)
-        elif create:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        try:
+            if not fresh:
+                _check_header(path)
+            elif create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        except OSError as exc:
+            raise DatabaseError(t("db.cannot_open", file=path, why=exc.strerror or exc)) from None
         writer = None
         if not readonly:
             writer = await _connect(path)

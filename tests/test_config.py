@@ -39,6 +39,10 @@ def test_every_shipped_key_is_documented_by_a_comment():
         ("[emulator]\ntime_scale = -1\n", "emulator.time_scale"),
         ("[printers]\nport = \"x\"\n", "[printers]"),
         ("[logging]\nlevel = \"loud\"\n", "logging.level"),
+        ("[emulator]\ntime_scale = nan\n", "emulator.time_scale"),
+        ("[printer]\nreply_timeout_s = inf\n", "printer.reply_timeout_s"),
+        ("[emulator]\nfaults = \"jam@three\"\n", "emulator.faults"),
+        ("[emulator]\nfaults = \"meteor@3\"\n", "emulator.faults"),
     ],
 )
 def test_bad_config_names_key_and_file(tmp_path, text, key):
@@ -76,3 +80,32 @@ def test_station_config_environment_variable(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "db.sqlite").exists()
+
+
+@pytest.mark.parametrize("command", [
+    ["demo-data", "--count", "0", "--out", "residents.csv"],
+    ["central", "grant", "no-report.json", "--key", "no-key.pem", "--out", "grant.json"],
+    ["emulator", "--tcp", "127.0.0.1:99999"],
+])
+def test_commands_without_a_station_take_the_config_for_its_language(tmp_path, command):
+    """Every subcommand takes --config (cli.md); those that need no station read only the language from it."""
+    english = tmp_path / "en.toml"
+    english.write_text('[station]\nlanguage = "en"\n')
+
+    def station(*extra, **env):
+        return subprocess.run([STATION, *command, *extra], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                              env={"PATH": "/usr/bin:/bin", **env})
+
+    named, found, default = station("--config", str(english)), station(STATION_CONFIG=str(english)), station()
+    assert named.returncode == found.returncode == default.returncode == 2
+    assert named.stderr == found.stderr
+    assert named.stderr != default.stderr  # the default is Indonesian
+
+
+def test_a_named_config_that_is_broken_stops_even_a_command_without_a_station(tmp_path):
+    broken = tmp_path / "config.toml"
+    broken.write_text("[station]\nlanguage = \"fr\"\n")
+    result = subprocess.run([STATION, "central", "keygen", "--out", "keys", "--config", str(broken)],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert result.returncode == 2 and "station.language" in result.stderr
+    assert not (tmp_path / "keys").exists()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from console import audit
 from console.config import Settings
-from console.errors import AuditBrokenError
+from console.errors import AuditBrokenError, UsageError
 from console.i18n import t
 from console.store import Store
 
@@ -33,6 +33,9 @@ async def verify(args: argparse.Namespace, settings: Settings) -> int:
 
 async def export(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database.path, readonly=True) as store:
-        count = await audit.export(store, args.out)
+        try:
+            count = await audit.export(store, args.out)
+        except OSError as exc:
+            raise UsageError(t("audit.cannot_write", file=args.out, why=exc.strerror or exc)) from None
     print(t("audit.exported", count=count, file=args.out))
     return 0

@@ -1,4 +1,6 @@
-"""`station central keygen|grant`: the centre's simulator, for tests, training and demos (no config file)."""
+"""`station central keygen|grant`: the centre's simulator, for tests, training and demos.
+
+It never reads the station's configuration for a key: of `--config` only the language is used."""
 
 from __future__ import annotations
 
@@ -12,18 +14,18 @@ from console.i18n import t
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("central", help="a simulator of the central authority: its keys and its unlock grants")
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
-    keygen = verbs.add_parser("keygen", help="make the centre's Ed25519 key pair")
+    keygen = verbs.add_parser("keygen", parents=[common], help="make the centre's Ed25519 key pair")
     keygen.add_argument("--out", required=True, type=Path, metavar="DIR")
     keygen.add_argument("--json", action="store_true")
-    keygen.set_defaults(handler=keygen_cmd, no_config=True)
-    grant = verbs.add_parser("grant", help="sign an unlock grant for the bad NIKs of a station's report")
+    keygen.set_defaults(handler=keygen_cmd, language_only=True)
+    grant = verbs.add_parser("grant", parents=[common], help="sign an unlock grant for the bad NIKs of a station's report")
     grant.add_argument("report", type=Path, metavar="REPORT.json")
     grant.add_argument("--key", required=True, type=Path, metavar="KEY", help="the centre's private key (PEM)")
     grant.add_argument("--out", required=True, type=Path, metavar="GRANT.json")
     grant.add_argument("--niks", nargs="+", metavar="NIK", help="only these NIKs (each reported bad)")
     grant.add_argument("--expires", default="7d", metavar="DURATION", help="7d, 12h, 30m… (default 7d)")
     grant.add_argument("--json", action="store_true")
-    grant.set_defaults(handler=grant_cmd, no_config=True)
+    grant.set_defaults(handler=grant_cmd, language_only=True)
 
 
 def keygen_cmd(args: argparse.Namespace, settings: None) -> int:

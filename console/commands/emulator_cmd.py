@@ -23,7 +23,7 @@ from drivers.emulator.servers import LOOPBACK
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("emulator", help="the printer emulator (emulator.md)")
+    p = sub.add_parser("emulator", parents=[common], help="the printer emulator (emulator.md)")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--pty", action="store_true", help="serve a pseudo-terminal; prints its path")
     where.add_argument("--tcp", metavar="HOST:PORT", help="serve TCP for socket://; prints the URL (port 0: any)")
@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--baud", type=int, metavar="N", help="carry no more than N/10 bytes a second each way")
     p.add_argument("--control", metavar="HOST:PORT", help="line-oriented control socket on loopback")
     p.add_argument("--feeder", type=int, default=500, metavar="N", help="blanks in the feeder at first start")
-    p.set_defaults(handler=run, no_config=True)
+    p.set_defaults(handler=run, language_only=True)
 
 
 async def run(args: argparse.Namespace, settings: Settings | None) -> int:

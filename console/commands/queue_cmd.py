@@ -9,6 +9,7 @@ from console import jobs
 from console.config import Settings
 from console.errors import EXIT_REFUSED, UsageError
 from console.i18n import t
+from console.nik import NikError, parse_nik
 from console.operator import operator_name
 from console.refusals import describe
 from console.store import Store
@@ -37,6 +38,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 async def enqueue_cmd(args: argparse.Namespace, settings: Settings) -> int:
     if args.all == bool(args.niks):
         raise UsageError(t("queue.all_or_niks"))
+    if args.niks and (args.kecamatan or args.desa):
+        raise UsageError(t("queue.filter_needs_all"))
+    for nik in args.niks:  # a typing mistake is named for what it is, before anything is queued
+        try:
+            parse_nik(nik)
+        except NikError as exc:
+            raise UsageError(t("queue.not_a_nik", nik=nik, why=exc)) from None
     async with await Store.open(settings.database.path) as store:
         if args.all:
             count = await jobs.enqueue_ready(store, operator_name(), args.kecamatan, args.desa)
@@ -60,6 +68,8 @@ async def tag_cmd(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def print_cmd(args: argparse.Namespace, settings: Settings) -> int:
+    if args.count is not None and args.count < 1:
+        raise UsageError(t("queue.bad_print_count", count=args.count))
     from console.printing import run_headless  # the printer stack loads only for the commands that print
 
     return await run_headless(settings, args.count)

@@ -7,10 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from console.config import Settings, load_settings
+from console.config import Settings
 from console.demo import write_demo_csv
 from console.errors import EXIT_IMPORT_REJECTS, EXIT_OK, UsageError
-from console.i18n import set_language, t
+from console.i18n import t
 from console.resident_import import import_residents
 from console.resident_staging import RowRejection
 from console.store import Store
@@ -27,8 +27,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     d.add_argument("--count", type=int, required=True, metavar="N")
     d.add_argument("--seed", type=int, default=1, metavar="S", help="the same seed gives the same residents")
     d.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
-    # Writing a file needs no database: a config is read only when one is named (for the language).
-    d.set_defaults(handler=demo_data, no_config=True)
+    # Writing a file needs no database: of a config only the language is read.
+    d.set_defaults(handler=demo_data, language_only=True)
 
 
 async def import_file(args: argparse.Namespace, settings: Settings) -> int:
@@ -46,8 +46,6 @@ async def import_file(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def demo_data(args: argparse.Namespace, settings: Settings | None) -> int:
-    if args.config:
-        set_language(load_settings(args.config).station.language)
     if args.count < 1:
         raise UsageError(t("demo.bad_count", count=args.count))
     try:
