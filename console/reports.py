@@ -29,11 +29,22 @@ UNTAGGED_NAMED = 20  # cards named in a refusal; the rest are counted
 
 
 @dataclass(frozen=True)
+class StockCount:
+    """A physical count of the blanks in stock and what the books expected then: its difference is shown on the
+    signed page, never hidden, though it does not stop the report (the books themselves balance)."""
+
+    counted: int
+    expected: int
+    at: str
+
+
+@dataclass(frozen=True)
 class Report:
     """One report as sent to the centre: `body` holds every field of files.md, `report_id` included."""
 
     body: dict[str, Any]
     new: bool  # False when the stored report was the same and was reused
+    stock_count: StockCount | None = None  # the last physical count, printed on the page (not in the JSON)
 
     @property
     def report_id(self) -> str:
@@ -152,7 +163,8 @@ async def make_report(store: Store, allocation_id: str, station_id: str, actor: 
             "report.made", allocation_id, report=body["report_id"], again=not new, good=b.good, bad=b.bad,
             spoiled_no_nik=b.spoiled, in_stock=b.in_stock,
         )
-    return Report(body, new)
+    counted = None if b.last_count is None else StockCount(b.last_count, b.count_expected, b.last_count_at)
+    return Report(body, new, counted)
 
 
 async def get_report(db: Any, report_id: str) -> dict[str, Any] | None:
@@ -208,7 +220,9 @@ def report_json_name(allocation_id: str) -> str:
     return f"laporan-{allocation_id}.json"
 
 
-def write_report_files(body: dict[str, Any], out_dir: Path, station_name: str) -> ReportFiles:
+def write_report_files(
+    body: dict[str, Any], out_dir: Path, station_name: str, stock_count: StockCount | None = None
+) -> ReportFiles:
     """Write the report's four files into `out_dir`, each atomically (a temporary file, fsync, rename)."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -221,7 +235,7 @@ def write_report_files(body: dict[str, Any], out_dir: Path, station_name: str) -
         )
         _write_atomic(files.good_csv, _csv(body["good"], GOOD_COLUMNS))
         _write_atomic(files.bad_csv, _csv(body["bad"], BAD_COLUMNS))
-        _write_atomic(files.text, render_text(body, station_name).encode("utf-8"))
+        _write_atomic(files.text, render_text(body, station_name, stock_count).encode("utf-8"))
         text = json.dumps(body, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
         _write_atomic(files.json, text.encode("utf-8"))
         _sync_dir(out_dir)
@@ -273,7 +287,7 @@ def _fit(text: str) -> str:
     return text if len(text) <= PAGE_WIDTH else text[: PAGE_WIDTH - 1] + "…"
 
 
-def render_text(body: dict[str, Any], station_name: str) -> str:
+def render_text(body: dict[str, Any], station_name: str, stock_count: StockCount | None = None) -> str:
     """The report for people: one page, ready to print and sign, in the configured language."""
     allocation, counts = body["allocation"], body["counts"]
     number = lambda label, value: f"{label:<44}{value:>10}"  # noqa: E731
@@ -293,6 +307,11 @@ def render_text(body: dict[str, Any], station_name: str) -> str:
         number("  " + t("report.text.total"), sum(counts.values())),
         "",
     ]
+    if stock_count is not None:
+        head[-1:] = [_fit(t(
+            "report.text.stock_count", at=_when(stock_count.at), counted=stock_count.counted,
+            expected=stock_count.expected, difference=f"{stock_count.counted - stock_count.expected:+d}",
+        )), ""]
     spoiled = body["spoiled_no_nik"]
     tail = [""]
     if spoiled:

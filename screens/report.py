@@ -246,7 +246,9 @@ class ReportScreen(Screen[None]):
     async def write_report(self, out_dir: Path) -> None:
         try:
             made = await reports.make_report(self.store, self.allocation_id, self.settings.station.id, operator_name())
-            files = await asyncio.to_thread(reports.write_report_files, made.body, out_dir, self.settings.station.name)
+            files = await asyncio.to_thread(
+                reports.write_report_files, made.body, out_dir, self.settings.station.name, made.stock_count
+            )
         except StationError as refused:
             self._say(str(refused), error=True)
         else:

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from console import jobs, reports
+from console import books, jobs, reports
 from console.canonical import canonical_json, sha256_hex
 from console.errors import RefusedError, UsageError
 from console.i18n import current_language, set_language
@@ -160,3 +160,17 @@ def test_the_page_stays_one_page_with_many_bad_cards_and_speaks_english():
     assert "KTP-el PRINTING REPORT" in text and "physical damage" in text and "#900, #901, #902" in text
     shown = [line for line in lines if "physical damage" in line]
     assert f"and {199 - len(shown)} more" in text and "Print operator," in text
+
+
+async def test_a_physical_count_difference_is_printed_on_the_signed_page_but_does_not_stop_the_report(printed, tmp_path):
+    store, niks = printed.store, printed.niks
+    await tag(store, niks, {})
+    in_stock = (await books.allocation_books(store, ALLOCATION)).in_stock
+    assert await books.enter_count(store, ALLOCATION, in_stock - 1, "satu hilang", "kepala") == -1
+    report = await reports.make_report(store, ALLOCATION, STATION_ID, "test")
+    assert (report.stock_count.counted, report.stock_count.expected) == (in_stock - 1, in_stock)
+    files = reports.write_report_files(report.body, tmp_path / "out", "Loket 1", report.stock_count)
+    [line] = [line for line in files.text.read_text(encoding="utf-8").splitlines() if "Hitung fisik" in line]
+    assert f"{in_stock - 1} blangko, buku {in_stock}, selisih -1" in line
+    assert "count" not in json.dumps(report.body["counts"])  # the JSON of files.md is unchanged
+    assert len(files.text.read_text(encoding="utf-8").splitlines()) <= reports.PAGE_LINES

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 async def report_cmd(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database.path) as store:
         made = await reports.make_report(store, args.allocation, settings.station.id, operator_name())
-    files = reports.write_report_files(made.body, args.out, settings.station.name)
+    files = reports.write_report_files(made.body, args.out, settings.station.name, made.stock_count)
     counts = made.body["counts"]
     if args.json:
         print(json.dumps({
