@@ -81,6 +81,8 @@ class PrintEngine:
         self._wake = asyncio.Event()
         self._paused = False
         self._prefetch: tuple[int, asyncio.Task[Sequence[bytes]]] | None = None
+        # The last card counter the books account for, as committed (this process alone writes it: one owner).
+        self._counter_booked: int | None = None
 
     # ------------------------------------------------------------------------------------------ events
 
@@ -148,8 +150,10 @@ class PrintEngine:
         counter = await self.printer.card_counter()
         async with self.store.transaction(self.actor) as tx:
             await printer_record.record_printer(tx, info.serial, info.model, info.firmware)
-            if await printer_record.booked_counter(tx) is None:  # a printer new to the books: count from here
+            booked = await printer_record.booked_counter(tx)
+            if booked is None:  # a printer new to the books: count from here
                 await printer_record.book_counter(tx, counter)
+        self._counter_booked = counter if booked is None else booked
 
     async def _settle_job(self, job: Job) -> Job:
         counter = await self.printer.card_counter()
@@ -186,6 +190,7 @@ class PrintEngine:
                 await printer_record.book_counter(tx, counter)
         except NoStockError:
             raise UnbookedBlanks(reply=str(counter - before - 1)) from None
+        self._counter_booked = counter
         return result
 
     async def _requeue(self, job: Job, reason: str) -> Job:
@@ -345,7 +350,6 @@ class PrintEngine:
                         tx, job.id, jobs.PRINTING, None, allocation_id=allocation, counter_before=counter_before,
                         started_at=at,
                     )
-                    await printer_record.book_counter(tx, counter_before)
                     await tx.audit("blank.taken", allocation, job=job.id, nik=job.nik, counter_before=counter_before)
         except TransitionError:  # the operator held or cancelled the job since it was picked: take the next one
             return False
@@ -370,6 +374,7 @@ class PrintEngine:
                 printed_at=now_iso(),
             )
             await printer_record.book_counter(tx, counter_before + 1)
+        self._counter_booked = counter_before + 1
         self.current = None
         self.cards_printed += 1
         log.info("card_printed", job=job.id, nik=job.nik, counter=job.card_counter)
@@ -381,7 +386,7 @@ class PrintEngine:
 
         False when the engine had to stop (no stock left to book them from).
         """
-        booked = await printer_record.booked_counter(self.store)
+        booked = self._counter_booked
         if booked is None or booked == counter:
             return True
         try:
@@ -395,6 +400,7 @@ class PrintEngine:
         except NoStockError:
             await self._stop(UnbookedBlanks(reply=str(counter - booked)))
             return False
+        self._counter_booked = counter
         log.warning("blanks_taken_outside", counter=counter, booked=booked)
         return True
 
@@ -435,6 +441,7 @@ class PrintEngine:
                     printed_at=now_iso(), tagged_at=now_iso(),
                 )
                 await printer_record.book_counter(tx, counter)
+            self._counter_booked = counter
             self._emit("card_spoiled", job, counter=counter, reason=reason)
             if not jammed and inside is not None:
                 try:
