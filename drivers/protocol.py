@@ -6,6 +6,7 @@ encodes replies. Binary payloads (`Dbc`, `Db`) are read by their length, never b
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 ESC = 0x1B
@@ -15,6 +16,7 @@ DOTS_PER_LINE = 648
 LINES = 1016
 BYTES_PER_LINE = DOTS_PER_LINE // 8  # 81
 PANEL_BYTES = LINES * BYTES_PER_LINE  # 82,296
+MAX_DBC_PAYLOAD = LINES * (1 + BYTES_PER_LINE)  # 83,312: every line a count byte and all 81 bytes
 
 MAX_HEADER = 4096  # a command header (name and parameters) longer than this is garbage
 MAX_REPLY = 1024  # a reply longer than this without CR is garbage
@@ -90,7 +92,7 @@ def _check_param(value: str) -> bytes:
         raw = value.encode("latin-1")
     except UnicodeEncodeError:
         raise EncodeError(f"{value!r} cannot be encoded as ISO-8859-1") from None
-    if any(b < 0x20 or b == 0x7F for b in raw):
+    if any(b < 0x20 for b in raw):  # printer-protocol.md: no byte below 0x20; DEL and above are text
         raise EncodeError(f"{value!r} holds a control character")
     return raw
 
@@ -176,23 +178,30 @@ def encode_reply(text: str) -> bytes:
 
 def decompress_dbc(data: bytes, first_line: int) -> bytes | None:
     """The panel bitmap that a `Dbc` payload draws from `first_line`, or None if the payload is malformed."""
-    bitmap = bytearray(PANEL_BYTES)
-    line, i = first_line, 0
+    lines = dbc_lines(data, first_line)
+    if lines is None:
+        return None
+    start = first_line * BYTES_PER_LINE
+    return bytes(start) + lines + bytes(PANEL_BYTES - start - len(lines))
+
+
+def dbc_lines(data: bytes, first_line: int) -> bytes | None:
+    """The lines a `Dbc` payload describes, from `first_line` (81 bytes each), or None if it is malformed."""
+    lines = bytearray()
+    i = 0
     while i < len(data):
-        if line >= LINES:
+        if first_line + len(lines) // BYTES_PER_LINE >= LINES:
             return None
         marker = data[i]
         i += 1
-        start = line * BYTES_PER_LINE
-        if marker == 0xFF:
-            bitmap[start : start + BYTES_PER_LINE] = b"\xff" * BYTES_PER_LINE
-        elif marker != 0x00:
+        if marker in (0x00, 0xFF):
+            lines += bytes([marker]) * BYTES_PER_LINE
+        else:
             if marker > BYTES_PER_LINE or i + marker > len(data):
                 return None
-            bitmap[start : start + marker] = data[i : i + marker]
+            lines += data[i : i + marker] + bytes(BYTES_PER_LINE - marker)
             i += marker
-        line += 1
-    return bytes(bitmap)
+    return bytes(lines)
 
 
 def db_payload_length(panel: str, levels: str) -> int | None:
@@ -205,71 +214,124 @@ def db_payload_length(panel: str, levels: str) -> int | None:
 
 
 class CommandDecoder:
-    """Printer side: the host's byte stream in, `Command`s (and `BadFrame`s) out."""
+    """Printer side: the host's byte stream in, `Command`s (and `BadFrame`s) out: at most one event a frame.
 
-    def __init__(self) -> None:
-        self._buffer = bytearray()
-        self._header: bytes | None = None  # a header whose payload is being read
-        self._payload_length = 0
+    A frame starts at ESC, or right after the CR that closed the one before (the guide, §3: "the Start Character
+    is not compulsory after the CR character"; the start of the stream counts as such a place), and ends at its CR;
+    a `Dbc`/`Db` payload is read by its length. An ESC always starts a new frame. The frame it cuts short gets a
+    `BadFrame` if it began with ESC and held something; a stray second ESC, or bytes after a CR that no CR closes
+    (line noise), get nothing. A header over MAX_HEADER bytes is refused at its byte MAX_HEADER + 1 and the rest
+    of its frame skipped. The stream is read byte by byte through these states, so the events never depend on
+    how it was split into reads.
+
+    `max_dbc_payload`: a `Dbc` announcing more is refused at once, at its header (`BadFrame`, reason "payload …"),
+    and the bytes it announced are skipped unread. None reads any length (a host's test double).
+    """
+
+    def __init__(self, max_dbc_payload: int | None = None) -> None:
+        self._max_dbc_payload = max_dbc_payload
+        self._start_frame(escaped=False)
+
+    def _start_frame(self, escaped: bool) -> None:
+        self._mode = _HEADER
+        self._escaped = escaped  # the frame began with ESC
+        self._header = bytearray()  # its bytes after ESC, up to CR or to where its payload starts
+        self._payload = bytearray()
+        self._left = 0  # payload bytes still to read (_PAYLOAD) or to skip (_SKIP_PAYLOAD)
 
     def feed(self, data: bytes) -> list[Command | BadFrame]:
-        self._buffer += data
         events: list[Command | BadFrame] = []
-        while self._step(events):
-            pass
+        at = 0
+        while at < len(data):
+            if self._mode == _PAYLOAD:
+                at = self._read_payload(data, at, events)
+            elif self._mode == _SKIP_PAYLOAD:
+                at = self._skip_payload(data, at)
+            elif self._mode == _SKIP_FRAME:
+                at = self._skip_frame(data, at)
+            else:
+                at = self._read_header(data, at, events)
         return events
 
-    def _step(self, events: list[Command | BadFrame]) -> bool:
-        if self._header is not None:
-            return self._read_payload(events)
-        if not self._buffer:
-            return False
-        if self._buffer[0] != ESC:
-            start = self._buffer.find(ESC)
-            junk = bytes(self._buffer if start < 0 else self._buffer[:start])
-            del self._buffer[: len(junk)]
-            if junk.strip(b"\r\n"):
-                events.append(BadFrame("bytes outside a command", junk))
-            return bool(self._buffer)
-        for index in range(1, len(self._buffer)):
-            byte = self._buffer[index]
-            if byte == CR:
-                header = bytes(self._buffer[1:index])
-                del self._buffer[: index + 1]
-                events.append(_parse(header, None))
-                return True
-            if byte == ESC:
-                junk = bytes(self._buffer[:index])
-                del self._buffer[:index]
-                events.append(BadFrame("a command not closed by CR", junk))
-                return True
-            if byte == ord(";"):
-                length = _payload_length(bytes(self._buffer[1:index]))
-                if length is not None:
-                    self._header = bytes(self._buffer[1:index])
-                    self._payload_length = length
-                    del self._buffer[: index + 1]
-                    return True
-        if len(self._buffer) > MAX_HEADER:
-            junk = bytes(self._buffer)
-            self._buffer.clear()
-            events.append(BadFrame("command header too long", junk[:64]))
-        return False
+    def _read_header(self, data: bytes, at: int, events: list[Command | BadFrame]) -> int:
+        while at < len(data):
+            if not (self._escaped or self._header):
+                while at < len(data) and data[at] in _PADDING:
+                    at += 1
+            found = _HEADER_MARK.search(data, at)
+            end = found.start() if found else len(data)
+            room = MAX_HEADER - len(self._header)
+            if end - at > room or (found and data[end] == ord(";") and end - at == room):
+                events.append(BadFrame("command header too long", bytes((self._header + data[at:end])[:64])))
+                self._mode = _SKIP_FRAME
+                return at + room
+            self._header += data[at:end]
+            if found is None:
+                return len(data)
+            mark, at = data[end], end + 1
+            if mark == ESC:
+                if self._escaped and self._header:
+                    events.append(BadFrame("a command not closed by CR", bytes([ESC]) + bytes(self._header)))
+                self._start_frame(escaped=True)
+            elif mark == CR:
+                if self._escaped or self._header:
+                    events.append(_parse(bytes(self._header), None))
+                self._start_frame(escaped=False)
+            elif self._opens_payload(events):
+                return at
+            else:
+                self._header.append(mark)
+        return at
 
-    def _read_payload(self, events: list[Command | BadFrame]) -> bool:
-        if len(self._buffer) < self._payload_length + 1:
+    def _opens_payload(self, events: list[Command | BadFrame]) -> bool:
+        """At a `;`: whether the header so far is one that a binary payload follows, and if so get ready for it."""
+        length = _payload_length(bytes(self._header))
+        if length is None:
             return False
-        payload = bytes(self._buffer[: self._payload_length])
-        closing = self._buffer[self._payload_length]
-        header = self._header
-        self._header = None
-        if closing != CR:
-            del self._buffer[: self._payload_length]
-            events.append(BadFrame("payload not closed by CR", header or b""))
-            return True
-        del self._buffer[: self._payload_length + 1]
-        events.append(_parse(header or b"", payload))
+        limit = self._max_dbc_payload
+        if limit is not None and self._header.startswith(b"Dbc;") and length > limit:
+            events.append(BadFrame(f"payload of {length} bytes announced, a Dbc panel takes {limit} at most",
+                                   bytes(self._header)))  # fmt: skip
+            self._mode, self._left = _SKIP_PAYLOAD, length
+        else:
+            self._mode, self._left = _PAYLOAD, length
         return True
+
+    def _read_payload(self, data: bytes, at: int, events: list[Command | BadFrame]) -> int:
+        taken = min(self._left, len(data) - at)
+        self._payload += data[at : at + taken]
+        self._left -= taken
+        at += taken
+        if self._left or at == len(data):
+            return at
+        header, payload = bytes(self._header), bytes(self._payload)
+        if data[at] != CR:
+            events.append(BadFrame("payload not closed by CR", header))
+            self._mode = _SKIP_FRAME
+            return at  # that byte may be the ESC of the next command
+        events.append(_parse(header, payload))
+        self._start_frame(escaped=False)
+        return at + 1
+
+    def _skip_payload(self, data: bytes, at: int) -> int:
+        skipped = min(self._left, len(data) - at)
+        self._left -= skipped
+        if not self._left:
+            self._mode = _SKIP_FRAME  # then its closing CR
+        return at + skipped
+
+    def _skip_frame(self, data: bytes, at: int) -> int:
+        found = _FRAME_END.search(data, at)
+        if found is None:
+            return len(data)
+        self._start_frame(escaped=data[found.start()] == ESC)
+        return found.start() + 1
+
+
+_HEADER, _PAYLOAD, _SKIP_PAYLOAD, _SKIP_FRAME = range(4)
+_HEADER_MARK = re.compile(rb"[\x1b\r;]")
+_FRAME_END = re.compile(rb"[\x1b\r]")
+_PADDING = b"\x00\n"  # between two commands: the LF of a CR LF, NUL padding (a driver of the guide sends some)
 
 
 def _payload_length(header: bytes) -> int | None:
@@ -277,7 +339,7 @@ def _payload_length(header: bytes) -> int | None:
     fields = header.split(b";")
     if fields[0] == b"Dbc" and len(fields) == 5:
         size = fields[4]
-        return int(size) if size.isdigit() and len(size) < 9 else None
+        return int(size) if size.isdigit() else None  # bytes.isdigit: ASCII digits only
     if fields[0] == b"Db" and len(fields) == 3:
         return db_payload_length(fields[1].decode("latin-1"), fields[2].decode("latin-1"))
     return None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from drivers import protocol as p
+from drivers.emulator import model
 from drivers.emulator.faults import KINDS, FaultPlan, FaultSpecError, parse_faults
 from drivers.emulator.model import Machine, MachineOptions, nik_of
 
@@ -150,10 +153,11 @@ def test_ser_sends_the_card_to_the_reject_box_with_no_nik_when_nothing_was_print
 
 def test_line_noise_gets_no_reply_and_a_broken_frame_gets_error_cde() -> None:
     m = machine()
-    [noise] = p.CommandDecoder().feed(b"garbage\r")
-    assert m.handle(noise).reply is None
-    [broken] = p.CommandDecoder().feed(b"\x1bRf\x1bRfv\r")[:1]
-    assert m.handle(broken).reply == b"ERROR CDE\r"
+    assert p.CommandDecoder().feed(b"\r\n\x00\r" + b"no CR, then a command\x1bRfv\r") == [p.Command("Rfv")]
+    [garbage] = p.CommandDecoder().feed(b"garbage\r")  # after a CR the ESC may be left out: a command, unknown
+    assert m.handle(garbage).reply == b"ERROR CDE\r"
+    [broken, rfv] = p.CommandDecoder().feed(b"\x1bRf\x1bRfv\r")
+    assert (m.handle(broken).reply, rfv) == (b"ERROR CDE\r", p.Command("Rfv"))
 
 
 # ---------------------------------------------------------------------------------------------- faults
@@ -335,6 +339,9 @@ def test_every_blank_taken_leaves_exactly_one_record_or_is_still_inside(steps: l
         if isinstance(step, bytes):
             for event in decoder.feed(step):
                 records += m.handle(event).departures
+        elif step == "clear" and m.status()["fault"] != "CARD JAM":
+            with pytest.raises(model.HandRefused):
+                m.clear()
         elif step in HANDS:
             records += (m.load(1) if step == "load" else getattr(m, step)()).departures
         else:
@@ -369,3 +376,137 @@ def test_a_reset_cannot_free_a_jam_nor_work_with_the_cover_open_and_keeps_cleani
     send(m, "Ss")
     m.jam()
     assert (send(m, "Srs"), m.card is not None) == ("CARD JAM", True)
+
+
+# ---------------------------------------------------------------------------------------------- audit fixes
+
+
+@pytest.mark.parametrize(("first", "commands", "reply"), [
+    ("timeout", ("Ss",), "ERROR TIME OUT"),  # the blank stopped short: ERROR TIME OUT latched
+    ("head", ("Ss", "Se"), "ERROR HEAD"),  # ERROR HEAD latched, the card waits inside
+    ("ribbon_end", ("Ss", "Se"), "ERROR RIBBON"),  # a standing condition, not latched
+])  # fmt: skip
+def test_a_card_that_jams_after_another_fault_struck_it_leaves_logged_as_jammed(
+    first: str, commands: tuple[str, ...], reply: str
+) -> None:
+    m = machine(faults=f"{first}@1")
+    assert [send(m, name) for name in commands][-1] == reply
+    m.jam()
+    assert (send(m, "Se"), send(m, "Srs"), m.status()["card"]["fault"]) == ("CARD JAM", "CARD JAM", "CARD JAM")
+    [line] = m.clear().departures
+    assert (line["dest"], line["fault"]) == ("removed", "CARD JAM")  # emulator.md: the error that jammed it
+
+
+def test_clear_acts_on_a_jam_only_and_leaves_a_card_that_is_not_stuck_to_the_host() -> None:
+    m = machine(faults="head@1")
+    with pytest.raises(model.HandRefused, match="no jammed card"):
+        m.clear()  # nothing inside
+    assert (send(m, "Ss"), send(m, "Se")) == ("OK", "ERROR HEAD")
+    with pytest.raises(model.HandRefused, match="no jammed card"):
+        m.clear()
+    assert (send(m, "Rlr", "p"), m.status()["fault"], m.seq) == ("CARD", "ERROR HEAD", 0)  # nothing moved
+    outcome = m.handle(p.CommandDecoder().feed(p.encode_command("Srs"))[0])
+    assert [(d["dest"], d["fault"]) for d in outcome.departures] == [("reject", "ERROR HEAD")]
+    m.arm("jam")  # armed, not struck: nothing to take out yet
+    with pytest.raises(model.HandRefused):
+        m.clear()
+    assert m.armed == ["jam"]
+
+
+def test_a_command_after_a_cr_needs_no_esc() -> None:
+    m, decoder = machine(), model.command_decoder()
+    events = decoder.feed(b"Rfv\r\x1bRr\rRco;c\r\nSk;f\r")  # the first one at the start of the link
+    assert events == [p.Command("Rfv"), p.Command("Rr"), p.Command("Rco", ("c",)), p.Command("Sk", ("f",))]
+    assert [m.handle(event).reply for event in events] == [b"1.7.2\r", b"ko\r", b"0\r", b"0\r"]
+
+
+def test_a_stray_second_esc_restarts_the_frame_and_earns_one_reply() -> None:
+    m = machine()
+    events = model.command_decoder().feed(b"\x1b\x1bRfv\r\x1b\x1b\x1bRco;c\r")
+    assert [m.handle(event).reply for event in events] == [b"1.7.2\r", b"0\r"]
+
+
+def test_a_dbc_announcing_more_than_a_panel_takes_is_refused_at_its_header() -> None:
+    m, decoder = machine(), model.command_decoder()
+    header = b"\x1bDbc;k;2;0;%d;" % (p.MAX_DBC_PAYLOAD + 1)
+    [refused] = decoder.feed(header)  # at once: no payload waited for
+    assert m.handle(refused).reply == b"ERROR PARAMETRES\r"
+    payload = bytes([0x1B, 0x0D, 0x51]) * ((p.MAX_DBC_PAYLOAD + 1) // 3) + b"\r\r"  # CR, ESC: skipped unread
+    assert decoder.feed(payload[:1000]) == [] and decoder.feed(payload[1000:] + b"\x1bRfv\r") == [p.Command("Rfv")]
+    [huge] = model.command_decoder().feed(b"\x1bDbc;k;2;0;99999999999999;")  # more digits than the old check
+    assert m.handle(huge).reply == b"ERROR PARAMETRES\r"
+    assert model.command_decoder().feed(b"\x1bDbc;k;2;0;%d;" % p.MAX_DBC_PAYLOAD) == []  # waits for it
+    assert p.MAX_DBC_PAYLOAD == 1016 * (1 + 81)  # a count byte and all 81 bytes on every line
+
+
+LONG_WT = p.text_command(0, 0, 0, 30, "A" * (p.MAX_HEADER + 10))
+MAX_WT = b"\x1bWt;0;0;0;30;" + b"B" * (p.MAX_HEADER - len("Wt;0;0;0;30;")) + b"\r"  # a header of MAX_HEADER
+WIRE = [LONG_WT, MAX_WT, b"\x1b\x1bRfv\r", b"Rco;c\r", b"\r\n", b"\x1bRf", b"junk", b"\x1bDbc;k;2;0;99999;",
+        p.dbc_command("k", 100, b"\x00\x00\r\x1b\r\x1b\r" + bytes(range(1, 10)) + b"\xff\x00"),
+        p.encode_command("Db", "k", 2, payload=bytes([0x0D, 0x1B]) * (p.PANEL_BYTES // 2)),
+        b"\x1bDbc;k;2;0;3;abcd\r"] + card_commands()  # fmt: skip
+
+
+def events_in_chunks(wire: bytes, cuts: list[int]) -> list[p.Command | p.BadFrame]:
+    decoder, events, start = model.command_decoder(), [], 0
+    for end in sorted(set(cuts)) + [len(wire)]:
+        events += decoder.feed(wire[start:end])
+        start = end
+    return events
+
+
+@pytest.mark.parametrize("size", [1, 13, 1000, p.MAX_HEADER, p.MAX_HEADER + 1, 10**6])
+def test_a_long_wt_gets_the_same_verdict_however_its_bytes_are_split(size: int) -> None:
+    wire = LONG_WT + MAX_WT + p.encode_command("Rfv")
+    events = events_in_chunks(wire, list(range(size, len(wire), size)))
+    assert events == model.command_decoder().feed(wire)
+    assert [type(event).__name__ for event in events] == ["BadFrame", "Command", "Command"]
+    assert [machine().handle(event).reply for event in events][::2] == [b"ERROR CDE\r", b"1.7.2\r"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.sampled_from(WIRE), st.binary(max_size=40)), max_size=12), st.data())
+def test_the_decoder_verdict_never_depends_on_how_bytes_arrive(parts: list[bytes], data: st.DataObject) -> None:
+    wire = b"".join(parts)
+    cuts = data.draw(st.lists(st.integers(0, len(wire)), max_size=20))
+    assert events_in_chunks(wire, cuts) == model.command_decoder().feed(wire)
+
+
+def test_a_dbc_draws_the_lines_its_data_holds_and_keeps_the_rest_of_the_panel() -> None:
+    m = machine()
+    assert (send(m, "Ss"), send(m, "Wcb", "k", 255)) == ("OK", "OK")
+    assert send(m, "Dbc", "k", 2, 10, 3, payload=b"\x00\x01\x0f") == "OK"  # lines 10 and 11 only
+    [event] = p.CommandDecoder().feed(p.encode_command("Se"))
+    [card] = m.handle(event).printed
+    line = [card.black[n * p.BYTES_PER_LINE : (n + 1) * p.BYTES_PER_LINE] for n in range(p.LINES)]
+    assert line[10] == bytes(81) and line[11] == b"\x0f" + bytes(80)
+    assert line[9] == line[12] == line[1015] == b"\xff" * 81
+
+
+def test_del_and_latin1_text_go_on_the_wire_only_bytes_below_0x20_are_refused() -> None:
+    m = machine()
+    assert send(m, "Wt", 10, 10, 0, 30, "A\x7fB \xe9") == "OK"  # printer-protocol.md: no byte below 0x20
+    assert m.page.texts[-1].text == "A\x7fB \xe9"
+    with pytest.raises(p.EncodeError, match="control character"):
+        p.text_command(10, 10, 0, 30, "A\x1fB")
+
+
+@pytest.mark.parametrize(("spec", "why"),
+                         [("jam@²", "bad_card"), ("jam@١", "bad_card"), ("head~٠.٥", "bad_probability")])
+def test_a_fault_spec_with_digits_that_are_not_ascii_is_refused_as_a_bad_item(spec: str, why: str) -> None:
+    with pytest.raises(FaultSpecError) as caught:
+        parse_faults(spec)
+    assert (caught.value.position, caught.value.why, caught.value.item) == (1, why, spec)
+
+
+# emulator.md's fault kinds; any other kind of KINDS is this emulator's own and docs/emulator.md must say so.
+SPEC_KINDS = {"jam", "ribbon_end", "feeder_empty", "cover_open", "hopper_full", "head", "timeout", "garble", "drop"}
+
+
+def test_every_fault_kind_is_documented_and_one_beyond_the_spec_is_marked_an_extension() -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "emulator.md").read_text(encoding="utf-8")
+    rows = {line.split("`")[1]: line for line in docs.splitlines()
+            if line.startswith("| `") and line.count("|") == 9}  # the rows of the fault table
+    assert set(KINDS) <= set(rows)
+    for kind in set(KINDS) - SPEC_KINDS:
+        assert "extension" in rows[kind], f"{kind} is not in emulator.md's list: docs/emulator.md must say so"

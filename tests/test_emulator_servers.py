@@ -400,3 +400,83 @@ def test_station_emulator_refuses_a_bad_fault_spec_naming_the_item() -> None:
                             text=True, timeout=30, cwd="/")  # fmt: skip
     assert result.returncode == 2
     assert "smoke@2" in result.stderr and result.stdout == ""
+
+
+# ---------------------------------------------------------------------------------------------- audit fixes
+
+
+def test_a_hand_that_jams_a_card_struck_by_another_fault_logs_it_jammed_and_clear_takes_only_a_jam(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out.jsonl"
+    options = {"feeder": 5, "time_scale": 0, "log": out, "faults": "head@1,head@2", "control": ("127.0.0.1", 0)}
+    with EmulatorServer.pty(**options) as emu, serial.Serial(emu.port, timeout=5) as s:
+        address = emu.control_address
+        assert address is not None
+        host = Host(s)
+
+        def card_with_error_head_that_clear_refuses() -> None:
+            assert host.cmd("Ss") == "OK"
+            host.card_data()
+            assert host.cmd("Se") == "ERROR HEAD"
+            [refused] = control(address, "clear")
+            assert refused.startswith("ERROR ") and "jam" in refused  # not stuck: it is the host's to reject
+            assert (host.cmd("Rlr", "p"), emu.status()["fault"]) == ("CARD", "ERROR HEAD")
+
+        card_with_error_head_that_clear_refuses()
+        assert read_output_log(out) == []
+        assert control(address, "jam", "clear") == ["OK", "OK"]  # card 1: jammed by a hand, taken out
+        card_with_error_head_that_clear_refuses()  # card 2
+        assert host.cmd("Srs") == "OK"
+    assert [(line["dest"], line["fault"]) for line in read_output_log(out)] == [
+        ("removed", "CARD JAM"), ("reject", "ERROR HEAD")]  # fmt: skip
+
+
+def test_commands_without_esc_after_a_cr_and_a_stray_double_esc_each_get_one_reply() -> None:
+    with EmulatorServer.pty(feeder=5, time_scale=0) as emu, serial.Serial(emu.port, timeout=5) as s:
+        host = Host(s)
+        assert host.ask(b"Rfv\r") == b"1.7.2\r"  # at the start of the link
+        assert host.ask(b"Rsn\r\n") == f"{emu.status()['serial']}\r".encode()
+        assert host.ask(b"\x1b\x1bSk;f\r") == b"0\r"
+        assert host.ask(b"Rco;c\r") == b"0\r"  # in step: one reply each
+        assert host.ask(b"Zzz\r") == b"ERROR CDE\r"
+
+
+def test_a_dbc_announcing_more_than_a_panel_is_refused_before_its_payload_and_the_link_stays_in_step() -> None:
+    with EmulatorServer.pty(feeder=5, time_scale=0) as emu, serial.Serial(emu.port, timeout=5) as s:
+        host = Host(s)
+        assert host.ask(b"\x1bDbc;k;2;0;100000;") == b"ERROR PARAMETRES\r"  # the payload is not sent yet
+        s.write(bytes([0x0D, 0x1B, 0x00, 0xFF]) * 25_000 + b"\r")  # the announced bytes, then the CR
+        assert host.cmd("Rfv") == "1.7.2"
+
+
+def test_the_control_socket_refuses_digits_that_are_not_ascii_and_goes_on_answering() -> None:
+    with EmulatorServer.pty(feeder=2, time_scale=0, control=("127.0.0.1", 0)) as emu:
+        assert emu.control_address is not None
+        answers = control(emu.control_address, "load ²", "ribbon ³", "load 3", "status")
+    assert answers[0] == "ERROR bad arguments '²'; usage: load N (N blanks, 0 or more)"
+    assert answers[1].startswith("ERROR bad arguments '³'; usage: ribbon [N]")
+    assert answers[2] == "OK" and json.loads(answers[3])["feeder"] == 5
+
+
+@pytest.mark.parametrize("name", ["time_scale", "drop_s", "frame_timeout_s"])
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_a_time_that_is_not_a_finite_number_is_refused(name: str, value: float) -> None:
+    with pytest.raises(ValueError, match=f"{name} must be a finite number"):
+        EmulatorServer.pty(**{name: value})
+
+
+@pytest.mark.parametrize("value", ["inf", "nan"])
+def test_station_emulator_refuses_a_time_scale_that_is_not_finite(value: str) -> None:
+    result = subprocess.run([str(STATION), "emulator", "--pty", "--time-scale", value], capture_output=True,
+                            text=True, timeout=30, cwd="/")  # fmt: skip
+    assert result.returncode == 2 and result.stdout == ""  # refused before serving, as a usage error
+    assert "--time-scale" in result.stderr and value in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:²", "127.0.0.1:99999", "nohost"])
+def test_station_emulator_refuses_a_tcp_address_it_cannot_use(address: str) -> None:
+    result = subprocess.run([str(STATION), "emulator", "--tcp", address], capture_output=True, text=True,
+                            timeout=30, cwd="/")  # fmt: skip
+    assert result.returncode == 2 and result.stdout == ""
+    assert "--tcp" in result.stderr and "Traceback" not in result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import signal
 import sys
 from pathlib import Path
@@ -68,6 +69,8 @@ def _options(args: argparse.Namespace) -> EmulatorOptions:
         parse_faults(args.faults)
     except FaultSpecError as exc:
         raise UsageError(t("emulator.bad_fault", position=exc.position, item=exc.item, why=t(f"emulator.fault_{exc.why}"))) from None
+    if not math.isfinite(args.time_scale):
+        raise UsageError(t("emulator.not_finite", option="--time-scale", value=args.time_scale))
     for name, value, low in (("--time-scale", args.time_scale, 0), ("--feeder", args.feeder, 0)):
         if value < low:
             raise UsageError(t("emulator.too_small", option=name, low=low, value=value))
@@ -82,7 +85,7 @@ def _options(args: argparse.Namespace) -> EmulatorOptions:
 def _address(option: str, value: str) -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     host = host.strip("[]")
-    if not host or not port.isdigit() or int(port) > 65535:
+    if not host or not (port.isascii() and port.isdigit()) or int(port) > 65535:
         raise UsageError(t("emulator.bad_address", option=option, value=value))
     return host, int(port)
 

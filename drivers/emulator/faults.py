@@ -69,12 +69,13 @@ def _parse_item(item: str) -> FaultRule:
     kind, op, value = match["kind"], match["op"], match["value"]
     if kind not in MEETS:
         raise FaultSpecError(item, "unknown_kind", f"unknown kind {kind!r}; known: {', '.join(KINDS)}")
+    ascii_only = value.isascii()  # `²` passes str.isdigit but not int(); float() takes `١`: neither is meant
     if op == "@":
-        if not value.isdigit() or int(value) < 1:
+        if not (ascii_only and value.isdigit()) or int(value) < 1:
             raise FaultSpecError(item, "bad_card", f"the card number must be a whole number from 1, not {value!r}")
         return FaultRule(kind, card=int(value))
     try:
-        probability = float(value)
+        probability = float(value) if ascii_only else -1.0
     except ValueError:
         probability = -1.0
     if not 0.0 <= probability <= 1.0:

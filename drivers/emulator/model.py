@@ -44,9 +44,17 @@ CONCERNS = {
 }
 SURVIVES_RESET = (p.CARD_JAM, p.NEED_CLEANING)  # a stuck card needs hands; cleaning needs a cleaning card
 
-NOISE = "bytes outside a command"  # CommandDecoder's reason for line noise, which gets no reply
 _NIK = re.compile(r"(?<![0-9])[0-9]{16}(?![0-9])")
 _NUMBER = re.compile(r"[0-9]{1,6}")
+
+
+class HandRefused(ValueError):
+    """A hand on the machine that its state does not allow (`clear` with no jam): nothing was done."""
+
+
+def command_decoder() -> p.CommandDecoder:
+    """The printer's ear: protocol.py's framing, refusing at its header a `Dbc` longer than a panel can take."""
+    return p.CommandDecoder(max_dbc_payload=p.MAX_DBC_PAYLOAD)
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,7 @@ class Card:
     texts: tuple[str, ...] = ()  # printed on it
     panels: tuple[str, ...] = ()  # printed on it
     jammed: bool = False
-    fault: str | None = None  # the first fault that struck it
+    fault: str | None = None  # the first fault that struck it; CARD JAM once it jams
 
 
 @dataclass
@@ -145,8 +153,6 @@ class Machine:
     def handle(self, event: p.Command | p.BadFrame) -> Outcome:
         self._reset_outcome()
         if isinstance(event, p.BadFrame):
-            if event.reason == NOISE:
-                return Outcome(None)
             reply = p.ERROR_PARAMETRES if event.reason.startswith("payload") else p.ERROR_CDE
         else:
             handler = _COMMANDS.get(event.name)
@@ -237,13 +243,13 @@ class Machine:
         panel, levels, first = cmd.params[0], cmd.params[1], _number(cmd.params[2], 0, p.LINES - 1)
         if panel not in ("k", "o") or levels != "2" or first is None:
             return p.ERROR_PARAMETRES
-        bitmap = p.decompress_dbc(cmd.payload, first)
-        if bitmap is None:
+        lines = p.dbc_lines(cmd.payload, first)
+        if lines is None:
             return p.ERROR_PARAMETRES
         start = first * p.BYTES_PER_LINE
-        if self.page.front:
+        if self.page.front:  # the lines it describes, no more: the rest of the panel keeps what it had
             target = self.page.black if panel == "k" else self.page.overlay
-            target[start:] = bitmap[start:]
+            target[start : start + len(lines)] = lines
         return p.OK
 
     def _db(self, cmd: p.Command) -> str:
@@ -349,10 +355,8 @@ class Machine:
             return self._strike(card, self._latch(p.HOPPER_FULL))
         self._print(card)
         if kind == "jam":
-            card.jammed = True
-            card.fault = p.CARD_JAM
             self._seconds += EJECT_S / 2
-            return self._latch(p.CARD_JAM)
+            return self._jam(card)
         self._seconds += EJECT_S
         self.hopper += 1
         self._depart("hopper")
@@ -402,6 +406,14 @@ class Machine:
             card.fault = fault
             self._changed = True
         return fault
+
+    def _jam(self, card: Card) -> str:
+        """The card sticks where it is. Its log line must say it jammed, whatever struck it before."""
+        card.jammed = True
+        card.fault = p.CARD_JAM
+        self.fault = p.CARD_JAM  # a jam replaces any latched fault: only hands can free the card
+        self._changed = True
+        return p.CARD_JAM
 
     def _latch(self, fault: str) -> str:
         if self.fault != p.CARD_JAM:
@@ -458,15 +470,17 @@ class Machine:
         if self.card is None:
             self.armed.append("jam")
         else:
-            self.card.jammed = True
-            self._strike(self.card, p.CARD_JAM)
-            self.fault = p.CARD_JAM
+            self._jam(self.card)
         return self._hands()
 
     def clear(self) -> Outcome:
-        """A person takes out by hand the card inside, if any (logged `removed`), and clears the latched fault."""
+        """A person takes the jammed card out by hand (logged `removed`), which clears CARD JAM. Anything else
+        is refused (HandRefused) and left as it is: a card that is not stuck is the host's to eject or reject."""
+        jammed = self.card is not None and self.card.jammed
+        if not jammed and self.fault != p.CARD_JAM:
+            raise HandRefused("no jammed card to take out: clear acts on a CARD JAM only")
         self._reset_outcome()
-        if self.card is not None:
+        if jammed:
             self._depart("removed")
         self.fault = None
         return self._hands()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import secrets
 import time
 from dataclasses import dataclass, fields
@@ -43,6 +44,10 @@ class EmulatorOptions:
     frame_timeout_s: float = 5.0  # a command left incomplete this long is thrown away
 
     def __post_init__(self) -> None:
+        for name in ("time_scale", "drop_s", "frame_timeout_s"):
+            value = getattr(self, name)
+            if not math.isfinite(value):  # nan slips through every comparison below; inf never ends a wait
+                raise ValueError(f"{name} must be a finite number, not {value}")
         if self.feeder < 0:
             raise ValueError(f"feeder must be 0 or more, not {self.feeder}")
         if self.time_scale < 0:

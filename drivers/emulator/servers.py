@@ -18,8 +18,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from drivers.emulator.faults import KINDS
+from drivers.emulator.model import HandRefused, command_decoder
 from drivers.emulator.runtime import Emulator, EmulatorOptions
-from drivers.protocol import CommandDecoder
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 _log = logging.getLogger(__name__)
@@ -59,18 +59,18 @@ class Link(Protocol):
 async def serve_link(emulator: Emulator, link: Link) -> None:
     """Read commands from one link and answer each, until the link ends (EOF) or the task is cancelled."""
     pacer = Pacer(emulator.options.baud)
-    decoder, dirty = CommandDecoder(), False
+    decoder, dirty = command_decoder(), False
     while True:
         try:
             async with asyncio.timeout(emulator.options.frame_timeout_s if dirty else None):
                 data = await link.read(pacer.chunk())
         except TimeoutError:  # a command left half sent is thrown away, as a printer's receive time-out does
-            decoder, dirty = CommandDecoder(), False
+            decoder, dirty = command_decoder(), False
             continue
         if not data:
             return
         if not emulator.link_up:  # the line is dead: what was sent is lost
-            decoder, dirty = CommandDecoder(), False
+            decoder, dirty = command_decoder(), False
             continue
         await pacer.carry("in", len(data))
         dirty = True
@@ -185,12 +185,15 @@ def control_line(emulator: Emulator, line: str) -> str:
     if verb == "status" and not args:
         return json.dumps(emulator.status(), ensure_ascii=False)
     if verb in simple and not args:
-        simple[verb]()
+        try:
+            simple[verb]()
+        except HandRefused as refused:
+            return f"ERROR {refused}"
         return "OK"
-    if verb == "load" and len(args) == 1 and args[0].isdigit():
+    if verb == "load" and len(args) == 1 and _count(args[0]):
         emulator.load(int(args[0]))
         return "OK"
-    if verb == "ribbon" and len(args) <= 1 and all(a.isdigit() for a in args):
+    if verb == "ribbon" and len(args) <= 1 and all(_count(a) for a in args):
         emulator.new_ribbon(int(args[0]) if args else None)
         return "OK"
     if verb == "fault" and len(args) == 1 and args[0] in KINDS:
@@ -201,6 +204,11 @@ def control_line(emulator: Emulator, line: str) -> str:
                  "fault": f"fault KIND (KIND one of {', '.join(KINDS)})"}.get(verb, f"{verb} (no argument)")  # fmt: skip
         return f"ERROR bad arguments {' '.join(args)!r}; usage: {usage}"
     return f"ERROR unknown command {verb!r}; lines are: {CONTROL_HELP}"
+
+
+def _count(word: str) -> bool:
+    """ASCII digits only: `str.isdigit` also takes `²`, which `int` refuses."""
+    return word.isascii() and word.isdigit()
 
 
 async def _serve_control_client(emulator: Emulator, reader: asyncio.StreamReader,
