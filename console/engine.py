@@ -127,9 +127,15 @@ class PrintEngine:
     # ------------------------------------------------------------------------------------------ start-up
 
     async def start(self) -> None:
-        """Set the printer up, settle every job left in doubt by a previous run, and clear a card left inside."""
+        """Set the printer up and bring the books and the printer in step (`_settle_printer`)."""
         await self.printer.setup(self.ribbon)
+        await self._settle_printer()
+
+    async def _settle_printer(self) -> None:
+        """Settle every job left in doubt, book the cards the printer took meanwhile for no job of ours, then send
+        a card still inside (by now in the books) to the reject box."""
         await self.settle()
+        await self._book_blanks_taken_outside(await self.printer.card_counter())
         await self._clear_card_inside()
 
     async def settle(self) -> list[Job]:
@@ -144,11 +150,11 @@ class PrintEngine:
     async def _check_printer(self, jobs_in_doubt: bool) -> None:
         """The counter settles a job only on the printer it was read from: a swap is allowed with nothing in doubt."""
         info = await self.printer.identify()
-        booked = await printer_record.booked_serial(self.store)
-        if jobs_in_doubt and booked is not None and booked != info.serial:
-            raise PrinterMismatch(reply=f"{info.serial} / {booked}")
         counter = await self.printer.card_counter()
         async with self.store.transaction(self.actor) as tx:
+            booked_serial = await printer_record.booked_serial(tx)
+            if jobs_in_doubt and booked_serial is not None and booked_serial != info.serial:
+                raise PrinterMismatch(reply=f"{info.serial} / {booked_serial}")  # rolls back: nothing recorded
             await printer_record.record_printer(tx, info.serial, info.model, info.firmware)
             booked = await printer_record.booked_counter(tx)
             if booked is None:  # a printer new to the books: count from here
@@ -234,8 +240,7 @@ class PrintEngine:
         try:
             if isinstance(self.fault, IN_DOUBT_FAULTS):
                 await self.printer.reconnect()
-            await self.settle()
-            await self._clear_card_inside()
+            await self._settle_printer()
             await self.printer.reset()
             await self.printer.setup(self.ribbon)
         except PrinterFault as fault:
@@ -335,7 +340,12 @@ class PrintEngine:
             self._emit("refused", job, why=str(exc))
             return False
         counter_before = await self._guarded(self.printer.card_counter())
-        if counter_before is None or not await self._book_blanks_taken_outside(counter_before):
+        if counter_before is None:
+            return False
+        try:
+            await self._book_blanks_taken_outside(counter_before)
+        except UnbookedBlanks as fault:
+            await self._stop(fault)
             return False
         at = now_iso()
         try:
@@ -381,14 +391,14 @@ class PrintEngine:
         self._emit("card_printed", job, counter=job.card_counter)
         return True
 
-    async def _book_blanks_taken_outside(self, counter: int) -> bool:
+    async def _book_blanks_taken_outside(self, counter: int) -> None:
         """Cards the printer took since the last one booked, with no job of ours: blanks spoiled without a NIK.
 
-        False when the engine had to stop (no stock left to book them from).
+        UnbookedBlanks when no allocation has stock left to book them from (nothing is booked then).
         """
         booked = self._counter_booked
         if booked is None or booked == counter:
-            return True
+            return
         try:
             async with self.store.transaction(self.actor) as tx:
                 if counter < booked:
@@ -398,11 +408,9 @@ class PrintEngine:
                         await books.record_spoiled(tx, taken, "taken_outside_station")
                     await printer_record.book_counter(tx, counter)
         except NoStockError:
-            await self._stop(UnbookedBlanks(reply=str(counter - booked)))
-            return False
+            raise UnbookedBlanks(reply=str(counter - booked)) from None
         self._counter_booked = counter
         log.warning("blanks_taken_outside", counter=counter, booked=booked)
-        return True
 
     async def _guarded(self, call: Awaitable[Any]) -> Any:
         try:

@@ -88,12 +88,12 @@ class Store:
         A file that is not this station's database is refused, never overwritten.
         """
         path = Path(path)
-        if path.is_dir():
-            raise DatabaseError(t("db.cannot_open", file=path, why=t("db.is_directory")))
-        fresh = not path.exists() or path.stat().st_size == 0
-        if fresh and (readonly or not create):
-            raise DatabaseError(t("db.missing", file=path))
         try:
+            if path.is_dir():
+                raise DatabaseError(t("db.cannot_open", file=path, why=t("db.is_directory")))
+            fresh = not path.exists() or path.stat().st_size == 0
+            if fresh and (readonly or not create):
+                raise DatabaseError(t("db.missing", file=path))
             if not fresh:
                 _check_header(path)
             elif create:

@@ -182,6 +182,13 @@ async def test_a_supervisors_pause_and_resume_are_carried_out_and_audited(tmp_pa
         await store.close()
 
 
+async def take_cards_outside(printer, count: int) -> None:
+    """Test prints from the printer's panel: each card goes out with no job of the station."""
+    for _ in range(count):
+        await printer.take_blank()
+        await printer.reject()
+
+
 async def test_blanks_the_printer_took_between_jobs_are_booked_spoiled(tmp_path):
     store = await seeded_store(tmp_path, residents=3, blanks=10)
     try:
@@ -190,9 +197,7 @@ async def test_blanks_the_printer_took_between_jobs_are_booked_spoiled(tmp_path)
             await engine.start()
             assert await engine.run(max_cards=1) == IDLE
             counter = await printer.card_counter()
-            for _ in range(2):  # a test print from the printer's panel: the card goes out with no job of ours
-                await printer.take_blank()
-                await printer.reject()
+            await take_cards_outside(printer, 2)
             assert await engine.run() == EMPTY
         spoiled = await store.fetchall("SELECT card_counter, reason FROM spoiled ORDER BY card_counter")
         assert [(r["card_counter"], r["reason"]) for r in spoiled] == [
@@ -212,9 +217,7 @@ async def test_blanks_taken_outside_with_no_stock_left_stop_the_queue_until_an_a
             engine = make_engine(store, printer)
             await engine.start()
             assert await engine.run(max_cards=1) == IDLE
-            for _ in range(2):
-                await printer.take_blank()
-                await printer.reject()
+            await take_cards_outside(printer, 2)
             assert await engine.run() == STOPPED and engine.fault.code == "blanks_unbooked"
             assert engine.fault.reply == "2"
             assert await store.scalar("SELECT count(*) FROM spoiled") == 0  # nothing booked by halves
@@ -326,5 +329,23 @@ async def test_a_job_held_after_it_was_picked_is_skipped_and_the_queue_goes_on(t
             assert await engine.run() == EMPTY
         b = await books.allocation_books(store, "JATAH-2026-11")
         assert (b.untagged, b.in_stock, b.balanced) == (2, 8, True)
+    finally:
+        await store.close()
+
+
+async def test_a_card_taken_outside_is_booked_at_start_before_it_is_ejected_even_with_nothing_to_print(tmp_path):
+    store = await seeded_store(tmp_path, residents=1, blanks=5)
+    try:
+        async with emulated_printer(tmp_path) as (emu, printer):
+            engine = make_engine(store, printer)
+            await engine.start()
+            assert await engine.run() == EMPTY
+            counter = await printer.card_counter()
+            await printer.take_blank()  # fed from the panel and left inside; the queue is empty
+            await make_engine(store, printer).start()
+            assert await printer.card_position() is None
+        [spoiled] = await store.fetchall("SELECT card_counter, reason FROM spoiled")
+        assert (spoiled["card_counter"], spoiled["reason"]) == (counter + 1, "taken_outside_station")
+        await check_books_against_output_log(store, tmp_path / "output.jsonl")
     finally:
         await store.close()
