@@ -358,7 +358,7 @@ class PrintEngine:
                     await locks.lock_for_job(tx, job.nik, job.id, at)
                     job = await jobs.set_state(
                         tx, job.id, jobs.PRINTING, None, allocation_id=allocation, counter_before=counter_before,
-                        started_at=at,
+                        started_at=at, printer_serial=await printer_record.booked_serial(tx),
                     )
                     await tx.audit("blank.taken", allocation, job=job.id, nik=job.nik, counter_before=counter_before)
         except TransitionError:  # the operator held or cancelled the job since it was picked: take the next one

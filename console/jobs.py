@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from console import locks
-from console.clock import instant, now_iso
+from console.clock import now_iso
 from console.errors import RefusedError, UsageError
 from console.i18n import t
 from console.store import Store
@@ -151,7 +151,7 @@ async def tag(
 ) -> Job:
     """The operator's verdict on a printed card: good, or bad with a reason (and a note for `lainnya`).
 
-    A card already tagged may be corrected while no report of its allocation has been made.
+    A card already tagged may be corrected until a report lists it (`report_cards`).
     """
     if good:
         if reason is not None:
@@ -175,7 +175,7 @@ async def tag(
         if row is None or row["state"] not in (PRINTED, DONE_GOOD, DONE_BAD):
             raise RefusedError(t("tag.nothing_printed", nik=nik))
         if row["state"] != PRINTED:
-            reported = await _report_since(tx, row["allocation_id"], row["tagged_at"])
+            reported = await report_listing(tx, row["id"])
             if reported is not None:
                 raise RefusedError(t("tag.already_reported", nik=nik, report=reported[:12]))
         new = DONE_GOOD if good else DONE_BAD
@@ -196,17 +196,17 @@ async def tag(
         return job
 
 
-async def _report_since(tx: Any, allocation_id: str | None, tagged_at: str | None) -> str | None:
-    """A report of the allocation made after the tag: it carries the tag to the centre, so the tag stands.
+async def report_listing(db: Any, job_id: int) -> str | None:
+    """The first report that listed this job's card: it carried the tag to the centre, so the tag stands.
 
-    Compared as instants: a station whose time zone setting changed writes the same moment with another offset.
+    Known by the report's own record of its cards, never by comparing times: a clock set wrong moves times.
     """
-    rows = await tx.fetchall("SELECT report_id, generated_at FROM reports WHERE allocation_id = ?", (allocation_id,))
-    tag_time = instant(tagged_at) if tagged_at else None
-    for row in rows:
-        if tag_time is None or instant(row["generated_at"]) >= tag_time:
-            return row["report_id"]
-    return None
+    row = await db.fetchone(
+        "SELECT c.report_id FROM report_cards c JOIN reports r ON r.report_id = c.report_id WHERE c.job_id = ? "
+        "ORDER BY r.rowid LIMIT 1",
+        (job_id,),
+    )
+    return None if row is None else row["report_id"]
 
 
 async def get_job(db: Any, job_id: int) -> Job | None:

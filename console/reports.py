@@ -100,7 +100,7 @@ async def check_reportable(db: Any, allocation_id: str) -> books.Books:
 
 async def _content_of(db: Any, b: books.Books, station_id: str) -> dict[str, Any]:
     cards = await db.fetchall(
-        "SELECT nik, state, card_counter, printed_at, tag_reason, tag_note FROM jobs "
+        "SELECT nik, state, card_counter, printer_serial, printed_at, tag_reason, tag_note FROM jobs "
         "WHERE allocation_id = ? AND state IN ('done_good', 'done_bad') "
         "ORDER BY card_counter IS NULL, card_counter, id",
         (b.allocation_id,),
@@ -111,14 +111,17 @@ async def _content_of(db: Any, b: books.Books, station_id: str) -> dict[str, Any
         (b.allocation_id,),
     )
     good = [
-        {"nik": row["nik"], "card_counter": row["card_counter"], "printed_at": row["printed_at"]}
+        {
+            "nik": row["nik"], "card_counter": row["card_counter"], "printer_serial": row["printer_serial"],
+            "printed_at": row["printed_at"],
+        }
         for row in cards
         if row["state"] == "done_good"
     ]
     bad = [
         {
-            "nik": row["nik"], "card_counter": row["card_counter"], "printed_at": row["printed_at"],
-            "reason": row["tag_reason"], "note": row["tag_note"],
+            "nik": row["nik"], "card_counter": row["card_counter"], "printer_serial": row["printer_serial"],
+            "printed_at": row["printed_at"], "reason": row["tag_reason"], "note": row["tag_note"],
         }
         for row in cards
         if row["state"] == "done_bad"
@@ -159,6 +162,11 @@ async def make_report(store: Store, allocation_id: str, station_id: str, actor: 
                 "INSERT INTO reports (report_id, allocation_id, generated_at, body) VALUES (?, ?, ?, ?)",
                 (body["report_id"], allocation_id, body["generated_at"], canonical_json(body)),
             )
+        await tx.execute(  # the cards it lists, by job: their tags are frozen, and a grant names exactly these
+            "INSERT OR IGNORE INTO report_cards (report_id, job_id) SELECT ?, id FROM jobs "
+            "WHERE allocation_id = ? AND state IN ('done_good', 'done_bad')",
+            (body["report_id"], allocation_id),
+        )
         await tx.audit(
             "report.made", allocation_id, report=body["report_id"], again=not new, good=b.good, bad=b.bad,
             spoiled_no_nik=b.spoiled, in_stock=b.in_stock,
@@ -201,8 +209,8 @@ async def reports_of(db: Any, allocation_id: str | None = None) -> list[ReportSu
 
 PAGE_LINES = 64  # one printed A4 page of monospaced text, with its margins
 PAGE_WIDTH = 80  # columns at 10 characters an inch
-GOOD_COLUMNS = ("nik", "card_counter", "printed_at")
-BAD_COLUMNS = ("nik", "card_counter", "printed_at", "reason", "note")
+GOOD_COLUMNS = ("nik", "card_counter", "printer_serial", "printed_at")
+BAD_COLUMNS = ("nik", "card_counter", "printer_serial", "printed_at", "reason", "note")
 
 
 @dataclass(frozen=True)

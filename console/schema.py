@@ -164,4 +164,31 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX audit_by_subject ON audit (subject, seq);
     """,
+    # The exact card a report lists and a grant unlocks: counters repeat across printers (and after a service
+    # reset), so a card is named by the printer that took its blank, and each report keeps the jobs it listed.
+    # Cards listed in a report are frozen (their tag stands); a grant applies only to a card its report listed.
+    """
+    ALTER TABLE jobs ADD COLUMN printer_serial TEXT;   -- the printer that took this job's blank
+
+    CREATE TABLE report_cards (
+        report_id TEXT NOT NULL REFERENCES reports (report_id),
+        job_id    INTEGER NOT NULL REFERENCES jobs (id),
+        PRIMARY KEY (report_id, job_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX report_cards_by_job ON report_cards (job_id);
+
+    -- Reports made before: their cards found again by allocation, NIK, counter and the instant printed.
+    INSERT OR IGNORE INTO report_cards (report_id, job_id)
+    SELECT r.report_id, j.id
+    FROM reports r, json_each(r.body, '$.good') AS c
+    JOIN jobs j ON j.allocation_id = r.allocation_id AND j.nik = json_extract(c.value, '$.nik')
+               AND j.card_counter IS json_extract(c.value, '$.card_counter')
+               AND j.printed_at IS json_extract(c.value, '$.printed_at')
+    UNION ALL
+    SELECT r.report_id, j.id
+    FROM reports r, json_each(r.body, '$.bad') AS c
+    JOIN jobs j ON j.allocation_id = r.allocation_id AND j.nik = json_extract(c.value, '$.nik')
+               AND j.card_counter IS json_extract(c.value, '$.card_counter')
+               AND j.printed_at IS json_extract(c.value, '$.printed_at');
+    """,
 ]

@@ -46,8 +46,8 @@ NIK = re.compile(r"^[0-9]{16}$")
 class GrantRejected(GrantRejectedError):
     """A grant that failed one check: `check` names it (audited), the message says it for people."""
 
-    def __init__(self, check: str, **detail: Any) -> None:
-        super().__init__(t("grant.rejected", why=t(f"grant.check.{check}", **detail)))
+    def __init__(self, check: str, why: str | None = None, **detail: Any) -> None:
+        super().__init__(t("grant.rejected", why=why or t(f"grant.check.{check}", **detail)))
         self.check = check
         self.detail = detail
 
@@ -248,23 +248,38 @@ class AppliedGrant:
     applied_at: str
 
 
+NIKS_NAMED = 20  # NIKs named in a refusal; the rest are counted
+
+
 async def _check_niks(tx: Any, grant: Grant, report: dict[str, Any]) -> None:
-    """Each NIK was reported bad in this report, and the card that locks it now is that bad card."""
-    bad_cards: dict[str, set[int]] = {}
-    for card in report["bad"]:
-        bad_cards.setdefault(card["nik"], set()).add(card["card_counter"])
-    for nik in grant.niks:
-        if nik not in bad_cards:
-            raise GrantRejected("nik_not_bad", nik=nik, report=grant.report_id[:12])
-        lock = await tx.fetchone(
-            "SELECT l.unlocked_at, j.card_counter, j.state FROM nik_locks l JOIN jobs j ON j.id = l.job_id "
-            "WHERE l.nik = ?",
-            (nik,),
-        )
-        if lock is None or lock["unlocked_at"] is not None:
-            raise GrantRejected("nik_not_locked", nik=nik)
-        if lock["card_counter"] not in bad_cards[nik] or lock["state"] != "done_bad":
-            raise GrantRejected("nik_printed_since", nik=nik, counter=lock["card_counter"], report=grant.report_id[:12])
+    """Each NIK was reported bad in this report, and the card that locks it now is the very card the report listed
+    (by job, not by counter: counters repeat across printers). Every NIK that fails is named, with why."""
+    reported_bad = {card["nik"] for card in report["bad"]}
+    rows = await tx.fetchall(
+        "SELECT g.value AS nik, l.unlocked_at, l.job_id, j.state, j.card_counter, j.printer_serial, "
+        "EXISTS (SELECT 1 FROM report_cards c WHERE c.report_id = ? AND c.job_id = l.job_id) AS listed "
+        "FROM json_each(?) g LEFT JOIN nik_locks l ON l.nik = g.value LEFT JOIN jobs j ON j.id = l.job_id "
+        "ORDER BY g.key",
+        (grant.report_id, json.dumps(list(grant.niks))),
+    )
+    refused: list[tuple[str, dict[str, Any]]] = []
+    for row in rows:
+        nik = row["nik"]
+        if nik not in reported_bad:
+            refused.append(("nik_not_bad", {"nik": nik, "report": grant.report_id[:12]}))
+        elif row["job_id"] is None or row["unlocked_at"] is not None:
+            refused.append(("nik_not_locked", {"nik": nik}))
+        elif not row["listed"] or row["state"] != "done_bad":
+            refused.append(("nik_printed_since", {
+                "nik": nik, "counter": row["card_counter"], "serial": row["printer_serial"] or "?",
+                "report": grant.report_id[:12],
+            }))
+    if refused:
+        named = "; ".join(t(f"grant.check.{check}", **detail) for check, detail in refused[:NIKS_NAMED])
+        more = len(refused) - NIKS_NAMED
+        named += t("grant.niks_more", count=more) if more > 0 else ""
+        by_check = {check: " ".join(d["nik"] for c, d in refused if c == check) for check, _ in refused}
+        raise GrantRejected(refused[0][0], t("grant.check.niks_refused", count=len(refused), niks=named), **by_check)
 
 
 async def _apply_checked(store: Store, data: bytes, station_id: str, keys: dict[str, CentralKey], actor: str,

@@ -152,3 +152,49 @@ def _flood(fifo):
                 f.write(chunk)
     except BrokenPipeError:
         pass
+
+
+async def reprint_on(printer_folder, store, niks):
+    """Print `niks` (in this order) on the printer whose state lives in `printer_folder`."""
+    printer_folder.mkdir(exist_ok=True)
+    for nik in niks:
+        result = await jobs.enqueue(store, [nik], "test")
+        assert result.refused == [], result.refused
+    async with emulated_printer(printer_folder) as (emu, printer):
+        engine = make_engine(store, printer)
+        await engine.start()
+        await engine.run()
+
+
+async def test_a_grant_on_an_old_report_does_not_unlock_a_card_of_another_printer_with_the_same_counter(bad_two):
+    """Counters repeat across printers: the reprint on printer 2 gets the counter the reported card had on
+    printer 1. A second grant signed on the same old report must not unlock it: it is not the card listed."""
+    folder, store, niks, report, centre, keys = bad_two
+    target = niks[2]
+    reported_card = next(card for card in report["bad"] if card["nik"] == target)
+    serials = {card["printer_serial"] for card in report["good"] + report["bad"]}
+    assert len(serials) == 1 and None not in serials  # every card names the printer that took its blank
+    await apply(store, simulator.grant_for_report(report, centre.key, niks[2:4]), keys)
+    await reprint_on(folder / "printer-2", store, [niks[3], niks[4], target])
+    lock = await locks.lock_info(store, target)
+    job = await store.fetchone("SELECT * FROM jobs WHERE id = ?", (lock.job_id,))
+    assert job["card_counter"] == reported_card["card_counter"]  # the same counter...
+    assert job["printer_serial"] != reported_card["printer_serial"]  # ...on another printer
+    await tag(store, [niks[3], niks[4]], {target: "gagal_cetak"})
+    with pytest.raises(unlock.GrantRejected) as rejected:
+        await apply(store, simulator.grant_for_report(report, centre.key, [target]), keys)
+    assert rejected.value.check == "nik_printed_since" and job["printer_serial"] in str(rejected.value)
+    assert (await locks.lock_info(store, target)).locked
+    assert (await jobs.enqueue(store, [target], "test")).queued == []
+
+
+async def test_a_refused_grant_names_every_nik_that_cannot_be_unlocked_and_why(bad_two):
+    folder, store, niks, report, centre, keys = bad_two
+    await apply(store, simulator.grant_for_report(report, centre.key, [niks[2]]), keys)
+    with pytest.raises(unlock.GrantRejected) as rejected:  # niks[2] waits for its reprint; niks[0] was good
+        await apply(store, simulator.make_grant(centre.key, station_id=STATION_ID, report_id=report["report_id"],
+                                                niks=[niks[2], niks[3], niks[0]]), keys)  # fmt: skip
+    message = str(rejected.value)
+    assert niks[2] in message and niks[0] in message and niks[3] not in message
+    assert rejected.value.detail == {"nik_not_locked": niks[2], "nik_not_bad": niks[0]}
+    assert (await locks.lock_info(store, niks[3])).locked  # all or nothing
