@@ -198,3 +198,27 @@ async def test_a_refused_grant_names_every_nik_that_cannot_be_unlocked_and_why(b
     assert niks[2] in message and niks[0] in message and niks[3] not in message
     assert rejected.value.detail == {"nik_not_locked": niks[2], "nik_not_bad": niks[0]}
     assert (await locks.lock_info(store, niks[3])).locked  # all or nothing
+
+
+async def test_a_report_freezes_its_tags_even_when_they_were_made_with_the_clock_ahead(tmp_path, monkeypatch):
+    """The tag's time says nothing about whether a report carried it: the clock may have been 30 days ahead."""
+    from console import clock
+
+    printed = await print_cards(tmp_path, residents=3, blanks=20, printing=3)
+    store, niks = printed.store, printed.niks
+    try:
+        real_now = clock.now
+        monkeypatch.setattr(clock, "now", lambda: real_now() + timedelta(days=30))
+        await tag(store, niks[:2], {niks[2]: "gagal_cetak"})
+        monkeypatch.setattr(clock, "now", real_now)
+        report = await reported(store, tmp_path / "laporan")
+        centre = centre_keys(tmp_path / "centre")
+        await apply(store, simulator.grant_for_report(report, centre.key), unlock.load_central_keys([centre.public]))
+        for nik, good in ((niks[2], True), (niks[0], False)):
+            with pytest.raises(jobs.RefusedError) as refused:
+                await jobs.tag(store, nik, good, "test", None if good else "gagal_cetak")
+            assert report["report_id"][:12] in str(refused.value)
+        states = [row["state"] for row in await store.fetchall("SELECT state FROM jobs ORDER BY card_counter")]
+        assert states == ["done_good", "done_good", "done_bad"]
+    finally:
+        await store.close()
