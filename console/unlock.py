@@ -8,6 +8,7 @@ audit log (`grant.rejected`, with the check that failed), because an attempt to 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -41,15 +42,22 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 KEY_ID = re.compile(r"^[0-9a-f]{16}$")
 NONCE = re.compile(r"^[0-9a-f]{16,128}$")
 NIK = re.compile(r"^[0-9]{16}$")
+NIKS_NAMED = 20  # NIKs named in a refusal; the rest are counted
 
 
 class GrantRejected(GrantRejectedError):
     """A grant that failed one check: `check` names it (audited), the message says it for people."""
 
     def __init__(self, check: str, why: str | None = None, **detail: Any) -> None:
+        detail = {name: _printable(value) for name, value in detail.items()}
         super().__init__(t("grant.rejected", why=why or t(f"grant.check.{check}", **detail)))
         self.check = check
         self.detail = detail
+
+
+def _printable(value: Any) -> str:
+    """A value from a hostile file, safe to print and to audit: a lone surrogate becomes its escape."""
+    return str(value).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 # ---------------------------------------------------------------------------------------------- keys
@@ -171,22 +179,70 @@ def _instant(value: str, field: str) -> datetime:
     return instant
 
 
-def parse_grant(data: bytes) -> Grant:
-    """Check the grant's JSON and exact shape (fields, types, forms); the signature is checked after."""
+@dataclass(frozen=True)
+class Envelope:
+    """The outside of a grant, enough to check its signature: the signed `grant` object and its signed bytes."""
+
+    document: dict[str, Any]
+    body: dict[str, Any]
+    signed: bytes
+    key_id: str
+    signature: bytes
+
+
+def parse_envelope(data: bytes) -> Envelope:
+    """JSON, format, top-level shape, key id and signature form: in time linear in the file, nothing else yet.
+
+    Whatever the file holds (deep nesting, a lone surrogate escaped as `\\ud800`), the outcome is a rejection.
+    """
     try:
         document = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
     except UnicodeDecodeError as exc:
         raise GrantRejected("not_utf8", position=exc.start) from None
     except json.JSONDecodeError as exc:
         raise GrantRejected("not_json", where=f"{exc.lineno}:{exc.colno} ({exc.msg})") from None
+    except RecursionError:
+        raise GrantRejected("too_deep") from None
     if isinstance(document, dict) and isinstance(document.get("format"), str) and document["format"] != GRANT_FORMAT:
         raise GrantRejected("format", found=document["format"][:60], expected=GRANT_FORMAT)
     _exact_fields(document, TOP_FIELDS, "")
-    body = document["grant"]
-    _exact_fields(body, GRANT_FIELDS, "grant.")
     _string(document, "format")
+    body = document["grant"]
+    if not isinstance(body, dict):
+        raise GrantRejected("wrong_type", field="grant", expected="object")
     key_id = _matching(_string(document, "key_id"), KEY_ID, "key_id", "16 hex")
-    signature_text = _string(document, "signature")
+    try:
+        signature = base64.b64decode(_string(document, "signature"), validate=True)
+    except (binascii.Error, ValueError):
+        signature = b""
+    if len(signature) != 64:
+        raise GrantRejected("bad_value", field="signature", form="base64, 64 bytes")
+    try:
+        signed = canonical_bytes(body)
+    except UnicodeEncodeError:
+        raise GrantRejected("not_unicode") from None
+    except RecursionError:
+        raise GrantRejected("too_deep") from None
+    return Envelope(document, body, signed, key_id, signature)
+
+
+def verify_signature(envelope: Envelope, keys: dict[str, CentralKey]) -> CentralKey:
+    if not keys:
+        raise GrantRejected("no_keys")
+    key = keys.get(envelope.key_id)
+    if key is None:
+        raise GrantRejected("unknown_key", key_id=envelope.key_id, known=", ".join(sorted(keys)))
+    try:
+        key.public_key.verify(envelope.signature, envelope.signed)
+    except InvalidSignature:
+        raise GrantRejected("bad_signature", key_id=envelope.key_id) from None
+    return key
+
+
+def parse_grant(envelope: Envelope) -> Grant:
+    """The signed grant's exact shape (fields, types, forms), checked once its signature verified."""
+    body = envelope.body
+    _exact_fields(body, GRANT_FIELDS, "grant.")
     station_id = _string(body, "station_id", "grant.")
     report_id = _matching(_string(body, "report_id", "grant."), HEX64, "grant.report_id", "64 hex")
     nonce = _matching(_string(body, "nonce", "grant."), NONCE, "grant.nonce", "16-128 hex")
@@ -199,31 +255,21 @@ def parse_grant(data: bytes) -> Grant:
         raise GrantRejected("bad_value", field="grant.niks", form="≥ 1 NIK")
     for nik in niks:
         _matching(nik, NIK, "grant.niks", "16 digits")
-    duplicated = sorted({n for n in niks if niks.count(n) > 1})
+    seen: set[str] = set()
+    duplicated = sorted({n for n in niks if n in seen or seen.add(n)})  # a set: linear in the number of NIKs
     if duplicated:
-        raise GrantRejected("duplicate_nik", nik=", ".join(duplicated))
-    try:
-        signature = base64.b64decode(signature_text, validate=True)
-    except (binascii.Error, ValueError):
-        signature = b""
-    if len(signature) != 64:
-        raise GrantRejected("bad_value", field="signature", form="base64, 64 bytes")
+        raise GrantRejected("duplicate_nik", nik=", ".join(duplicated[:NIKS_NAMED]))
     if expires_at <= issued_at:
         raise GrantRejected("window", issued=body["issued_at"], expires=body["expires_at"])
-    return Grant(document, station_id, report_id, tuple(niks), issued_at, expires_at, nonce, key_id, signature)
+    return Grant(envelope.document, station_id, report_id, tuple(niks), issued_at, expires_at, nonce,
+                 envelope.key_id, envelope.signature)  # fmt: skip
 
 
-def verify_signature(grant: Grant, keys: dict[str, CentralKey]) -> CentralKey:
-    if not keys:
-        raise GrantRejected("no_keys")
-    key = keys.get(grant.key_id)
-    if key is None:
-        raise GrantRejected("unknown_key", key_id=grant.key_id, known=", ".join(sorted(keys)))
-    try:
-        key.public_key.verify(grant.signature, canonical_bytes(grant.body))
-    except InvalidSignature:
-        raise GrantRejected("bad_signature", key_id=grant.key_id) from None
-    return key
+def check_and_parse(data: bytes, keys: dict[str, CentralKey]) -> Grant:
+    """Every check of the file alone, the signature before the grant's content: CPU-bound, run off the event loop."""
+    envelope = parse_envelope(data)
+    verify_signature(envelope, keys)
+    return parse_grant(envelope)
 
 
 def check_window(grant: Grant, now: datetime) -> None:
@@ -246,9 +292,6 @@ class AppliedGrant:
     unlock_ids: tuple[int, ...]
     expires_at: str
     applied_at: str
-
-
-NIKS_NAMED = 20  # NIKs named in a refusal; the rest are counted
 
 
 async def _check_niks(tx: Any, grant: Grant, report: dict[str, Any]) -> None:
@@ -284,8 +327,7 @@ async def _check_niks(tx: Any, grant: Grant, report: dict[str, Any]) -> None:
 
 async def _apply_checked(store: Store, data: bytes, station_id: str, keys: dict[str, CentralKey], actor: str,
                          now: datetime) -> AppliedGrant:
-    grant = parse_grant(data)
-    verify_signature(grant, keys)
+    grant = await asyncio.to_thread(check_and_parse, data, keys)
     if grant.station_id != station_id:
         raise GrantRejected("other_station", found=grant.station_id[:60], ours=station_id)
     check_window(grant, now)
@@ -329,8 +371,8 @@ async def _audit_rejection(store: Store, actor: str, rejected: GrantRejected, da
             nonce = None
     async with store.transaction(actor) as tx:
         await tx.audit(
-            "grant.rejected", nonce if isinstance(nonce, str) else None, check=rejected.check,
-            detail={k: str(v) for k, v in rejected.detail.items()}, file=source,
+            "grant.rejected", nonce if isinstance(nonce, str) and NONCE.match(nonce) else None, check=rejected.check,
+            detail=rejected.detail, file=None if source is None else _printable(source),
             sha256=hashlib.sha256(data).hexdigest() if data is not None else None,
         )
 
@@ -351,7 +393,7 @@ async def apply_grant(store: Store, data: bytes, *, station_id: str, keys: dict[
 async def apply_grant_file(store: Store, path: Path, *, station_id: str, keys: dict[str, CentralKey], actor: str,
                            now: datetime | None = None) -> AppliedGrant:
     try:
-        data = read_grant_file(path)
+        data = await asyncio.to_thread(read_grant_file, path)
     except GrantRejected as rejected:
         await _audit_rejection(store, actor, rejected, None, str(path))
         raise

@@ -8,6 +8,7 @@ import base64
 import copy
 import json
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -106,6 +107,11 @@ def removed(path: str) -> Callable[[Template], dict[str, Any]]:
     return build
 
 
+def resigned(build: Callable[[Template], dict[str, Any]]) -> Callable[[Template], dict[str, Any]]:
+    """A grant changed and signed again by the centre: the shape checks run only once the signature verifies."""
+    return lambda t: simulator.sign_grant(t.centre.key, build(t)["grant"])
+
+
 def shifted(hours: int) -> Callable[[str], str]:
     return lambda iso: (datetime.fromisoformat(iso) + timedelta(hours=hours)).isoformat()
 
@@ -155,21 +161,35 @@ CASES: list[tuple[str, Callable[[Template], Any], str]] = [
     ("NaN", lambda t: json.dumps(grant(t)).replace('"key_id"', '"x": NaN, "key_id"', 1).encode(), "not_json"),
     ("a list", lambda t: [grant(t)], "wrong_type"),
     ("another format", tampered("format", "ktpel-station/report/1"), "format"),
-    ("missing nonce", removed("grant.nonce"), "missing_field"),
+    ("missing nonce", resigned(removed("grant.nonce")), "missing_field"),
+    ("missing nonce unsigned", removed("grant.nonce"), "bad_signature"),
     ("missing signature", removed("signature"), "missing_field"),
     ("missing grant", removed("grant"), "missing_field"),
     ("extra field", lambda t: {**grant(t), "comment": "hi"}, "extra_field"),
-    ("extra grant field", tampered("grant.allocation", "JATAH-2026-11"), "extra_field"),
+    ("extra grant field", resigned(tampered("grant.allocation", "JATAH-2026-11")), "extra_field"),
+    ("extra grant field unsigned", tampered("grant.allocation", "JATAH-2026-11"), "bad_signature"),
     ("duplicate field", duplicate_nonce, "duplicate_field"),
-    ("niks a string", tampered("grant.niks", "5203070101900001"), "wrong_type"),
-    ("report_id a number", tampered("grant.report_id", 12345), "wrong_type"),
+    ("niks a string", resigned(tampered("grant.niks", "5203070101900001")), "wrong_type"),
+    ("niks a string unsigned", tampered("grant.niks", "5203070101900001"), "bad_signature"),
+    ("report_id a number", resigned(tampered("grant.report_id", 12345)), "wrong_type"),
+    ("report_id a number unsigned", tampered("grant.report_id", 12345), "bad_signature"),
     ("grant a list", tampered("grant", []), "wrong_type"),
     ("no NIKs", lambda t: simulator.sign_grant(t.centre.key, {**grant(t)["grant"], "niks": []}), "bad_value"),
     ("a NIK of 15 digits", lambda t: grant(t, niks=["520307010190001"]), "bad_value"),
     ("the same NIK twice", lambda t: grant(t, niks=[t.bad[0], t.bad[0]]), "duplicate_nik"),
-    ("a date without a zone", tampered("grant.issued_at", "2026-11-28T10:00:00"), "bad_value"),
-    ("not a date", tampered("grant.expires_at", "besok"), "bad_value"),
-    ("nonce not hex", tampered("grant.nonce", "z" * 32), "bad_value"),
+    ("a date without a zone", resigned(tampered("grant.issued_at", "2026-11-28T10:00:00")), "bad_value"),
+    ("a date without a zone unsigned", tampered("grant.issued_at", "2026-11-28T10:00:00"), "bad_signature"),
+    ("not a date", resigned(tampered("grant.expires_at", "besok")), "bad_value"),
+    ("not a date unsigned", tampered("grant.expires_at", "besok"), "bad_signature"),
+    ("nonce not hex", resigned(tampered("grant.nonce", "z" * 32)), "bad_value"),
+    ("nonce not hex unsigned", tampered("grant.nonce", "z" * 32), "bad_signature"),
+    ("a lone surrogate in a NIK", lambda t: json.dumps(grant(t)).replace(t.bad[0], "\\ud800", 1).encode(),
+     "not_unicode"),
+    ("a lone surrogate in the format", tampered("format", "\ud800"), "format"),
+    ("a lone surrogate as a field", lambda t: {**grant(t), "\udfff": 1}, "extra_field"),
+    ("100,000 nested brackets", lambda t: b"[" * 100_000 + b"]" * 100_000, "too_deep"),
+    ("a grant nested 100,000 deep", lambda t: json.dumps(grant(t)).replace(
+        '"station_id"', '"x": ' + "[" * 100_000 + "]" * 100_000 + ', "station_id"', 1).encode(), "too_deep"),
 ]
 
 
@@ -236,10 +256,32 @@ def test_the_messages_say_which_check_failed(template, station, capsys):
     assert template.good in stderr and "tidak dilaporkan rusak" in stderr
     _, stderr = unlock_rejected(station, write(station.parent, grant(template, station_id="5203-02")), capsys)
     assert "5203-02" in stderr and STATION_ID in stderr
-    _, stderr = unlock_rejected(station, write(station.parent, removed("grant.nonce")(template)), capsys)
+    _, stderr = unlock_rejected(station, write(station.parent, resigned(removed("grant.nonce"))(template)), capsys)
     assert "grant.nonce" in stderr
 
 
 def test_a_missing_file_is_a_usage_error(station, capsys):
     assert run_cli(station, "unlock", str(station.parent / "nothing.json")) == 2
     assert "nothing.json" in capsys.readouterr().err
+
+
+def test_a_megabyte_of_unsigned_niks_is_rejected_in_linear_time(template, station, capsys):
+    """Some 52,000 copies of one NIK, not signed: the signature is checked before the NIKs are looked at, and
+    their duplicate check is linear (it once took most of a minute of CPU and froze the console's queue)."""
+    document = grant(template)
+    document["grant"]["niks"] = [template.bad[0]] * 52_000
+    path = write(station.parent, document)
+    assert 1_000_000 < path.stat().st_size <= 1024 * 1024
+    started = time.process_time()
+    failed, _ = unlock_rejected(station, path, capsys)
+    assert failed == "bad_signature"
+    assert time.process_time() - started < 5
+
+
+def test_a_signed_grant_with_many_duplicates_is_rejected_in_linear_time(template, station, capsys):
+    document = simulator.sign_grant(template.centre.key, {**grant(template)["grant"], "niks": template.bad * 15_000})
+    path = write(station.parent, document)
+    started = time.process_time()
+    failed, stderr = unlock_rejected(station, path, capsys)
+    assert failed == "duplicate_nik" and all(nik in stderr for nik in template.bad)
+    assert time.process_time() - started < 5
