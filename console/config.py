@@ -212,6 +212,3 @@ def _check_values(s: Settings, path: Path) -> None:
         raise bad("queue.hopper_capacity", "at_least_1", value=s.queue.hopper_capacity)
     if s.logging.level not in LOG_LEVELS:
         raise bad("logging.level", "one_of", allowed=", ".join(LOG_LEVELS), value=s.logging.level)
-    for key_file in s.central.public_keys:
-        if not key_file.is_file():
-            raise bad("central.public_keys", "missing_file", value=key_file)

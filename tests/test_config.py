@@ -35,7 +35,6 @@ def test_every_shipped_key_is_documented_by_a_comment():
         ("[station]\nlanguage = \"fr\"\n", "station.language"),
         ("[queue]\nhopper_capacity = 0\n", "queue.hopper_capacity"),
         ("[queue]\nhopper_capacity = true\n", "queue.hopper_capacity"),
-        ("[central]\npublic_keys = [\"missing.pem\"]\n", "central.public_keys"),
         ("[emulator]\ntime_scale = -1\n", "emulator.time_scale"),
         ("[printers]\nport = \"x\"\n", "[printers]"),
         ("[logging]\nlevel = \"loud\"\n", "logging.level"),

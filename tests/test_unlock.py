@@ -15,7 +15,7 @@ from console.central import simulator
 from console.clock import now
 from console.errors import ConfigError
 from tests.station import check_books_against_output_log, emulated_printer, make_engine
-from tests.test_report_kit import STATION_ID, centre_keys, print_cards, reported, tag
+from tests.test_report_kit import STATION_ID, centre_keys, print_cards, reported, station, tag, write_config
 
 
 async def reprint(folder, store, niks):
@@ -222,3 +222,18 @@ async def test_a_report_freezes_its_tags_even_when_they_were_made_with_the_clock
         assert states == ["done_good", "done_good", "done_bad"]
     finally:
         await store.close()
+
+
+async def test_a_missing_central_key_stops_only_the_unlock_and_speaks_the_configured_language(bad_two):
+    """Only `unlock` (and `doctor`) need the centre's keys: `status` and the rest work without them."""
+    folder, store, niks, report, centre, keys = bad_two
+    config = write_config(folder, public_keys=("centre/no-such-key.pem",), language="en")
+    grant_file = folder / "grant.json"
+    simulator.write_grant(simulator.grant_for_report(report, centre.key), grant_file)
+    status = station(config, "status")
+    assert status.returncode == 0, status.stderr
+    unlocked = station(config, "unlock", str(grant_file))
+    assert unlocked.returncode == 2
+    assert "no-such-key.pem" in unlocked.stderr and "central public key" in unlocked.stderr
+    assert "cannot be read" in unlocked.stderr and "Traceback" not in unlocked.stderr
+    assert (await locks.lock_info(store, niks[2])).locked
