@@ -8,7 +8,6 @@ the Hindu minority. The same seed gives the same residents, whatever the day: da
 
 from __future__ import annotations
 
-import csv
 import os
 import random
 from array import array
@@ -17,6 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from console import regions
+from console.csv_safe import SafeDictWriter
 from console.nik import FEMALE, MALE, make_nik
 
 DEMO_TODAY = date(2026, 1, 1)
@@ -234,7 +234,7 @@ def write_demo_csv(path: Path | str, count: int, seed: int = 1, *, today: date =
     tmp = path.with_name(path.name + ".tmp")
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=DEMO_COLUMNS, lineterminator="\n")
+            writer = SafeDictWriter(f, fieldnames=DEMO_COLUMNS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(generate_residents(count, seed, today=today))
             f.flush()

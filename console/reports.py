@@ -8,7 +8,6 @@ and so its `report_id`. A report changes only when the allocation's cards change
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -20,6 +19,7 @@ from typing import Any
 from console import books
 from console.canonical import canonical_json, sha256_hex
 from console.clock import now_iso
+from console.csv_safe import SafeWriter
 from console.errors import RefusedError, UsageError
 from console.i18n import t
 from console.store import Store
@@ -228,19 +228,45 @@ def report_json_name(allocation_id: str) -> str:
     return f"laporan-{allocation_id}.json"
 
 
+def report_files_in(out_dir: Path, allocation_id: str) -> ReportFiles:
+    out_dir = Path(out_dir)
+    return ReportFiles(
+        out_dir / report_json_name(allocation_id), out_dir / "baik.csv", out_dir / "rusak.csv", out_dir / "laporan.txt"
+    )
+
+
+def _check_not_another_report(files: ReportFiles, report_id: str) -> None:
+    """The folder's files are this very report's, or absent: another report's files are never overwritten silently
+    (they may be the only copy of what was sent to the centre)."""
+    present = [path for path in files.all() if path.exists()]
+    if not present:
+        return
+    try:
+        held = json.loads(files.json.read_text(encoding="utf-8")).get("report_id")
+    except (OSError, ValueError, AttributeError):
+        held = None
+    if held != report_id:
+        raise UsageError(t("report.out_holds_other", path=files.json.parent,
+                           files=", ".join(path.name for path in present), report=str(held or "?")[:12]))  # fmt: skip
+
+
 def write_report_files(
-    body: dict[str, Any], out_dir: Path, station_name: str, stock_count: StockCount | None = None
+    body: dict[str, Any], out_dir: Path, station_name: str, stock_count: StockCount | None = None,
+    force: bool = False,
 ) -> ReportFiles:
-    """Write the report's four files into `out_dir`, each atomically (a temporary file, fsync, rename)."""
+    """Write the report's four files into `out_dir`, each atomically (a temporary file, fsync, rename).
+
+    A folder that holds another report's files is refused (UsageError) unless `force`; this report's own files
+    are written again.
+    """
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(t("report.out_not_dir", path=out_dir))
+    files = report_files_in(out_dir, body["allocation"]["id"])
+    if not force:
+        _check_not_another_report(files, body["report_id"])
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        files = ReportFiles(
-            out_dir / report_json_name(body["allocation"]["id"]), out_dir / "baik.csv", out_dir / "rusak.csv",
-            out_dir / "laporan.txt",
-        )
         _write_atomic(files.good_csv, _csv(body["good"], GOOD_COLUMNS))
         _write_atomic(files.bad_csv, _csv(body["bad"], BAD_COLUMNS))
         _write_atomic(files.text, render_text(body, station_name, stock_count).encode("utf-8"))
@@ -275,7 +301,7 @@ def _sync_dir(path: Path) -> None:
 
 def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SafeWriter(out, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
         writer.writerow(["" if row[c] is None else row[c] for c in columns])

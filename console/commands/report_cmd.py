@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     report = sub.add_parser("report", parents=[common], help="the report to the centre for one allocation")
     report.add_argument("allocation", metavar="ALLOCATION")
     report.add_argument("--out", required=True, type=Path, metavar="DIR", help="where to write the report's files")
+    report.add_argument("--force", action="store_true", help="overwrite another report's files in DIR")
     report.add_argument("--json", action="store_true", help="print the report's id and files as JSON")
     report.set_defaults(handler=report_cmd)
 
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 async def report_cmd(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database.path) as store:
         made = await reports.make_report(store, args.allocation, settings.station.id, operator_name())
-    files = reports.write_report_files(made.body, args.out, settings.station.name, made.stock_count)
+    files = reports.write_report_files(made.body, args.out, settings.station.name, made.stock_count, args.force)
     counts = made.body["counts"]
     if args.json:
         print(json.dumps({
