@@ -161,3 +161,23 @@ def test_the_station_runs_without_loading_the_centre():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_centre_remembers_the_cards_it_unlocked(tmp_path):
+    """A ledger beside the private key: the same bad card is not granted twice unless named with --niks."""
+    pair = simulator.generate_keys(tmp_path / "centre")
+    report = report_file(tmp_path, good=[(A, 1)], bad=[(B, 2), (C, 3)])
+
+    def grant(out: str, *extra: str):
+        return station(None, "central", "grant", str(report), "--key", str(pair.private), "--out",
+                       str(tmp_path / out), *extra, cwd=tmp_path)  # fmt: skip
+
+    assert grant("g1.json").returncode == 0
+    assert json.loads((tmp_path / "g1.json").read_text())["grant"]["niks"] == [B, C]
+    again = grant("g2.json")
+    assert again.returncode == 2 and B in again.stderr and "--niks" in again.stderr
+    assert not (tmp_path / "g2.json").exists()
+    named = grant("g3.json", "--niks", C, "--json")
+    assert named.returncode == 0 and json.loads(named.stdout)["niks"] == [C]
+    ledger = [json.loads(line) for line in (tmp_path / "centre" / "central-ledger.jsonl").read_text().splitlines()]
+    assert [[card["nik"] for card in entry["cards"]] for entry in ledger] == [[B, C], [C]]

@@ -13,7 +13,7 @@ import pytest
 from console import jobs, locks, unlock
 from console.central import simulator
 from console.clock import now
-from console.errors import ConfigError
+from console.errors import ConfigError, UsageError
 from tests.station import check_books_against_output_log, emulated_printer, make_engine
 from tests.test_report_kit import STATION_ID, centre_keys, print_cards, reported, station, tag, write_config
 
@@ -237,3 +237,23 @@ async def test_a_missing_central_key_stops_only_the_unlock_and_speaks_the_config
     assert "no-such-key.pem" in unlocked.stderr and "central public key" in unlocked.stderr
     assert "cannot be read" in unlocked.stderr and "Traceback" not in unlocked.stderr
     assert (await locks.lock_info(store, niks[2])).locked
+
+
+async def test_the_centre_grants_on_a_newer_report_only_the_cards_it_has_not_unlocked_yet(bad_two):
+    """Two NIKs unlocked; one reprinted and bad again, the other still waiting for its reprint when the next
+    report is made. The centre's default grant on that report names only the new bad card, and it applies."""
+    folder, store, niks, first_report, centre, keys = bad_two
+    ledger = simulator.ledger_beside(folder / "centre" / "central-private.pem")
+    issued = simulator.issue_grant(first_report, centre.key, folder / "grant-1.json", ledger)
+    assert issued.document["grant"]["niks"] == niks[2:4] and issued.already_granted == []
+    await apply(store, issued.document, keys)
+    await reprint(folder, store, [niks[2]])
+    await tag(store, [], {niks[2]: "salah_data"})
+    second_report = await reported(store, folder / "laporan-2")
+    assert simulator.unlockable_niks(second_report) == niks[2:4]  # niks[3]'s old bad card is listed again
+    issued = simulator.issue_grant(second_report, centre.key, folder / "grant-2.json", ledger)
+    assert issued.document["grant"]["niks"] == [niks[2]] and issued.already_granted == [niks[3]]
+    assert (await apply(store, issued.document, keys)).niks == (niks[2],)
+    with pytest.raises(UsageError) as nothing_left:
+        simulator.issue_grant(second_report, centre.key, folder / "grant-3.json", ledger)
+    assert niks[2] in str(nothing_left.value) and not (folder / "grant-3.json").exists()

@@ -144,36 +144,124 @@ def read_report(path: Path) -> dict[str, Any]:
     return report
 
 
-def unlockable_niks(report: dict[str, Any]) -> list[str]:
-    """NIKs whose last card in the report (by card counter) is bad: a NIK reprinted good since needs nothing."""
-    last: dict[str, tuple[int, bool]] = {}
+def last_bad_cards(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each NIK whose last card in the report (by card counter) is bad, with that card: a NIK reprinted good since
+    needs nothing."""
+    last: dict[str, tuple[int, bool, dict[str, Any]]] = {}
     for verdict, cards in (("good", report["good"]), ("bad", report["bad"])):
         for card in cards:
             counter = card["card_counter"] if card["card_counter"] is not None else -1
             if card["nik"] not in last or counter > last[card["nik"]][0]:
-                last[card["nik"]] = (counter, verdict == "bad")
-    return sorted(nik for nik, (_, bad) in last.items() if bad)
+                last[card["nik"]] = (counter, verdict == "bad", card)
+    return {nik: card for nik, (_, bad, card) in sorted(last.items()) if bad}
 
 
-def grant_for_report(
-    report: dict[str, Any], private_key: Ed25519PrivateKey, niks: list[str] | None = None,
-    expires_in: timedelta = DEFAULT_EXPIRY,
-) -> dict[str, Any]:
-    """A grant for the report's bad NIKs, or for `niks`, which must all be reported bad in it."""
+def unlockable_niks(report: dict[str, Any]) -> list[str]:
+    return list(last_bad_cards(report))
+
+
+# ---------------------------------------------------------------------------------------------- the ledger
+# The centre remembers which card of which station it unlocked: a NIK reported bad again in a later report by
+# the same card (waiting for its reprint) is not granted twice. One JSON line per grant, beside the private key.
+
+LEDGER_NAME = "central-ledger.jsonl"
+
+
+def ledger_beside(private_key: Path) -> Path:
+    return Path(private_key).with_name(LEDGER_NAME)
+
+
+def card_key(station_id: str, card: dict[str, Any]) -> tuple[Any, ...]:
+    """A card as the centre tells it from another: counters repeat across printers, so the printer names it too."""
+    return (station_id, card["nik"], card.get("card_counter"), card.get("printer_serial"), card.get("printed_at"))
+
+
+def granted_cards(ledger: Path) -> set[tuple[Any, ...]]:
+    try:
+        lines = Path(ledger).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return set()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(t("central.cannot_read", path=ledger, why=getattr(exc, "strerror", None) or exc)) from None
+    granted = set()
+    for number, line in enumerate(lines, start=1):
+        try:
+            entry = json.loads(line)
+            granted.update(card_key(entry["station_id"], card) for card in entry["cards"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise UsageError(t("central.ledger_bad", path=ledger, line=number)) from None
+    return granted
+
+
+def record_grant(ledger: Path, document: dict[str, Any], report: dict[str, Any]) -> None:
+    """Append the grant's cards to the ledger, synced: once written, the centre never grants those cards again."""
+    grant = document["grant"]
+    cards = last_bad_cards(report)
+    named = [cards.get(nik) or next(c for c in report["bad"] if c["nik"] == nik) for nik in grant["niks"]]
+    line = json.dumps({"station_id": grant["station_id"], "report_id": grant["report_id"], "nonce": grant["nonce"],
+                       "cards": named}, ensure_ascii=False, sort_keys=True)  # fmt: skip
+    try:
+        with open(ledger, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        raise UsageError(t("central.cannot_write", path=ledger, why=exc.strerror or exc)) from None
+
+
+@dataclass(frozen=True)
+class Issued:
+    document: dict[str, Any]
+    already_granted: list[str]  # NIKs left out: the centre unlocked that very card before
+
+
+def choose_niks(
+    report: dict[str, Any], niks: list[str] | None = None, granted: set[tuple[Any, ...]] = frozenset()
+) -> tuple[list[str], list[str]]:
+    """The NIKs to grant and those left out: by default the report's bad NIKs whose card the centre has not
+    unlocked yet (`granted`); or `niks`, which must all be reported bad (named on purpose, e.g. to issue again a
+    grant that was lost before it was applied)."""
     bad = {card["nik"] for card in report["bad"]}
     if niks:
         not_bad = [nik for nik in niks if nik not in bad]
         if not_bad:
             raise UsageError(t("central.nik_not_bad", niks=", ".join(not_bad), report=report["report_id"][:12]))
-        chosen = list(dict.fromkeys(niks))
-    else:
-        chosen = unlockable_niks(report)
-        if not chosen:
-            raise UsageError(t("central.nothing_to_unlock", report=report["report_id"][:12]))
+        return list(dict.fromkeys(niks)), []
+    cards = last_bad_cards(report)
+    skipped = [nik for nik, card in cards.items() if card_key(report["station_id"], card) in granted]
+    chosen = [nik for nik in cards if nik not in skipped]
+    if not chosen and skipped:
+        raise UsageError(t("central.all_granted", report=report["report_id"][:12], niks=", ".join(skipped)))
+    if not chosen:
+        raise UsageError(t("central.nothing_to_unlock", report=report["report_id"][:12]))
+    return chosen, skipped
+
+
+def grant_for_report(
+    report: dict[str, Any], private_key: Ed25519PrivateKey, niks: list[str] | None = None,
+    expires_in: timedelta = DEFAULT_EXPIRY, granted: set[tuple[Any, ...]] = frozenset(),
+) -> dict[str, Any]:
+    """A grant document for the NIKs `choose_niks` gives."""
+    chosen, _ = choose_niks(report, niks, granted)
     return make_grant(
         private_key, station_id=report["station_id"], report_id=report["report_id"], niks=chosen,
         expires_in=expires_in,
     )
+
+
+def issue_grant(
+    report: dict[str, Any], private_key: Ed25519PrivateKey, out: Path, ledger: Path, niks: list[str] | None = None,
+    expires_in: timedelta = DEFAULT_EXPIRY,
+) -> Issued:
+    """What the centre does: choose the NIKs by its ledger, sign, write the grant file, then record it."""
+    chosen, skipped = choose_niks(report, niks, granted_cards(ledger))
+    document = make_grant(
+        private_key, station_id=report["station_id"], report_id=report["report_id"], niks=chosen,
+        expires_in=expires_in,
+    )
+    write_grant(document, out)
+    record_grant(ledger, document, report)
+    return Issued(document, skipped)
 
 
 def write_grant(document: dict[str, Any], path: Path) -> None:

@@ -22,7 +22,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     grant.add_argument("report", type=Path, metavar="REPORT.json")
     grant.add_argument("--key", required=True, type=Path, metavar="KEY", help="the centre's private key (PEM)")
     grant.add_argument("--out", required=True, type=Path, metavar="GRANT.json")
-    grant.add_argument("--niks", nargs="+", metavar="NIK", help="only these NIKs (each reported bad)")
+    grant.add_argument("--niks", nargs="+", metavar="NIK",
+                       help="only these NIKs (each reported bad), even if the centre granted their card before")
     grant.add_argument("--expires", default="7d", metavar="DURATION", help="7d, 12h, 30m… (default 7d)")
     grant.add_argument("--json", action="store_true")
     grant.set_defaults(handler=grant_cmd, language_only=True)
@@ -46,14 +47,17 @@ def grant_cmd(args: argparse.Namespace, settings: None) -> int:
     expires_in = simulator.parse_duration(args.expires)
     key = simulator.load_private_key(args.key)
     report = simulator.read_report(args.report)
-    document = simulator.grant_for_report(report, key, args.niks, expires_in)
-    simulator.write_grant(document, args.out)
+    issued = simulator.issue_grant(report, key, args.out, simulator.ledger_beside(args.key), args.niks, expires_in)
+    document = issued.document
     grant = document["grant"]
     if args.json:
-        print(json.dumps({"file": str(args.out), "key_id": document["key_id"], **grant}, ensure_ascii=False))
+        print(json.dumps({"file": str(args.out), "key_id": document["key_id"], **grant,
+                          "already_granted": issued.already_granted}, ensure_ascii=False))  # fmt: skip
     else:
         print(t("central.granted", count=len(grant["niks"]), file=args.out, expires=grant["expires_at"],
                 key_id=document["key_id"]))
         for nik in grant["niks"]:
             print(f"  {nik}")
+        if issued.already_granted:
+            print(t("central.already_granted", niks=", ".join(issued.already_granted)))
     return 0
