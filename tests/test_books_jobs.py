@@ -2,7 +2,7 @@
 
 import pytest
 
-from console import books, jobs, locks
+from console import books, jobs, locks, reports
 from console.errors import RefusedError, UsageError
 from console.store import Store
 from tests.factory import add_residents
@@ -85,14 +85,11 @@ async def test_tag_rules_and_correction_before_report(store):
     await jobs.tag(store, nik, True, "op")
     job = await jobs.tag(store, nik, False, "op", "salah_data")  # corrected
     assert job.state == "done_bad" and job.tag_reason == "salah_data"
-    # The tag at 10:00 WITA; a report at 03:00 UTC the same day is an hour later, though its text sorts earlier.
+    # A report lists the card: its tag stands, whatever the times say (a report's own record, not a clock).
     async with store.transaction() as tx:
-        await tx.execute("UPDATE jobs SET tagged_at = '2026-11-29T10:00:00.000+08:00' WHERE nik = ?", (nik,))
-        await tx.execute(
-            "INSERT INTO reports (report_id, allocation_id, generated_at, body) "
-            "VALUES ('ab', 'A', '2026-11-29T03:00:00.000+00:00', '{}')"
-        )
-    with pytest.raises(RefusedError):
+        await tx.execute("UPDATE jobs SET tagged_at = '2099-11-29T10:00:00.000+08:00' WHERE nik = ?", (nik,))
+    made = await reports.make_report(store, "A", "5203-01", "op")
+    with pytest.raises(RefusedError, match=made.report_id[:12]):
         await jobs.tag(store, nik, True, "op")
     actions = [r["action"] for r in await store.fetchall("SELECT action FROM audit WHERE subject = ?", (nik,))]
     assert "card.tagged" in actions and "card.retagged" in actions

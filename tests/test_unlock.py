@@ -257,3 +257,44 @@ async def test_the_centre_grants_on_a_newer_report_only_the_cards_it_has_not_unl
     with pytest.raises(UsageError) as nothing_left:
         simulator.issue_grant(second_report, centre.key, folder / "grant-3.json", ledger)
     assert niks[2] in str(nothing_left.value) and not (folder / "grant-3.json").exists()
+
+
+async def test_reports_made_before_the_record_of_their_cards_find_their_cards_again(tmp_path):
+    """A station's database from before `report_cards`: its report's cards found by NIK, counter and instant,
+    so their tags stay frozen and a grant on that report applies to exactly them."""
+    import sqlite3
+
+    from console.schema import APPLICATION_ID, MIGRATIONS
+    from console.store import Store
+
+    db = tmp_path / "station.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 1")
+    at = "2026-11-28T09:00:00.000+08:00"
+    nik = "5203070101900001"
+    conn.execute(
+        "INSERT INTO residents (nik, nama, tempat_lahir, tanggal_lahir, jenis_kelamin, alamat, rt, rw, kel_desa, "
+        "kecamatan, agama, status_perkawinan, pekerjaan, imported_at, updated_at) VALUES "
+        "(?, 'A', 'X', '1990-01-01', 'LAKI-LAKI', 'J', '001', '002', 'D', 'K', 'ISLAM', 'KAWIN', 'P', ?, ?)",
+        (nik, at, at),
+    )
+    conn.execute("INSERT INTO allocations VALUES ('A', 1, 3, 1, NULL, ?)", (at,))
+    for job_id, counter, printed in ((1, 7, at), (2, 7, "2026-11-29T09:00:00.000+08:00")):  # same counter
+        conn.execute(
+            "INSERT INTO jobs (id, nik, state, allocation_id, card_counter, printed_at, queued_at, tag_reason) "
+            "VALUES (?, ?, 'done_bad', 'A', ?, ?, ?, 'gagal_cetak')",
+            (job_id, nik, counter, printed, at),
+        )
+    body = {"bad": [{"nik": nik, "card_counter": 7, "printed_at": at}], "good": []}
+    conn.execute("INSERT INTO reports VALUES ('r1', 'A', ?, ?)", (at, json.dumps(body)))
+    conn.commit()
+    conn.close()
+    store = await Store.open(db, create=False)
+    try:
+        listed = await store.fetchall("SELECT report_id, job_id FROM report_cards")
+        assert [tuple(row) for row in listed] == [("r1", 1)]
+        assert await jobs.report_listing(store, 1) == "r1" and await jobs.report_listing(store, 2) is None
+    finally:
+        await store.close()
