@@ -16,11 +16,14 @@ from console.config import Settings, default_config_path, load_settings
 from console.errors import EXIT_UNEXPECTED, ConfigError, StationError
 from console.i18n import set_language, t
 from console.logs import configure_logging, get_logger
+from console.operator import sign_in_for_command
 
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="PATH", help="config.toml (default ./config.toml, else $STATION_CONFIG)")
+    common.add_argument("--operator", metavar="NAME", help="who is acting, once operators are registered (the PIN "
+                                                          "from $STATION_PIN, a prompt, or standard input)")
     parser = argparse.ArgumentParser(prog="station", description="KTP-el print station")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
@@ -46,6 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             except OSError as exc:
                 raise ConfigError(t("logging.cannot_open", file=settings.source, log=settings.logging.file,
                                     why=exc.strerror or exc)) from None
+            asyncio.run(sign_in_for_command(args, settings))
         return run_handler(args, settings)
     except StationError as exc:
         print(f"station: {exc}", file=sys.stderr)

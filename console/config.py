@@ -58,6 +58,11 @@ class QueueSettings:
 
 
 @dataclass(frozen=True)
+class ConsoleSettings:
+    lock_after_min: int = 15  # the console locks after this many idle minutes; 0 = never
+
+
+@dataclass(frozen=True)
 class CentralSettings:
     public_keys: tuple[Path, ...] = ()
 
@@ -76,6 +81,7 @@ class Settings:
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     emulator: EmulatorSettings = field(default_factory=EmulatorSettings)
     queue: QueueSettings = field(default_factory=QueueSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
     central: CentralSettings = field(default_factory=CentralSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
 
@@ -210,5 +216,7 @@ def _check_values(s: Settings, path: Path) -> None:
         raise bad("emulator.faults", "fault_spec", detail=exc) from None
     if s.queue.hopper_capacity < 1:
         raise bad("queue.hopper_capacity", "at_least_1", value=s.queue.hopper_capacity)
+    if s.console.lock_after_min < 0:
+        raise bad("console.lock_after_min", "not_negative", value=s.console.lock_after_min)
     if s.logging.level not in LOG_LEVELS:
         raise bad("logging.level", "one_of", allowed=", ".join(LOG_LEVELS), value=s.logging.level)

@@ -14,6 +14,7 @@ from console import locks
 from console.clock import now_iso
 from console.errors import RefusedError, UsageError
 from console.i18n import t
+from console.operators import SUPERVISOR, require_role
 from console.store import Store
 
 QUEUED, HELD, PRINTING, PRINTED, DONE_GOOD, DONE_BAD, CANCELLED = (
@@ -181,6 +182,8 @@ async def tag(
         new = DONE_GOOD if good else DONE_BAD
         if row["state"] == new and row["tag_reason"] == reason and row["tag_note"] == note:
             return Job.from_row(row)
+        if row["state"] != PRINTED:  # a correction, the card out of the hopper: a supervisor's step
+            await require_role(tx, actor, SUPERVISOR, "tag_correction")
         if row["state"] == new:  # same verdict, other reason: a correction of the reason only
             await tx.execute(
                 "UPDATE jobs SET tag_reason = ?, tag_note = ?, tagged_by = ?, tagged_at = ? WHERE id = ?",

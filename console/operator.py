@@ -1,12 +1,49 @@
-"""Who is acting: the operator's login name, recorded in the audit log with every change."""
+"""Who is acting, as the audit log records it with every change: the signed-in operator when operators are
+registered (`operators.py`), else the operating-system user. And the command line's sign-in: `--operator NAME`
+(or STATION_OPERATOR), its PIN from STATION_PIN, a prompt on a terminal, or the first line of standard input."""
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import os
+import sys
+
+from console import operators
+from console.config import Settings
+from console.errors import RefusedError, UsageError
+from console.i18n import t
+from console.operators import SignedIn
+from console.store import Store
+
+# Commands that change nothing: they run without sign-in (a name given is still checked). `run` is the console,
+# which signs its operators in on its own screen.
+READ_ONLY_COMMANDS = frozenset({
+    "status", "doctor", "supervise", "run", "audit verify", "audit export", "allocation list", "operator list",
+})
+
+_signed_in: SignedIn | None = None
+_named: str | None = None  # --operator while no operator is registered: a name for the log, nothing checked
 
 
 def operator_name() -> str:
+    if _signed_in is not None:
+        return _signed_in.name
+    if _named:
+        return _named
+    return os_user()
+
+
+def signed_in() -> SignedIn | None:
+    return _signed_in
+
+
+def act_as(who: SignedIn | None, named: str | None = None) -> None:
+    global _signed_in, _named
+    _signed_in, _named = who, named
+
+
+def os_user() -> str:
     for variable in ("STATION_OPERATOR", "SUDO_USER"):
         if os.environ.get(variable):
             return os.environ[variable]
@@ -14,3 +51,51 @@ def operator_name() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return f"uid-{os.getuid()}"
+
+
+def command_of(args: argparse.Namespace) -> str:
+    return " ".join(part for part in (args.command, getattr(args, "verb", None)) if part)
+
+
+async def sign_in_for_command(args: argparse.Namespace, settings: Settings) -> None:
+    """Sign the command's operator in when operators are registered; refuse (exit 4) when that fails."""
+    name = getattr(args, "operator", None) or os.environ.get("STATION_OPERATOR") or None
+    act_as(None)
+    if not settings.database.path.is_file():
+        act_as(None, name)
+        return
+    async with await Store.open(settings.database.path, create=False) as store:
+        if not await operators.any_registered(store):
+            act_as(None, name)
+            return
+        if name is None:
+            if command_of(args) in READ_ONLY_COMMANDS:
+                return
+            raise RefusedError(t("operator.sign_in_needed", command=command_of(args)))
+        pin = read_secret(t("operator.prompt_pin", name=name), "STATION_PIN")
+        outcome = await operators.sign_in(store, name, pin, terminal=os_user())
+    if isinstance(outcome, operators.SignInRefused):
+        raise RefusedError(outcome.sentence())
+    act_as(outcome)
+
+
+def read_secret(prompt: str, variable: str) -> str:
+    """A PIN from the environment variable, else asked on the terminal, else one line of standard input."""
+    if variable in os.environ:
+        return os.environ[variable]
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line:
+        raise UsageError(t("operator.pin_missing", variable=variable))
+    return line.rstrip("\r\n")
+
+
+def read_new_secret(name: str) -> str:
+    """A new PIN: from STATION_NEW_PIN, else typed twice on the terminal, else the next line of standard input."""
+    if "STATION_NEW_PIN" not in os.environ and sys.stdin is not None and sys.stdin.isatty():
+        first = getpass.getpass(t("operator.prompt_new_pin", name=name))
+        if getpass.getpass(t("operator.prompt_again")) != first:
+            raise UsageError(t("operator.pins_differ"))
+        return first
+    return read_secret("", "STATION_NEW_PIN")

@@ -191,4 +191,21 @@ MIGRATIONS: list[str] = [
                AND j.card_counter IS json_extract(c.value, '$.card_counter')
                AND j.printed_at IS json_extract(c.value, '$.printed_at');
     """,
+    # Operators who sign in (docs/operators.md); the PIN is kept only as a salted scrypt hash, with the
+    # parameters it was made with so that they can be raised later
+    """
+    CREATE TABLE operators (
+        name            TEXT PRIMARY KEY COLLATE NOCASE,
+        role            TEXT NOT NULL CHECK (role IN ('operator', 'supervisor')),
+        pin_hash        TEXT NOT NULL,
+        pin_salt        TEXT NOT NULL,
+        pin_params      TEXT NOT NULL,                 -- e.g. scrypt:n=16384,r=8,p=1,len=32
+        created_at      TEXT NOT NULL,
+        created_by      TEXT NOT NULL,
+        pin_changed_at  TEXT NOT NULL,
+        disabled_at     TEXT,
+        failed_attempts INTEGER NOT NULL DEFAULT 0 CHECK (failed_attempts >= 0),
+        locked_until    TEXT                           -- no attempt is checked before this moment
+    ) WITHOUT ROWID;
+    """,
 ]

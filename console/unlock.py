@@ -30,6 +30,7 @@ from console.canonical import canonical_bytes, canonical_json
 from console.clock import now as clock_now
 from console.errors import ConfigError, GrantRejectedError, UsageError
 from console.i18n import t
+from console.operators import SUPERVISOR, require_role
 from console.store import Store
 
 GRANT_FORMAT = "ktpel-central/unlock/1"
@@ -383,6 +384,7 @@ async def apply_grant(store: Store, data: bytes, *, station_id: str, keys: dict[
 
     Raises GrantRejected (exit 6) naming the failed check; then only the audit entry `grant.rejected` is written.
     """
+    await require_role(store, actor, SUPERVISOR, "unlock")
     try:
         return await _apply_checked(store, data, station_id, keys, actor, now or clock_now())
     except GrantRejected as rejected:

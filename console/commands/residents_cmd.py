@@ -11,6 +11,7 @@ from console.config import Settings
 from console.demo import write_demo_csv
 from console.errors import EXIT_IMPORT_REJECTS, EXIT_OK, UsageError
 from console.i18n import t
+from console.operator import operator_name
 from console.resident_import import import_residents
 from console.resident_staging import RowRejection
 from console.store import Store
@@ -36,7 +37,7 @@ async def import_file(args: argparse.Namespace, settings: Settings) -> int:
         print(rejection.line(args.file.name), file=sys.stderr)
 
     async with await Store.open(settings.database.path) as store:
-        result = await import_residents(store, args.file, source=args.source, actor="import", on_reject=report)
+        result = await import_residents(store, args.file, source=args.source, actor=operator_name(), on_reject=report)
     if args.json:
         summary = {k: getattr(result, k) for k in ("rows", "added", "updated", "unchanged", "rejected", "sha256")}
         print(json.dumps({"file": str(result.file), **summary}, ensure_ascii=False))
