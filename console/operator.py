@@ -16,8 +16,9 @@ from console.i18n import t
 from console.operators import SignedIn
 from console.store import Store
 
-# Commands that change nothing: they run without sign-in (a name given is still checked). `run` is the console,
-# which signs its operators in on its own screen.
+# Commands that change nothing: they run without sign-in (a name given with --operator is still checked; the
+# STATION_OPERATOR of a supervisor's profile is not taken for one). `run` is the console, which signs its
+# operators in on its own screen.
 READ_ONLY_COMMANDS = frozenset({
     "status", "doctor", "supervise", "run", "audit verify", "audit export", "allocation list", "operator list",
 })
@@ -59,7 +60,8 @@ def command_of(args: argparse.Namespace) -> str:
 
 async def sign_in_for_command(args: argparse.Namespace, settings: Settings) -> None:
     """Sign the command's operator in when operators are registered; refuse (exit 4) when that fails."""
-    name = getattr(args, "operator", None) or os.environ.get("STATION_OPERATOR") or None
+    reads_only = command_of(args) in READ_ONLY_COMMANDS
+    name = getattr(args, "operator", None) or (None if reads_only else os.environ.get("STATION_OPERATOR") or None)
     act_as(None)
     if not settings.database.path.is_file():
         act_as(None, name)
@@ -69,7 +71,7 @@ async def sign_in_for_command(args: argparse.Namespace, settings: Settings) -> N
             act_as(None, name)
             return
         if name is None:
-            if command_of(args) in READ_ONLY_COMMANDS:
+            if reads_only:
                 return
             raise RefusedError(t("operator.sign_in_needed", command=command_of(args)))
         pin = read_secret(t("operator.prompt_pin", name=name), "STATION_PIN")

@@ -84,13 +84,16 @@ def test_changes_need_a_signed_in_operator_whom_the_log_names(tmp_path):
     assert query(db, "SELECT actor, json_extract(data, '$.why') FROM audit WHERE action = 'operator.sign_in_failed'")[
         0][1] == "wrong_pin"
 
-    ok(station(config, "status"))  # reading needs no sign-in
+    ok(station(config, "status"))  # reading needs no sign-in, even where a profile sets STATION_OPERATOR
+    ok(station(config, "status", STATION_OPERATOR=SITI))
+    assert station(config, "status", "--operator", SITI, stdin="482916\n").returncode == 4  # a name given is checked
     ok(station(config, "allocation", "add", ALLOCATION, "10", "--operator", "siti", stdin=f"{SITI_PIN}\n"))
     ok(station(config, "allocation", "count", ALLOCATION, "10", STATION_OPERATOR=SITI, STATION_PIN=SITI_PIN))
     rows = query(db, "SELECT action, actor FROM audit WHERE action NOT LIKE 'operator.%' ORDER BY seq")
     assert rows == [("allocation.received", SITI), ("stock.counted", SITI)]
     assert [a for (a,) in query(db, "SELECT action FROM audit WHERE action LIKE 'operator.%' ORDER BY seq")] == [
-        "operator.added", "operator.sign_in_failed", "operator.signed_in", "operator.signed_in"]
+        "operator.added", "operator.sign_in_failed", "operator.sign_in_failed", "operator.signed_in",
+        "operator.signed_in"]
 
 
 async def test_a_wait_earned_by_wrong_pins_holds_in_the_next_process(tmp_path):
