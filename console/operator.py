@@ -63,6 +63,8 @@ async def sign_in_for_command(args: argparse.Namespace, settings: Settings) -> N
     reads_only = command_of(args) in READ_ONLY_COMMANDS
     name = getattr(args, "operator", None) or (None if reads_only else os.environ.get("STATION_OPERATOR") or None)
     act_as(None)
+    if name is None and reads_only:  # not even opened: a supervisor's SSH account may only read the file
+        return
     if not settings.database.path.is_file():
         act_as(None, name)
         return
@@ -71,8 +73,6 @@ async def sign_in_for_command(args: argparse.Namespace, settings: Settings) -> N
             act_as(None, name)
             return
         if name is None:
-            if reads_only:
-                return
             raise RefusedError(t("operator.sign_in_needed", command=command_of(args)))
         pin = read_secret(t("operator.prompt_pin", name=name), "STATION_PIN")
         outcome = await operators.sign_in(store, name, pin, terminal=os_user())

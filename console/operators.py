@@ -152,9 +152,8 @@ async def disable_operator(store: Store, name: str, actor: str) -> None:
         if row["disabled_at"] is not None:
             return
         if row["role"] == SUPERVISOR:
-            others = await tx.fetchone(
-                "SELECT 1 FROM operators WHERE role = ? AND disabled_at IS NULL AND name != ?", (SUPERVISOR, row["name"])
-            )
+            others = await tx.fetchone("SELECT 1 FROM operators WHERE role = ? AND disabled_at IS NULL AND name != ?",
+                                       (SUPERVISOR, row["name"]))
             if others is None:
                 raise RefusedError(t("operator.last_supervisor", name=row["name"]))
         await tx.execute("UPDATE operators SET disabled_at = ? WHERE name = ?",

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 MIN_PIN_DIGITS = 6
 MIN_PASSPHRASE_CHARS = 10
 MAX_SECRET_CHARS = 128
-# Refused however long: what people type first when asked for a secret.
-COMMON = frozenset({"password", "password1", "passw0rd", "qwertyuiop", "1q2w3e4r5t", "katasandi", "rahasia123"})
+# Passphrases long enough yet refused: what people type first when asked for one.
+COMMON = frozenset({"qwertyuiop", "1q2w3e4r5t", "1qaz2wsx3edc", "password123", "passw0rd123", "katasandi123",
+                    "rahasia123", "indonesia123", "bismillah123"})
 
 FREE_FAILURES = 2  # a slip of the finger or two costs nothing
 FIRST_DELAY_S = 5.0

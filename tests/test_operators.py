@@ -49,10 +49,15 @@ async def audit_of(store: Store, action: str) -> list[dict]:
     return [{"actor": r["actor"], "subject": r["subject"], **json.loads(r["data"])} for r in rows]
 
 
-@pytest.mark.parametrize("secret", ["000000", "123456", "654321", "890123", "121212", "123123", "12345",
-                                    "password", "Password1", "abcabcabcabc", "pendek", "Siti Aminah 2026", "12\x0734567"])
-def test_weak_secrets_are_refused(secret):
-    assert pins.weakness(secret, "Siti Aminah") is not None
+@pytest.mark.parametrize(("secret", "why"), [
+    ("000000", "trivial"), ("123456", "trivial"), ("654321", "trivial"), ("890123", "trivial"),
+    ("121212", "trivial"), ("123123", "trivial"), ("12345", "short_pin"), ("password", "short_passphrase"),
+    ("Password1", "short_passphrase"), ("qwertyuiop", "trivial"), ("Password123", "trivial"),
+    ("abcabcabcabc", "trivial"), ("pendek", "short_passphrase"), ("Siti Aminah 2026", "trivial"), ("12\x0734567", "control"),
+    ("x" * 129, "too_long"),
+])
+def test_weak_secrets_are_refused_saying_why(secret, why):
+    assert pins.weakness(secret, "Siti Aminah") == why
 
 
 @pytest.mark.parametrize("secret", ["482915", "0571946283", "teh manis di loket", "Rinjani-3726"])
