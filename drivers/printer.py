@@ -5,13 +5,11 @@ is reported and never re-sent (an `Ss` sent twice could spend two blanks).
 
 Out of step. After a reply time-out, a garbled or unexpected reply, a cancelled exchange, bytes that arrived when no
 command was waiting, a reconnect, or at open, a late reply may still be on its way. Before the next command the
-driver resynchronises: it drops what has arrived, sends two probes the printer must refuse, one at a time, an
-unknown command (`Zsync`, answered `ERROR CDE`) then, once that is answered, a known one with a bad parameter
-(`Rco;sync`, answered `ERROR PARAMETRES`), and discards every reply until that pair. The printer answers in order,
-so whatever came before the pair was late. Probes lost while the link was down get no answer, so they are sent
-again every tenth of the reply time-out (0.5 to 5 s). When earlier probes may still be owed, it waits a short quiet
-spell after a pair and keeps reading if more arrives. A resynchronisation that gets no pair within the reply
-time-out raises ReplyTimeout (`sent` False: the command was not sent) and the next command tries again.
+driver drops what has arrived and resynchronises: the rules are `drivers/resync.py` (pure); this is their shell,
+which owns the clock and the link. A first probe goes out at the start and again every tenth of the reply time-out
+(0.5 to 5 s) without a reply, as probes lost while the link was down get no answer; after a pair that may not be the
+last one owed, a quiet spell of SYNC_QUIET decides. A resynchronisation that gets no pair within the reply time-out
+raises ReplyTimeout (`sent` False: the command was not sent) and the next command tries again.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from drivers import protocol
+from drivers import protocol, resync
 from drivers.faults import (
     GarbledReply,
     LinkLost,
@@ -36,8 +34,6 @@ from drivers.transport import SerialLink
 
 log = structlog.get_logger("drivers.printer")
 
-SYNC_FRAMES = (protocol.encode_command("Zsync"), protocol.encode_command("Rco", "sync"))
-SYNC_REPLIES = (protocol.ERROR_CDE, protocol.ERROR_PARAMETRES)
 SYNC_QUIET = 0.2  # seconds without a byte after the pair, when older probes may still be answered
 
 CARD_POSITIONS = ("CARD", "SMART CARD", "CONTACTLESS CARD")
@@ -116,7 +112,7 @@ class Printer:
 
     async def send_raw(self, frame: bytes) -> str:
         """Send one already encoded command (from the card layout), under the same rules as `command`."""
-        _check_frame(frame)
+        protocol.command_name(frame)  # EncodeError if it is not one
         async with self._lock:
             return await self._exchange(frame)
 
@@ -163,7 +159,7 @@ class Printer:
         """Sr, the frames (Dbc/Db/Wt/Wcb, checked before anything is sent), Se. Stops at the first fault."""
         frames = list(frames)
         for frame in frames:
-            name = _check_frame(frame)
+            name = protocol.command_name(frame)
             if name not in FRONT_COMMANDS:
                 allowed = ", ".join(FRONT_COMMANDS)
                 raise protocol.EncodeError(f"{name} cannot be part of a card's front (only {allowed})")
@@ -205,14 +201,14 @@ class Printer:
     def _unexpected(self, frame: bytes, reply: str, wanted: str) -> GarbledReply:
         """A reply that cannot answer this command was meant for another: the conversation is out of step."""
         self._out_of_step = True
-        return GarbledReply(f"{reply!r} cannot answer {_header(frame)} (expected {wanted})",
-                            reply=reply, command=_header(frame))
+        return GarbledReply(f"{reply!r} cannot answer {protocol.command_header(frame)} (expected {wanted})",
+                            reply=reply, command=protocol.command_header(frame))
 
     # --------------------------------------------------------------------------------------------- the wire
 
     async def _exchange(self, frame: bytes) -> str:
         """One command, its one reply (lock held). Fault replies raise; the reply text is returned otherwise."""
-        command = _header(frame)
+        command = protocol.command_header(frame)
         name = _loggable(command)
         try:
             if self._closed or self._link.lost is not None:
@@ -271,43 +267,38 @@ class Printer:
         return self._replies.popleft()
 
     async def _resync(self, command: str) -> None:
-        """Bring the conversation back in step before `command` (see the module's docstring)."""
+        """Bring the conversation back in step before `command`: `resync.Resync` decides, this sends and waits."""
         started = time.monotonic()
         deadline = started + self._reply_timeout
         reprobe = min(max(self._reply_timeout / 10, 0.5), 5.0)
         await self._close_cut_frame(command)
         self._forget_input()
-        previous: protocol.Reply | protocol.GarbledReply | None = None
-        discarded, next_probe, second_sent = 0, started, True
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                raise ReplyTimeout(f"no answer to the resynchronisation before {command.split(';', 1)[0]}",
-                                   command=command)
-            if now >= next_probe:  # again and again: a probe sent while the link was down is lost
-                await self._send(SYNC_FRAMES[0], command)
-                self._probes_owed += 1
-                next_probe, second_sent = now + reprobe, False
-            try:
-                reply = await self._next_reply(min(deadline, next_probe) - now, command)
-            except ReplyTimeout:
-                continue
-            if _is_sync_pair(previous, reply):
-                self._probes_owed -= 1
-                if self._probes_owed <= 0 or not await self._more_arrives(command):
+        sync = resync.Resync(self._probes_owed)
+        next_probe = started
+        try:
+            while True:
+                now = time.monotonic()
+                if now >= deadline:
+                    raise ReplyTimeout(f"no answer to the resynchronisation before {command.split(';', 1)[0]}",
+                                       command=command)
+                if now >= next_probe:
+                    await self._send(sync.probe_due().frame, command)
+                    next_probe = now + reprobe
+                try:
+                    reply = await self._next_reply(min(deadline, next_probe) - now, command)
+                except ReplyTimeout:
+                    continue
+                action = sync.receive(reply)
+                if isinstance(action, resync.AwaitQuiet) and not await self._more_arrives(command):
+                    action = sync.quiet()
+                if isinstance(action, resync.Send):
+                    await self._send(action.frame, command)
+                elif isinstance(action, resync.InStep):
                     break
-                previous = None
-                continue
-            if previous is not None:
-                discarded += 1
-            previous = reply
-            if not second_sent and _ends_with(reply, SYNC_REPLIES[0]):
-                # One at a time, as ever: the second probe goes once the first is answered.
-                await self._send(SYNC_FRAMES[1], command)
-                second_sent = True
-        self._probes_owed = 0
+        finally:
+            self._probes_owed = sync.probes_owed
         self._out_of_step = False
-        log.debug("printer.resync", before=command.split(";", 1)[0], discarded=discarded, ms=_ms(started))
+        log.debug("printer.resync", before=command.split(";", 1)[0], discarded=action.discarded, ms=_ms(started))
 
     async def _more_arrives(self, command: str) -> bool:
         if self._replies or self._link.has_unread:
@@ -324,7 +315,7 @@ class Printer:
     def _note_cut(self, frame: bytes) -> None:
         """Remember a bitmap cut inside its payload: the printer is left counting payload bytes."""
         unsent = self._link.unsent
-        start = _payload_start(frame)
+        start = protocol.payload_offset(frame)
         self._cut_tail = unsent if unsent and start is not None and len(frame) - unsent > start else 0
 
     async def _close_cut_frame(self, command: str) -> None:
@@ -343,50 +334,6 @@ class Printer:
             log.debug("printer.discard", bytes=len(dropped))
 
 
-def _is_sync_pair(first: protocol.Reply | protocol.GarbledReply | None,
-                  second: protocol.Reply | protocol.GarbledReply) -> bool:
-    """The two probe replies in a row. The first may carry leftover garbage in front of it, never after."""
-    return (first is not None and _ends_with(first, SYNC_REPLIES[0])
-            and isinstance(second, protocol.Reply) and second.text == SYNC_REPLIES[1])
-
-
-def _ends_with(reply: protocol.Reply | protocol.GarbledReply, text: str) -> bool:
-    data = reply.text.encode("latin-1") if isinstance(reply, protocol.Reply) else reply.data
-    return data.endswith(text.encode("ascii"))
-
-
-def _check_frame(frame: bytes) -> str:
-    """The name of an encoded command, or EncodeError if `frame` is not one (ESC, a name, …, CR)."""
-    if len(frame) < 3 or frame[0] != protocol.ESC or frame[-1] != protocol.CR:
-        raise protocol.EncodeError(f"not an encoded command (ESC … CR): {frame[:16]!r}")
-    name = _header(frame).split(";", 1)[0]
-    if not name.isascii() or not name.isalpha():
-        raise protocol.EncodeError(f"not an encoded command (no command name): {frame[:16]!r}")
-    return name
-
-
-def _header(frame: bytes) -> str:
-    """A command's name and parameters as text, without a binary payload (safe to keep in a fault)."""
-    body = frame[1:-1] if frame[-1:] == bytes([protocol.CR]) else frame[1:]
-    name = body.split(b";", 1)[0]
-    if name in (b"Dbc", b"Db"):
-        fields = body.split(b";", 5 if name == b"Dbc" else 3)
-        body = b";".join(fields[: 5 if name == b"Dbc" else 3])
-    return body.decode("latin-1")
-
-
-def _payload_start(frame: bytes) -> int | None:
-    """Where the binary payload of a `Dbc`/`Db` frame starts, or None for a frame without one."""
-    name = frame[1:4]
-    fields = 5 if name == b"Dbc" else 3 if name[:2] == b"Db" and name[2:3] == b";" else 0
-    if not fields:
-        return None
-    start = 0
-    for _ in range(fields):
-        start = frame.index(b";", start) + 1
-    return start
-
-
 def _loggable(command: str) -> str:
     """The command for the log: name and parameters, but a text's name alone (a resident's data stays out)."""
     name = command.split(";", 1)[0]
@@ -401,6 +348,4 @@ __all__ = [
     "Printer",
     "PrinterInfo",
     "PrinterStatus",
-    "SYNC_FRAMES",
-    "SYNC_REPLIES",
 ]

@@ -142,6 +142,45 @@ def compress_dbc(bitmap: bytes, first_line: int = 0) -> bytes:
     return bytes(out)
 
 
+# Header fields before a binary payload: Dbc;panel;levels;first line;size;<payload>, Db;panel;levels;<payload>.
+_PAYLOAD_FIELDS = {b"Dbc": 5, b"Db": 3}
+
+
+def command_header(frame: bytes) -> str:
+    """An encoded command's name and parameters as text, without a binary payload (safe to keep and log).
+
+    EncodeError if `frame` is not an encoded command (ESC, a name, …, CR)."""
+    if len(frame) < 3 or frame[0] != ESC or frame[-1] != CR:
+        raise EncodeError(f"not an encoded command (ESC … CR): {frame[:16]!r}")
+    body = frame[1:-1]
+    name = body.split(b";", 1)[0]
+    if not (name.isascii() and name.isalpha()):
+        raise EncodeError(f"not an encoded command (no command name): {frame[:16]!r}")
+    fields = _PAYLOAD_FIELDS.get(name)
+    if fields is not None:
+        body = b";".join(body.split(b";", fields)[:fields])
+    return body.decode("latin-1")
+
+
+def command_name(frame: bytes) -> str:
+    """An encoded command's name; EncodeError if `frame` is not an encoded command."""
+    return command_header(frame).split(";", 1)[0]
+
+
+def payload_offset(frame: bytes) -> int | None:
+    """Where the binary payload of an encoded `Dbc`/`Db` starts; None for any other bytes."""
+    name = frame[1:].split(b";", 1)[0]
+    fields = _PAYLOAD_FIELDS.get(name)
+    if frame[:1] != bytes([ESC]) or fields is None:
+        return None
+    start = 0
+    for _ in range(fields):
+        start = frame.find(b";", start) + 1
+        if not start:
+            return None
+    return start
+
+
 class ReplyDecoder:
     """Host side: the printer's byte stream in, one `Reply` per CR-terminated line out."""
 
@@ -337,12 +376,12 @@ _PADDING = b"\x00\n"  # between two commands: the LF of a CR LF, NUL padding (a 
 def _payload_length(header: bytes) -> int | None:
     """If `header` (without ESC) is complete up to where a binary payload starts, the payload's length."""
     fields = header.split(b";")
-    if fields[0] == b"Dbc" and len(fields) == 5:
+    if len(fields) != _PAYLOAD_FIELDS.get(fields[0]):
+        return None
+    if fields[0] == b"Dbc":
         size = fields[4]
         return int(size) if size.isdigit() else None  # bytes.isdigit: ASCII digits only
-    if fields[0] == b"Db" and len(fields) == 3:
-        return db_payload_length(fields[1].decode("latin-1"), fields[2].decode("latin-1"))
-    return None
+    return db_payload_length(fields[1].decode("latin-1"), fields[2].decode("latin-1"))
 
 
 def _parse(header: bytes, payload: bytes | None) -> Command | BadFrame:

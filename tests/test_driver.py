@@ -48,7 +48,8 @@ from drivers.faults import (
     fault_from_reply,
 )
 from drivers.layout import CardFields, layout_card
-from drivers.printer import SYNC_FRAMES, Printer, PrinterInfo, PrinterStatus
+from drivers.printer import Printer, PrinterInfo, PrinterStatus
+from drivers.resync import PROBES
 from tests.conftest import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,8 +109,8 @@ class RecordedPrinter:
 
     def _candidates(self) -> list[bytes]:
         if self.answers is not None:
-            return [*SYNC_FRAMES, *self.answers]
-        return [*SYNC_FRAMES, *([self.script[0][0]] if self.script else [])]
+            return [*PROBES, *self.answers]
+        return [*PROBES, *([self.script[0][0]] if self.script else [])]
 
     def _take_frame(self) -> bytes | None:
         if not self.buffer:
@@ -120,14 +121,14 @@ class RecordedPrinter:
                 del self.buffer[: len(frame)]
                 return frame
         if not any(frame.startswith(self.buffer) for frame in candidates):
-            expected = candidates[len(SYNC_FRAMES)] if len(candidates) > len(SYNC_FRAMES) else b"(nothing)"
+            expected = candidates[len(PROBES)] if len(candidates) > len(PROBES) else b"(nothing)"
             self.mismatch = f"host sent {bytes(self.buffer).hex()}, the recording has {expected.hex()}"
         return None
 
     def _answer(self, frame: bytes) -> None:
-        if frame == SYNC_FRAMES[0]:
+        if frame == PROBES[0]:
             answer: object = protocol.encode_reply(protocol.ERROR_CDE)
-        elif frame == SYNC_FRAMES[1]:
+        elif frame == PROBES[1]:
             answer = protocol.encode_reply(protocol.ERROR_PARAMETRES)
         elif self.answers is not None:
             answer = self.answers[frame]
@@ -323,7 +324,7 @@ async def test_driver_bytes_are_the_transcripts(name: str) -> None:
         await PLAYS[name](printer)
     assert printer_end.mismatch is None, printer_end.mismatch
     assert printer_end.script_done
-    assert printer_end.frames[:2] == list(SYNC_FRAMES)  # opened out of step: the first command resynchronised
+    assert printer_end.frames[:2] == list(PROBES)  # opened out of step: the first command resynchronised
 
 
 @pytest.mark.parametrize("name", list(PLAYS))
@@ -357,7 +358,7 @@ async def test_reply_timeout_then_the_late_reply_is_never_taken_for_the_next() -
         assert await printer.command("Rco", "p") == "900"
     assert printer_end.mismatch is None, printer_end.mismatch
     # Probes at open, Rco;c, probes again (the late "41" came back just before their answers), then Rco;p.
-    assert printer_end.frames == [*SYNC_FRAMES, frame("Rco;c"), *SYNC_FRAMES, frame("Rco;p")]
+    assert printer_end.frames == [*PROBES, frame("Rco;c"), *PROBES, frame("Rco;p")]
 
 
 async def test_a_command_that_timed_out_is_not_sent_again() -> None:
@@ -387,7 +388,7 @@ async def test_garbled_reply_then_in_step_again() -> None:
         assert (bad.value.code, bad.value.command) == ("garbled", "Rco;c")
         assert await printer.command("Rr") == "ko"
     assert printer_end.mismatch is None, printer_end.mismatch
-    assert printer_end.frames == [*SYNC_FRAMES, frame("Rco;c"), *SYNC_FRAMES, frame("Rr")]
+    assert printer_end.frames == [*PROBES, frame("Rco;c"), *PROBES, frame("Rr")]
 
 
 async def test_garbage_without_cr_before_the_probes_is_skipped() -> None:
