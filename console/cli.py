@@ -9,6 +9,7 @@ import inspect
 import pkgutil
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 
 from console import commands
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--operator", metavar="NAME", help="who is acting, once operators are registered (the PIN "
                                                           "from $STATION_PIN, a prompt, or standard input)")
     parser = argparse.ArgumentParser(prog="station", description="KTP-el print station")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {metadata.version('ktpel-station')}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")

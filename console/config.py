@@ -14,7 +14,6 @@ from typing import Any, get_type_hints
 
 from console.errors import ConfigError
 from console.i18n import t
-from drivers.emulator.faults import FaultSpecError, parse_faults
 
 LANGUAGES = ("id", "en")
 RIBBONS = ("ko", "ymcko")
@@ -210,10 +209,13 @@ def _check_values(s: Settings, path: Path) -> None:
         raise bad("emulator.ribbon_prints", "not_negative", value=s.emulator.ribbon_prints)
     if s.emulator.feeder < 0:
         raise bad("emulator.feeder", "not_negative", value=s.emulator.feeder)
-    try:
-        parse_faults(s.emulator.faults)
-    except FaultSpecError as exc:
-        raise bad("emulator.faults", "fault_spec", detail=exc) from None
+    if s.emulator.faults:  # the emulator's package (and Pillow) loads only for a config that sets faults
+        from drivers.emulator.faults import FaultSpecError, parse_faults
+
+        try:
+            parse_faults(s.emulator.faults)
+        except FaultSpecError as exc:
+            raise bad("emulator.faults", "fault_spec", detail=exc) from None
     if s.queue.hopper_capacity < 1:
         raise bad("queue.hopper_capacity", "at_least_1", value=s.queue.hopper_capacity)
     if s.console.lock_after_min < 0:

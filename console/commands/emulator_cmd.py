@@ -8,19 +8,14 @@ import math
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.config import Settings
 from console.errors import ConfigError, UsageError
 from console.i18n import t
-from drivers.emulator import (
-    EmulatorOptions,
-    EmulatorService,
-    EmulatorStateError,
-    FaultSpecError,
-    OutputLogError,
-    parse_faults,
-)
-from drivers.emulator.servers import LOOPBACK
+
+if TYPE_CHECKING:
+    from drivers.emulator import EmulatorOptions
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -41,6 +36,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 async def run(args: argparse.Namespace, settings: Settings | None) -> int:
+    # The emulator (and Pillow) loads when this command runs, not with every command of the station.
+    from drivers.emulator import EmulatorService, EmulatorStateError, OutputLogError
+    from drivers.emulator.servers import LOOPBACK
+
     options = _options(args)
     tcp = _address("--tcp", args.tcp) if args.tcp else None
     control = _address("--control", args.control) if args.control else None
@@ -65,6 +64,8 @@ async def run(args: argparse.Namespace, settings: Settings | None) -> int:
 
 
 def _options(args: argparse.Namespace) -> EmulatorOptions:
+    from drivers.emulator import EmulatorOptions, FaultSpecError, parse_faults
+
     try:
         parse_faults(args.faults)
     except FaultSpecError as exc:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from console.config import Settings
 from console.consoles import load_console
@@ -13,7 +14,9 @@ from console.demo_setup import check_demo_printer, prepare_demo
 from console.errors import UsageError
 from console.i18n import t
 from console.operator import operator_name
-from console.printing import PrinterSession, printer_session
+
+if TYPE_CHECKING:
+    from console.printing import PrinterSession
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -34,6 +37,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.demo:
         check_demo_printer(settings)
     StationApp = load_console("operator")  # noqa: N806 (a class)
+    from console.printing import printer_session  # the printer stack (and Pillow) loads with this command alone
 
     async with printer_session(settings) as session:  # the printer's lock: a second console stops here (exit 4)
         if args.demo:
