@@ -1,5 +1,7 @@
 """The layers, checked in the source: the core never imports the screens or Textual; the printer's protocol and
-driver know nothing of the station; the screens call the core and never speak SQL or open the serial port."""
+driver know nothing of the station; the emulator and the driver share nothing but the protocol; the station never
+loads the centre's simulator (console/central/); the screens call the core and never speak SQL or open the serial
+port. The rules are in docs/architecture.md."""
 
 from __future__ import annotations
 
@@ -73,3 +75,104 @@ def test_the_command_line_finds_the_consoles_by_entry_point():
     assert load_console("supervisor").__name__ == "SupervisorApp"
     with pytest.raises(StationError, match="konsol 'nothing' tidak terpasang"):
         load_console("nothing")
+
+
+# ------------------------------------------------------------------------ the emulator, the driver, the centre
+
+EMULATOR = "drivers.emulator"
+CENTRE = "console.central"
+CENTRE_COMMAND = "console.commands.central_cmd"  # `station central`: may load the centre, in its handlers only
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(module: str, source: str, is_package: bool = False) -> list[tuple[str, bool]]:
+    """Every module that `source` (the module named `module`) imports, as an absolute name, each with whether the
+    import runs when the module loads (True) or only inside a function (False). `from a import b` gives `a` and
+    `a.b` (b may be a module); relative imports are resolved."""
+    package = module if is_package else module.rpartition(".")[0]
+    found: list[tuple[str, bool]] = []
+
+    def visit(node: ast.AST, at_load: bool) -> None:
+        if isinstance(node, ast.Import):
+            found.extend((alias.name, at_load) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*anchor, *([base] if base else [])])
+            found.append((base, at_load))
+            found.extend((f"{base}.{alias.name}", at_load) for alias in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child, at_load and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+
+    visit(ast.parse(source), True)
+    return found
+
+
+def within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def breaches(module: str, source: str, is_package: bool = False) -> list[str]:
+    """How `module` breaks the rules of docs/architecture.md on the emulator and the centre."""
+    found = []
+    for name, at_load in imports_of(module, source, is_package):
+        if within(module, "drivers") and not within(module, EMULATOR) and within(name, EMULATOR):
+            found.append(f"{module} imports {name}: the driver knows the emulator only through the protocol")
+        if within(module, EMULATOR) and within(name, "drivers") and name not in ("drivers", "drivers.protocol") \
+                and not within(name, EMULATOR):  # fmt: skip
+            found.append(f"{module} imports {name}: the emulator shares nothing with the driver but the protocol")
+        if within(name, CENTRE) and not within(module, CENTRE) and (module != CENTRE_COMMAND or at_load):
+            found.append(f"{module} imports {name}" + (" when it loads" if module == CENTRE_COMMAND else ""))
+    return found
+
+
+def test_the_emulator_the_driver_and_the_centre_keep_apart():
+    found = []
+    for package in ("console", "drivers", "screens"):
+        for path in sources(package):
+            source = path.read_text(encoding="utf-8")
+            found += breaches(module_name(path), source, path.name == "__init__.py")
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("module", "source"),
+    [
+        ("drivers.printer", "from drivers.emulator import EmulatorServer"),
+        ("drivers.printer", "def f():\n    import drivers.emulator.model"),
+        ("drivers.resync", "from drivers import emulator"),
+        ("drivers.emulator.model", "from drivers import faults"),
+        ("drivers.emulator.runtime", "from ..printer import Printer"),
+        ("console.commands.status_cmd", "def f():\n    from console import central"),
+        ("console.engine", "from .central.simulator import grant_for_report"),
+        ("screens.report", "import console.central.simulator"),
+        ("console.commands.central_cmd", "from console.central import simulator"),
+    ],
+)
+def test_the_check_finds_each_breach(module, source):
+    assert breaches(module, source)
+
+
+@pytest.mark.parametrize(
+    ("module", "source"),
+    [
+        ("console.commands.central_cmd", "def keygen():\n    from console.central import simulator"),
+        ("console.central.simulator", "from console.central import other"),
+        ("drivers.emulator.model", "from drivers import protocol as p\nfrom drivers.emulator.faults import KINDS"),
+        ("drivers.printer", "from drivers import protocol, resync"),
+        ("console.printing", "from drivers.emulator import EmulatorServer"),
+    ],
+)
+def test_the_check_lets_the_allowed_pass(module, source):
+    assert breaches(module, source) == []
+
+
+def test_the_centre_command_is_the_one_place_that_names_the_centre():
+    path = ROOT / "console" / "commands" / "central_cmd.py"
+    names = imports_of(CENTRE_COMMAND, path.read_text(encoding="utf-8"))
+    assert (f"{CENTRE}.simulator", False) in names, "the check must see central_cmd's import of the centre"
