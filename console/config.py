@@ -14,9 +14,9 @@ from typing import Any, get_type_hints
 
 from console.errors import ConfigError
 from console.i18n import t
+from drivers.protocol import RIBBONS
 
 LANGUAGES = ("id", "en")
-RIBBONS = ("ko", "ymcko")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 

@@ -21,8 +21,3 @@ async def request(store: Store, kind: str, requester: str) -> int:
         )
         await tx.audit(f"queue.{kind}_requested", None, request=request_id, requester=requester)
     return request_id
-
-
-async def pending(store: Store) -> list[dict]:
-    rows = await store.fetchall("SELECT * FROM requests WHERE done_at IS NULL ORDER BY id")
-    return [dict(row) for row in rows]

@@ -16,10 +16,9 @@ from functools import lru_cache
 from PIL import Image, ImageDraw, ImageFont
 
 from drivers.card_bitmap import CARD_WIDTH, BadImage, Box, Panel, decode_image, first_inked_line, panel_picture
-from drivers.protocol import LINES, EncodeError, compress_dbc, dbc_command, encode_command, text_command
+from drivers.protocol import LINES, RIBBONS, EncodeError, compress_dbc, dbc_command, encode_command, text_command
 
 NORMAL, BOLD = 0, 1
-RIBBONS = ("ko", "ymcko")  # ymcko gets the same frames: the colour panels are not used
 
 # ---------------------------------------------------------------------------------------------- geometry (dots)
 

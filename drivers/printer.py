@@ -38,7 +38,6 @@ SYNC_QUIET = 0.2  # seconds without a byte after the pair, when older probes may
 
 CARD_POSITIONS = ("CARD", "SMART CARD", "CONTACTLESS CARD")
 FRONT_COMMANDS = ("Dbc", "Db", "Wt", "Wcb")  # what may go between Sr and Se
-RIBBONS = ("ko", "ymcko")
 
 
 @dataclass(frozen=True)
@@ -126,8 +125,8 @@ class Printer:
         return PrinterInfo(model=model, serial=serial, firmware=firmware)
 
     async def setup(self, ribbon: str) -> None:
-        if ribbon not in RIBBONS:
-            raise ValueError(f"ribbon must be one of {', '.join(RIBBONS)}, not {ribbon!r}")
+        if ribbon not in protocol.RIBBONS:
+            raise ValueError(f"ribbon must be one of {', '.join(protocol.RIBBONS)}, not {ribbon!r}")
         async with self._lock:
             for frame in (protocol.encode_command("Pem", 2), protocol.encode_command("Pmi", "F"),
                           protocol.encode_command("Pr", ribbon)):

@@ -18,6 +18,8 @@ BYTES_PER_LINE = DOTS_PER_LINE // 8  # 81
 PANEL_BYTES = LINES * BYTES_PER_LINE  # 82,296
 MAX_DBC_PAYLOAD = LINES * (1 + BYTES_PER_LINE)  # 83,312: every line a count byte and all 81 bytes
 
+RIBBONS = ("ko", "ymcko")  # the ribbons the station prints with (`Pr;<ribbon>`); ymcko's colour panels stay unused
+
 MAX_HEADER = 4096  # a command header (name and parameters) longer than this is garbage
 MAX_REPLY = 1024  # a reply longer than this without CR is garbage
 
