@@ -274,8 +274,9 @@ class Printer:
         self._forget_input()
         sync = resync.Resync(self._probes_owed)
         next_probe = started
+        action: resync.Action | None = None
         try:
-            while True:
+            while not isinstance(action, resync.InStep):
                 now = time.monotonic()
                 if now >= deadline:
                     raise ReplyTimeout(f"no answer to the resynchronisation before {command.split(';', 1)[0]}",
@@ -292,8 +293,6 @@ class Printer:
                     action = sync.quiet()
                 if isinstance(action, resync.Send):
                     await self._send(action.frame, command)
-                elif isinstance(action, resync.InStep):
-                    break
         finally:
             self._probes_owed = sync.probes_owed
         self._out_of_step = False
