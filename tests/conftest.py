@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+pytest_plugins = ["tests.conftest_pg"]  # the throwaway PostgreSQL server's fixtures
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--runslow", action="store_true", help="also run the long crash trials and big runs")

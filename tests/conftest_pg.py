@@ -1,0 +1,62 @@
+"""The throwaway PostgreSQL server (tests/pgserver.py) as pytest fixtures: one server for the whole session,
+started on first use, a fresh database per test.
+
+Without PostgreSQL on the machine, a test that needs it is skipped and says why; under CI (`CI` set) that is
+a failure instead, since `.ci/run` installs the server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.pgserver import PgServer, PgUnavailable
+
+
+def unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is required under CI: {reason}", pytrace=False)
+    pytest.skip(f"PostgreSQL not available: {reason}")
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    try:
+        server = PgServer.create()
+    except PgUnavailable as reason:
+        unavailable(str(reason))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.destroy()
+
+
+@dataclass(frozen=True)
+class PgDatabase:
+    """A database of its own for one test, on the session's server."""
+
+    server: PgServer
+    name: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url(self.name)
+
+    def connect_kwargs(self) -> dict[str, object]:
+        return self.server.connect_kwargs(self.name)
+
+
+@pytest.fixture
+def pg_database(pg_server: PgServer) -> Iterator[PgDatabase]:
+    if not pg_server.running:  # a crash test that failed half-way leaves it stopped: the next test needs it up
+        pg_server.start()
+    name = pg_server.database()
+    try:
+        yield PgDatabase(pg_server, name)
+    finally:
+        if not pg_server.running:
+            pg_server.start()
+        pg_server.drop(name)
