@@ -21,12 +21,18 @@ def unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL not available: {reason}")
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
+def new_server() -> PgServer:
+    """A server made (not started) for this test or session; skips (or fails under CI) without PostgreSQL."""
     try:
-        server = PgServer.create()
+        return PgServer.create()
     except PgUnavailable as reason:
         unavailable(str(reason))
+        raise  # unreachable: unavailable() raises
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    server = new_server()
     try:
         server.start()
         yield server

@@ -167,7 +167,16 @@ class PgServer:
             return ""
 
     def start(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start")
+        for attempt in range(3):
+            try:
+                self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start")
+                break
+            except RuntimeError:
+                if attempt == 2 or "could not bind" not in self._log_tail():
+                    raise
+                self.port = _free_port()  # another process took the free port meanwhile: a later line wins
+                with open(self.data / "postgresql.conf", "a", encoding="utf-8") as conf:
+                    conf.write(f"port = {self.port}\n")
         self.running = True
         if not self._template_made():
             self.psql(f"CREATE DATABASE {TEMPLATE}")

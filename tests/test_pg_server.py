@@ -98,6 +98,7 @@ async def test_a_committed_row_survives_an_immediate_stop(pg_server: PgServer, p
     conn = await connect(pg_database)
     await conn.execute("CREATE TABLE allocation (nik text PRIMARY KEY, blank text NOT NULL)")
     await conn.execute("INSERT INTO allocation VALUES (%s, 'B-000123')", (NIK,))
+    logged_before = len(pg_server.log.read_text())
     pg_server.restart(mode="immediate")  # the server crashes: no checkpoint, recovery replays the WAL
     with pytest.raises(psycopg.OperationalError):
         await conn.execute("SELECT 1")
@@ -109,7 +110,8 @@ async def test_a_committed_row_survives_an_immediate_stop(pg_server: PgServer, p
         assert await cur.fetchall() == [("B-000123",)]
     finally:
         await conn.close()
-    assert "database system was interrupted" in pg_server.log.read_text()  # it was a crash, and a recovery
+    since = pg_server.log.read_text()[logged_before:]
+    assert "database system was interrupted" in since and "redo done" in since  # a crash, and a recovery
 
 
 def alive(pid: int) -> bool:
@@ -121,7 +123,7 @@ def alive(pid: int) -> bool:
 
 
 async def test_a_server_once_destroyed_leaves_no_process_and_no_folder():
-    server = PgServer.create()
+    server = conftest_pg.new_server()
     try:
         server.start()
         pid = int((server.data / "postmaster.pid").read_text().split()[0])
