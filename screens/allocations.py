@@ -18,10 +18,10 @@ from console.i18n import t
 from screens.base import StationScreen
 from screens.dashboard import balance_line, count_text
 from screens.keys import key
-from screens.live import Live
-from screens.text import dash, day_and_time, number, signed
+from console.live import Live
+from console.text import dash, day_and_time, number, signed
 from screens.widgets.dialogs import Field, FormDialog
-from screens.widgets.words import Words
+from screens.widgets.words import PlainTable, Words
 
 DIGITS = r"[0-9]*"
 COLUMNS = (("id", 0), ("received", 8), ("good", 7), ("bad", 6), ("in_stock", 7), ("books", 11), ("count", 12))
@@ -43,7 +43,7 @@ class AllocationsScreen(StationScreen):
 
     def compose(self) -> ComposeResult:
         yield self.title_bar()
-        yield DataTable(id="allocation-table", cursor_type="row")
+        yield PlainTable(id="allocation-table", cursor_type="row")
         yield Words("", id="allocation-detail", classes="panel")
         yield self.footer()
 

@@ -7,16 +7,10 @@ read of the books every REFRESH_DELAY_S, not one per event.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
-from textual.app import App
-from textual.binding import Binding
-from textual.command import CommandPalette
-from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from console.clock import now
@@ -25,31 +19,29 @@ from console.engine import PRINTING, STOPPED, EngineEvent
 from console.i18n import set_language, t
 from console.logs import get_logger
 from console.printing import PrinterSession
+from console.live import Live
+from console.station import STATUS_EVERY_S, Station
 from screens.allocations import AllocationsScreen
-from screens.commands import StationCommands, StationPalette
+from screens.commands import StationCommands
+from screens.console_app import ConsoleApp
 from screens.dashboard import DashboardScreen
 from screens.fault import FaultScreen
 from screens.help import HelpScreen
-from screens.keys import key, key_label, translate_bindings
-from screens.live import Live
-from screens.messages import LiveUpdated, PrinterUpdated
+from screens.keys import key
+from screens.messages import PrinterUpdated
+from screens.report import ReportScreen
 from screens.residents import ResidentsScreen
-from screens.station import STATUS_EVERY_S, Station
 from screens.tagging import TaggingScreen
 from screens.widgets.dialogs import MessageDialog
 
 log = get_logger("console")
 
-REFRESH_DELAY_S = 0.25  # events within this time make one refresh
 DATA_VERSION_EVERY_S = 3.0  # how often to look whether another process (a CLI, a supervisor) changed the database
-SWITCH_MASK_S = 0.01  # Textual holds the screen back 50 ms when switching screens; this is enough to mask it
-REPORT_MODULE = "screens.report"  # the report screen, when it is installed: `ReportScreen`
 
 SessionOpener = Callable[[], AbstractAsyncContextManager[PrinterSession]]
 
 
-class StationApp(App[int], inherit_bindings=False):
-    CSS_PATH = "station.tcss"
+class StationApp(ConsoleApp):
     COMMANDS = {StationCommands}
     MODES = {
         "dashboard": DashboardScreen,
@@ -75,27 +67,18 @@ class StationApp(App[int], inherit_bindings=False):
                  clock: Callable[[], datetime] = now) -> None:  # fmt: skip
         set_language(settings.station.language)
         super().__init__()
-        translate_bindings(self)
         self.title = t("ui.app_title")
         self.settings = settings
         self.clock = clock
-        self.animation_level = "none"
-        self.linux_console = os.environ.get("TERM") == "linux"
         self.station: Station | None = None
-        self.live: Live | None = None
         self._open_session = open_session
         self._session: AbstractAsyncContextManager[PrinterSession] | None = None
-        self._refresh_timer: Timer | None = None
-        self._loading = False
-        self._load_again = False
         self._data_version: int | None = None
 
     # ------------------------------------------------------------------------------------------ start, stop
 
     def on_mount(self) -> None:
-        if self.linux_console:
-            self.theme = "ansi-dark"
-            self.add_class("-linux")
+        super().on_mount()
         self.run_worker(self._run_station, name="station", group="station", exit_on_error=False)
         self.set_interval(STATUS_EVERY_S, self._status_tick)
         self.set_interval(DATA_VERSION_EVERY_S, self._data_version_tick)
@@ -165,31 +148,8 @@ class StationApp(App[int], inherit_bindings=False):
             self.run_worker(self._read_status, group="status", exclusive=True)
         self.request_refresh()
 
-    def request_refresh(self) -> None:
-        if self._refresh_timer is None:
-            self._refresh_timer = self.set_timer(REFRESH_DELAY_S, self._start_refresh)
-
-    def _start_refresh(self) -> None:
-        self._refresh_timer = None
-        if self._loading:
-            self._load_again = True
-            return
-        self.run_worker(self._load_live, group="live", exit_on_error=False)
-
-    async def _load_live(self) -> None:
-        if self.station is None:
-            return
-        self._loading = True
-        try:
-            live = await self.station.load_live()
-        finally:
-            self._loading = False
-        self.live = live
-        for screen in self.screen_stack:
-            screen.post_message(LiveUpdated(live))
-        if self._load_again:
-            self._load_again = False
-            self.request_refresh()
+    async def read_live(self) -> Live | None:
+        return None if self.station is None else await self.station.load_live()
 
     async def _read_status(self) -> None:
         if self.station is None:
@@ -257,13 +217,9 @@ class StationApp(App[int], inherit_bindings=False):
             self.push_screen(HelpScreen())
 
     def action_report(self) -> None:
-        if importlib.util.find_spec(REPORT_MODULE) is None:
-            self.notify(t("ui.report.missing"))
-            return
         if self.ready():
             assert self.station is not None
-            module = importlib.import_module(REPORT_MODULE)
-            self.push_screen(module.ReportScreen(self.station.store, self.settings, on_change=self.request_refresh))
+            self.push_screen(ReportScreen(self.station.store, self.settings, on_change=self.request_refresh))
 
     def action_pause(self) -> None:
         if not self.ready():
@@ -275,17 +231,3 @@ class StationApp(App[int], inherit_bindings=False):
         paused = self.station.toggle_pause()
         self.notify(t("ui.paused" if paused else "ui.resumed"))
         self.request_refresh()
-
-    def delay_update(self, delay: float = 0.05) -> None:
-        super().delay_update(min(delay, SWITCH_MASK_S))  # a key answers within a frame or two, not 50 ms later
-
-    def get_key_display(self, binding: Binding) -> str:
-        return binding.key_display or key_label(binding.key, short=True)
-
-    def action_command_palette(self) -> None:
-        if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(StationPalette(placeholder=t("ui.palette.placeholder"), id="--command-palette"))
-
-    def run_action_later(self, action: str) -> None:
-        """For the command palette: run an app action once the palette has closed."""
-        self.call_later(self.run_action, action)

@@ -11,13 +11,13 @@ from textual.widgets import Footer
 
 from console.i18n import t
 from screens.keys import translate_bindings
-from screens.live import Live
+from console.live import Live
 from screens.messages import LiveUpdated, PrinterUpdated
 from screens.widgets.titlebar import TitleBar
 
 if TYPE_CHECKING:
     from screens.app import StationApp
-    from screens.station import Station
+    from console.station import Station
 
 
 class StationScreen(Screen[None]):

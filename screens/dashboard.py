@@ -15,9 +15,9 @@ from console.faults_text import fault_title
 from console.i18n import t
 from screens.base import StationScreen
 from screens.keys import key
-from screens.live import Live
-from screens.text import bar, day_and_time, duration, number, signed, time_of
-from screens.widgets.words import Words
+from console.live import Live
+from console.text import bar, day_and_time, duration, number, signed, time_of
+from screens.widgets.words import Words, plain
 
 ATTENTION = {states.STOPPED, states.WAITING_TAGS, states.NO_STOCK, states.PAUSED}
 
@@ -117,7 +117,7 @@ class DashboardScreen(StationScreen):
             panel.update(Text(t("ui.books.none_hint")))
             panel.add_class("-attention")
             return
-        panel.border_title = t("ui.panel.books", id=b.allocation_id, received=number(b.received))
+        panel.border_title = plain(t("ui.panel.books", id=b.allocation_id, received=number(b.received)))
         grid = Table.grid(padding=(0, 1))
         for justify in ("left", "right", "left", "left", "right"):  # the third column only keeps the pairs apart
             grid.add_column(justify=justify)  # type: ignore[arg-type]

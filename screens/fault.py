@@ -19,9 +19,9 @@ from console import jobs, residents
 from console.faults_text import fault_advice, fault_title
 from console.i18n import t
 from screens.keys import key, translate_bindings
-from screens.station import Station
-from screens.text import number
-from screens.widgets.words import Words
+from console.station import Station
+from console.text import number
+from screens.widgets.words import Words, plain
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[])")
 
@@ -55,7 +55,7 @@ class FaultScreen(ModalScreen[bool]):
         fault = self.station.engine.fault
         if fault is None:
             return
-        self.query_one("#fault-dialog").border_title = t("ui.fault.title", title=fault_title(fault))
+        self.query_one("#fault-dialog").border_title = plain(t("ui.fault.title", title=fault_title(fault)))
         steps = [s for s in _SENTENCE_END.split(fault_advice(fault)) if s.strip()]
         self.query_one("#fault-advice", Static).update(
             Group(*(Text(f"{n}. {step}") for n, step in enumerate(steps, start=1)))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from screens.live import Live
+from console.live import Live
 
 
 @dataclass

@@ -24,8 +24,9 @@ from console.i18n import t
 from console.operator import operator_name
 from console.store import Store
 from screens.keys import key, translate_bindings
-from screens.text import day_and_time, number
+from console.text import day_and_time, number
 from screens.widgets.titlebar import TitleBar
+from screens.widgets.words import PlainTable, Words
 
 GOOD, BAD = "good", "bad"
 NIKS_SHOWN = 8  # NIKs of an applied grant named on screen; the rest are counted
@@ -77,18 +78,18 @@ class ReportScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         settings = self.settings if self.settings is not None else self.app.settings  # type: ignore[attr-defined]
         yield TitleBar(t("ui.title", screen=t("ui.reportscreen.title"), station=settings.station.name))
-        yield Static("", id="report-summary")
-        yield Static("", id="report-readiness")
+        yield Words("", id="report-summary")
+        yield Words("", id="report-readiness")
         with TabbedContent(id="report-lists"):
             with TabPane(t("ui.reportscreen.good_tab"), id="tab-good"):
-                yield DataTable(id="list-good", cursor_type="row", zebra_stripes=True)
+                yield PlainTable(id="list-good", cursor_type="row", zebra_stripes=True)
             with TabPane(t("ui.reportscreen.bad_tab"), id="tab-bad"):
-                yield DataTable(id="list-bad", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="report-page")
+                yield PlainTable(id="list-bad", cursor_type="row", zebra_stripes=True)
+        yield Words("", id="report-page")
         with Vertical():
             yield Input(id="report-out", placeholder=t("ui.reportscreen.out_placeholder"))
             yield Input(id="report-grant", placeholder=t("ui.reportscreen.grant_placeholder"))
-        yield Static("", id="report-result")
+        yield Words("", id="report-result")
         yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:

@@ -23,9 +23,9 @@ from console.residents import Resident, count_residents, get_resident, search_re
 from console.store import Store
 from screens.base import StationScreen
 from screens.keys import key, translate_bindings
-from screens.text import day_and_time, number
+from console.text import day_and_time, number
 from screens.widgets.dialogs import ConfirmDialog, StationInput
-from screens.widgets.words import Words
+from screens.widgets.words import PlainTable, Words
 
 SEARCH_DELAY_S = 0.25  # typing pauses this long before the search runs
 HISTORY_SHOWN = 3
@@ -33,7 +33,7 @@ COLUMNS = (("nik", 16), ("nama", 0), ("status", 10), ("kel_desa", 14), ("kecamat
 NAME_MIN, NAME_MAX = 16, 36  # the name takes the width left over, within these; the places get the rest
 
 
-class ResidentTable(DataTable[str]):
+class ResidentTable(PlainTable):
     """The page of residents; moving past its first or last row turns the page."""
 
     BINDINGS = [

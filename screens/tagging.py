@@ -25,8 +25,8 @@ from console.jobs import BAD_REASONS, Job
 from console.residents import get_resident
 from screens.base import StationScreen
 from screens.keys import key
-from screens.live import Live
-from screens.text import number
+from console.live import Live
+from console.text import number
 from screens.widgets.card import card_text
 from screens.widgets.dialogs import StationInput
 from screens.widgets.titlebar import TitleBar

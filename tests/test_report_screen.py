@@ -79,11 +79,11 @@ async def test_report_screen(tmp_path):
             await pilot.pause()
             bad_table = screen.query_one("#list-bad", DataTable)
             assert text(screen, "#report-page").startswith("halaman 1/3")
-            assert bad_table.get_row_at(0)[0] == niks[1]
+            assert str(bad_table.get_row_at(0)[0]) == niks[1]
             await pilot.press("n", "n")
             await settle(pilot)
             assert text(screen, "#report-page").startswith("halaman 3/3")
-            assert bad_table.row_count == 1 and bad_table.get_row_at(0)[0] == niks[3]
+            assert bad_table.row_count == 1 and str(bad_table.get_row_at(0)[0]) == niks[3]
 
             grant_file = tmp_path / "grant.json"
             grant_file.write_text(json.dumps(simulator.grant_for_report(report, centre.key, [niks[1], niks[3]])))

@@ -3,14 +3,9 @@ pause/resume request)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import datetime
 
-from textual.app import App
-from textual.binding import Binding
-from textual.command import CommandPalette
-from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from console import requests
@@ -21,10 +16,9 @@ from console.i18n import set_language, t
 from console.logs import get_logger
 from console.store import Store
 from console.watch import changes
-from screens.commands import StationPalette
-from screens.keys import key, key_label, translate_bindings
-from screens.live import Live
-from screens.messages import LiveUpdated
+from console.live import Live
+from screens.console_app import ConsoleApp
+from screens.keys import key
 from screens.supervisor.books import WatchBooks
 from screens.supervisor.commands import SupervisorCommands
 from screens.supervisor.dashboard import WatchDashboard
@@ -35,11 +29,9 @@ from screens.supervisor.watched_station import WatchedStation
 log = get_logger("supervise")
 
 DATA_VERSION_EVERY_S = 0.5  # how often to ask SQLite whether another connection committed (one cheap pragma)
-REFRESH_DELAY_S = 0.25  # changes within this time make one read
 
 
-class SupervisorApp(App[int], inherit_bindings=False):
-    CSS_PATH = "../station.tcss"  # the operator's, beside screens/app.py
+class SupervisorApp(ConsoleApp):
     COMMANDS = {SupervisorCommands}
     MODES = {
         "dashboard": WatchDashboard,
@@ -67,26 +59,17 @@ class SupervisorApp(App[int], inherit_bindings=False):
                  clock: Callable[[], datetime] = now) -> None:  # fmt: skip
         set_language(settings.station.language)
         super().__init__()
-        translate_bindings(self)
         self.title = t("ui.sup.title", who=who, screen=t("ui.screen.dashboard"), station=settings.station.name)
         self.settings = settings
         self.store = store
         self.who = who
         self.requests_allowed = requests_allowed
         self.clock = clock
-        self.animation_level = "none"
-        self.linux_console = os.environ.get("TERM") == "linux"
         self.station = WatchedStation(settings, store, clock)
-        self.live: Live | None = None
-        self._refresh_timer: Timer | None = None
-        self._loading = False
-        self._load_again = False
         self._asking = False
 
     def on_mount(self) -> None:
-        if self.linux_console:
-            self.theme = "ansi-dark"
-            self.add_class("-linux")
+        super().on_mount()
         self.run_worker(self._watch, name="watch", group="watch", exit_on_error=False)
 
     async def _watch(self) -> None:
@@ -95,30 +78,11 @@ class SupervisorApp(App[int], inherit_bindings=False):
         async for _version in changes(self.store, DATA_VERSION_EVERY_S):
             self.request_refresh()
 
-    def request_refresh(self) -> None:
-        if self._refresh_timer is None:
-            self._refresh_timer = self.set_timer(REFRESH_DELAY_S, self._start_refresh)
+    async def read_live(self) -> Live:
+        return await self.station.load()
 
-    def _start_refresh(self) -> None:
-        self._refresh_timer = None
-        if self._loading:
-            self._load_again = True
-            return
-        self.run_worker(self._load_live, group="live", exit_on_error=False)
-
-    async def _load_live(self) -> None:
-        self._loading = True
-        try:
-            live = await self.station.load()
-        finally:
-            self._loading = False
-        self.live = live
-        self.refresh_bindings()
-        for screen in self.screen_stack:
-            screen.post_message(LiveUpdated(live))
-        if self._load_again:
-            self._load_again = False
-            self.request_refresh()
+    def live_read(self, live: Live) -> None:
+        self.refresh_bindings()  # P asks the opposite of what the printer will be doing
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
@@ -162,16 +126,3 @@ class SupervisorApp(App[int], inherit_bindings=False):
         finally:
             self._asking = False
         self.request_refresh()
-
-    def delay_update(self, delay: float = 0.05) -> None:
-        super().delay_update(min(delay, 0.01))  # a key answers within a frame or two
-
-    def get_key_display(self, binding: Binding) -> str:
-        return binding.key_display or key_label(binding.key, short=True)
-
-    def action_command_palette(self) -> None:
-        if not CommandPalette.is_open(self):
-            self.push_screen(StationPalette(placeholder=t("ui.palette.placeholder"), id="--command-palette"))
-
-    def run_action_later(self, action: str) -> None:
-        self.call_later(self.run_action, action)

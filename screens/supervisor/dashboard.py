@@ -14,9 +14,9 @@ from console.faults_text import fault_title
 from console.i18n import t
 from screens.dashboard import ATTENTION, DashboardScreen, line
 from screens.keys import key
-from screens.live import Live
+from console.live import Live
 from screens.supervisor.supervised import Supervised
-from screens.text import day_and_time, number, time_of
+from console.text import day_and_time, number, time_of
 
 if TYPE_CHECKING:
     from screens.supervisor.watched_station import WatchedStation

@@ -10,9 +10,9 @@ from console import audit, jobs
 from console.i18n import t
 from console.store import Store
 from screens.keys import key
-from screens.live import describe_entry
+from console.live import describe_entry
 from screens.supervisor.paging import LAST_PAGE, Page, PagedScreen, clamp
-from screens.text import day_and_time, number
+from console.text import day_and_time, number
 
 class WatchQueue(PagedScreen):
     """The queue as the engine takes it: the card being printed, then the jobs waiting, then those held back."""

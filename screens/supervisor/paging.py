@@ -14,9 +14,9 @@ from console.i18n import t
 from console.store import Store
 from screens.base import StationScreen
 from screens.keys import key
-from screens.live import Live
+from console.live import Live
 from screens.supervisor.supervised import Supervised
-from screens.text import number
+from console.text import number
 from screens.widgets.words import Words
 
 LAST_PAGE = 1 << 62  # an offset past any list: the last page
@@ -104,7 +104,7 @@ class PagedScreen(Supervised, StationScreen, inherit_bindings=False):
         for index, column in enumerate(self.COLUMNS):
             table.add_column(t(column), no_wrap=True, overflow="ellipsis", ratio=1 if index == self.WIDE else None)
         for row in page.rows:
-            table.add_row(*row)
+            table.add_row(*(Text(value) for value in row))
         panel.update(table)
 
     def action_turn(self, pages: int) -> None:

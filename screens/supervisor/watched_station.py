@@ -10,7 +10,7 @@ from console.config import Settings
 from console.engine import IDLE, PAUSED, PRINTING
 from console.store import Store
 from console.supervision import Holder, Published, printer_holder, printing_job, read_published
-from screens.live import Live, load_live
+from console.live import Live, load_live
 
 
 class WatchedStation:

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Input, Static
 from console.errors import StationError
 from console.i18n import t
 from screens.keys import key, translate_bindings
-from screens.widgets.words import LabelWords, Words
+from screens.widgets.words import LabelWords, Words, plain
 
 
 class StationInput(Input):
@@ -35,7 +35,7 @@ class MessageDialog(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
-            box.border_title = self._title
+            box.border_title = plain(self._title)
             yield Words(self._text)
             yield Words(t("ui.dialog.close_keys"), classes="dialog-keys")
         yield Footer(show_command_palette=False, compact=True)
@@ -54,7 +54,7 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
-            box.border_title = self._title
+            box.border_title = plain(self._title)
             yield Words(self._question)
             yield Words(t("ui.dialog.confirm_keys"), classes="dialog-keys")
         yield Footer(show_command_palette=False, compact=True)
@@ -89,7 +89,7 @@ class FormDialog(ModalScreen[Any]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog form") as box:
-            box.border_title = self._title
+            box.border_title = plain(self._title)
             if self._hint:
                 yield Words(self._hint, classes="form-hint")
             for field in self._fields:

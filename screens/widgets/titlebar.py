@@ -7,7 +7,7 @@ from textual.containers import Horizontal
 from textual.widgets import Label
 
 from console.clock import now
-from screens.text import clock_line
+from console.text import clock_line
 from screens.widgets.words import LabelWords
 
 CLOCK_EVERY_S = 15.0

@@ -23,7 +23,7 @@ from console.printing import PrinterSession
 from console.store import Store
 from drivers.faults import PrinterFault
 from drivers.printer import PrinterInfo, PrinterStatus
-from screens.live import EventLine, Live, load_live
+from console.live import EventLine, Live, load_live
 
 STATUS_EVERY_S = 5.0  # the printer's status (feeder, ribbon, counter) is read this often, between cards
 RATE_WINDOW = 10  # cards whose pace predicts the time left

@@ -13,7 +13,7 @@ from console import audit, books, jobs, residents
 from console.books import Books
 from console.i18n import t
 from console.store import Store
-from screens.text import number
+from console.text import number
 
 EVENT_LINES = 40  # kept for the events panel; it shows as many as fit
 _AUDIT_LOOKBACK = 200  # audit entries read to find them (a card writes several that are not shown)
