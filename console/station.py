@@ -18,12 +18,13 @@ from console.engine import PAUSED, PRINTING, STOPPED, EngineEvent
 from console.faults_text import fault_title
 from console.i18n import t
 from console.jobs import EnqueueResult, Job
+from console.live import EventLine, Live, load_live
 from console.operator import operator_name
 from console.printing import PrinterSession
+from console.station_view import midnight, time_left
 from console.store import Store
 from drivers.faults import PrinterFault
 from drivers.printer import PrinterInfo, PrinterStatus
-from console.live import EventLine, Live, load_live
 
 STATUS_EVERY_S = 5.0  # the printer's status (feeder, ribbon, counter) is read this often, between cards
 RATE_WINDOW = 10  # cards whose pace predicts the time left
@@ -31,6 +32,8 @@ LOCAL_EVENTS = 20
 
 
 class Station:
+    """The station as this process holds it (a `StationView` for the screens, and the operator's actions)."""
+
     def __init__(
         self, settings: Settings, session: PrinterSession, clock: Callable[[], datetime],
         on_event: Callable[[EngineEvent], None],
@@ -165,18 +168,15 @@ class Station:
                 self.printer_silent = True
 
     def seconds_left(self, cards: int) -> float | None:
-        """The time the `cards` still queued will take, at the pace of the last cards printed."""
         times = self._card_times
-        if cards <= 0 or len(times) < 2 or self.engine.state != PRINTING:
+        if self.engine.state != PRINTING or not times:
             return None
-        pace = (times[-1] - times[0]) / (len(times) - 1)
-        return pace * cards
+        return time_left(times[-1] - times[0], len(times), cards)
 
     # ------------------------------------------------------------------------------------------ live data
 
     def today_start(self) -> str:
-        midnight = self.clock().replace(hour=0, minute=0, second=0, microsecond=0)
-        return midnight.isoformat(timespec="milliseconds")
+        return midnight(self.clock())
 
     async def load_live(self) -> Live:
         return await load_live(self.store, self.today_start(), self.engine.current, list(self.local_events))

@@ -15,11 +15,11 @@ from console import books
 from console.books import Books
 from console.errors import UsageError
 from console.i18n import t
+from console.live import Live
+from console.text import dash, day_and_time, number, signed
 from screens.base import StationScreen
 from screens.dashboard import balance_line, count_text
 from screens.keys import key
-from console.live import Live
-from console.text import dash, day_and_time, number, signed
 from screens.widgets.dialogs import Field, FormDialog
 from screens.widgets.words import PlainTable, Words
 
@@ -33,7 +33,7 @@ class AllocationsScreen(StationScreen):
     BINDINGS = [
         key("n,a", "add", "ui.key.add_allocation"),
         key("h,c", "count", "ui.key.count"),
-        key("escape", "app.open('dashboard')", "ui.key.back"),
+        key("escape", "app.open('dashboard')", "ui.key.back", id="back"),
     ]
 
     def __init__(self) -> None:

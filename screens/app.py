@@ -17,9 +17,9 @@ from console.clock import now
 from console.config import Settings
 from console.engine import PRINTING, STOPPED, EngineEvent
 from console.i18n import set_language, t
+from console.live import Live
 from console.logs import get_logger
 from console.printing import PrinterSession
-from console.live import Live
 from console.station import STATUS_EVERY_S, Station
 from screens.allocations import AllocationsScreen
 from screens.commands import StationCommands

@@ -3,21 +3,19 @@ language, and the live data when it changes."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual import on
 from textual.screen import Screen
 from textual.widgets import Footer
 
 from console.i18n import t
-from screens.keys import translate_bindings
 from console.live import Live
+from console.station import Station
+from screens.host import OperatorHost
+from screens.keys import translate_bindings
 from screens.messages import LiveUpdated, PrinterUpdated
 from screens.widgets.titlebar import TitleBar
-
-if TYPE_CHECKING:
-    from screens.app import StationApp
-    from console.station import Station
 
 
 class StationScreen(Screen[None]):
@@ -28,8 +26,8 @@ class StationScreen(Screen[None]):
         translate_bindings(self)
 
     @property
-    def station_app(self) -> StationApp:
-        return cast("StationApp", self.app)
+    def station_app(self) -> OperatorHost:
+        return cast(OperatorHost, self.app)
 
     @property
     def station(self) -> Station | None:

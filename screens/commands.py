@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from rich.align import Align
 from rich.text import Text
@@ -14,14 +14,12 @@ from textual.widgets.option_list import Option
 
 from console.engine import STOPPED
 from console.i18n import t
-
-if TYPE_CHECKING:
-    from screens.app import StationApp
+from screens.host import OperatorHost
 
 
 class StationCommands(Provider):
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
-        app = cast("StationApp", self.app)
+        app = cast(OperatorHost, self.app)
 
         def run(action: str) -> Callable[[], object]:
             return lambda: app.run_action_later(action)

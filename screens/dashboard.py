@@ -13,10 +13,10 @@ from console import engine as states
 from console.books import Books
 from console.faults_text import fault_title
 from console.i18n import t
-from screens.base import StationScreen
-from screens.keys import key
 from console.live import Live
 from console.text import bar, day_and_time, duration, number, signed, time_of
+from screens.base import StationScreen
+from screens.keys import key
 from screens.widgets.words import Words, plain
 
 ATTENTION = {states.STOPPED, states.WAITING_TAGS, states.NO_STOCK, states.PAUSED}
@@ -28,10 +28,10 @@ class DashboardScreen(StationScreen):
         key("p", "pause_key('pause')", "ui.key.pause"),
         key("p", "pause_key('resume')", "ui.key.resume"),
         key("p", "pause_key('fault')", "ui.key.fault"),
-        key("t", "app.open('tagging')", "ui.key.tag"),
-        key("r", "app.open('residents')", "ui.key.residents"),
-        key("j", "app.open('allocations')", "ui.key.allocations"),
-        key("l", "app.report", "ui.key.report"),
+        key("t", "app.open('tagging')", "ui.key.tag", id="tag-shortcut"),
+        key("r", "app.open('residents')", "ui.key.residents", id="residents-shortcut"),
+        key("j", "app.open('allocations')", "ui.key.allocations", id="allocations-shortcut"),
+        key("l", "app.report", "ui.key.report", id="report-shortcut"),
         key("ctrl+p", "app.command_palette", "ui.key.commands"),  # shown here; it works everywhere
     ]
 

@@ -18,9 +18,9 @@ from textual.widgets import Footer, Static
 from console import jobs, residents
 from console.faults_text import fault_advice, fault_title
 from console.i18n import t
-from screens.keys import key, translate_bindings
 from console.station import Station
 from console.text import number
+from screens.keys import key, translate_bindings
 from screens.widgets.words import Words, plain
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[])")

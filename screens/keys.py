@@ -6,6 +6,7 @@ binding's description names a catalogue entry (`ui.key.…`) and `translate_bind
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from textual.binding import Binding
@@ -15,10 +16,17 @@ from console.i18n import catalogue, t
 
 
 def key(keys: str, action: str, description: str, *, show: bool = True, priority: bool = False,
-        key_display: str | None = None) -> Binding:  # fmt: skip
-    """A binding whose `description` is a catalogue key."""
+        key_display: str | None = None, id: str | None = None) -> Binding:  # noqa: A002  # fmt: skip
+    """A binding whose `description` is a catalogue key, with a stable id (`App.set_keymap` remaps by id): the
+    action's name (`open('queue')` → `open-queue`), unless `id` names it."""
     return Binding(keys, action, description, show=show, priority=priority, key_display=key_display,
-                   id=f"{action}:{keys}")  # fmt: skip
+                   id=id or binding_id(action))  # fmt: skip
+
+
+def binding_id(action: str) -> str:
+    """`app.open('tagging')` → `open-tagging`, `turn(-1)` → `turn-back-1`: letters, digits and dashes."""
+    words = re.sub(r"^(app|screen)\.", "", action).replace("-", "back-")
+    return "-".join(part for part in re.split(r"[^a-zA-Z0-9]+", words) if part).lower().replace("_", "-")
 
 
 def translate_bindings(node: DOMNode) -> None:

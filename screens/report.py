@@ -23,8 +23,8 @@ from console.errors import StationError
 from console.i18n import t
 from console.operator import operator_name
 from console.store import Store
-from screens.keys import key, translate_bindings
 from console.text import day_and_time, number
+from screens.keys import key, translate_bindings
 from screens.widgets.titlebar import TitleBar
 from screens.widgets.words import PlainTable, Words
 

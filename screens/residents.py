@@ -21,9 +21,9 @@ from console.jobs import Job
 from console.refusals import describe
 from console.residents import Resident, count_residents, get_resident, search_residents
 from console.store import Store
+from console.text import day_and_time, number
 from screens.base import StationScreen
 from screens.keys import key, translate_bindings
-from console.text import day_and_time, number
 from screens.widgets.dialogs import ConfirmDialog, StationInput
 from screens.widgets.words import PlainTable, Words
 
@@ -62,7 +62,7 @@ class ResidentTable(PlainTable):
 class ResidentsScreen(StationScreen):
     TITLE_KEY = "ui.screen.residents"
     BINDINGS = [
-        key("escape", "app.open('dashboard')", "ui.key.back"),
+        key("escape", "app.open('dashboard')", "ui.key.back", id="back"),
         key("slash", "search", "ui.key.search", show=False),
         key("d", "queue_village", "ui.key.queue_village"),
         key("s", "queue_all", "ui.key.queue_all"),

@@ -22,11 +22,11 @@ from console.cards import card_fields
 from console.errors import StationError
 from console.i18n import t
 from console.jobs import BAD_REASONS, Job
+from console.live import Live
 from console.residents import get_resident
+from console.text import number
 from screens.base import StationScreen
 from screens.keys import key
-from console.live import Live
-from console.text import number
 from screens.widgets.card import card_text
 from screens.widgets.dialogs import StationInput
 from screens.widgets.titlebar import TitleBar

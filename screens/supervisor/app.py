@@ -13,10 +13,11 @@ from console.clock import now
 from console.config import Settings
 from console.errors import StationError
 from console.i18n import set_language, t
+from console.live import Live
 from console.logs import get_logger
 from console.store import Store
 from console.watch import changes
-from console.live import Live
+from console.watched_station import WatchedStation
 from screens.console_app import ConsoleApp
 from screens.keys import key
 from screens.supervisor.books import WatchBooks
@@ -24,7 +25,6 @@ from screens.supervisor.commands import SupervisorCommands
 from screens.supervisor.dashboard import WatchDashboard
 from screens.supervisor.help import SupervisorHelp
 from screens.supervisor.lists import WatchAudit, WatchQueue, WatchUntagged
-from screens.supervisor.watched_station import WatchedStation
 
 log = get_logger("supervise")
 

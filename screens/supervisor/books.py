@@ -12,7 +12,7 @@ class WatchBooks(Supervised, AllocationsScreen, inherit_bindings=False):
     """The allocations and their books, without the keys that add one or enter a count."""
 
     TITLE_KEY = "ui.sup.screen.books"
-    BINDINGS = [key("escape", "app.open('dashboard')", "ui.key.back")]
+    BINDINGS = [key("escape", "app.open('dashboard')", "ui.key.back", id="back")]
 
     def action_add(self) -> None:
         self.app.notify(t("ui.sup.read_only"))

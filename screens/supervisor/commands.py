@@ -4,18 +4,16 @@ supervisor's own commands."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from console.i18n import t
 from screens.commands import StationCommands
-
-if TYPE_CHECKING:
-    from screens.supervisor.app import SupervisorApp
+from screens.host import SupervisorHost
 
 
 class SupervisorCommands(StationCommands):
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
-        app = cast("SupervisorApp", self.app)
+        app = cast(SupervisorHost, self.app)
 
         def run(action: str) -> Callable[[], object]:
             return lambda: app.run_action_later(action)

@@ -12,14 +12,14 @@ from textual.widgets import Static
 from console.engine import EMPTY, NO_STOCK, PAUSED, STOPPED, WAITING_TAGS
 from console.faults_text import fault_title
 from console.i18n import t
+from console.live import Live
+from console.text import day_and_time, number, time_of
 from screens.dashboard import ATTENTION, DashboardScreen, line
 from screens.keys import key
-from console.live import Live
 from screens.supervisor.supervised import Supervised
-from console.text import day_and_time, number, time_of
 
 if TYPE_CHECKING:
-    from screens.supervisor.watched_station import WatchedStation
+    from console.watched_station import WatchedStation
 
 PENDING_SHOWN = 2  # pause/resume requests listed on the dashboard
 QUEUE_WORDS = {state: f"ui.sup.queue.{state}" for state in (EMPTY, NO_STOCK, PAUSED, STOPPED, WAITING_TAGS)}

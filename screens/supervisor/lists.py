@@ -8,11 +8,11 @@ from typing import Any
 
 from console import audit, jobs
 from console.i18n import t
-from console.store import Store
-from screens.keys import key
 from console.live import describe_entry
-from screens.supervisor.paging import LAST_PAGE, Page, PagedScreen, clamp
+from console.store import Store
 from console.text import day_and_time, number
+from screens.keys import key
+from screens.supervisor.paging import LAST_PAGE, Page, PagedScreen, clamp
 
 class WatchQueue(PagedScreen):
     """The queue as the engine takes it: the card being printed, then the jobs waiting, then those held back."""
@@ -69,11 +69,11 @@ class WatchAudit(PagedScreen):
     WIDE = 4
     NONE_KEY = "ui.sup.audit.none"
     BINDINGS = [
-        key("pagedown,down,space", "turn(1)", "ui.sup.key.next"),
-        key("pageup,up", "turn(-1)", "ui.sup.key.previous"),
-        key("home", "offset_to(0)", "ui.sup.key.newest", show=False),
-        key("end", f"offset_to({LAST_PAGE})", "ui.sup.key.oldest", show=False),
-        key("escape", "app.open('dashboard')", "ui.key.back"),
+        key("pagedown,down,space", "turn(1)", "ui.sup.key.next", id="next-page"),
+        key("pageup,up", "turn(-1)", "ui.sup.key.previous", id="previous-page"),
+        key("home", "offset_to(0)", "ui.sup.key.newest", show=False, id="first-page"),
+        key("end", f"offset_to({LAST_PAGE})", "ui.sup.key.oldest", show=False, id="last-page"),
+        key("escape", "app.open('dashboard')", "ui.key.back", id="back"),
     ]
 
     def __init__(self) -> None:

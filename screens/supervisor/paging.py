@@ -11,12 +11,12 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from console.i18n import t
+from console.live import Live
 from console.store import Store
+from console.text import number
 from screens.base import StationScreen
 from screens.keys import key
-from console.live import Live
 from screens.supervisor.supervised import Supervised
-from console.text import number
 from screens.widgets.words import Words
 
 LAST_PAGE = 1 << 62  # an offset past any list: the last page
@@ -43,11 +43,11 @@ class PagedScreen(Supervised, StationScreen, inherit_bindings=False):
     WIDE = 0  # the column that takes the room left
     NONE_KEY = ""  # what an empty list says
     BINDINGS = [
-        key("pagedown,down,space", "turn(1)", "ui.sup.key.next"),
-        key("pageup,up", "turn(-1)", "ui.sup.key.previous"),
-        key("home", "offset_to(0)", "ui.sup.key.first", show=False),
-        key("end", f"offset_to({LAST_PAGE})", "ui.sup.key.last", show=False),
-        key("escape", "app.open('dashboard')", "ui.key.back"),
+        key("pagedown,down,space", "turn(1)", "ui.sup.key.next", id="next-page"),
+        key("pageup,up", "turn(-1)", "ui.sup.key.previous", id="previous-page"),
+        key("home", "offset_to(0)", "ui.sup.key.first", show=False, id="first-page"),
+        key("end", f"offset_to({LAST_PAGE})", "ui.sup.key.last", show=False, id="last-page"),
+        key("escape", "app.open('dashboard')", "ui.key.back", id="back"),
     ]
 
     def __init__(self) -> None:

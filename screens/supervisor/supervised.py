@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from console.i18n import t
-
-if TYPE_CHECKING:
-    from screens.supervisor.app import SupervisorApp
+from screens.host import SupervisorHost
 
 
 class Supervised:
@@ -17,5 +15,5 @@ class Supervised:
     app: Any
 
     def title_text(self) -> str:
-        app = cast("SupervisorApp", self.app)
+        app = cast(SupervisorHost, self.app)
         return t("ui.sup.title", who=app.who, screen=t(self.TITLE_KEY), station=app.settings.station.name)

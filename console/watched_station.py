@@ -8,13 +8,15 @@ from datetime import datetime
 
 from console.config import Settings
 from console.engine import IDLE, PAUSED, PRINTING
+from console.live import Live, load_live
+from console.station_view import midnight, time_left
 from console.store import Store
 from console.supervision import Holder, Published, printer_holder, printing_job, read_published
-from console.live import Live, load_live
 
 
 class WatchedStation:
-    """The station as the dashboard's panels ask for it, from the database alone: there is no printer here."""
+    """The station as the dashboard's panels ask for it (a `StationView`), from the database alone: there is no
+    printer here."""
 
     printer_info = None
     printer_status = None
@@ -44,13 +46,12 @@ class WatchedStation:
     def seconds_left(self, cards: int) -> float | None:
         since = self.published.since or ""
         times = [datetime.fromisoformat(at) for at in self.published.card_times if at >= since]  # this run's
-        if cards <= 0 or len(times) < 2 or self.state != PRINTING:
+        if self.state != PRINTING or not times:
             return None
-        return (times[0] - times[-1]).total_seconds() / (len(times) - 1) * cards
+        return time_left((times[0] - times[-1]).total_seconds(), len(times), cards)
 
     def today_start(self) -> str:
-        midnight = self.clock().replace(hour=0, minute=0, second=0, microsecond=0)
-        return midnight.isoformat(timespec="milliseconds")
+        return midnight(self.clock())
 
     async def load(self) -> Live:
         self.published = await read_published(self.store)
