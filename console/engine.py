@@ -9,12 +9,11 @@ guessed.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from console import books, jobs, locks, printer_record
+from console import books, jobs, live_state, locks, printer_record
 from console.books import NoStockError
 from console.clock import now_iso
 from console.jobs import Job, TransitionError
@@ -114,11 +113,7 @@ class PrintEngine:
             "nik": self.current.nik if self.current else None,
         }
         async with self.store.transaction(self.actor) as tx:
-            await tx.execute(
-                "INSERT INTO live_state (key, value, at) VALUES ('engine', ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, at = excluded.at",
-                (json.dumps(value), now_iso()),
-            )
+            await live_state.publish(tx, live_state.ENGINE, value)
 
     def wake(self) -> None:
         """Something changed (a tag, a new job, a resume): let a waiting engine look again."""

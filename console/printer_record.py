@@ -6,10 +6,9 @@ outside it; both mean something only for the printer whose counter it is, so the
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from console.clock import now_iso
+from console import live_state
 
 SERIAL, COUNTER = "printer.serial", "printer.counter"
 
@@ -50,11 +49,7 @@ async def record_printer(tx: Any, serial: str, model: str, firmware: str) -> Non
         await _set(tx, SERIAL, serial)
         await _set(tx, COUNTER, None)
         await tx.audit("printer.changed" if was else "printer.first_seen", serial, was=was, model=model)
-    await tx.execute(
-        "INSERT INTO live_state (key, value, at) VALUES ('printer', ?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value, at = excluded.at",
-        (json.dumps({"model": model, "serial": serial, "firmware": firmware}), now_iso()),
-    )
+    await live_state.publish(tx, live_state.PRINTER, {"model": model, "serial": serial, "firmware": firmware})
 
 
 async def rebase_counter(tx: Any, counter: int, was: int) -> None:

@@ -4,6 +4,8 @@ The request is recorded with who made it (audited); the engine carries it out at
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from console.clock import now_iso
 from console.errors import UsageError
 from console.i18n import t
@@ -21,3 +23,17 @@ async def request(store: Store, kind: str, requester: str) -> int:
         )
         await tx.audit(f"queue.{kind}_requested", None, request=request_id, requester=requester)
     return request_id
+
+
+@dataclass(frozen=True)
+class Request:
+    id: int
+    kind: str  # pause | resume
+    requester: str
+    at: str
+
+
+async def pending(store: Store) -> list[Request]:
+    """The requests not yet carried out, oldest first."""
+    rows = await store.fetchall("SELECT id, kind, requester, at FROM requests WHERE done_at IS NULL ORDER BY id")
+    return [Request(row["id"], row["kind"], row["requester"], row["at"]) for row in rows]

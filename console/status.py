@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from console import books, jobs, printer_record
+from console import books, jobs, live_state, printer_record
 from console.store import Store
 
 
 async def snapshot(store: Store) -> dict[str, Any]:
     counts = await jobs.count_by_state(store)
-    live = {row["key"]: json.loads(row["value"]) | {"at": row["at"]} for row in await store.fetchall(
-        "SELECT key, value, at FROM live_state"
-    )}
+    live = await live_state.read_all(store)
     printer = live.get("printer")
     if printer is not None:  # the printer last connected, and the last card counter the books account for
         printer["counter_booked"] = await printer_record.booked_counter(store)

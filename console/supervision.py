@@ -8,21 +8,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from console import jobs
+from console import jobs, live_state, requests
 from console.owner import PrinterOwnership
+from console.requests import Request
 from console.store import Store
 from drivers.faults import PrinterFault
 
 PACE_CARDS = 10  # cards whose pace predicts the time left
 _PACE_LOOKBACK = 400  # audit entries searched for the latest cards printed (a card writes several)
-
-
-@dataclass(frozen=True)
-class Request:
-    id: int
-    kind: str  # pause | resume
-    requester: str
-    at: str
 
 
 @dataclass(frozen=True)
@@ -38,10 +31,8 @@ class Published:
 
 
 async def read_published(store: Store) -> Published:
-    row = await store.fetchone("SELECT value, at FROM live_state WHERE key = 'engine'")
-    pending = tuple(Request(r["id"], r["kind"], r["requester"], r["at"]) for r in await store.fetchall(
-        "SELECT id, kind, requester, at FROM requests WHERE done_at IS NULL ORDER BY id"
-    ))  # fmt: skip
+    published = await live_state.read(store, live_state.ENGINE)
+    pending = tuple(await requests.pending(store))
     printed = await store.fetchall(
         "SELECT at, data FROM audit WHERE seq > (SELECT coalesce(max(seq), 0) FROM audit) - ? "
         "AND action = 'job.printed' ORDER BY seq DESC LIMIT ?",
@@ -49,10 +40,10 @@ async def read_published(store: Store) -> Published:
     )
     times = tuple(r["at"] for r in printed)
     counter = json.loads(printed[0]["data"]).get("card_counter") if printed else None
-    if row is None:
+    if published is None:
         return Published(pending=pending, card_times=times, last_counter=counter)
-    value = json.loads(row["value"])
-    return Published(value.get("state"), row["at"], _fault(value.get("fault"), value.get("fault_reply")), pending,
+    value, at = published
+    return Published(value.get("state"), at, _fault(value.get("fault"), value.get("fault_reply")), pending,
                      times, counter)  # fmt: skip
 
 
