@@ -28,13 +28,10 @@ COLUMNS = (("id", 0), ("received", 8), ("good", 7), ("bad", 6), ("in_stock", 7),
 ID_MIN = 12  # the allocation's id takes the width left over, at least this
 
 
-class AllocationsScreen(StationScreen):
+class BooksView(StationScreen):
+    """The allocations and their books, a table and the one highlighted in words: what both consoles show."""
+
     TITLE_KEY = "ui.screen.allocations"
-    BINDINGS = [
-        key("n,a", "add", "ui.key.add_allocation"),
-        key("h,c", "count", "ui.key.count"),
-        key("escape", "app.open('dashboard')", "ui.key.back", id="back"),
-    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -111,7 +108,16 @@ class AllocationsScreen(StationScreen):
             count_text(b),
         ))  # fmt: skip
 
-    # ------------------------------------------------------------------------------------------ actions
+
+
+class AllocationsScreen(BooksView):
+    """The operator's: the books, and the keys that add an allocation received or enter a physical count."""
+
+    BINDINGS = [
+        key("n,a", "add", "ui.key.add_allocation"),
+        key("h,c", "count", "ui.key.count"),
+        key("escape", "app.open('dashboard')", "ui.key.back", id="back"),
+    ]
 
     def action_add(self) -> None:
         if self.station is None:

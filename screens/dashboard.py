@@ -22,18 +22,10 @@ from screens.widgets.words import Words, plain
 ATTENTION = {states.STOPPED, states.WAITING_TAGS, states.NO_STOCK, states.PAUSED}
 
 
-class DashboardScreen(StationScreen):
+class LiveDashboard(StationScreen):
+    """The four panels both consoles show at home; each console says what its printer panel holds."""
+
     TITLE_KEY = "ui.screen.dashboard"
-    BINDINGS = [
-        key("p", "pause_key('pause')", "ui.key.pause"),
-        key("p", "pause_key('resume')", "ui.key.resume"),
-        key("p", "pause_key('fault')", "ui.key.fault"),
-        key("t", "app.open('tagging')", "ui.key.tag", id="tag-shortcut"),
-        key("r", "app.open('residents')", "ui.key.residents", id="residents-shortcut"),
-        key("j", "app.open('allocations')", "ui.key.allocations", id="allocations-shortcut"),
-        key("l", "app.report", "ui.key.report", id="report-shortcut"),
-        key("ctrl+p", "app.command_palette", "ui.key.commands"),  # shown here; it works everywhere
-    ]
 
     def compose(self) -> ComposeResult:
         yield self.title_bar()
@@ -51,21 +43,6 @@ class DashboardScreen(StationScreen):
         self.query_one("#books-panel").border_title = t("ui.panel.books_none")
         self.query_one("#printer-panel", Static).update(t("ui.printer.connecting"))
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "pause_key":
-            return parameters[0] == self._pause_key()
-        return True
-
-    def _pause_key(self) -> str:
-        """What P does now, for the footer to say: pause, resume, or open the fault dialog."""
-        station = self.station
-        if station is not None and station.state == states.STOPPED:
-            return "fault"
-        return "resume" if station is not None and station.paused else "pause"
-
-    def action_pause_key(self, _what: str) -> None:
-        self.station_app.action_pause()
-
     def on_resize(self) -> None:
         if self.station_app.live is not None:
             self._show_queue(self.station_app.live)
@@ -79,28 +56,7 @@ class DashboardScreen(StationScreen):
         self.show_printer()
 
     def show_printer(self) -> None:
-        station = self.station
-        if station is None:
-            return
-        info, status, state = station.printer_info, station.printer_status, station.state
-        lines = [
-            line(info.model if info else t("ui.printer.unknown_model"), style="bold"),
-            line(t("ui.printer.serial", serial=info.serial if info else "?",
-                   ribbon=(status.ribbon if status else station.settings.printer.ribbon).upper())),
-        ]  # fmt: skip
-        lines.append(self._state_line(state, station.last_counter))
-        if state == states.STOPPED and station.engine.fault is not None:
-            lines.append(line(fault_title(station.engine.fault), style="bold"))
-        if station.printer_silent:
-            lines.append(line(t("ui.printer.silent"), style="bold"))
-        if status is not None:
-            feeder = t("ui.printer.feeder_empty") if status.feeder_empty else t("ui.printer.feeder_ok")
-            lines.append(line(t("ui.printer.feeder", feeder=feeder)))
-            lines.append(line(t("ui.printer.ribbon_left", left=number(status.ribbon_left))))
-        panel = self.query_one("#printer-panel", Static)
-        panel.set_class(state in ATTENTION, "-attention")
-        self.refresh_bindings()
-        panel.update(Group(*lines))
+        """The printer panel: the operator's console reads the printer, the supervisor's what is published."""
 
     def _state_line(self, state: str, counter: int | None) -> Text:
         text = line(t("ui.printer.state_label") + "  ")
@@ -162,17 +118,74 @@ class DashboardScreen(StationScreen):
         return line(t(hint, queued=number(live.queued)))
 
     def _hopper_line(self, live: Live) -> Text:
-        assert self.station is not None
-        limit = self.station.settings.queue.hopper_capacity
-        text = line(t("ui.queue.untagged", count=number(live.untagged), limit=number(limit)))
-        if live.untagged:
-            text.append("   " + t("ui.queue.tag_now"), style="bold")
-        return text
+        limit = self.station_app.settings.queue.hopper_capacity
+        return line(t("ui.queue.untagged", count=number(live.untagged), limit=number(limit)))
 
     def _show_events(self, live: Live) -> None:
         panel = self.query_one("#events-panel", Static)
         lines = [line(f"{time_of(e.at)}  {e.text}") for e in live.events]
         panel.update(Group(*lines) if lines else Text(t("ui.events.none")))
+
+
+class DashboardScreen(LiveDashboard):
+    """The operator's home: the panels, and the keys to pause, tag, queue and report."""
+
+    BINDINGS = [
+        key("p", "pause_key('pause')", "ui.key.pause"),
+        key("p", "pause_key('resume')", "ui.key.resume"),
+        key("p", "pause_key('fault')", "ui.key.fault"),
+        key("t", "app.open('tagging')", "ui.key.tag", id="tag-shortcut"),
+        key("r", "app.open('residents')", "ui.key.residents", id="residents-shortcut"),
+        key("j", "app.open('allocations')", "ui.key.allocations", id="allocations-shortcut"),
+        key("l", "app.report", "ui.key.report", id="report-shortcut"),
+        key("ctrl+p", "app.command_palette", "ui.key.commands"),  # shown here; it works everywhere
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "pause_key":
+            return parameters[0] == self._pause_key()
+        return True
+
+    def _pause_key(self) -> str:
+        """What P does now, for the footer to say: pause, resume, or open the fault dialog."""
+        station = self.station
+        if station is not None and station.state == states.STOPPED:
+            return "fault"
+        return "resume" if station is not None and station.paused else "pause"
+
+    def action_pause_key(self, _what: str) -> None:
+        self.station_app.action_pause()
+
+    def show_printer(self) -> None:
+        station = self.station
+        if station is None:
+            return
+        info, status, state = station.printer_info, station.printer_status, station.state
+        lines = [
+            line(info.model if info else t("ui.printer.unknown_model"), style="bold"),
+            line(t("ui.printer.serial", serial=info.serial if info else "?",
+                   ribbon=(status.ribbon if status else station.settings.printer.ribbon).upper())),
+        ]  # fmt: skip
+        lines.append(self._state_line(state, station.last_counter))
+        if state == states.STOPPED and station.engine.fault is not None:
+            lines.append(line(fault_title(station.engine.fault), style="bold"))
+        if station.printer_silent:
+            lines.append(line(t("ui.printer.silent"), style="bold"))
+        if status is not None:
+            feeder = t("ui.printer.feeder_empty") if status.feeder_empty else t("ui.printer.feeder_ok")
+            lines.append(line(t("ui.printer.feeder", feeder=feeder)))
+            lines.append(line(t("ui.printer.ribbon_left", left=number(status.ribbon_left))))
+        panel = self.query_one("#printer-panel", Static)
+        panel.set_class(state in ATTENTION, "-attention")
+        self.refresh_bindings()
+        panel.update(Group(*lines))
+
+    def _hopper_line(self, live: Live) -> Text:
+        """The cards waiting for their tag, and the key to tag them."""
+        text = super()._hopper_line(live)
+        if live.untagged:
+            text.append("   " + t("ui.queue.tag_now"), style="bold")
+        return text
 
 
 def line(text: str, style: str = "") -> Text:

@@ -1,5 +1,5 @@
-"""Beranda for the supervisor: the operator's dashboard, with the printing process's state in place of the
-printer's and no operator's key to press."""
+"""Beranda for the supervisor: the panels of the operator's home, with the printing process's state in place of
+the printer's and no operator's key to press."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from console.faults_text import fault_title
 from console.i18n import t
 from console.live import Live
 from console.text import day_and_time, number, time_of
-from screens.dashboard import ATTENTION, DashboardScreen, line
+from screens.dashboard import ATTENTION, LiveDashboard, line
 from screens.keys import key
 from screens.supervisor.supervised import Supervised
 
@@ -25,7 +25,7 @@ PENDING_SHOWN = 2  # pause/resume requests listed on the dashboard
 QUEUE_WORDS = {state: f"ui.sup.queue.{state}" for state in (EMPTY, NO_STOCK, PAUSED, STOPPED, WAITING_TAGS)}
 
 
-class WatchDashboard(Supervised, DashboardScreen, inherit_bindings=False):
+class WatchDashboard(Supervised, LiveDashboard, inherit_bindings=False):
     """Beranda as the operator sees it, with the printing process's state in place of the printer's."""
 
     BINDINGS = [  # they work everywhere (the app's); shown here, where there is room for them
@@ -34,9 +34,6 @@ class WatchDashboard(Supervised, DashboardScreen, inherit_bindings=False):
         key("f5", "app.open('books')", "ui.sup.key.books"),
         key("f6", "app.open('audit')", "ui.sup.key.audit"),
     ]
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return True
 
     def show_printer(self) -> None:
         station = cast("WatchedStation | None", self.station)
@@ -72,8 +69,3 @@ class WatchDashboard(Supervised, DashboardScreen, inherit_bindings=False):
         if state in QUEUE_WORDS:
             return line(t(QUEUE_WORDS[state], queued=number(live.queued)))
         return super()._now_line(live)
-
-    def _hopper_line(self, live: Live) -> Text:
-        """The cards waiting for their tag, without the operator's key to tag them."""
-        limit = self.station_app.settings.queue.hopper_capacity
-        return line(t("ui.queue.untagged", count=number(live.untagged), limit=number(limit)))
