@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from console import books, jobs, live_state, locks, printer_record
+from console import books, jobs, live_state, locks, printer_record, requests
 from console.books import NoStockError
 from console.clock import now_iso
 from console.jobs import Job, TransitionError
@@ -295,13 +295,12 @@ class PrintEngine:
 
     async def _take_requests(self) -> None:
         """Pause/resume asked by a supervisor through the database, carried out here and marked done."""
-        rows = await self.store.fetchall("SELECT id, kind, requester FROM requests WHERE done_at IS NULL ORDER BY id")
-        for row in rows:
-            async with self.store.transaction(row["requester"]) as tx:
-                await tx.execute("UPDATE requests SET done_at = ? WHERE id = ?", (now_iso(), row["id"]))
-                await tx.audit(f"queue.{row['kind']}d", None, request=row["id"], requester=row["requester"])
-            self._paused = row["kind"] == "pause"
-            self._emit("paused" if self._paused else "resumed", None, requester=row["requester"])
+        for asked in await requests.pending(self.store):
+            async with self.store.transaction(asked.requester) as tx:
+                await requests.mark_done(tx, asked.id)
+                await tx.audit(f"queue.{asked.kind}d", None, request=asked.id, requester=asked.requester)
+            self._paused = asked.kind == "pause"
+            self._emit("paused" if self._paused else "resumed", None, requester=asked.requester)
 
     # ------------------------------------------------------------------------------------------ one card
 

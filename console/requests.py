@@ -5,6 +5,7 @@ The request is recorded with who made it (audited); the engine carries it out at
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from console.clock import now_iso
 from console.errors import UsageError
@@ -37,3 +38,8 @@ async def pending(store: Store) -> list[Request]:
     """The requests not yet carried out, oldest first."""
     rows = await store.fetchall("SELECT id, kind, requester, at FROM requests WHERE done_at IS NULL ORDER BY id")
     return [Request(row["id"], row["kind"], row["requester"], row["at"]) for row in rows]
+
+
+async def mark_done(tx: Any, request_id: int) -> None:
+    """Carried out, inside the transaction that audits it (the engine's)."""
+    await tx.execute("UPDATE requests SET done_at = ? WHERE id = ?", (now_iso(), request_id))
