@@ -9,10 +9,12 @@ at the SVGs.
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from textual.geometry import Region
 
 from console import books, clock, jobs
 from console.config import load_settings
@@ -95,6 +97,11 @@ def open_screen(key: str, screen_type: type, ready) -> object:  # noqa: ANN001
     return run_before
 
 
+def drawn(widget) -> str:
+    """What a widget draws now (a table's columns are sized when it draws, after its rows arrive)."""
+    return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, widget.size.width, widget.size.height)))
+
+
 SCREENS = {
     "dashboard": (None, DashboardScreen, lambda app: True),
     "residents": ("f3", ResidentsScreen,
@@ -103,7 +110,8 @@ SCREENS = {
     "allocations": ("f5", AllocationsScreen, lambda app: app.screen.books and "SELISIH -1" in screen_text(app)),
     "help": ("f1", HelpScreen, lambda app: True),
     "report": ("f6", ReportScreen, lambda app: getattr(app.screen, "books", None) is not None
-               and "belum ditandai" in screen_text(app) and app.screen.query_one("#list-bad").row_count == 1),
+               and "belum ditandai" in screen_text(app) and app.screen.query_one("#list-bad").row_count == 1
+               and re.search(r"\d{16}", drawn(app.screen.query_one("#list-good"))) is not None),
 }  # fmt: skip
 
 
