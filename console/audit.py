@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,11 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from console.canonical import canonical_json, sha256_hex
 from console.clock import now_iso
+from console.i18n import t
+from console.logs import get_logger
 
 if TYPE_CHECKING:
     from console.store import Store, Transaction
 
 GENESIS = "0" * 64
+log = get_logger("audit")
 
 
 def entry_hash(seq: int, at: str, actor: str, action: str, subject: str | None, data: str, prev_hash: str) -> str:
@@ -119,3 +123,65 @@ async def recent(store: "Store", limit: int = 50, subject: str | None = None) ->
             "SELECT * FROM audit WHERE subject = ? ORDER BY seq DESC LIMIT ?", (subject, limit)
         )
     return [dict(row) | {"data": json.loads(row["data"])} for row in rows]
+
+
+# ---------------------------------------------------------------------------------------------- the head sidecar
+# The chain proves nothing was changed inside the database, but a whole database put back from an old copy is a
+# sound chain too. So the head (seq and hash of the newest entry) is also written beside the database file after
+# every commit that appended to the log; a database whose log does not reach that head was rolled back or
+# replaced, and nothing may write to it.
+
+
+def head_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".head")
+
+
+def write_head(db_path: Path, head: tuple[int, str]) -> None:
+    """Atomically (a temporary file beside it, fsync, rename), mode 0600. Called after the commit: a failure leaves
+    the sidecar behind the database, which is the safe side, so it is logged and the commit stands."""
+    path = head_path(db_path)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps({"seq": head[0], "hash": head[1]}))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        log.warning("audit_head_not_written", file=str(path), why=str(exc))
+
+
+def read_head(db_path: Path) -> tuple[int, str] | None:
+    """The head last written beside the database; None when there is none (a new station, or one from before it).
+
+    ValueError when the file is there but cannot be read as a head."""
+    path = head_path(db_path)
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+        return int(value["seq"]), str(value["hash"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+async def head_behind(store: "Store") -> str | None:
+    """A sentence when the database's audit log does not reach the head recorded beside it, else None.
+
+    A database ahead of its sidecar is accepted (a process may die between its commit and the sidecar's write)."""
+    head = head_path(store.path)
+    try:
+        recorded = read_head(store.path)
+    except ValueError as exc:
+        return t("audit.head_unreadable", head=head, why=exc)
+    if recorded is None:
+        return None
+    seq, digest = recorded
+    row = await store.fetchone("SELECT hash FROM audit WHERE seq = ?", (seq,))
+    if row is None:
+        return t("audit.head_behind", file=store.path, head=head, seq=seq, newest=await newest_seq(store))
+    if row["hash"] != digest:
+        return t("audit.head_other", file=store.path, head=head, seq=seq)
+    return None

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from console import printer_record
 from console.clock import now_iso
 from console.errors import RefusedError, UsageError
 from console.i18n import t
@@ -112,6 +113,39 @@ async def record_spoiled(tx: Any, card_counter: int | None, reason: str, note: s
     )
     await tx.audit("blank.spoiled", allocation_id, card_counter=card_counter, reason=reason, note=note)
     return allocation_id
+
+
+async def reconcile_outside(store: Store, cards: int, reason: str, actor: str) -> printer_record.CounterAhead:
+    """A supervisor accounts for the cards the printer's counter is ahead of the books by: each booked as a blank
+    spoiled without a NIK (`taken_outside_station`, the reason as its note), and the queue may go on.
+
+    Refused unless the queue stopped on exactly that many cards (`printer.counter_ahead`), so that a number typed
+    blind cannot book cards the printer never took, nor hide ones it did.
+    """
+    if cards < 1:
+        raise UsageError(t("books.reconcile_bad_count", cards=cards))
+    if not reason.strip():
+        raise UsageError(t("books.reconcile_no_reason"))
+    async with store.transaction(actor) as tx:
+        found = await printer_record.counter_ahead(tx)
+        if found is None:
+            raise RefusedError(t("books.reconcile_nothing"))
+        if (await printer_record.booked_serial(tx) != found.serial
+                or await printer_record.booked_counter(tx, found.serial) != found.booked):
+            raise RefusedError(t("books.reconcile_stale", serial=found.serial))
+        if cards != found.cards:
+            raise RefusedError(t(
+                "books.reconcile_wrong", serial=found.serial, found=found.cards, booked=found.booked,
+                counter=found.counter, cards=cards,
+            ))
+        for counter in range(found.booked + 1, found.counter + 1):
+            await record_spoiled(tx, counter, "taken_outside_station", reason)
+        await printer_record.book_counter(tx, found.counter)
+        await printer_record.clear_counter_ahead(tx)
+        await tx.audit(
+            "books.reconciled", found.serial, cards=cards, booked=found.booked, counter=found.counter, reason=reason
+        )
+    return found
 
 
 async def enter_count(store: Store, allocation_id: str, counted: int, note: str | None, actor: str) -> int:

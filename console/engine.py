@@ -11,23 +11,50 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, Protocol
 
 from console import books, jobs, live_state, locks, printer_record, requests
 from console.books import NoStockError
 from console.clock import now_iso
 from console.jobs import Job, TransitionError
 from console.logs import get_logger
+from console.settling import Decision, Facts, FaultKind, JobOutcome, Stop, decide
 from console.store import Store
 from drivers.faults import CardJam, GarbledReply, LinkLost, LinkUnavailable, PrinterFault, ReplyTimeout
+from drivers.printer import PrinterInfo
 
 log = get_logger("engine")
 
-# Engine states, as the operator sees them.
-IDLE, PRINTING, PAUSED, STOPPED, WAITING_TAGS, EMPTY, NO_STOCK = (
-    "idle", "printing", "paused", "stopped", "waiting_tags", "empty", "no_stock",
-)
+
+class EngineState(StrEnum):
+    """The engine's states, as the operator sees them."""
+
+    IDLE = "idle"
+    PRINTING = "printing"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    WAITING_TAGS = "waiting_tags"
+    EMPTY = "empty"
+    NO_STOCK = "no_stock"
+
+
+IDLE, PRINTING, PAUSED, STOPPED, WAITING_TAGS, EMPTY, NO_STOCK = EngineState
 IN_DOUBT_FAULTS = (LinkLost, LinkUnavailable, ReplyTimeout, GarbledReply)
+
+
+class CardPrinter(Protocol):
+    """What the engine asks of the printer (`drivers.printer.Printer`)."""
+
+    async def setup(self, ribbon: str) -> None: ...
+    async def identify(self) -> PrinterInfo: ...
+    async def card_counter(self) -> int: ...
+    async def card_position(self) -> str | None: ...
+    async def take_blank(self) -> None: ...
+    async def print_front(self, frames: Sequence[bytes]) -> None: ...
+    async def reject(self) -> None: ...
+    async def reset(self) -> None: ...
+    async def reconnect(self) -> None: ...
 
 CardBuilder = Callable[[Job], Awaitable[Sequence[bytes]]]
 
@@ -55,15 +82,16 @@ class CounterMismatch(PrinterFault):
     code = "counter_mismatch"
 
 
-class UnbookedBlanks(PrinterFault):
-    """The printer took blanks outside the station and no allocation has stock left to book them from."""
+class CounterAhead(PrinterFault):
+    """The printer's counter is ahead of the books by cards they cannot account for: taken outside the station,
+    or the database is behind the printer (restored from an old copy). Only a supervisor's reconciliation goes on."""
 
-    code = "blanks_unbooked"
+    code = "counter_ahead"
 
 
 class PrintEngine:
     def __init__(
-        self, store: Store, printer: Any, build_card: CardBuilder, *, hopper_capacity: int, ribbon: str,
+        self, store: Store, printer: CardPrinter, build_card: CardBuilder, *, hopper_capacity: int, ribbon: str,
         actor: str = "station",
     ) -> None:
         self.store = store
@@ -72,7 +100,7 @@ class PrintEngine:
         self.hopper_capacity = hopper_capacity
         self.ribbon = ribbon
         self.actor = actor
-        self.state = IDLE
+        self.state: EngineState = IDLE
         self.fault: PrinterFault | None = None
         self.current: Job | None = None
         self.cards_printed = 0
@@ -80,8 +108,10 @@ class PrintEngine:
         self._wake = asyncio.Event()
         self._paused = False
         self._prefetch: tuple[int, asyncio.Task[Sequence[bytes]]] | None = None
-        # The last card counter the books account for, as committed (this process alone writes it: one owner).
+        # The last card counter the books account for on this printer, as committed (this process alone writes it
+        # while it holds the printer; a supervisor's reconciliation is read again at every settling).
         self._counter_booked: int | None = None
+        self._serial = ""
 
     # ------------------------------------------------------------------------------------------ events
 
@@ -96,7 +126,7 @@ class PrintEngine:
         for listener in list(self._listeners):
             listener(event)
 
-    async def _set_state(self, state: str, job: Job | None = None, **detail: Any) -> None:
+    async def _set_state(self, state: EngineState, job: Job | None = None, **detail: Any) -> None:
         changed = state != self.state
         self.state = state
         if changed:  # the card being printed is in the jobs table; only the engine's state needs publishing
@@ -121,16 +151,21 @@ class PrintEngine:
 
     # ------------------------------------------------------------------------------------------ start-up
 
-    async def start(self) -> None:
-        """Set the printer up and bring the books and the printer in step (`_settle_printer`)."""
+    async def start(self, reset: bool = False) -> None:
+        """Set the printer up and bring the books and the printer in step (`_settle_printer`). With `reset` (the
+        headless `station print`, which has no resume key) the printer is also reset (`Srs`) and set up again,
+        as a resume does, so that a fault latched in it (`ERROR HEAD`, `ERROR TIME OUT`) is cleared."""
         await self.printer.setup(self.ribbon)
         await self._settle_printer()
+        if reset:
+            await self.printer.reset()
+            await self.printer.setup(self.ribbon)
 
     async def _settle_printer(self) -> None:
-        """Settle every job left in doubt, book the cards the printer took meanwhile for no job of ours, then send
-        a card still inside (by now in the books) to the reject box."""
+        """Settle every job left in doubt, check the counter against the books (cards they cannot account for
+        stop here, `CounterAhead`), then send a card still inside (by now in the books) to the reject box."""
         await self.settle()
-        await self._book_blanks_taken_outside(await self.printer.card_counter())
+        await self._check_counter(await self.printer.card_counter())
         await self._clear_card_inside()
 
     async def settle(self) -> list[Job]:
@@ -151,48 +186,49 @@ class PrintEngine:
             if jobs_in_doubt and booked_serial is not None and booked_serial != info.serial:
                 raise PrinterMismatch(reply=f"{info.serial} / {booked_serial}")  # rolls back: nothing recorded
             await printer_record.record_printer(tx, info.serial, info.model, info.firmware)
-            booked = await printer_record.booked_counter(tx)
-            if booked is None:  # a printer new to the books: count from here
-                await printer_record.book_counter(tx, counter)
-        self._counter_booked = counter if booked is None else booked
+            self._counter_booked = await printer_record.booked_counter(tx, info.serial)
+        self._serial = info.serial
 
     async def _settle_job(self, job: Job) -> Job:
         counter = await self.printer.card_counter()
         inside = await self.printer.card_position()
-        before = job.counter_before
-        if counter == before:
+        decision = decide(Facts(counter, inside is not None, self._counter_booked, job.counter_before))
+        if decision.stop is Stop.COUNTER_MISMATCH:
+            raise CounterMismatch(reply=f"{counter} < {job.counter_before}")
+        if decision.job is JobOutcome.REQUEUE:
             result = await self._requeue(job, "settled_no_card_taken")
-        elif counter > before:
-            result = await self._book_settled_card(job, counter, inside is not None)
-            if inside is not None:
-                await self._eject_to_reject()
         else:
-            raise CounterMismatch(reply=f"{counter} < {before}")
-        log.info("job_settled", job=job.id, nik=job.nik, counter=counter, state=result.state)
-        self._emit("settled", result, counter=counter, outcome=result.state)
-        return result
-
-    async def _book_settled_card(self, job: Job, counter: int, card_inside: bool) -> Job:
-        """The job's card is the first the printer took after its counter was read (the station held the port);
-        any further card was taken by someone else after the station stopped, and the card inside is the last."""
-        before = job.counter_before
-        ours_inside = card_inside and counter == before + 1
-        try:
             async with self.store.transaction(self.actor) as tx:
                 result = await jobs.set_state(
-                    tx, job.id, jobs.PRINTED, "settled_card_taken" if counter == before + 1 else "settled_among_others",
-                    card_counter=before + 1, card_dest="reject" if ours_inside else "hopper", printed_at=now_iso(),
+                    tx, job.id, jobs.PRINTED,
+                    "settled_among_others" if decision.unaccounted else "settled_card_taken",
+                    card_counter=decision.job_counter, card_dest=decision.card_dest, printed_at=now_iso(),
                 )
-                for extra in range(before + 2, counter + 1):
-                    ejected = card_inside and extra == counter
-                    await books.record_spoiled(
-                        tx, extra, "taken_outside_station", "sent to the reject box" if ejected else None
-                    )
-                await printer_record.book_counter(tx, counter)
-        except NoStockError:
-            raise UnbookedBlanks(reply=str(counter - before - 1)) from None
-        self._counter_booked = counter
+                booked = await self._book(tx, decision, counter)
+            self._counter_booked = booked
+        if decision.eject:
+            await self._eject_to_reject()
+        log.info("job_settled", job=job.id, nik=job.nik, counter=counter, state=result.state)
+        self._emit("settled", result, counter=counter, outcome=result.state)
+        if decision.stop is Stop.COUNTER_AHEAD:
+            raise CounterAhead(reply=str(decision.unaccounted))
         return result
+
+    async def _book(self, tx: Any, decision: Decision, counter: int) -> int | None:
+        """The counter part of a decision, inside the transaction that carries its job part out; the counter the
+        books account for once it commits."""
+        booked = self._counter_booked
+        if decision.book_counter is not None:
+            if decision.follow and booked is not None:
+                await printer_record.rebase_counter(tx, decision.book_counter, booked)
+            else:
+                await printer_record.book_counter(tx, decision.book_counter)
+            booked = decision.book_counter
+        if decision.stop is Stop.COUNTER_AHEAD:
+            await printer_record.record_counter_ahead(
+                tx, printer_record.CounterAhead(self._serial, booked, counter)
+            )
+        return booked
 
     async def _requeue(self, job: Job, reason: str) -> Job:
         async with self.store.transaction(self.actor) as tx:
@@ -248,7 +284,7 @@ class PrintEngine:
         self.wake()
         return True
 
-    async def run(self, max_cards: int | None = None, stop_when_idle: bool = True) -> str:
+    async def run(self, max_cards: int | None = None, stop_when_idle: bool = True) -> EngineState:
         """Print until the queue is empty (or `max_cards`), a fault stops it, or it must wait.
 
         With `stop_when_idle` (the headless `station print`) the loop returns the state it stopped in, except
@@ -280,7 +316,7 @@ class PrintEngine:
         except TimeoutError:
             pass
 
-    async def _why_not_print(self, job: Job | None) -> str | None:
+    async def _why_not_print(self, job: Job | None) -> EngineState | None:
         if self.fault is not None:
             return STOPPED
         if self._paused:
@@ -337,8 +373,8 @@ class PrintEngine:
         if counter_before is None:
             return False
         try:
-            await self._book_blanks_taken_outside(counter_before)
-        except UnbookedBlanks as fault:
+            await self._check_counter(counter_before)
+        except CounterAhead as fault:
             await self._stop(fault)
             return False
         at = now_iso()
@@ -357,7 +393,7 @@ class PrintEngine:
                     await tx.audit("blank.taken", allocation, job=job.id, nik=job.nik, counter_before=counter_before)
         except TransitionError:  # the operator held or cancelled the job since it was picked: take the next one
             return False
-        except NoStockError:  # the blanks taken outside were the last: the loop stops with no stock
+        except NoStockError:  # another process took the last blank since the check: the loop stops with no stock
             return False
         if refusal is not None:
             self._emit("refused", job, why=refusal.code)
@@ -385,26 +421,18 @@ class PrintEngine:
         self._emit("card_printed", job, counter=job.card_counter)
         return True
 
-    async def _book_blanks_taken_outside(self, counter: int) -> None:
-        """Cards the printer took since the last one booked, with no job of ours: blanks spoiled without a NIK.
-
-        UnbookedBlanks when no allocation has stock left to book them from (nothing is booked then).
-        """
-        booked = self._counter_booked
-        if booked is None or booked == counter:
+    async def _check_counter(self, counter: int) -> None:
+        """The printer's counter between cards against the books': followed when the printer is new to them or its
+        counter went back; cards they cannot account for raise CounterAhead (recorded for the reconciliation)."""
+        decision = decide(Facts(counter, False, self._counter_booked))
+        if decision.book_counter is None and decision.stop is None:
             return
-        try:
-            async with self.store.transaction(self.actor) as tx:
-                if counter < booked:
-                    await printer_record.rebase_counter(tx, counter, booked)
-                else:
-                    for taken in range(booked + 1, counter + 1):
-                        await books.record_spoiled(tx, taken, "taken_outside_station")
-                    await printer_record.book_counter(tx, counter)
-        except NoStockError:
-            raise UnbookedBlanks(reply=str(counter - booked)) from None
-        self._counter_booked = counter
-        log.warning("blanks_taken_outside", counter=counter, booked=booked)
+        async with self.store.transaction(self.actor) as tx:
+            booked = await self._book(tx, decision, counter)
+        self._counter_booked = booked
+        if decision.stop is Stop.COUNTER_AHEAD:
+            log.warning("counter_ahead", counter=counter, booked=booked)
+            raise CounterAhead(reply=str(decision.unaccounted))
 
     async def _guarded(self, call: Awaitable[Any]) -> Any:
         try:
@@ -422,36 +450,37 @@ class PrintEngine:
 
     async def _after_fault(self, job: Job, fault: PrinterFault) -> None:
         """A fault met the card: find out from the printer whether a blank was taken, and book it so."""
-        if isinstance(fault, IN_DOUBT_FAULTS):
-            await self._stop(fault, job)  # the job stays in doubt; settled when the link answers again
-            return
-        try:
-            counter = await self.printer.card_counter()
-            inside = await self.printer.card_position()
-        except PrinterFault:
+        kind = FaultKind.LINK if isinstance(fault, IN_DOUBT_FAULTS) else (
+            FaultKind.JAM if isinstance(fault, CardJam) else FaultKind.OTHER
+        )
+        counter, inside = None, None
+        if kind is not FaultKind.LINK:
+            try:
+                counter = await self.printer.card_counter()
+                inside = await self.printer.card_position()
+            except PrinterFault:
+                counter = None
+        decision = decide(Facts(counter, inside is not None, self._counter_booked, job.counter_before, kind))
+        if decision.job is JobOutcome.KEEP:  # nothing known, or nothing the fault explains: the job stays in doubt
             await self._stop(fault, job)
             return
-        if counter == job.counter_before:
+        if decision.job is JobOutcome.REQUEUE:
             await self._requeue(job, f"fault: {fault.code}")
-        elif counter == job.counter_before + 1:
-            jammed = isinstance(fault, CardJam)
-            reason, dest = ("rusak_fisik", "removed") if jammed else ("gagal_cetak", "reject")
+        else:
             async with self.store.transaction(self.actor) as tx:
                 job = await jobs.set_state(
-                    tx, job.id, jobs.DONE_BAD, f"fault: {fault.code}", card_counter=counter, card_dest=dest,
-                    tag_reason=reason, tag_note=getattr(fault, "reply", fault.code), tagged_by=self.actor,
-                    printed_at=now_iso(), tagged_at=now_iso(),
+                    tx, job.id, jobs.DONE_BAD, f"fault: {fault.code}", card_counter=decision.job_counter,
+                    card_dest=decision.card_dest, tag_reason=decision.bad_reason,
+                    tag_note=getattr(fault, "reply", fault.code), tagged_by=self.actor, printed_at=now_iso(),
+                    tagged_at=now_iso(),
                 )
-                await printer_record.book_counter(tx, counter)
-            self._counter_booked = counter
-            self._emit("card_spoiled", job, counter=counter, reason=reason)
-            if not jammed and inside is not None:
+                booked = await self._book(tx, decision, counter)
+            self._counter_booked = booked
+            self._emit("card_spoiled", job, counter=counter, reason=decision.bad_reason)
+            if decision.eject:
                 try:
                     await self.printer.reject()
                 except PrinterFault:
                     pass  # the fault still holds; `recover` ejects the card once the operator has fixed it
-        else:
-            await self._stop(fault, job)
-            return
         self.current = None
         await self._stop(fault, job)

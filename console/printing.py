@@ -108,7 +108,7 @@ async def run_headless(settings: Settings, count: int | None) -> int:
 
         session.engine.subscribe(show)
         try:
-            await session.engine.start()
+            await session.engine.start(reset=True)  # no resume key headless: a latched fault is cleared here
         except PrinterFault as fault:
             print(f"station: {fault_title(fault)}: {fault_advice(fault)}", file=sys.stderr)
             return EXIT_PRINTER_FAULT

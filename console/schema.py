@@ -208,4 +208,12 @@ MIGRATIONS: list[str] = [
         locked_until    TEXT                           -- no attempt is checked before this moment
     ) WITHOUT ROWID;
     """,
+    # The books' card counter kept per printer serial (a printer swapped out and back is followed where they
+    # left it): the one counter of the booked printer moves under its serial's key.
+    """
+    INSERT OR REPLACE INTO meta (key, value)
+        SELECT 'printer.counter:' || s.value, c.value FROM meta s JOIN meta c
+        ON s.key = 'printer.serial' AND c.key = 'printer.counter';
+    DELETE FROM meta WHERE key = 'printer.counter';
+    """,
 ]

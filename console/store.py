@@ -19,7 +19,7 @@ import aiosqlite
 
 from console import audit
 from console.clock import now_iso
-from console.errors import DatabaseError
+from console.errors import AuditBrokenError, DatabaseError
 from console.i18n import t
 from console.schema import APPLICATION_ID, MIGRATIONS
 
@@ -115,7 +115,13 @@ class Store:
             if writer is not None:
                 await writer.close()
             raise
-        return cls(path, writer, reader)
+        store = cls(path, writer, reader)
+        if writer is not None:  # readers open anyway: `audit verify` and `doctor` say what is wrong
+            behind = await audit.head_behind(store)
+            if behind is not None:
+                await store.close()
+                raise AuditBrokenError(behind)
+        return store
 
     async def close(self) -> None:
         # the reader first: the last connection to close checkpoints the WAL and removes -wal and -shm
@@ -139,11 +145,14 @@ class Store:
         async with self._write_lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                yield Transaction(self._writer, actor)
+                tx = Transaction(self._writer, actor)
+                yield tx
             except BaseException:
                 await self._writer.rollback()
                 raise
             await self._writer.commit()
+            if tx._audit_head is not None:  # under the lock: this process's heads reach the sidecar in order
+                audit.write_head(self.path, tx._audit_head)
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         return list(await self._reader.execute_fetchall(sql, params))

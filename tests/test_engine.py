@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from console import books, jobs, locks
-from console.engine import EMPTY, IDLE, STOPPED, WAITING_TAGS, PrinterMismatch
+from console.engine import EMPTY, IDLE, STOPPED, WAITING_TAGS, CounterAhead, PrinterMismatch
 from drivers.emulator import read_output_log
 from tests.conftest import wait_for
 from tests.station import check_books_against_output_log, emulated_printer, make_engine, seeded_store
@@ -189,28 +189,7 @@ async def take_cards_outside(printer, count: int) -> None:
         await printer.reject()
 
 
-async def test_blanks_the_printer_took_between_jobs_are_booked_spoiled(tmp_path):
-    store = await seeded_store(tmp_path, residents=3, blanks=10)
-    try:
-        async with emulated_printer(tmp_path) as (emu, printer):
-            engine = make_engine(store, printer)
-            await engine.start()
-            assert await engine.run(max_cards=1) == IDLE
-            counter = await printer.card_counter()
-            await take_cards_outside(printer, 2)
-            assert await engine.run() == EMPTY
-        spoiled = await store.fetchall("SELECT card_counter, reason FROM spoiled ORDER BY card_counter")
-        assert [(r["card_counter"], r["reason"]) for r in spoiled] == [
-            (counter + 1, "taken_outside_station"), (counter + 2, "taken_outside_station"),
-        ]
-        b = await books.allocation_books(store, "JATAH-2026-11")
-        assert (b.untagged, b.spoiled, b.in_stock, b.balanced) == (3, 2, 5, True)
-        await check_books_against_output_log(store, tmp_path / "output.jsonl")
-    finally:
-        await store.close()
-
-
-async def test_blanks_taken_outside_with_no_stock_left_stop_the_queue_until_an_allocation_is_entered(tmp_path):
+async def test_blanks_taken_outside_with_no_stock_left_are_reconciled_once_an_allocation_is_entered(tmp_path):
     store = await seeded_store(tmp_path, residents=2, blanks=2)
     try:
         async with emulated_printer(tmp_path) as (emu, printer):
@@ -218,10 +197,13 @@ async def test_blanks_taken_outside_with_no_stock_left_stop_the_queue_until_an_a
             await engine.start()
             assert await engine.run(max_cards=1) == IDLE
             await take_cards_outside(printer, 2)
-            assert await engine.run() == STOPPED and engine.fault.code == "blanks_unbooked"
+            assert await engine.run() == STOPPED and engine.fault.code == "counter_ahead"
             assert engine.fault.reply == "2"
+            with pytest.raises(books.NoStockError):
+                await books.reconcile_outside(store, 2, "panel test prints", "supervisor")
             assert await store.scalar("SELECT count(*) FROM spoiled") == 0  # nothing booked by halves
             await books.add_allocation(store, "JATAH-2026-12", 5, "2026-12", "test")
+            await books.reconcile_outside(store, 2, "panel test prints", "supervisor")
             assert await engine.recover()
             assert await engine.run() == EMPTY
         assert await store.scalar("SELECT count(*) FROM spoiled") == 2
@@ -284,10 +266,16 @@ async def test_settling_when_others_took_cards_after_the_crash_books_ours_first_
             await printer.take_blank()  # ours, then the station died; the card left the printer
             await printer.reject()
             await printer.take_blank()  # another program's card, still inside when the station starts again
-            await engine.start()
+            with pytest.raises(CounterAhead) as stopped:  # the card after ours is not the station's to explain
+                await engine.start()
+            assert stopped.value.reply == "1"
             settled = await jobs.get_job(store, job.id)
             assert (settled.state, settled.card_counter, settled.card_dest) == ("printed", counter + 1, "hopper")
             assert settled.state_reason == "settled_among_others"
+            assert await store.scalar("SELECT count(*) FROM spoiled") == 0
+            assert await printer.card_position() is not None  # left where it is until the books account for it
+            await books.reconcile_outside(store, 1, "another program", "supervisor")
+            await engine.start()
             [spoiled] = await store.fetchall("SELECT * FROM spoiled")
             assert (spoiled["card_counter"], spoiled["reason"]) == (counter + 2, "taken_outside_station")
             assert await printer.card_position() is None
@@ -305,6 +293,9 @@ async def test_a_card_left_inside_is_sent_to_the_reject_box_at_start(tmp_path):
             await engine.start()
             counter = await printer.card_counter()
             await printer.take_blank()  # a card fed by hand and left inside
+            with pytest.raises(CounterAhead):
+                await engine.start()
+            await books.reconcile_outside(store, 1, "fed by hand", "supervisor")
             await engine.start()  # `station print` again: it must not stop on the card inside
             assert await printer.card_position() is None
             assert await engine.run() == EMPTY
@@ -333,7 +324,7 @@ async def test_a_job_held_after_it_was_picked_is_skipped_and_the_queue_goes_on(t
         await store.close()
 
 
-async def test_a_card_taken_outside_is_booked_at_start_before_it_is_ejected_even_with_nothing_to_print(tmp_path):
+async def test_a_card_taken_outside_is_reconciled_before_it_is_ejected_even_with_nothing_to_print(tmp_path):
     store = await seeded_store(tmp_path, residents=1, blanks=5)
     try:
         async with emulated_printer(tmp_path) as (emu, printer):
@@ -342,6 +333,10 @@ async def test_a_card_taken_outside_is_booked_at_start_before_it_is_ejected_even
             assert await engine.run() == EMPTY
             counter = await printer.card_counter()
             await printer.take_blank()  # fed from the panel and left inside; the queue is empty
+            with pytest.raises(CounterAhead):
+                await make_engine(store, printer).start()
+            assert await printer.card_position() is not None
+            await books.reconcile_outside(store, 1, "panel", "supervisor")
             await make_engine(store, printer).start()
             assert await printer.card_position() is None
         [spoiled] = await store.fetchall("SELECT card_counter, reason FROM spoiled")

@@ -25,8 +25,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 async def verify(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database.path, readonly=True) as store:
         count, broken = await audit.verify(store)
+        behind = await audit.head_behind(store)
     if broken is not None:
         raise AuditBrokenError(t("audit.broken", seq=broken.seq, why=broken.why, count=count))
+    if behind is not None:
+        raise AuditBrokenError(behind)
     print(t("audit.sound", count=count))
     return 0
 

@@ -1,4 +1,4 @@
-"""`station allocation add ID COUNT [--period YYYY-MM]`, `station allocation list`, `station allocation count`."""
+"""`station allocation add ID COUNT [--period YYYY-MM]`, `list`, `count`, `reconcile --outside N --reason TEXT`."""
 
 from __future__ import annotations
 
@@ -28,6 +28,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     count.add_argument("counted", type=int)
     count.add_argument("--note")
     count.set_defaults(handler=enter_count)
+    reconcile = verbs.add_parser(
+        "reconcile", parents=[common], help="book the cards the printer took outside the station (supervisor)"
+    )
+    reconcile.add_argument("--outside", type=int, required=True, metavar="N", help="cards taken outside")
+    reconcile.add_argument("--reason", required=True, metavar="TEXT")
+    reconcile.set_defaults(handler=reconcile_outside)
 
 
 async def add_allocation(args: argparse.Namespace, settings: Settings) -> int:
@@ -57,4 +63,11 @@ async def enter_count(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database.path) as store:
         difference = await books.enter_count(store, args.id, args.counted, args.note, operator_name())
     print(t("books.counted", id=args.id, counted=args.counted, difference=f"{difference:+d}"))
+    return 0
+
+
+async def reconcile_outside(args: argparse.Namespace, settings: Settings) -> int:
+    async with await Store.open(settings.database.path) as store:
+        found = await books.reconcile_outside(store, args.outside, args.reason, operator_name())
+    print(t("books.reconciled", cards=found.cards, serial=found.serial, first=found.booked + 1, last=found.counter))
     return 0

@@ -36,8 +36,11 @@ async def check_database(settings: Settings) -> str:
 async def check_audit(settings: Settings) -> str:
     async with await Store.open(settings.database.path, readonly=True) as store:
         count, broken = await audit.verify(store)
+        behind = await audit.head_behind(store)
     if broken is not None:
         raise StationError(t("audit.broken", seq=broken.seq, why=broken.why, count=count))
+    if behind is not None:
+        raise StationError(behind)
     return t("audit.sound", count=count)
 
 
