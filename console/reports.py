@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from console import books
+from console import audit, books
 from console.canonical import canonical_json, sha256_hex
 from console.clock import now_iso
 from console.csv_safe import SafeWriter
@@ -61,8 +61,8 @@ def report_id_of(body: dict[str, Any]) -> str:
 
 
 def _content(body: dict[str, Any]) -> dict[str, Any]:
-    """What decides whether two reports are the same: everything but when and the id derived from it."""
-    return {key: value for key, value in body.items() if key not in ("generated_at", "report_id")}
+    """What decides whether two reports are the same: everything but when (the time, the audit head) and the id."""
+    return {key: value for key, value in body.items() if key not in ("generated_at", "audit_head", "report_id")}
 
 
 async def check_reportable(db: Any, allocation_id: str) -> books.Books:
@@ -156,7 +156,9 @@ async def make_report(store: Store, allocation_id: str, station_id: str, actor: 
                 break
         new = body is None
         if new:
-            body = {**content, "generated_at": now_iso()}
+            head = await tx.fetchone("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
+            # the centre keeps it: a database rolled back behind a report it holds is caught (files.md)
+            body = {**content, "generated_at": now_iso(), "audit_head": head["hash"] if head else audit.GENESIS}
             body["report_id"] = report_id_of(body)
             await tx.execute(
                 "INSERT INTO reports (report_id, allocation_id, generated_at, body) VALUES (?, ?, ?, ?)",

@@ -17,7 +17,7 @@ from tests.test_report_kit import ALLOCATION, STATION_ID, print_cards, station, 
 from tests.test_report_kit import indonesian  # noqa: F401  (autouse: the messages in Bahasa Indonesia)
 
 REPORT_FIELDS = {"format", "station_id", "allocation", "counts", "good", "bad", "spoiled_no_nik", "generated_at",
-                 "report_id"}  # fmt: skip
+                 "audit_head", "report_id"}  # fmt: skip
 
 
 @pytest.fixture
@@ -75,8 +75,10 @@ async def test_fields_counts_and_report_id(printed):
     assert body["report_id"] == sha256_hex({k: v for k, v in body.items() if k != "report_id"})
     stored = await store.fetchone("SELECT * FROM reports")
     assert stored["body"] == canonical_json(body) and stored["generated_at"] == body["generated_at"]
-    [made] = await store.fetchall("SELECT subject, data FROM audit WHERE action = 'report.made'")
+    [made] = await store.fetchall("SELECT seq, subject, data FROM audit WHERE action = 'report.made'")
     assert made["subject"] == ALLOCATION and json.loads(made["data"])["report"] == body["report_id"]
+    before = await store.scalar("SELECT hash FROM audit WHERE seq = ?", (made["seq"] - 1,))
+    assert body["audit_head"] == before  # the real head when the report was made: the centre keeps it
 
 
 async def test_same_report_while_nothing_changed_new_one_after_a_change(tmp_path):
