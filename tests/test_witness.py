@@ -191,3 +191,23 @@ def test_headless_commands_refuse_a_restored_database_and_doctor_and_verify_say_
         assert "behind" in refused.stderr
     doctor = station(config, "doctor")
     assert doctor.returncode == 2 and "behind" in doctor.stdout + doctor.stderr
+
+
+async def test_headless_print_stops_on_cards_taken_outside_and_goes_on_after_the_reconciliation(tmp_path):
+    config = make_station(tmp_path, residents=3)
+    assert station(config, "allocation", "add", "JATAH-2026-11", "10").returncode == 0
+    assert station(config, "enqueue", "--all").returncode == 0
+    assert station(config, "print", "--count", "1").returncode == 0
+    async with emulated_printer(tmp_path) as (emu, printer):  # the same printer, used from its panel meanwhile
+        for _ in range(2):
+            await printer.take_blank()
+            await printer.reject()
+    stopped = station(config, "print")
+    assert stopped.returncode == 5 and "reconcile --outside 2" in stopped.stderr, stopped.stderr
+    wrong = station(config, "allocation", "reconcile", "--outside", "1", "--reason", "panel")
+    assert wrong.returncode == 4 and "not 1" in wrong.stderr, wrong.stderr
+    assert station(config, "allocation", "reconcile", "--outside", "2", "--reason", "panel").returncode == 0
+    assert station(config, "print").returncode == 0
+    async with await Store.open(tmp_path / "station.db", readonly=True) as store:
+        assert await store.scalar("SELECT count(*) FROM spoiled WHERE reason = 'taken_outside_station'") == 2
+        await check_books_against_output_log(store, tmp_path / "output.jsonl")
