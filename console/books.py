@@ -14,6 +14,7 @@ from console import printer_record
 from console.clock import now_iso
 from console.errors import RefusedError, UsageError
 from console.i18n import t
+from console.operators import SUPERVISOR, require_role
 from console.store import Store
 
 ALLOCATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -127,6 +128,7 @@ async def reconcile_outside(store: Store, cards: int, reason: str, actor: str) -
     if not reason.strip():
         raise UsageError(t("books.reconcile_no_reason"))
     async with store.transaction(actor) as tx:
+        await require_role(tx, actor, SUPERVISOR, "reconcile")
         found = await printer_record.counter_ahead(tx)
         if found is None:
             raise RefusedError(t("books.reconcile_nothing"))

@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from console import audit, books, jobs, printer_record
+from console import audit, books, jobs, operators, printer_record
 from console.engine import EMPTY, IDLE, STOPPED, CounterAhead
 from console.errors import AuditBrokenError, RefusedError
 from console.store import Store
@@ -93,6 +93,10 @@ async def test_blanks_taken_outside_stop_the_queue_until_a_supervisor_reconciles
             with pytest.raises(RefusedError, match=r"\b2\b.*\b3\b"):
                 await books.reconcile_outside(store, 3, "panel test", "supervisor-ana")
             assert not await engine.recover()  # resuming alone does not go on
+            await operators.add_operator(store, "supervisor-ana", "supervisor", "735192468", "supervisor-ana")
+            await operators.add_operator(store, "budi", "operator", "486219375", "supervisor-ana")
+            with pytest.raises(RefusedError):  # an operator may not account for cards: a supervisor's step
+                await books.reconcile_outside(store, 2, "panel test prints", "budi")
             await books.reconcile_outside(store, 2, "panel test prints", "supervisor-ana")
             with pytest.raises(RefusedError):  # done once: nothing left to reconcile
                 await books.reconcile_outside(store, 2, "again", "supervisor-ana")
