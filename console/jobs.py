@@ -102,17 +102,12 @@ async def enqueue(store: Store, niks: list[str], actor: str) -> EnqueueResult:
     return EnqueueResult(queued, refused)
 
 
-# Residents that may be queued in bulk: never had a card and no open job. A NIK printed before (locked, or
-# unlocked for a reprint) is queued one by one, on purpose.
-_READY = """
-SELECT r.nik FROM residents r
-WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.nik = r.nik AND j.state != 'cancelled')
-  AND NOT EXISTS (SELECT 1 FROM nik_locks l WHERE l.nik = r.nik)
-"""
-
-
 async def enqueue_ready(store: Store, actor: str, kecamatan: str | None = None, kel_desa: str | None = None) -> int:
-    """Queue every resident that is ready (optionally of one district or village); returns how many."""
+    """Queue every resident that is ready (optionally of one district or village); returns how many.
+
+    Ready is `locks.ready_sql`: the rule allows a card and the NIK never had one. A NIK printed before (locked,
+    or unlocked by the centre for one reprint) is queued one by one, on purpose.
+    """
     where, params = "", []
     if kecamatan is not None:
         where += " AND r.kecamatan = ?"
@@ -123,7 +118,8 @@ async def enqueue_ready(store: Store, actor: str, kecamatan: str | None = None, 
     async with store.transaction(actor) as tx:
         at = now_iso()
         cur = await tx.execute(
-            f"INSERT INTO jobs (nik, state, queued_at) SELECT nik, 'queued', ? FROM ({_READY}{where} ORDER BY r.nik)",
+            "INSERT INTO jobs (nik, state, queued_at) SELECT nik, 'queued', ? FROM "
+            f"(SELECT r.nik FROM residents r WHERE {locks.ready_sql('r.nik')}{where} ORDER BY r.nik) AS ready",
             (at, *params),
         )
         count = cur.rowcount

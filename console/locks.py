@@ -1,6 +1,7 @@
 """The central lock on printed NIKs: the one place that decides whether a NIK may get a card.
 
-Every path (queue, CLI, console, import, unlock) asks `refusal()`. A NIK is locked from the moment a blank is
+Every path asks the one rule written here (`bars_sql`): one NIK (`refusal()`: the queue, the engine as it takes
+the blank, the centre's unlock), the bulk queue (`ready_sql`) and the import (`settled_among`). A NIK is locked from the moment a blank is
 taken for it until the centre unlocks it; an unlock allows exactly one more card, whose blank locks it again.
 """
 
@@ -20,7 +21,7 @@ class _Reader(Protocol):
 class Refusal:
     """Why a NIK may not get a card now: `code` names the rule, the rest says where to look."""
 
-    code: str  # unknown_nik | locked | already_queued
+    code: str  # unknown_nik | locked | audit_locked | already_queued
     nik: str
     since: str | None = None
     job_id: int | None = None
@@ -47,27 +48,90 @@ async def lock_info(db: _Reader, nik: str) -> LockInfo | None:
     )
 
 
+# THE rule, written once. A NIK may not get a card while any of these holds; each branch names why, for the
+# operator. `{nik}` is the NIK being asked about: a parameter for one NIK, a column for the bulk queue and the
+# import, so that every path runs the same SQL (plain SQL: PostgreSQL runs it as well).
+#   locked        the central lock is closed (nik_locks), with the card that closed it;
+#   audit_locked  the audit log's last lock entry for the NIK is `nik.locked`: a card exists even if the lock
+#                 table lost its row (the partial index audit_lock_events keeps this a short index walk);
+#   already_queued an open job (queued, held, printing): one card at a time.
+_BARS = """
+SELECT 1 AS rank, l.nik AS nik, 'locked' AS code, l.locked_at AS since, l.job_id AS job_id,
+       j.card_counter AS card_counter, j.state AS state
+  FROM nik_locks l LEFT JOIN jobs j ON j.id = l.job_id
+ WHERE l.nik = {nik} AND l.unlocked_at IS NULL
+UNION ALL
+SELECT 2, a.subject, 'audit_locked', a.at, NULL, NULL, NULL
+  FROM audit a
+ WHERE a.seq = (SELECT max(e.seq) FROM audit e
+                 WHERE e.subject = {nik} AND e.action IN ('nik.locked', 'nik.unlocked', 'nik.lock_released'))
+   AND a.action = 'nik.locked'
+UNION ALL
+SELECT 3, o.nik, 'already_queued', o.queued_at, o.id, NULL, o.state
+  FROM jobs o
+ WHERE o.nik = {nik} AND o.state IN ('queued', 'held', 'printing') AND ({for_job} IS NULL OR o.id <> {for_job})
+"""
+
+# A NIK that ever had a blank spent on it: locked, or unlocked by the centre for one reprint (the lock table
+# keeps its row either way), or a blank booked to one of its jobs, or a lock in the audit log.
+_PRINTED = """
+SELECT 1 FROM nik_locks l WHERE l.nik = {nik}
+UNION ALL SELECT 1 FROM jobs j WHERE j.nik = {nik} AND j.allocation_id IS NOT NULL
+UNION ALL SELECT 1 FROM audit a WHERE a.subject = {nik} AND a.action = 'nik.locked'
+"""
+
+
+def bars_sql(nik: str, for_job: str = "NULL") -> str:
+    """The rule as SQL: one row (rank, nik, code, since, job_id, card_counter, state) per reason `nik` (an SQL
+    expression) may not get a card now; `for_job`, the job about to take a blank, is not held against it."""
+    return _BARS.format(nik=nik, for_job=for_job)
+
+
+def ready_sql(nik: str) -> str:
+    """An SQL condition: `nik` may get a card now and never had one (what the bulk queue takes)."""
+    return f"NOT EXISTS ({bars_sql(nik)}) AND NOT EXISTS ({_PRINTED.format(nik=nik)})"
+
+
+def settled_sql(nik: str) -> str:
+    """An SQL condition: `nik` may not get a card now, or had one (the import must not change its record)."""
+    return f"(EXISTS ({bars_sql(nik)}) OR EXISTS ({_PRINTED.format(nik=nik)}))"
+
+
 async def refusal(db: _Reader, nik: str, *, for_job: int | None = None) -> Refusal | None:
-    """None if `nik` may get a card; else the rule that refuses it.
+    """None if `nik` may get a card; else the rule that refuses it (the first reason, by rank).
 
     `for_job` is the job about to take a blank: its own open state does not count against it.
     """
     if await db.fetchone("SELECT 1 FROM residents WHERE nik = ?", (nik,)) is None:
         return Refusal("unknown_nik", nik)
-    lock = await db.fetchone(
-        "SELECT l.locked_at, l.job_id, j.card_counter, j.state FROM nik_locks l JOIN jobs j ON j.id = l.job_id "
-        "WHERE l.nik = ? AND l.unlocked_at IS NULL",
-        (nik,),
+    bar = await db.fetchone(
+        f"SELECT * FROM ({bars_sql(':nik', ':for_job')}) AS bars ORDER BY rank LIMIT 1", {"nik": nik, "for_job": for_job}
     )
-    if lock is not None:
-        return Refusal("locked", nik, lock["locked_at"], lock["job_id"], lock["card_counter"], lock["state"])
-    open_job = await db.fetchone(
-        "SELECT id, state, queued_at FROM jobs WHERE nik = ? AND state IN ('queued', 'held', 'printing') AND id IS NOT ?",
-        (nik, for_job),
-    )
-    if open_job is not None:
-        return Refusal("already_queued", nik, open_job["queued_at"], open_job["id"], state=open_job["state"])
-    return None
+    if bar is None:
+        return None
+    return Refusal(bar["code"], nik, bar["since"], bar["job_id"], bar["card_counter"], bar["state"])
+
+
+_SQL_IN_CHUNK = 5_000  # NIKs a statement (SQLite allows 32,766 parameters)
+
+
+async def settled_among(db: _Reader, niks: list[str]) -> dict[str, str]:
+    """Which of these NIKs may not get a card now or had one: the import leaves their records as they are.
+
+    Each is mapped to why: 'queued' (an open job: its card may be laid out already) or 'printed'.
+    """
+    found: dict[str, str] = {}
+    for start in range(0, len(niks), _SQL_IN_CHUNK):
+        chunk = niks[start : start + _SQL_IN_CHUNK]
+        asked = ", ".join("(?)" for _ in chunk)
+        rows = await db.fetchall(
+            f"WITH asked (nik) AS (VALUES {asked}) "
+            f"SELECT asked.nik, (SELECT bars.code FROM ({bars_sql('asked.nik')}) AS bars ORDER BY bars.rank LIMIT 1) "
+            f"AS code FROM asked WHERE {settled_sql('asked.nik')}",
+            chunk,
+        )
+        found.update((row["nik"], "queued" if row["code"] == "already_queued" else "printed") for row in rows)
+    return found
 
 
 async def lock_for_job(tx: Any, nik: str, job_id: int, at: str) -> int | None:

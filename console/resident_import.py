@@ -7,7 +7,8 @@ The import works in two steps and never holds more than one batch of rows in mem
    NIK written on two rows is found here too, and both rows are rejected.
 2. writing: the staged rows are written in NIK order (so that each page of the table is visited about once), in
    batches of one transaction each, so that the printing process never waits long for the database. A NIK that
-   has been printed is checked inside the batch's transaction. The audit entry is written in the last batch's
+   has been printed, or is in the queue (its card may be laid out already), is refused by the lock rule
+   (`locks.settled_among`) inside the batch's transaction. The audit entry is written in the last batch's
    transaction.
 A batch is written whole or not at all, and a row whose data equal what is stored is left untouched: after a
 crash the database holds whole, valid rows, and importing the same file again finishes the job and changes
@@ -29,7 +30,8 @@ from console.clock import now_iso
 from console.i18n import t
 from console.logs import get_logger
 from console.resident_staging import RowRejection, Staging
-from console.residents import COLUMNS, printed_among, stored_data
+from console.locks import settled_among
+from console.residents import COLUMNS, stored_data
 from console.store import Store
 
 BATCH_ROWS = 20_000
@@ -115,16 +117,18 @@ async def _write(store: Store, staging: Staging, source: str | None, actor: str,
         while True:
             following = await asyncio.to_thread(staging.next_batch, batch_rows) if current else []
             async with store.transaction(actor=actor) as tx:
-                printed = await _write_batch(tx, current, counts, source, at)
+                refused = await _write_batch(tx, current, counts, source, at)
                 if not following:
-                    rejected = await asyncio.to_thread(lambda: staging.rejected_rows) + len(printed)
+                    rejected = await asyncio.to_thread(lambda: staging.rejected_rows) + len(refused)
                     await tx.audit(
                         "residents.imported", staging.path.name, path=str(staging.path.resolve()), source=source,
                         rows=staging.rows, added=counts.added, updated=counts.updated, unchanged=counts.unchanged,
                         rejected=rejected, sha256=staging.sha256,
                     )  # fmt: skip
-            if printed:
-                await asyncio.to_thread(staging.reject, [(row, "nik", t("residents.printed")) for row in printed])
+            if refused:
+                await asyncio.to_thread(
+                    staging.reject, [(row, "nik", t(f"residents.{why}")) for row, why in refused]
+                )
             if not following:
                 break
             current = following
@@ -146,19 +150,20 @@ async def _set_cache_size(store: Store, size: int) -> int:
 
 async def _write_batch(
     tx: Any, batch: list[tuple[int, tuple]], counts: _Counts, source: str | None, at: str
-) -> list[int]:
-    """Insert the new rows, update the changed ones that were never printed; return the rows refused as printed."""
+) -> list[tuple[int, str]]:
+    """Insert the new rows, update the changed ones the lock rule leaves free (never printed, not in the queue);
+    return the rows refused, each with why ('printed' or 'queued')."""
     by_nik = {data[0]: data for _, data in batch}
     stored = await stored_data(tx, list(by_nik)) if batch else {}
     changed = [nik for nik, data in stored.items() if data != by_nik[nik]]
-    printed = await printed_among(tx, changed) if changed else set()
+    settled = await settled_among(tx, changed) if changed else {}
     inserts, updates, refused = [], [], []
     for row, data in batch:
         nik = data[0]
         if nik not in stored:
             inserts.append((*data, source, at, at))
-        elif nik in printed:
-            refused.append(row)
+        elif nik in settled:
+            refused.append((row, settled[nik]))
         elif stored[nik] != data:
             updates.append((*data[1:], source, at, nik))
     if inserts:

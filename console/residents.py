@@ -178,23 +178,3 @@ async def stored_data(db: Any, niks: list[str]) -> dict[str, tuple[Any, ...]]:
         for row in await db.fetchall(f"SELECT {', '.join(COLUMNS)} FROM residents WHERE nik IN ({marks})", chunk):
             stored[row["nik"]] = tuple(row)
     return stored
-
-
-async def printed_among(db: Any, niks: list[str]) -> set[str]:
-    """Which of these NIKs have had a blank spent on them, or are under the central lock."""
-    found: set[str] = set()
-    for start in range(0, len(niks), _SQL_IN_CHUNK):
-        chunk = niks[start : start + _SQL_IN_CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows = await db.fetchall(
-            f"SELECT nik FROM jobs WHERE nik IN ({marks}) AND allocation_id IS NOT NULL "
-            f"UNION SELECT nik FROM nik_locks WHERE nik IN ({marks})",
-            chunk + chunk,
-        )
-        found.update(row["nik"] for row in rows)
-    return found
-
-
-async def is_printed(db: Any, nik: str) -> bool:
-    """A NIK counts as printed once a blank was spent on it or it is in the central lock table."""
-    return bool(await printed_among(db, [nik]))

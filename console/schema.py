@@ -216,4 +216,12 @@ MIGRATIONS: list[str] = [
         ON s.key = 'printer.serial' AND c.key = 'printer.counter';
     DELETE FROM meta WHERE key = 'printer.counter';
     """,
+    # The lock rule (console/locks.py) reads each NIK's last lock entry of the audit log: a short index walk.
+    # The guard of one open job a NIK is created again if a database lost it; one that holds two open jobs for a
+    # NIK stops here, unchanged, and the migration says so.
+    """
+    CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_open_per_nik ON jobs (nik) WHERE state IN ('queued', 'held', 'printing');
+    CREATE INDEX audit_lock_events ON audit (subject, seq)
+        WHERE action IN ('nik.locked', 'nik.unlocked', 'nik.lock_released');
+    """,
 ]

@@ -224,7 +224,10 @@ async def _migrate(conn: aiosqlite.Connection, path: Path, fresh: bool) -> None:
         await conn.execute("BEGIN IMMEDIATE")
         try:
             for statement in _statements(MIGRATIONS[number]):
-                await conn.execute(statement)
+                try:
+                    await conn.execute(statement)
+                except sqlite3.IntegrityError as exc:  # the data break a rule this step adds: say so, change nothing
+                    raise DatabaseError(t("db.migration_refused", file=path, step=number + 1, why=exc)) from None
             await conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             await conn.execute(f"PRAGMA user_version = {number + 1}")
             if number == 0:

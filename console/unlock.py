@@ -309,9 +309,10 @@ async def _check_niks(tx: Any, grant: Grant, report: dict[str, Any]) -> None:
     refused: list[tuple[str, dict[str, Any]]] = []
     for row in rows:
         nik = row["nik"]
+        lock = await locks.refusal(tx, nik)  # the one rule: what closes the NIK now, if anything
         if nik not in reported_bad:
             refused.append(("nik_not_bad", {"nik": nik, "report": grant.report_id[:12]}))
-        elif row["job_id"] is None or row["unlocked_at"] is not None:
+        elif lock is None or lock.code != "locked":
             refused.append(("nik_not_locked", {"nik": nik}))
         elif not row["listed"] or row["state"] != "done_bad":
             refused.append(("nik_printed_since", {

@@ -18,6 +18,8 @@ from PIL import Image
 from console.clock import now_iso
 from console.i18n import current_language, set_language
 from console.nik import FEMALE, MALE, make_nik
+from console import jobs
+from console.locks import settled_among
 from console.resident_csv import ImportRefused
 from console.resident_import import import_residents
 from console.resident_rows import RecordRejected, validate_record
@@ -25,7 +27,6 @@ from console.residents import (
     COLUMNS,
     count_residents,
     get_resident,
-    is_printed,
     list_villages,
     residents_of_village,
     search_residents,
@@ -382,7 +383,7 @@ async def test_a_printed_nik_is_never_changed_by_an_import(store, tmp_path):
     await run_import(store, write_csv(tmp_path / "a.csv", [person(1), person(2)]))
     nik = person(1)["nik"]
     await mark_printed(store, nik)
-    assert await is_printed(store, nik) and not await is_printed(store, person(2)["nik"])
+    assert await settled_among(store, [nik, person(2)["nik"]]) == {nik: "printed"}
     before = await get_resident(store, nik)
     path = write_csv(tmp_path / "b.csv", [person(1, nama="SOMEONE ELSE"), person(2, nama="SITI BARU")])
     result, [rejection] = await run_import(store, path)
@@ -413,14 +414,20 @@ async def test_a_nik_in_the_lock_table_counts_as_printed(store, tmp_path):
     assert (await get_resident(store, nik)).rt == "002"
 
 
-async def test_a_queued_job_without_a_blank_does_not_count_as_printed(store, tmp_path):
+async def test_a_queued_nik_is_not_changed_by_an_import_and_a_cancelled_one_is(store, tmp_path):
+    """Its card may be laid out already (the engine prepares the next card while one prints): a new name would
+    print the old one. A cancelled job, which took no blank, leaves the record free again."""
+    nik = person(1)["nik"]
     await run_import(store, write_csv(tmp_path / "a.csv", [person(1)]))
-    async with store.transaction() as tx:
-        await tx.execute(
-            "INSERT INTO jobs (nik, state, queued_at) VALUES (?, 'queued', ?)", (person(1)["nik"], now_iso())
-        )
+    assert (await jobs.enqueue(store, [nik], "op")).queued == [nik]
+    result, [rejection] = await run_import(store, write_csv(tmp_path / "b.csv", [person(1, rt="9")]))
+    assert (result.updated, result.rejected) == (0, 1)
+    assert rejection.problems[0].column == "nik" and "in the print queue" in rejection.problems[0].reason
+    assert (await get_resident(store, nik)).rt == "002"
+    [job] = await jobs.history(store, nik)
+    await jobs.cancel(store, job.id, "op")
     result, _ = await run_import(store, write_csv(tmp_path / "b.csv", [person(1, rt="9")]))
-    assert result.updated == 1
+    assert (result.updated, result.rejected) == (1, 0)
 
 
 # ---------------------------------------------------------------------------------------------------------------
