@@ -73,11 +73,11 @@ SELECT 3, o.nik, 'already_queued', o.queued_at, o.id, NULL, o.state
 """
 
 # A NIK that ever had a blank spent on it: locked, or unlocked by the centre for one reprint (the lock table
-# keeps its row either way), or a blank booked to one of its jobs, or a lock in the audit log.
+# keeps its row either way), or a blank booked to one of its jobs. (A blank that never left the feeder is
+# released: its job and the lock table forget it, and the audit log's `nik.lock_released` says so.)
 _PRINTED = """
 SELECT 1 FROM nik_locks l WHERE l.nik = {nik}
 UNION ALL SELECT 1 FROM jobs j WHERE j.nik = {nik} AND j.allocation_id IS NOT NULL
-UNION ALL SELECT 1 FROM audit a WHERE a.subject = {nik} AND a.action = 'nik.locked'
 """
 
 
