@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-from console import books, jobs
+from console import audit_state, books, jobs
 from console.cards import CardBuilder
 from console.demo import write_demo_csv
 from console.engine import PrintEngine
@@ -68,3 +68,4 @@ async def check_books_against_output_log(store: Store, output_log: Path, unlocke
             assert count == 1, f"NIK {nik} is on {count} cards"
     for b in await books.all_books(store):
         assert b.balanced, f"the books of {b.allocation_id} do not balance: {b}"
+    assert await audit_state.differences(store) == [], "the tables differ from what the audit log records"

@@ -17,7 +17,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console import books, jobs, locks, reports, unlock
+from console import audit_state, books, jobs, locks, reports, unlock
 from console.central import simulator
 from console.clock import now_iso
 from console.errors import GrantRejectedError, RefusedError
@@ -59,6 +59,7 @@ async def take_blank(store: Store, job_id: int, nik: str) -> bool:
         await locks.lock_for_job(tx, nik, job_id, now_iso())
         await jobs.set_state(tx, job_id, jobs.PRINTING, None, allocation_id=allocation, counter_before=0,
                              started_at=now_iso())  # fmt: skip
+        await tx.audit("blank.taken", allocation, job=job_id, nik=nik, counter_before=0)
     return True
 
 
@@ -162,6 +163,7 @@ async def run_history(folder: Path, steps: list[tuple[str, int]], centre, keys) 
                 if granted:
                     m.lock = "unlocked"
             await check_every_path(store, niks, model)
+        assert await audit_state.differences(store) == []  # the audit log replays to these very tables
     finally:
         await store.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from console import audit
+from console import audit, audit_state
 from console.config import Settings
 from console.errors import AuditBrokenError, UsageError
 from console.i18n import t
@@ -15,7 +15,7 @@ from console.store import Store
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("audit", help="check or export the audit log")
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
-    v = verbs.add_parser("verify", parents=[common], help="check the audit log's hash chain")
+    v = verbs.add_parser("verify", parents=[common], help="check the audit log's hash chain and the tables against it")
     v.set_defaults(handler=verify)
     e = verbs.add_parser("export", parents=[common], help="write the audit log as JSON lines")
     e.add_argument("--out", required=True, type=Path, metavar="FILE")
@@ -26,10 +26,11 @@ async def verify(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database.path, readonly=True) as store:
         count, broken = await audit.verify(store)
         behind = await audit.head_behind(store)
-    if broken is not None:
-        raise AuditBrokenError(t("audit.broken", seq=broken.seq, why=broken.why, count=count))
-    if behind is not None:
-        raise AuditBrokenError(behind)
+        if broken is not None:
+            raise AuditBrokenError(t("audit.broken", seq=broken.seq, why=broken.why, count=count))
+        if behind is not None:
+            raise AuditBrokenError(behind)
+        await audit_state.check(store)
     print(t("audit.sound", count=count))
     return 0
 

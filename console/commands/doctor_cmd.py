@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 
-from console import audit
+from console import audit, audit_state
 from console.config import Settings
 from console.doctor_checks import check_keys, check_printer
 from console.errors import EXIT_USAGE, StationError
@@ -37,10 +37,11 @@ async def check_audit(settings: Settings) -> str:
     async with await Store.open(settings.database.path, readonly=True) as store:
         count, broken = await audit.verify(store)
         behind = await audit.head_behind(store)
-    if broken is not None:
-        raise StationError(t("audit.broken", seq=broken.seq, why=broken.why, count=count))
-    if behind is not None:
-        raise StationError(behind)
+        if broken is not None:
+            raise StationError(t("audit.broken", seq=broken.seq, why=broken.why, count=count))
+        if behind is not None:
+            raise StationError(behind)
+        await audit_state.check(store)
     return t("audit.sound", count=count)
 
 

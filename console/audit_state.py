@@ -1,0 +1,137 @@
+"""The state against the audit log: the locks, jobs and books that the audit entries say there are.
+
+The hash chain (`console/audit.py`) proves the log was not edited; this proves the tables were not edited behind
+it. Every change of a lock, a job's state or a blank is committed with its entry in one transaction, so replaying
+the entries gives the tables exactly; any difference is an edit made outside the station, and is named.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from console.errors import AuditBrokenError
+from console.i18n import t
+
+_BATCH = 5000
+_JOB_STATES = ("queued", "held", "printing", "printed", "done_good", "done_bad", "cancelled")
+
+
+@dataclass
+class _Replay:
+    locks: dict[str, tuple[str, int | None, int | None]] = field(default_factory=dict)  # nik → (state, job, unlock)
+    before_lock: dict[str, list[tuple[str, int | None, int | None] | None]] = field(default_factory=dict)
+    job_states: dict[int, str] = field(default_factory=dict)
+    bulk_queued: int = 0
+    single_queued: int = 0
+    received: dict[str, int] = field(default_factory=dict)
+    spent: Counter = field(default_factory=Counter)  # blanks out of stock, by allocation
+    spoiled: Counter = field(default_factory=Counter)
+    job_allocation: dict[int, str] = field(default_factory=dict)
+
+    def entry(self, action: str, subject: str | None, data: dict[str, Any]) -> None:
+        if action == "nik.locked":
+            self.before_lock.setdefault(subject, []).append(self.locks.get(subject))
+            self.locks[subject] = ("locked", data.get("job"), None)
+        elif action == "nik.unlocked":
+            job = self.locks.get(subject, (None, None, None))[1]
+            self.locks[subject] = ("unlocked", job, data.get("unlock"))
+        elif action == "nik.lock_released":
+            previous = (self.before_lock.get(subject) or [None]).pop()
+            if previous is None:
+                self.locks.pop(subject, None)
+            else:
+                self.locks[subject] = previous
+        elif action == "job.queued" and "was" not in data:
+            self.single_queued += 1
+            self.job_states[data["job"]] = "queued"
+        elif action == "jobs.queued_bulk":
+            self.bulk_queued += data.get("count") or 0
+        elif action.startswith("job.") and action[4:] in _JOB_STATES:
+            self.job_states[data["job"]] = action[4:]
+            if action == "job.printing":  # the transaction that spends the blank records its allocation here
+                self.spent[data.get("allocation_id")] += 1
+                self.job_allocation[data["job"]] = data.get("allocation_id")
+            elif action == "job.queued" and data.get("was") == "printing":  # no blank left the feeder: it is back
+                allocation = self.job_allocation.pop(data["job"], None)
+                if allocation is not None:
+                    self.spent[allocation] -= 1
+        elif action == "allocation.received":
+            self.received[subject] = data["received"]
+        elif action == "blank.spoiled":
+            self.spent[subject] += 1
+            self.spoiled[subject] += 1
+
+
+async def _replay(db: Any) -> _Replay:
+    replay, after = _Replay(), 0
+    while rows := await db.fetchall(
+        "SELECT seq, action, subject, data FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (after, _BATCH)
+    ):
+        for row in rows:
+            replay.entry(row["action"], row["subject"], json.loads(row["data"]))
+        after = rows[-1]["seq"]
+    return replay
+
+
+def _lock_words(lock: tuple[str, int | None, int | None] | None) -> str:
+    if lock is None:
+        return t("audit_state.no_lock")
+    state, job, unlock = lock
+    return t("audit_state.locked", job=job) if state == "locked" else t("audit_state.unlocked", unlock=unlock)
+
+
+async def differences(db: Any) -> list[str]:
+    """Each place where the locks, jobs or books differ from what the audit log says, in words; [] if none."""
+    replay = await _replay(db)
+    found: list[str] = []
+    rows = await db.fetchall("SELECT nik, job_id, unlocked_at, unlock_id FROM nik_locks ORDER BY nik")
+    stored = {
+        r["nik"]: ("locked", r["job_id"], None) if r["unlocked_at"] is None else ("unlocked", r["job_id"], r["unlock_id"])
+        for r in rows
+    }
+    for nik in sorted(set(stored) | set(replay.locks)):
+        have, said = stored.get(nik), replay.locks.get(nik)
+        same = (have is None) == (said is None) and (
+            have is None or have[0] == said[0] and (have[1] == said[1] if have[0] == "locked" else have[2] == said[2])
+        )
+        if not same:
+            found.append(t("audit_state.lock_differs", nik=nik, table=_lock_words(have), audit=_lock_words(said)))
+    jobs = {r["id"]: r["state"] for r in await db.fetchall("SELECT id, state FROM jobs ORDER BY id")}
+    for job_id in sorted(set(jobs) | set(replay.job_states)):
+        have, said = jobs.get(job_id), replay.job_states.get(job_id, "queued" if job_id in jobs else None)
+        if have is None:
+            found.append(t("audit_state.job_missing", job=job_id, audit=said))
+        elif have != said:
+            found.append(t("audit_state.job_differs", job=job_id, table=have, audit=said))
+    if len(jobs) != replay.single_queued + replay.bulk_queued:
+        found.append(t("audit_state.job_count", table=len(jobs), audit=replay.single_queued + replay.bulk_queued))
+    allocations = await db.fetchall("SELECT id, received, in_stock FROM allocations ORDER BY id")
+    spoiled = Counter({r["allocation_id"]: r["n"] for r in await db.fetchall(
+        "SELECT allocation_id, count(*) AS n FROM spoiled GROUP BY allocation_id")})  # fmt: skip
+    for a in allocations:
+        received = replay.received.get(a["id"])
+        if received is None:
+            found.append(t("audit_state.allocation_unknown", allocation=a["id"]))
+            continue
+        in_stock = received - replay.spent[a["id"]]
+        if (a["received"], a["in_stock"]) != (received, in_stock):
+            found.append(t("audit_state.stock_differs", allocation=a["id"], received=a["received"],
+                           in_stock=a["in_stock"], audit_received=received, audit_in_stock=in_stock))  # fmt: skip
+        if spoiled[a["id"]] != replay.spoiled[a["id"]]:
+            found.append(t("audit_state.spoiled_differs", allocation=a["id"], table=spoiled[a["id"]],
+                           audit=replay.spoiled[a["id"]]))  # fmt: skip
+    for missing in sorted(set(replay.received) - {a["id"] for a in allocations}):
+        found.append(t("audit_state.allocation_missing", allocation=missing))
+    return found
+
+
+async def check(db: Any) -> None:
+    """AuditBrokenError (exit 7) naming every place where the tables differ from the audit log."""
+    places = await differences(db)
+    if places:
+        raise AuditBrokenError(
+            t("audit.state_differs", count=len(places), places="\n".join(f"  - {place}" for place in places))
+        )

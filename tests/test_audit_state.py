@@ -1,0 +1,61 @@
+"""The audit log against the state it describes: an edit of the tables behind the station's back is found by
+`audit verify` (and `doctor`), and the lock rule still refuses a NIK whose audit history shows a card."""
+
+import json
+import sqlite3
+
+from tests.test_cli_queue import make_station, station
+
+
+def printed_and_tagged(tmp_path):
+    config = make_station(tmp_path, residents=2)
+    assert station(config, "allocation", "add", "A", "5").returncode == 0
+    assert station(config, "enqueue", "--all").returncode == 0
+    printed = station(config, "print", "--count", "1")
+    assert printed.returncode == 0, printed.stderr
+    [nik] = [json.loads(line)["nik"] for line in (tmp_path / "output.jsonl").read_text().splitlines()]
+    assert station(config, "tag", nik, "good").returncode == 0
+    assert station(config, "audit", "verify").returncode == 0
+    return config, nik
+
+
+def sql(tmp_path, *statements):
+    conn = sqlite3.connect(tmp_path / "station.db")
+    for statement, params in statements:
+        conn.execute(statement, params)
+    conn.commit()
+    conn.close()
+
+
+def test_a_lock_deleted_and_its_good_card_cancelled_by_hand_prints_no_second_card(tmp_path):
+    config, nik = printed_and_tagged(tmp_path)
+    sql(tmp_path, ("DELETE FROM nik_locks WHERE nik = ?", (nik,)),
+        ("UPDATE jobs SET state = 'cancelled' WHERE nik = ?", (nik,)))  # fmt: skip
+
+    again = station(config, "enqueue", nik)
+    assert again.returncode == 4 and "audit log" in again.stderr and nik in again.stderr
+    verify = station(config, "audit", "verify")
+    assert verify.returncode == 7, verify.stdout
+    assert f"NIK {nik}" in verify.stderr and "nik_locks" in verify.stderr
+    assert "job 1" in verify.stderr and "done_good" in verify.stderr and "cancelled" in verify.stderr
+    doctor = station(config, "doctor")
+    assert doctor.returncode == 2 and f"NIK {nik}" in doctor.stdout + doctor.stderr
+
+
+def test_a_job_queued_by_hand_for_a_locked_nik_is_refused_by_the_engine(tmp_path):
+    """The engine asks the rule again as it takes the blank: a job slipped into the table does not print."""
+    config, nik = printed_and_tagged(tmp_path)
+    sql(tmp_path, ("DELETE FROM nik_locks WHERE nik = ?", (nik,)),
+        ("INSERT INTO jobs (nik, state, queued_at) VALUES (?, 'queued', '2026-12-01T10:00:00.000+08:00')", (nik,)))
+    cards_before = len((tmp_path / "output.jsonl").read_text().splitlines())
+    printed = station(config, "print")
+    assert "audit_locked" in printed.stdout, printed.stdout
+    assert len((tmp_path / "output.jsonl").read_text().splitlines()) == cards_before + 1  # the other resident only
+    assert nik not in (tmp_path / "output.jsonl").read_text().splitlines()[-1]
+
+
+def test_books_edited_by_hand_are_named(tmp_path):
+    config, _ = printed_and_tagged(tmp_path)
+    sql(tmp_path, ("UPDATE allocations SET in_stock = in_stock + 1 WHERE id = 'A'", ()))
+    verify = station(config, "audit", "verify")
+    assert verify.returncode == 7 and "allocation A" in verify.stderr and "in stock" in verify.stderr
