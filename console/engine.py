@@ -89,6 +89,12 @@ class CounterAhead(PrinterFault):
     code = "counter_ahead"
 
 
+async def _record(db: Any, nik: str) -> tuple | None:
+    """The resident's record as it is now: a card laid out from another version of it must be laid out again."""
+    row = await db.fetchone("SELECT * FROM residents WHERE nik = ?", (nik,))
+    return None if row is None else tuple(row)
+
+
 class PrintEngine:
     def __init__(
         self, store: Store, printer: CardPrinter, build_card: CardBuilder, *, hopper_capacity: int, ribbon: str,
@@ -107,7 +113,8 @@ class PrintEngine:
         self._listeners: list[Callable[[EngineEvent], None]] = []
         self._wake = asyncio.Event()
         self._paused = False
-        self._prefetch: tuple[int, asyncio.Task[Sequence[bytes]]] | None = None
+        # The next card laid out while one prints: its job, the record it was laid out from, the layout.
+        self._prefetch: tuple[int, tuple | None, asyncio.Task[Sequence[bytes]]] | None = None
         # The last card counter the books account for on this printer, as committed (this process alone writes it
         # while it holds the printer; a supervisor's reconciliation is read again at every settling).
         self._counter_booked: int | None = None
@@ -340,30 +347,33 @@ class PrintEngine:
 
     # ------------------------------------------------------------------------------------------ one card
 
-    async def _frames_for(self, job: Job) -> Sequence[bytes]:
+    async def _frames_for(self, job: Job) -> tuple[tuple | None, Sequence[bytes]]:
+        """The job's card frames and the resident's record as it was read before they were laid out."""
         if self._prefetch is not None and self._prefetch[0] == job.id:
-            task = self._prefetch[1]
+            _, record, task = self._prefetch
             self._prefetch = None
-            return await task
+            return record, await task
         self._cancel_prefetch()
-        return await self.build_card(job)
+        record = await _record(self.store, job.nik)
+        return record, await self.build_card(job)
 
     async def _prefetch_next(self, after: Job) -> None:
         """Lay out the next card while this one prints, so that the printer never waits for the station."""
         self._cancel_prefetch()
         following = await jobs.queued_after(self.store, after.id)
         if following is not None:
-            self._prefetch = (following.id, asyncio.create_task(self.build_card(following)))
+            record = await _record(self.store, following.nik)
+            self._prefetch = (following.id, record, asyncio.create_task(self.build_card(following)))
 
     def _cancel_prefetch(self) -> None:
         if self._prefetch is not None:
-            self._prefetch[1].cancel()
+            self._prefetch[2].cancel()
             self._prefetch = None
 
     async def print_job(self, job: Job) -> bool:
         """Print one queued job. True if a card reached the output hopper."""
         try:
-            frames = await self._frames_for(job)
+            record, frames = await self._frames_for(job)
         except ValueError as exc:  # the card cannot be laid out (text not encodable, bad photo): hold the job
             async with self.store.transaction(self.actor) as tx:
                 await jobs.set_state(tx, job.id, jobs.HELD, f"layout: {exc}")
@@ -381,9 +391,10 @@ class PrintEngine:
         try:
             async with self.store.transaction(self.actor) as tx:
                 refusal = await locks.refusal(tx, job.nik, for_job=job.id)
+                stale = refusal is None and await _record(tx, job.nik) != record
                 if refusal is not None:
                     await jobs.set_state(tx, job.id, jobs.HELD, f"refused: {refusal.code}")
-                else:
+                elif not stale:
                     allocation = await books.take_blank(tx)
                     await locks.lock_for_job(tx, job.nik, job.id, at)
                     job = await jobs.set_state(
@@ -397,6 +408,9 @@ class PrintEngine:
             return False
         if refusal is not None:
             self._emit("refused", job, why=refusal.code)
+            return False
+        if stale:  # the record changed since its card was laid out: nothing taken, the loop lays it out again
+            log.info("card_laid_out_again", job=job.id, nik=job.nik)
             return False
         self.current = job
         await self._set_state(PRINTING, job)
