@@ -14,7 +14,7 @@ async def check_printer(settings: Settings) -> str:
     from console.printing import builtin_emulator  # the printer stack loads only when a check needs it
     from drivers.printer import Printer
 
-    owner = PrinterOwnership(settings.database.path)
+    owner = PrinterOwnership(settings.database.path, settings.printer.port)
     try:
         owner.acquire()
     except PrinterHeldError as exc:

@@ -53,7 +53,7 @@ def builtin_emulator(settings: Settings) -> EmulatorServer:
 async def printer_session(settings: Settings, store: Store | None = None) -> AsyncIterator[PrinterSession]:
     """Hold the printer for this process, open it, and set up the engine (settling what a crash left)."""
     async with AsyncExitStack() as stack:
-        stack.enter_context(PrinterOwnership(settings.database.path))
+        stack.enter_context(PrinterOwnership(settings.database.path, settings.printer.port))
         if store is None:
             store = await Store.open(settings.database.path)
             stack.push_async_callback(store.close)

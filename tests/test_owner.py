@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from console.owner import PrinterHeldError, PrinterOwnership
+from console.owner import LOCK_DIR_ENV, PrinterHeldError, PrinterOwnership
 from tests.test_cli_queue import make_station, station
 
 STATION = str(Path(sys.executable).with_name("station"))
@@ -71,3 +72,81 @@ def test_the_lock_is_released_when_its_holder_dies(tmp_path):
     holder.wait()
     with PrinterOwnership(database):
         pass
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The lock is keyed on what is locked, not on how its path is spelled
+
+
+def test_a_symlink_to_the_database_finds_the_same_lock(tmp_path):
+    database = tmp_path / "station.db"
+    database.write_bytes(b"")
+    (tmp_path / "elsewhere").mkdir()
+    link = tmp_path / "elsewhere" / "another-name.db"
+    link.symlink_to(database)
+    with PrinterOwnership(database):
+        with pytest.raises(PrinterHeldError):
+            PrinterOwnership(link).acquire()
+        with pytest.raises(PrinterHeldError):
+            PrinterOwnership(tmp_path / "elsewhere" / ".." / "station.db").acquire()
+    assert PrinterOwnership(link).path == PrinterOwnership(database).path
+
+
+@pytest.fixture
+def lock_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "locks"
+    monkeypatch.setenv(LOCK_DIR_ENV, str(folder))
+    return folder
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("socket://localhost:9100", "socket://127.0.0.1:9100/"),
+    ("socket://127.0.0.1:9100", "SOCKET://LocalHost:9100?logging=debug"),
+    ("rfc2217://printer.invalid:2217", "rfc2217://PRINTER.INVALID:2217"),
+])  # fmt: skip
+def test_two_databases_on_one_printer_url_are_refused(tmp_path, lock_dir, first, second):
+    with PrinterOwnership(tmp_path / "a.db", first):
+        with pytest.raises(PrinterHeldError, match="another station|stasiun lain") as refused:
+            PrinterOwnership(tmp_path / "b.db", second).acquire()
+        assert str(tmp_path / "a.db") in str(refused.value)
+        with PrinterOwnership(tmp_path / "b.db", "socket://127.0.0.1:9101"):  # another printer is free
+            pass
+    with PrinterOwnership(tmp_path / "b.db", second):  # the first station let it go
+        pass
+
+
+def test_two_databases_on_one_device_are_refused_whatever_its_path(tmp_path, lock_dir):
+    device = tmp_path / "ttyUSB0"
+    device.write_bytes(b"")
+    alias = tmp_path / "evolis-primacy"
+    alias.symlink_to(device)
+    with PrinterOwnership(tmp_path / "a.db", str(device)):
+        with pytest.raises(PrinterHeldError):
+            PrinterOwnership(tmp_path / "b.db", str(alias)).acquire()
+        with PrinterOwnership(tmp_path / "b.db"):  # its own database alone is free: the port is what is held
+            pass
+
+
+def test_a_second_station_on_the_same_tcp_printer_is_refused(tmp_path, lock_dir):
+    """Two stations, two databases, one printer: the second must not settle the first's card in flight."""
+    from drivers.emulator import EmulatorServer
+
+    with EmulatorServer.tcp(feeder=20, time_scale=0.1, log=tmp_path / "output.jsonl") as emu:
+        configs = []
+        for name in ("one", "two"):
+            folder = tmp_path / name
+            folder.mkdir()
+            config = slow_station(folder)
+            config.write_text(config.read_text().replace("[emulator]", f'[printer]\nport = "{emu.port}"\n[emulator]'))
+            configs.append(config)
+        env = os.environ | {LOCK_DIR_ENV: str(lock_dir)}
+        first = subprocess.Popen([STATION, "print", "--count", "2", "--config", str(configs[0])],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+        try:
+            assert first.stdout.readline().startswith("card #")  # it holds the printer: one more card to go
+            second = subprocess.run([STATION, "print", "--config", str(configs[1])], capture_output=True,
+                                    text=True, timeout=120, env=env)  # fmt: skip
+            assert second.returncode == 4, second.stdout + second.stderr
+            assert "another station" in second.stderr and f"pid {first.pid}" in second.stderr
+        finally:
+            assert first.wait(timeout=120) == 0, first.stderr.read()
