@@ -6,7 +6,7 @@ import pytest
 
 from console import audit
 from console.errors import DatabaseError
-from console.schema import MIGRATIONS
+from console.schema import APPLICATION_ID, MIGRATIONS
 from console.store import Store
 
 
@@ -76,3 +76,47 @@ async def test_audit_chain_verifies_and_detects_tampering(tmp_path):
     async with await Store.open(path) as store:
         count, broken = await audit.verify(store)
     assert count == 2 and broken.seq == 3
+
+
+def first_schema_database(path, open_jobs_for_one_nik: int) -> str:
+    """A database as the first schema left it, without its guard of one open job a NIK (lost, or edited away)."""
+    from tests.factory import nik_of
+
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("DROP INDEX jobs_one_open_per_nik")
+    conn.execute(
+        "INSERT INTO residents (nik, nama, tempat_lahir, tanggal_lahir, jenis_kelamin, alamat, rt, rw, kel_desa, "
+        "kecamatan, agama, status_perkawinan, pekerjaan, imported_at, updated_at) VALUES (?, 'A', 'B', "
+        "'1990-01-01', 'LAKI-LAKI', 'C', '001', '001', 'D', 'E', 'ISLAM', 'KAWIN', 'PETANI', 't', 't')",
+        (nik_of(1),),
+    )
+    for _ in range(open_jobs_for_one_nik):
+        conn.execute("INSERT INTO jobs (nik, state, queued_at) VALUES (?, 'queued', 't')", (nik_of(1),))
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    return nik_of(1)
+
+
+async def test_an_older_database_migrates_and_gets_its_guards_back(tmp_path):
+    path = tmp_path / "station.db"
+    nik = first_schema_database(path, open_jobs_for_one_nik=1)
+    async with await Store.open(path) as store:
+        assert await store.scalar("PRAGMA user_version") == len(MIGRATIONS)
+        async with store.transaction() as tx:
+            with pytest.raises(sqlite3.IntegrityError):  # the database itself refuses a second open job
+                await tx.execute("INSERT INTO jobs (nik, state, queued_at) VALUES (?, 'held', 't')", (nik,))
+
+
+async def test_a_database_with_two_open_jobs_for_one_nik_stops_the_migration_loudly_and_unchanged(tmp_path):
+    path = tmp_path / "station.db"
+    first_schema_database(path, open_jobs_for_one_nik=2)
+    with pytest.raises(DatabaseError, match=r"step 2|langkah 2") as refused:
+        await Store.open(path)
+    assert "jobs.nik" in str(refused.value)
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM jobs WHERE state = 'queued'").fetchone()[0] == 2  # nothing dropped
+    conn.close()
