@@ -59,3 +59,16 @@ def test_books_edited_by_hand_are_named(tmp_path):
     sql(tmp_path, ("UPDATE allocations SET in_stock = in_stock + 1 WHERE id = 'A'", ()))
     verify = station(config, "audit", "verify")
     assert verify.returncode == 7 and "allocation A" in verify.stderr and "in stock" in verify.stderr
+
+
+def test_the_tail_of_the_audit_log_deleted_is_found_by_the_state_it_described(tmp_path):
+    """The chain cannot show a missing tail; the locks, jobs and blanks the deleted entries recorded can."""
+    config, nik = printed_and_tagged(tmp_path)
+    conn = sqlite3.connect(tmp_path / "station.db")
+    first_lock = conn.execute("SELECT min(seq) FROM audit WHERE action = 'nik.locked'").fetchone()[0]
+    conn.execute("DELETE FROM audit WHERE seq >= ?", (first_lock,))
+    conn.commit()
+    conn.close()
+    verify = station(config, "audit", "verify")
+    assert verify.returncode == 7, verify.stdout
+    assert f"NIK {nik}" in verify.stderr and "allocation A" in verify.stderr
