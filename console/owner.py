@@ -53,6 +53,15 @@ def port_identity(port: str) -> str:
     return f"{scheme}://{host}:{port_number}{url.path.rstrip('/')}"
 
 
+def _inode_lock_path(database: Path) -> Path | None:
+    """A lock keyed on the database file itself (device and inode): a hard link has another real path."""
+    try:
+        st = os.stat(database)
+    except OSError:
+        return None  # not created yet: nothing can link to it, the real path's lock is enough
+    return port_lock_dir() / f"ktpel-station-database-{st.st_dev}-{st.st_ino}.lock"
+
+
 def port_lock_dir() -> Path:
     chosen = os.environ.get(LOCK_DIR_ENV)
     if chosen:
@@ -109,6 +118,7 @@ class PrinterOwnership:
         self.path = database_lock_path(database)
         self._database = _FileLock(self.path)
         self._port = None if port is None or port == "emulator" else _FileLock(port_lock_path(port))
+        self._inode = _FileLock(inode) if (inode := _inode_lock_path(database)) else None
         self._port_name = port
         self._real_database = str(Path(os.path.realpath(database)))
 
@@ -116,8 +126,11 @@ class PrinterOwnership:
         me = {"pid": os.getpid(), "command": " ".join(sys.argv[:2]), "since": now_iso()}
         if not self._database.acquire(me):
             self._refuse(self._database.holder())
-        if self._port is not None and not self._port.acquire(me | {"database": self._real_database}):
+        if self._inode is not None and not self._inode.acquire(me):  # the same file under another name (a hard link)
             self._database.release()
+            self._refuse(self._inode.holder())
+        if self._port is not None and not self._port.acquire(me | {"database": self._real_database}):
+            self._release_database()
             holder = self._port.holder()
             raise PrinterHeldError(
                 t("owner.port_held", port=self._port_name, pid=holder.get("pid", "?"),
@@ -138,6 +151,11 @@ class PrinterOwnership:
     def release(self) -> None:
         if self._port is not None:
             self._port.release()
+        self._release_database()
+
+    def _release_database(self) -> None:
+        if self._inode is not None:
+            self._inode.release()
         self._database.release()
 
     def __enter__(self) -> "PrinterOwnership":

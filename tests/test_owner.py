@@ -92,6 +92,19 @@ def test_a_symlink_to_the_database_finds_the_same_lock(tmp_path):
     assert PrinterOwnership(link).path == PrinterOwnership(database).path
 
 
+def test_a_hard_link_to_the_database_finds_the_same_lock(tmp_path, lock_dir):
+    database = tmp_path / "station.db"
+    database.write_bytes(b"SQLite format 3\x00")
+    (tmp_path / "elsewhere").mkdir()
+    linked = tmp_path / "elsewhere" / "station.db"
+    os.link(database, linked)
+    with PrinterOwnership(database):
+        with pytest.raises(PrinterHeldError):
+            PrinterOwnership(linked).acquire()
+    with PrinterOwnership(linked):  # released with its holder
+        pass
+
+
 @pytest.fixture
 def lock_dir(tmp_path, monkeypatch):
     folder = tmp_path / "locks"
