@@ -89,7 +89,8 @@ async def differences(db: Any) -> list[str]:
     found: list[str] = []
     rows = await db.fetchall("SELECT nik, job_id, unlocked_at, unlock_id FROM nik_locks ORDER BY nik")
     stored = {
-        r["nik"]: ("locked", r["job_id"], None) if r["unlocked_at"] is None else ("unlocked", r["job_id"], r["unlock_id"])
+        r["nik"]: ("locked", r["job_id"], None) if r["unlocked_at"] is None
+        else ("unlocked", r["job_id"], r["unlock_id"])
         for r in rows
     }
     for nik in sorted(set(stored) | set(replay.locks)):

@@ -1,8 +1,9 @@
 """The central lock on printed NIKs: the one place that decides whether a NIK may get a card.
 
 Every path asks the one rule written here (`bars_sql`): one NIK (`refusal()`: the queue, the engine as it takes
-the blank, the centre's unlock), the bulk queue (`ready_sql`) and the import (`settled_among`). A NIK is locked from the moment a blank is
-taken for it until the centre unlocks it; an unlock allows exactly one more card, whose blank locks it again.
+the blank, the centre's unlock), the bulk queue (`ready_sql`) and the import (`settled_among`). A NIK is locked
+from the moment a blank is taken for it until the centre unlocks it; an unlock allows exactly one more card, whose
+blank locks it again.
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ async def refusal(db: _Reader, nik: str, *, for_job: int | None = None) -> Refus
     if await db.fetchone("SELECT 1 FROM residents WHERE nik = ?", (nik,)) is None:
         return Refusal("unknown_nik", nik)
     bar = await db.fetchone(
-        f"SELECT * FROM ({bars_sql(':nik', ':for_job')}) AS bars ORDER BY rank LIMIT 1", {"nik": nik, "for_job": for_job}
+        f"SELECT * FROM ({bars_sql(':nik', ':for_job')}) AS bars ORDER BY rank LIMIT 1",
+        {"nik": nik, "for_job": for_job},
     )
     if bar is None:
         return None
