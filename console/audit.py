@@ -6,9 +6,7 @@ altered, removed or inserted afterwards breaks the chain at that point.
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from console.canonical import canonical_json, sha256_hex
 from console.clock import now_iso
 from console.i18n import t
 from console.logs import get_logger
+from drivers.atomic_file import atomic_writer, write_atomic
 
 if TYPE_CHECKING:
     from console.store import Store, Transaction
@@ -87,21 +86,13 @@ async def verify(store: "Store") -> tuple[int, ChainBreak | None]:
 
 async def export(store: "Store", out: Path) -> int:
     """Write the log as JSON lines to `out`, whole or not at all (through a temporary file beside it)."""
-    if out.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a folder", str(out))
     count = 0
-    tmp = out.with_name(out.name + ".tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            async for row in _entries(store):
-                entry = dict(row)
-                entry["data"] = json.loads(entry["data"])
-                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
-                count += 1
-        tmp.replace(out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_writer(out, encoding="utf-8") as f:
+        async for row in _entries(store):
+            entry = dict(row)
+            entry["data"] = json.loads(entry["data"])
+            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            count += 1
     return count
 
 
@@ -137,19 +128,12 @@ def head_path(db_path: Path) -> Path:
 
 
 def write_head(db_path: Path, head: tuple[int, str]) -> None:
-    """Atomically (a temporary file beside it, fsync, rename), mode 0600. Called after the commit: a failure leaves
+    """Atomically (drivers/atomic_file.py), mode 0600. Called after the commit: a failure leaves
     the sidecar behind the database, which is the safe side, so it is logged and the commit stands."""
     path = head_path(db_path)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps({"seq": head[0], "hash": head[1]}))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps({"seq": head[0], "hash": head[1]}))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         log.warning("audit_head_not_written", file=str(path), why=str(exc))
 
 

@@ -6,7 +6,10 @@ import argparse
 import asyncio
 import importlib
 import inspect
+import io
+import os
 import pkgutil
+import select
 import sys
 from collections.abc import Sequence
 from importlib import metadata
@@ -14,7 +17,7 @@ from pathlib import Path
 
 from console import commands
 from console.config import Settings, default_config_path, load_settings
-from console.errors import EXIT_UNEXPECTED, ConfigError, StationError
+from console.errors import EXIT_BROKEN_PIPE, EXIT_UNEXPECTED, ConfigError, StationError
 from console.i18n import set_language, t
 from console.logs import configure_logging, get_logger
 from console.operator import sign_in_for_command
@@ -52,16 +55,47 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise ConfigError(t("logging.cannot_open", file=settings.source, log=settings.logging.file,
                                     why=exc.strerror or exc)) from None
             asyncio.run(sign_in_for_command(args, settings))
-        return run_handler(args, settings)
+        status = run_handler(args, settings)
+        sys.stdout.flush()  # a reader gone away shows here, inside the handling below, not at exit
+        return status
+    except BrokenPipeError:
+        if not stdout_is_broken():
+            return unexpected(args, sys.exc_info()[1])
+        quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except StationError as exc:
         print(f"station: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # the operator gets one line; the log gets the whole story
-        get_logger("cli").exception("unexpected_error", command=args.command)
-        print(t("cli.unexpected", error=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
-        return EXIT_UNEXPECTED
+    except Exception as exc:
+        return unexpected(args, exc)
+
+
+def unexpected(args: argparse.Namespace, exc: BaseException) -> int:
+    """The operator gets one line; the log gets the whole story."""
+    get_logger("cli").error("unexpected_error", command=args.command, exc_info=exc)
+    print(t("cli.unexpected", error=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
+    return EXIT_UNEXPECTED
+
+
+def stdout_is_broken() -> bool:
+    """Whether standard output is a pipe whose reader has gone (`station print | head`), not some other link."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        return False
+    poller = select.poll()
+    poller.register(descriptor, select.POLLOUT)
+    return any(events & select.POLLERR for _, events in poller.poll(0))
+
+
+def quiet_stdout() -> None:
+    """Python's recipe for SIGPIPE: what is still buffered for a reader that left goes to /dev/null, so that the
+    interpreter's flush at exit does not raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def language_from_config(named: str | None) -> str | None:

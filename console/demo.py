@@ -8,7 +8,6 @@ the Hindu minority. The same seed gives the same residents, whatever the day: da
 
 from __future__ import annotations
 
-import os
 import random
 from array import array
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 from console import regions
 from console.csv_safe import SafeDictWriter
 from console.nik import FEMALE, MALE, make_nik
+from drivers.atomic_file import atomic_writer
 
 DEMO_TODAY = date(2026, 1, 1)
 DEMO_COLUMNS = (
@@ -231,16 +231,8 @@ def _recorded_on(rng: random.Random, born: date, today: date) -> date:
 def write_demo_csv(path: Path | str, count: int, seed: int = 1, *, today: date = DEMO_TODAY) -> Path:
     """Write `count` demo residents to `path` (UTF-8 CSV, the import format); the file appears whole or not at all."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            writer = SafeDictWriter(f, fieldnames=DEMO_COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(generate_residents(count, seed, today=today))
-            f.flush()
-            os.fsync(f.fileno())
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_writer(path, encoding="utf-8", newline="") as f:
+        writer = SafeDictWriter(f, fieldnames=DEMO_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(generate_residents(count, seed, today=today))
     return path

@@ -8,6 +8,7 @@ EXIT_REFUSED = 4
 EXIT_PRINTER_FAULT = 5
 EXIT_GRANT_REJECTED = 6
 EXIT_AUDIT_BROKEN = 7
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a program whose reader left
 
 
 class StationError(Exception):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from console.csv_safe import SafeWriter
 from console.errors import RefusedError, UsageError
 from console.i18n import t
 from console.store import Store
+from drivers.atomic_file import write_atomic
 
 REPORT_FORMAT = "ktpel-station/report/1"
 UNTAGGED_NAMED = 20  # cards named in a refusal; the rest are counted
@@ -269,36 +269,14 @@ def write_report_files(
         _check_not_another_report(files, body["report_id"])
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomic(files.good_csv, _csv(body["good"], GOOD_COLUMNS))
-        _write_atomic(files.bad_csv, _csv(body["bad"], BAD_COLUMNS))
-        _write_atomic(files.text, render_text(body, station_name, stock_count).encode("utf-8"))
+        write_atomic(files.good_csv, _csv(body["good"], GOOD_COLUMNS))
+        write_atomic(files.bad_csv, _csv(body["bad"], BAD_COLUMNS))
+        write_atomic(files.text, render_text(body, station_name, stock_count).encode("utf-8"))
         text = json.dumps(body, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
-        _write_atomic(files.json, text.encode("utf-8"))
-        _sync_dir(out_dir)
+        write_atomic(files.json, text.encode("utf-8"))
     except OSError as exc:
         raise UsageError(t("report.cannot_write", path=out_dir, why=exc.strerror or exc)) from None
     return files
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _sync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> bytes:

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.serialization import (
 from console.canonical import canonical_bytes, sha256_hex
 from console.errors import UsageError
 from console.i18n import t
+from drivers.atomic_file import write_atomic
 
 GRANT_FORMAT = "ktpel-central/unlock/1"
 REPORT_FORMAT = "ktpel-station/report/1"
@@ -266,10 +267,7 @@ def issue_grant(
 
 def write_grant(document: dict[str, Any], path: Path) -> None:
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise UsageError(t("central.cannot_write", path=path, why=exc.strerror or exc)) from None

@@ -14,6 +14,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from drivers import protocol as p
+from drivers.atomic_file import atomic_writer
 from drivers.emulator.model import PrintedCard, TextItem
 
 CARD_SIZE = (p.LINES, p.DOTS_PER_LINE)  # (width, height) of the picture: 1016 × 648
@@ -41,9 +42,8 @@ def write_card_png(folder: Path | str, printed: PrintedCard) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"card-{printed.counter:07d}.png"
-    temporary = path.with_name(f".{path.name}.tmp")
-    render_front(printed.black, printed.texts).save(temporary, format="PNG")
-    temporary.replace(path)
+    with atomic_writer(path) as out:
+        render_front(printed.black, printed.texts).save(out, format="PNG")
     return path
 
 

@@ -7,9 +7,10 @@ of the folder. A reader, or a restarted emulator, sees the old state or the new 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from drivers.atomic_file import write_atomic
 
 
 class EmulatorStateError(Exception):
@@ -43,19 +44,4 @@ class StateFile:
 
     def save(self, data: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.tmp")
-        with open(temporary, "w", encoding="utf-8") as out:
-            json.dump(data, out, ensure_ascii=False, indent=1)
-            out.write("\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, self.path)
-        _fsync_folder(self.path.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+        write_atomic(self.path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")

@@ -1,0 +1,70 @@
+"""The command line against a hostile environment: a reader that leaves the pipe, a database path with URI
+characters in it, and a database that fails under the station (a corrupt page, a dropped table, a full disk)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from console.demo import write_demo_csv
+
+STATION = str(Path(sys.executable).with_name("station"))
+
+
+def make_station(folder: Path, residents: int = 4, database: str = "station.db") -> Path:
+    config = folder / "config.toml"
+    config.write_text(f"""
+[station]
+id = "5203-01"
+language = "en"
+[database]
+path = "{database}"
+[emulator]
+time_scale = 0
+state = "emulator-state.json"
+log = "output.jsonl"
+[logging]
+file = "station.log"
+""")
+    write_demo_csv(folder / "residents.csv", residents, seed=11)
+    imported = station(config, "import", str(folder / "residents.csv"))
+    assert imported.returncode == 0, imported.stderr
+    return config
+
+
+def station(config: Path | None, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    tail = ["--config", str(config)] if config else []
+    return subprocess.run([STATION, *args, *tail], capture_output=True, text=True, timeout=timeout)
+
+
+def piped_to_a_reader_that_left(*argv: str) -> tuple[int, str]:
+    """Run `station ARGV | head -0`: the reader closes the pipe before the station writes a line."""
+    with subprocess.Popen([STATION, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        proc.stdout.close()
+        try:
+            err = proc.stderr.read()
+            proc.wait(timeout=120)
+        finally:
+            proc.kill()
+    return proc.returncode, err
+
+
+def test_station_print_into_a_closed_pipe_ends_quietly(tmp_path):
+    config = make_station(tmp_path)
+    assert station(config, "allocation", "add", "A1", "10", "--period", "2026-11").returncode == 0
+    assert station(config, "enqueue", "--all").returncode == 0
+    code, err = piped_to_a_reader_that_left("print", "--config", str(config))
+    assert (code, err) == (141, "")
+    # the run stops at the first line it cannot write, like any program under `head`, with its books in order
+    printed = len((tmp_path / "output.jsonl").read_text().splitlines())
+    snapshot = json.loads(station(config, "status", "--json").stdout)
+    assert printed >= 1 and (snapshot["untagged"], snapshot["queue"]["queued"]) == (printed, 4 - printed)
+
+
+def test_a_command_without_a_station_into_a_closed_pipe_ends_quietly(tmp_path):
+    code, err = piped_to_a_reader_that_left("central", "keygen", "--out", str(tmp_path / "keys"))
+    assert (code, err) == (141, "")
+    assert (tmp_path / "keys").is_dir()
