@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiosqlite
 
@@ -173,7 +174,8 @@ class Store:
 
 
 async def _connect(path: Path, readonly: bool = False) -> aiosqlite.Connection:
-    target = f"file:{path}?mode=ro" if readonly else str(path)
+    # In a URI, %XX, # and ? mean something: quoted, the reader opens the very file the writer opened
+    target = f"file:{quote(str(path.absolute()))}?mode=ro" if readonly else str(path)
     try:
         conn = await aiosqlite.connect(target, uri=readonly, isolation_level=None)
     except sqlite3.Error as exc:

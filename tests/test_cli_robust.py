@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from console.demo import write_demo_csv
 
 STATION = str(Path(sys.executable).with_name("station"))
@@ -68,3 +70,12 @@ def test_a_command_without_a_station_into_a_closed_pipe_ends_quietly(tmp_path):
     code, err = piped_to_a_reader_that_left("central", "keygen", "--out", str(tmp_path / "keys"))
     assert (code, err) == (141, "")
     assert (tmp_path / "keys").is_dir()
+
+
+@pytest.mark.parametrize("name", ["st%41tion.db", "station#2.db", "station?mode=rwc.db", "a b%2F.db"])
+def test_a_database_path_with_uri_characters_is_one_file_for_writer_and_reader(tmp_path, name):
+    config = make_station(tmp_path, residents=3, database=name)
+    snapshot = station(config, "status", "--json")
+    assert snapshot.returncode == 0, snapshot.stderr
+    assert json.loads(snapshot.stdout)["residents"] == 3
+    assert sorted(p.name for p in tmp_path.glob("*.db")) == [name]
