@@ -17,8 +17,8 @@ from console.i18n import t
 from console.operators import SUPERVISOR, require_role
 from console.store import Store
 
-ALLOCATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+ALLOCATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")  # \Z: `$` lets a final newline in
+PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])\Z")  # [0-9]: `\d` takes any script's digits
 MAX_BLANKS = 10_000_000  # far above a regency's monthly allocation; a bigger number is a typing mistake
 
 

@@ -17,7 +17,7 @@ from drivers.layout import CardFields, layout_card
 
 def issuing_regency(station_id: str, nik: str) -> str:
     """The regency that issues the card: the station's (its id starts with the regency code), else the NIK's."""
-    code = station_id[:4] if station_id[:4].isdigit() else nik[:4]
+    code = station_id[:4] if station_id[:4].isascii() and station_id[:4].isdigit() else nik[:4]
     return code
 
 

@@ -39,10 +39,10 @@ CLOCK_SKEW = timedelta(minutes=5)  # how far in the future `issued_at` may lie: 
 
 TOP_FIELDS = ("format", "grant", "key_id", "signature")
 GRANT_FIELDS = ("station_id", "report_id", "niks", "issued_at", "expires_at", "nonce")
-HEX64 = re.compile(r"^[0-9a-f]{64}$")
-KEY_ID = re.compile(r"^[0-9a-f]{16}$")
-NONCE = re.compile(r"^[0-9a-f]{16,128}$")
-NIK = re.compile(r"^[0-9]{16}$")
+HEX64 = re.compile(r"[0-9a-f]{64}\Z")  # \Z, not $: `$` lets a final newline in
+KEY_ID = re.compile(r"[0-9a-f]{16}\Z")
+NONCE = re.compile(r"[0-9a-f]{16,128}\Z")
+NIK = re.compile(r"[0-9]{16}\Z")
 NIKS_NAMED = 20  # NIKs named in a refusal; the rest are counted
 
 

@@ -173,7 +173,7 @@ class AllocationsScreen(BooksView):
 def whole_number(text: str) -> int:
     if not text:
         raise UsageError(t("ui.alloc.number_missing"))
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # int() takes any script's digits
         raise UsageError(t("ui.alloc.not_a_number", value=text))
     return int(text)
 

@@ -79,3 +79,17 @@ def test_a_database_path_with_uri_characters_is_one_file_for_writer_and_reader(t
     assert snapshot.returncode == 0, snapshot.stderr
     assert json.loads(snapshot.stdout)["residents"] == 3
     assert sorted(p.name for p in tmp_path.glob("*.db")) == [name]
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("allocation", "add", "A3\n", "10"), "A3"),
+    (("allocation", "add", "A3", "10", "--period", "٢٠٢٦-11"), "٢٠٢٦-11"),
+    (("allocation", "add", "A3", "10", "--period", "2026-11\n"), "2026-11"),
+    (("allocation", "add", "A3", "١٠"), "١٠"),
+    (("print", "--count", "٣"), "٣"),
+])  # fmt: skip
+def test_a_trailing_newline_or_another_scripts_digits_are_refused(tmp_path, args, says):
+    config = make_station(tmp_path, residents=1)
+    result = station(config, *args)
+    assert result.returncode == 2 and says in result.stderr and "Traceback" not in result.stderr
+    assert json.loads(station(config, "status", "--json").stdout)["allocations"] == []

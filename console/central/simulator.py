@@ -35,7 +35,7 @@ REPORT_FORMAT = "ktpel-station/report/1"
 PRIVATE_NAME = "central-private.pem"
 PUBLIC_NAME = "central-public.pem"
 DEFAULT_EXPIRY = timedelta(days=7)
-DURATION = re.compile(r"^([1-9][0-9]{0,5})([dhms])$")
+DURATION = re.compile(r"([1-9][0-9]{0,5})([dhms])\Z")
 UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from console import books
+from console.commands import whole_number
 from console.config import Settings
 from console.i18n import t
 from console.operator import operator_name
@@ -17,7 +18,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
     add = verbs.add_parser("add", parents=[common], help="register an allocation received")
     add.add_argument("id")
-    add.add_argument("count", type=int)
+    add.add_argument("count", type=whole_number)
     add.add_argument("--period", metavar="YYYY-MM")
     add.set_defaults(handler=add_allocation)
     ls = verbs.add_parser("list", parents=[common], help="list allocations with their books")
@@ -25,7 +26,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     ls.set_defaults(handler=list_allocations)
     count = verbs.add_parser("count", parents=[common], help="enter a physical count of blanks in stock")
     count.add_argument("id")
-    count.add_argument("counted", type=int)
+    count.add_argument("counted", type=whole_number)
     count.add_argument("--note")
     count.set_defaults(handler=enter_count)
     reconcile = verbs.add_parser(

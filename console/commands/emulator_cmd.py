@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from console.commands import decimal_number, whole_number
 from console.config import Settings
 from console.errors import ConfigError, UsageError
 from console.i18n import t
@@ -27,11 +28,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--log", type=Path, metavar="FILE", help="output log: one JSON line per card that leaves")
     p.add_argument("--cards", type=Path, metavar="DIR", help="write each printed card as a PNG picture")
     p.add_argument("--faults", default="", metavar="SPEC", help="KIND@N or KIND~P, comma separated")
-    p.add_argument("--seed", type=int, metavar="N", help="seed of the KIND~P draws")
-    p.add_argument("--time-scale", type=float, default=1.0, metavar="X", help="1.0 a real printer's pace, 0 instant")
-    p.add_argument("--baud", type=int, metavar="N", help="carry no more than N/10 bytes a second each way")
+    p.add_argument("--seed", type=whole_number, metavar="N", help="seed of the KIND~P draws")
+    p.add_argument("--time-scale", type=decimal_number, default=1.0, metavar="X", help="1.0 a real printer's pace, 0 instant")
+    p.add_argument("--baud", type=whole_number, metavar="N", help="carry no more than N/10 bytes a second each way")
     p.add_argument("--control", metavar="HOST:PORT", help="line-oriented control socket on loopback")
-    p.add_argument("--feeder", type=int, default=500, metavar="N", help="blanks in the feeder at first start")
+    p.add_argument("--feeder", type=whole_number, default=500, metavar="N", help="blanks in the feeder at first start")
     p.set_defaults(handler=run, language_only=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from console.commands import whole_number
 from console import jobs
 from console.config import Settings
 from console.errors import EXIT_REFUSED, UsageError
@@ -24,7 +25,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     enqueue.set_defaults(handler=enqueue_cmd)
 
     printing = sub.add_parser("print", parents=[common], help="run the queue headless until it is empty")
-    printing.add_argument("--count", type=int, metavar="N", help="stop after N cards")
+    printing.add_argument("--count", type=whole_number, metavar="N", help="stop after N cards")
     printing.set_defaults(handler=print_cmd)
 
     tag = sub.add_parser("tag", parents=[common], help="tag a printed card good or bad")

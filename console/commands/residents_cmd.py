@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from console.commands import whole_number
 from console.config import Settings
 from console.demo import write_demo_csv
 from console.errors import EXIT_IMPORT_REJECTS, EXIT_OK, UsageError
@@ -25,8 +26,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(handler=import_file)
 
     d = sub.add_parser("demo-data", parents=[common], help="write realistic demo residents of East Lombok as CSV")
-    d.add_argument("--count", type=int, required=True, metavar="N")
-    d.add_argument("--seed", type=int, default=1, metavar="S", help="the same seed gives the same residents")
+    d.add_argument("--count", type=whole_number, required=True, metavar="N")
+    d.add_argument("--seed", type=whole_number, default=1, metavar="S", help="the same seed gives the same residents")
     d.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
     # Writing a file needs no database: of a config only the language is read.
     d.set_defaults(handler=demo_data, language_only=True)

@@ -26,7 +26,7 @@ MEETS = {
 }
 KINDS = tuple(MEETS)
 
-_ITEM = re.compile(r"^(?P<kind>[a-z_]+)(?P<op>[@~])(?P<value>.*)$")
+_ITEM = re.compile(r"(?P<kind>[a-z_]+)(?P<op>[@~])(?P<value>.*)\Z")
 
 
 class FaultSpecError(ValueError):
