@@ -15,6 +15,7 @@ from console.clock import now_iso
 from console.errors import RefusedError, UsageError
 from console.i18n import t
 from console.operators import SUPERVISOR, require_role
+from console.resident_rows import control_problem
 from console.store import Store
 
 QUEUED, HELD, PRINTING, PRINTED, DONE_GOOD, DONE_BAD, CANCELLED = (
@@ -158,8 +159,8 @@ async def tag(
             raise UsageError(t("tag.bad_reason", reason=reason, reasons=", ".join(BAD_REASONS)))
         if reason == "lainnya" and not (note and note.strip()):
             raise UsageError(t("tag.note_required"))
-    if note is not None and any(ord(c) < 0x20 for c in note):
-        raise UsageError(t("tag.note_control"))
+    if note is not None and (why := control_problem(note)) is not None:
+        raise UsageError(t("tag.note_control", why=why))
     async with store.transaction(actor) as tx:
         if job_id is None:
             row = await tx.fetchone(

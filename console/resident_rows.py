@@ -177,6 +177,13 @@ def _rt_rw(problems: list[Problem], column: str, value: str) -> str:
     return value.zfill(3)
 
 
+def control_problem(value: str) -> str | None:
+    """Why `value` cannot be taken as plain text (the first control, format mark or separator in it), or None.
+
+    The import's check of every field, and the check of every other text an operator types (a tag's note)."""
+    return _control_reason(value) if _has_control(value) else None
+
+
 def _has_control(value: str) -> bool:
     if value.isascii():
         return _ASCII_CONTROL.search(value) is not None

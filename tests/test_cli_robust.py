@@ -93,3 +93,17 @@ def test_a_trailing_newline_or_another_scripts_digits_are_refused(tmp_path, args
     result = station(config, *args)
     assert result.returncode == 2 and says in result.stderr and "Traceback" not in result.stderr
     assert json.loads(station(config, "status", "--json").stdout)["allocations"] == []
+
+
+@pytest.mark.parametrize(("note", "code"), [("kartu\u202erusak", "U+202E"), ("kartu\x85", "U+0085"), ("kartu\x7f", "U+007F"),
+                                            ("kartu\nrusak", "U+000A")])
+def test_a_tag_note_is_checked_as_the_import_checks_text(tmp_path, note, code):
+    config = make_station(tmp_path, residents=1)
+    assert station(config, "allocation", "add", "A1", "1", "--period", "2026-11").returncode == 0
+    assert station(config, "enqueue", "--all").returncode == 0
+    assert station(config, "print").returncode == 0
+    nik = json.loads((tmp_path / "output.jsonl").read_text())["nik"]
+    refused = station(config, "tag", nik, "bad", "--reason", "lainnya", "--note", note)
+    assert refused.returncode == 2 and code in refused.stderr and "note" in refused.stderr
+    assert json.loads(station(config, "status", "--json").stdout)["untagged"] == 1
+    assert station(config, "tag", nik, "bad", "--reason", "lainnya", "--note", "kartu rusak").returncode == 0
