@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from console import regions
 from console.clock import now
 from console.jobs import Job
+from console.photo_file import read_photo
 from console.store import Store
 from drivers.layout import CardFields, layout_card
 
@@ -29,7 +29,7 @@ def card_fields(resident: Any, station_id: str, issued: date) -> CardFields:
     regency_code = issuing_regency(station_id, resident["nik"])
     regency = (regions.regency_name(regency_code) or "").upper()
     province = (regions.province_name(regency_code) or "").upper()
-    photo = Path(resident["foto"]).read_bytes() if resident["foto"] else None
+    photo = read_photo(resident["foto"]) if resident["foto"] else None
     berlaku = resident["berlaku_hingga"]
     return CardFields(
         provinsi=f"PROVINSI {province}",
@@ -67,9 +67,7 @@ class CardBuilder:
         resident = await self.store.fetchone("SELECT * FROM residents WHERE nik = ?", (job.nik,))
         if resident is None:
             raise ValueError(f"no resident record for {job.nik}")
-        try:
-            fields = card_fields(resident, self.station_id, now().date())
-        except OSError as exc:
-            raise ValueError(f"photo {resident['foto']}: {exc.strerror}") from None
+        # in a thread: the photo is read from a file (PhotoError, a ValueError, holds the job)
+        fields = await asyncio.to_thread(card_fields, resident, self.station_id, now().date())
         layout = await asyncio.to_thread(layout_card, fields, self.ribbon)
         return layout.frames

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from console.i18n import t
 from console.nik import SEXES, NikError, check_record_against_nik, parse_nik
+from console.photo_file import PhotoError, check_photo
 from console.residents import COLUMNS, Resident
 
 REQUIRED = frozenset({
@@ -27,8 +28,6 @@ SEUMUR_HIDUP = "SEUMUR HIDUP"
 NAMA_MAX = 60
 TEXT_MAX = 100  # any other free text: a card has room for no more
 FOTO_MAX = 1000
-_JPEG = b"\xff\xd8\xff"
-_PNG = b"\x89PNG\r\n\x1a\n"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _RT_RW = re.compile(r"[0-9]{1,3}\Z")
 _GOL_DARAH = re.compile(r"(?:(?:A|B|AB|O)[+-]?|-)\Z")
@@ -203,17 +202,9 @@ def _photo(value: str, base_dir: Path, problems: list[Problem]) -> str | None:
         return None
     path = base_dir / value
     try:
-        if not path.is_file():
-            key = "residents.photo_missing" if not path.exists() else "residents.photo_not_file"
-            problems.append(Problem("foto", t(key, path=path)))
-            return None
-        with open(path, "rb") as f:
-            head = f.read(len(_PNG))
-    except OSError as exc:
-        problems.append(Problem("foto", t("residents.photo_unreadable", path=path, error=exc.strerror or exc)))
-        return None
-    if not (head.startswith(_JPEG) or head == _PNG):
-        problems.append(Problem("foto", t("residents.photo_format", path=path)))
+        check_photo(path)
+    except PhotoError as exc:
+        problems.append(Problem("foto", str(exc)))
         return None
     return str(path.resolve())
 
