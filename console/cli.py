@@ -10,6 +10,7 @@ import io
 import os
 import pkgutil
 import select
+import sqlite3
 import sys
 from collections.abc import Sequence
 from importlib import metadata
@@ -21,6 +22,7 @@ from console.errors import EXIT_BROKEN_PIPE, EXIT_UNEXPECTED, ConfigError, Stati
 from console.i18n import set_language, t
 from console.logs import configure_logging, get_logger
 from console.operator import sign_in_for_command
+from console.store import database_failure
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    settings = None
     try:
-        settings = None
         if getattr(args, "language_only", False):
             language = language_from_config(args.config)
             if language is not None:
@@ -66,6 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StationError as exc:
         print(f"station: {exc}", file=sys.stderr)
         return exc.exit_code
+    except sqlite3.Error as exc:
+        failure = database_failure(exc, settings.database.path if settings else None)
+        if failure is None:
+            return unexpected(args, exc)
+        get_logger("cli").error("database_failure", command=args.command, exc_info=exc)
+        print(f"station: {failure}", file=sys.stderr)
+        return failure.exit_code
     except KeyboardInterrupt:
         return 130
     except Exception as exc:

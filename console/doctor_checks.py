@@ -1,11 +1,15 @@
-"""Checks of `station doctor` that touch the printer and the centre's keys."""
+"""Checks of `station doctor`: the printer, the centre's keys, and the database's schema against the migrations."""
 
 from __future__ import annotations
+
+import sqlite3
 
 from console.config import Settings
 from console.errors import StationError
 from console.i18n import t
 from console.owner import PrinterHeldError, PrinterOwnership
+from console.schema import MIGRATIONS
+from console.store import Store
 from drivers.faults import PrinterFault
 
 
@@ -50,3 +54,20 @@ async def check_keys(settings: Settings) -> str:
 
     loaded = load_central_keys(keys)
     return t("doctor.keys_ok", count=len(loaded), ids=", ".join(sorted(loaded)))
+
+
+async def missing_schema_objects(store: Store) -> list[str]:
+    """Tables, indexes, views and triggers the migrations make that the database lacks (one dropped by hand)."""
+    present = {(row[0], row[1]) for row in await store.fetchall("SELECT type, name FROM sqlite_master")}
+    return [f"{kind} {name}" for kind, name in _expected_schema() if (kind, name) not in present]
+
+
+def _expected_schema() -> list[tuple[str, str]]:
+    scratch = sqlite3.connect(":memory:")
+    try:
+        for script in MIGRATIONS:
+            scratch.executescript(script)
+        rows = scratch.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY 1, 2")
+        return [(kind, name) for kind, name in rows]
+    finally:
+        scratch.close()

@@ -197,6 +197,32 @@ async def _connect(path: Path, readonly: bool = False) -> aiosqlite.Connection:
     return conn
 
 
+_FAILURE_KEYS = {
+    sqlite3.SQLITE_FULL: "db.full",
+    sqlite3.SQLITE_CORRUPT: "db.damaged",
+    sqlite3.SQLITE_NOTADB: "db.damaged",
+    sqlite3.SQLITE_BUSY: "db.busy",
+    sqlite3.SQLITE_LOCKED: "db.busy",
+    sqlite3.SQLITE_IOERR: "db.io_error",
+    sqlite3.SQLITE_READONLY: "db.io_error",
+    sqlite3.SQLITE_CANTOPEN: "db.io_error",
+    sqlite3.SQLITE_PERM: "db.io_error",
+}
+_SCHEMA_WORDS = ("no such table", "no such column", "no such index", "no such view", "no such trigger")
+
+
+def database_failure(exc: sqlite3.Error, path: Path | str | None) -> DatabaseError | None:
+    """The operator's sentence for an SQLite failure under the station (a full disk, a damaged page, a dropped
+    table, a lock held elsewhere), or None for what is a bug of ours and stays an unexpected error."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    key = _FAILURE_KEYS.get(code & 0xFF) if code is not None else None  # extended codes carry the primary low
+    if key is None and any(words in str(exc) for words in _SCHEMA_WORDS):
+        key = "db.schema_broken"
+    if key is None:
+        return None
+    return DatabaseError(t(key, file=path or "?", why=exc))
+
+
 def _check_header(path: Path) -> None:
     with open(path, "rb") as f:
         head = f.read(len(SQLITE_HEADER))

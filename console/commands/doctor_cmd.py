@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 from collections.abc import Awaitable, Callable
 
 from console import audit, audit_state
 from console.config import Settings
-from console.doctor_checks import check_keys, check_printer
+from console.doctor_checks import check_keys, check_printer, missing_schema_objects
 from console.errors import EXIT_USAGE, StationError
 from console.i18n import t
-from console.store import Store
+from console.store import Store, database_failure
 
 Check = Callable[[Settings], Awaitable[str]]
 
@@ -25,12 +26,16 @@ async def check_config(settings: Settings) -> str:
 
 
 async def check_database(settings: Settings) -> str:
-    async with await Store.open(settings.database.path, create=False) as store:
-        result = await store.scalar("PRAGMA quick_check")
-        if result != "ok":
-            raise StationError(t("doctor.db_damaged", file=settings.database.path, why=result))
+    path = settings.database.path
+    async with await Store.open(path, create=False) as store:
+        problems = [row[0] for row in await store.fetchall("PRAGMA integrity_check(10)")]
+        if problems != ["ok"]:  # every page read: a damaged one anywhere is found, not only where a query goes
+            raise StationError(t("doctor.db_damaged", file=path, why="; ".join(problems)))
+        missing = await missing_schema_objects(store)
+        if missing:
+            raise StationError(t("doctor.db_incomplete", file=path, missing=", ".join(missing)))
         residents = await store.scalar("SELECT count(*) FROM residents")
-        return t("doctor.db_ok", file=settings.database.path, residents=residents)
+        return t("doctor.db_ok", file=path, residents=residents)
 
 
 async def check_audit(settings: Settings) -> str:
@@ -63,4 +68,10 @@ async def doctor(args: argparse.Namespace, settings: Settings) -> int:
         except StationError as exc:
             failed += 1
             print(f"{name:<9} {t('doctor.fail'):<7} {exc}")
+        except sqlite3.Error as exc:
+            failure = database_failure(exc, settings.database.path)
+            if failure is None:
+                raise
+            failed += 1
+            print(f"{name:<9} {t('doctor.fail'):<7} {failure}")
     return EXIT_USAGE if failed else 0
