@@ -90,14 +90,18 @@ def fsync_folder(folder: Path | str) -> None:
 
 
 def open_private_append(path: Path | str, *, mode: int = PRIVATE, text: bool = False) -> IO[Any]:
-    """Open a log for appending: created `mode` (0600), an existing file narrowed to it, never through a link."""
+    """Open a log for appending, never through a link: created `mode` (0600); an existing file loses what others
+    (neither owner nor group) may do, and keeps its group's access, which an administrator gives on purpose
+    (docs/ssh.md: the supervisor appends to the station's log)."""
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
     descriptor = os.open(path, flags, mode)
     try:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
             raise OSError(errno.EINVAL, "is not a regular file", str(path))
         os.set_blocking(descriptor, True)
-        os.fchmod(descriptor, mode)
+        if info.st_mode & 0o007:
+            os.fchmod(descriptor, stat.S_IMODE(info.st_mode) & ~0o007)
     except BaseException:
         os.close(descriptor)
         raise

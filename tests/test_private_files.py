@@ -25,7 +25,7 @@ def ok(result):
 
 def test_every_file_of_a_day_that_holds_personal_data_is_private(tmp_path):
     (tmp_path / "station.log").write_text("")
-    os.chmod(tmp_path / "station.log", 0o644)  # a log left by an older version, readable by all
+    os.chmod(tmp_path / "station.log", 0o644)  # a log left by an older version, readable by all: no longer
     config = make_station(tmp_path, residents=3)
     config.write_text(config.read_text().replace('log = "output.jsonl"', 'log = "output.jsonl"\ncards = "cards"'))
     ok(station(config, "allocation", "add", "A1", "3", "--period", "2026-11"))
@@ -35,9 +35,10 @@ def test_every_file_of_a_day_that_holds_personal_data_is_private(tmp_path):
         ok(station(config, "tag", json.loads(line)["nik"], "good"))
     ok(station(config, "report", "A1", "--out", str(tmp_path / "report")))
     ok(station(config, "audit", "export", "--out", str(tmp_path / "audit.jsonl")))
-    written = [tmp_path / name for name in ("station.log", "output.jsonl", "emulator-state.json", "audit.jsonl")]
+    assert mode(tmp_path / "station.log") == 0o640  # the group keeps what it had: docs/ssh.md shares the log
+    written = [tmp_path / name for name in ("output.jsonl", "emulator-state.json", "audit.jsonl")]
     written += sorted((tmp_path / "cards").iterdir()) + sorted((tmp_path / "report").iterdir())
-    assert len(written) == 4 + 3 + 4
+    assert len(written) == 3 + 3 + 4
     assert {str(path.relative_to(tmp_path)): oct(mode(path)) for path in written} == {
         str(path.relative_to(tmp_path)): oct(0o600) for path in written
     }
@@ -85,3 +86,12 @@ def test_a_log_is_never_opened_through_a_link(tmp_path):
     with pytest.raises(OSError):
         open_private_append(tmp_path / "station.log")
     assert victim.read_text() == ""
+
+
+def test_a_new_log_is_private_and_a_shared_one_stays_shared_with_its_group(tmp_path):
+    open_private_append(tmp_path / "new.log").close()
+    shared = tmp_path / "shared.log"
+    shared.write_text("")
+    os.chmod(shared, 0o660)  # docs/ssh.md: the supervisor's group appends to the station's log
+    open_private_append(shared).close()
+    assert (mode(tmp_path / "new.log"), mode(shared)) == (0o600, 0o660)
