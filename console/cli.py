@@ -6,10 +6,7 @@ import argparse
 import asyncio
 import importlib
 import inspect
-import io
-import os
 import pkgutil
-import select
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -17,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 
 from console import commands
+from console.broken_pipe import silence_stdout, stdout_is_broken, stdout_silenced
 from console.config import Settings, default_config_path, load_settings
 from console.errors import EXIT_BROKEN_PIPE, EXIT_UNEXPECTED, ConfigError, StationError
 from console.i18n import set_language, t
@@ -59,11 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(sign_in_for_command(args, settings))
         status = run_handler(args, settings)
         sys.stdout.flush()  # a reader gone away shows here, inside the handling below, not at exit
-        return status
+        return EXIT_BROKEN_PIPE if status == 0 and stdout_silenced() else status  # a failure says more
     except BrokenPipeError:
         if not stdout_is_broken():
             return unexpected(args, sys.exc_info()[1])
-        quiet_stdout()
+        silence_stdout()
         return EXIT_BROKEN_PIPE
     except StationError as exc:
         print(f"station: {exc}", file=sys.stderr)
@@ -86,25 +84,6 @@ def unexpected(args: argparse.Namespace, exc: BaseException) -> int:
     get_logger("cli").error("unexpected_error", command=args.command, exc_info=exc)
     print(t("cli.unexpected", error=f"{type(exc).__name__}: {exc}"), file=sys.stderr)
     return EXIT_UNEXPECTED
-
-
-def stdout_is_broken() -> bool:
-    """Whether standard output is a pipe whose reader has gone (`station print | head`), not some other link."""
-    try:
-        descriptor = sys.stdout.fileno()
-    except (AttributeError, ValueError, io.UnsupportedOperation):
-        return False
-    poller = select.poll()
-    poller.register(descriptor, select.POLLOUT)
-    return any(events & select.POLLERR for _, events in poller.poll(0))
-
-
-def quiet_stdout() -> None:
-    """Python's recipe for SIGPIPE: what is still buffered for a reader that left goes to /dev/null, so that the
-    interpreter's flush at exit does not raise again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
 
 
 def language_from_config(named: str | None) -> str | None:

@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 
+from console.broken_pipe import silence_stdout, stdout_is_broken, stdout_silenced
 from console.cards import CardBuilder
 from console.config import Settings
 from console.engine import EMPTY, IDLE, NO_STOCK, STOPPED, WAITING_TAGS, EngineEvent, PrintEngine
@@ -103,8 +104,13 @@ async def run_headless(settings: Settings, count: int | None) -> int:
     async with printer_session(settings) as session:
         def show(event: EngineEvent) -> None:
             line = _progress_line(event)
-            if line:
-                print(line, flush=True)
+            if line and not stdout_silenced():
+                try:
+                    print(line, flush=True)
+                except BrokenPipeError:  # `station print | head`: the run goes on, its lines go nowhere
+                    if not stdout_is_broken():
+                        raise
+                    silence_stdout()
 
         session.engine.subscribe(show)
         try:
