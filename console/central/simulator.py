@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.serialization import (
 from console.canonical import canonical_bytes, sha256_hex
 from console.errors import UsageError
 from console.i18n import t
-from drivers.atomic_file import write_atomic
+from drivers.atomic_file import open_private_append, write_atomic
 
 GRANT_FORMAT = "ktpel-central/unlock/1"
 REPORT_FORMAT = "ktpel-station/report/1"
@@ -202,7 +202,7 @@ def record_grant(ledger: Path, document: dict[str, Any], report: dict[str, Any])
     line = json.dumps({"station_id": grant["station_id"], "report_id": grant["report_id"], "nonce": grant["nonce"],
                        "cards": named}, ensure_ascii=False, sort_keys=True)  # fmt: skip
     try:
-        with open(ledger, "a", encoding="utf-8") as f:
+        with open_private_append(ledger, text=True) as f:  # it holds NIKs: 0600, never through a link
             f.write(line + "\n")
             f.flush()
             os.fsync(f.fileno())
