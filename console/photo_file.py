@@ -10,10 +10,7 @@ import warnings
 from pathlib import Path
 from typing import BinaryIO
 
-from PIL import Image, UnidentifiedImageError
-
 from console.i18n import t
-from drivers.card_bitmap import IMAGE_FORMATS, MAX_IMAGE_PIXELS
 
 PHOTO_MAX_BYTES = 10 * 1024 * 1024  # a recording desk's photo is tens of kilobytes; this is generous
 _JPEG = b"\xff\xd8\xff"
@@ -70,12 +67,18 @@ def check_photo(path: Path) -> None:
             width, height = _dimensions(path, f)
     except OSError as exc:
         raise PhotoError(t("residents.photo_unreadable", path=path, error=exc.strerror or exc)) from None
+    from drivers.card_bitmap import MAX_IMAGE_PIXELS
+
     if width * height > MAX_IMAGE_PIXELS:
         raise _too_many_pixels(path)
 
 
 def _dimensions(path: Path, f: BinaryIO) -> tuple[int, int]:
     """The picture's size from its header alone (Pillow decodes nothing until asked)."""
+    from PIL import Image, UnidentifiedImageError  # Pillow loads with the commands that read pictures
+
+    from drivers.card_bitmap import IMAGE_FORMATS
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -90,6 +93,8 @@ def _dimensions(path: Path, f: BinaryIO) -> tuple[int, int]:
 
 
 def _too_many_pixels(path: Path) -> PhotoError:
+    from drivers.card_bitmap import MAX_IMAGE_PIXELS
+
     return PhotoError(t("residents.photo_too_many_pixels", path=path, limit=f"{MAX_IMAGE_PIXELS:,}"))
 
 
