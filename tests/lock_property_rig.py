@@ -15,12 +15,12 @@ import sqlite3
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from console import audit, books, clock, jobs, printer_record, reports, unlock
+from console import audit, books, cards, clock, jobs, printer_record, reports, unlock
 from console.central import simulator
 from console.engine import PrintEngine
 from console.errors import AuditBrokenError, RefusedError, UsageError
@@ -30,9 +30,8 @@ from drivers.faults import PrinterFault
 from drivers.printer import Printer
 from tests.factory import add_residents
 from tests.station import make_engine
+from tests.test_report_kit import ALLOCATION, STATION_ID
 
-STATION_ID = "5203-01"
-ALLOCATION = "JATAH-2026-11"
 SERIALS = ("EMU1111111", "EMU2222222")
 STOPS = ("counter_ahead", "printer_mismatch", "counter_mismatch")  # the station waits for people, by design
 
@@ -75,12 +74,12 @@ class Rig:
 
     async def open(self) -> None:
         real_now = clock.now
-        moved = lambda: real_now() + self.clock_offset  # noqa: E731
-        for module, name in ((clock, "now"), (unlock, "clock_now")):
-            self._patches.enter_context(mock.patch.object(module, name, moved))
-        import console.cards as cards  # the card's printed date follows the station's clock too
 
-        self._patches.enter_context(mock.patch.object(cards, "now", moved))
+        def moved() -> datetime:
+            return real_now() + self.clock_offset
+
+        for module, name in ((clock, "now"), (unlock, "clock_now"), (cards, "now")):  # those that imported `now`
+            self._patches.enter_context(mock.patch.object(module, name, moved))
         for serial in SERIALS:
             where = self.folder / serial
             where.mkdir()
@@ -330,12 +329,10 @@ class Rig:
 
     def printed(self) -> Counter[str]:
         """Cards with a NIK on them that came out of either printer (its own log: the printer's truth)."""
-        cards = Counter()
-        for serial in SERIALS:
-            for card in read_output_log(self.folder / serial / "output.jsonl"):
-                if card["nik"] is not None:
-                    cards[card["nik"]] += 1
-        return cards
+        return Counter(
+            card["nik"] for serial in SERIALS for card in read_output_log(self.folder / serial / "output.jsonl")
+            if card["nik"] is not None
+        )
 
     def counters(self) -> dict[str, int]:
         return {serial: emu.status()["counters"]["cards"] for serial, emu in zip(SERIALS, self.emulators)}
