@@ -294,9 +294,10 @@ class Rig:
             self.db.with_name(self.db.name + suffix).unlink(missing_ok=True)
         shutil.copyfile(source, self.db)
 
-    async def crash(self, after_feed: bool) -> None:
+    async def crash(self, after_feed: bool, other_printer: bool = False) -> None:
         """The process dies while a card is on its way: at once when its blank is booked, or once the printer has
-        taken it (its counter moved), before the engine hears the printer's answer. Then it starts again."""
+        taken it (its counter moved), before the engine hears the printer's answer. Then it starts again, on the
+        same printer or with the other one plugged in meanwhile (a card in doubt cannot be settled there)."""
         if not self.running or self.engine.fault is not None:
             return
         engine, emulator = self.engine, self.emulators[self.connected]
@@ -321,8 +322,10 @@ class Rig:
             await task
         except asyncio.CancelledError:
             pass
-        self.log.append(f"  crashed (after_feed={after_feed})")
+        self.log.append(f"  crashed (after_feed={after_feed}, other_printer={other_printer})")
         await self.stop_station()
+        if other_printer:
+            self.connected = 1 - self.connected
         await self.start_station()
 
     # ------------------------------------------------------------------------------------------ what is true

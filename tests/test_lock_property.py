@@ -32,7 +32,7 @@ STEPS = {  # each step's arguments, and how often it is drawn against the others
     "clock": (st.tuples(st.sampled_from([-8.0, -0.01, 0.01, 8.0])), 1),
     "backup": (st.tuples(), 1),
     "restore": (st.tuples(st.integers(0, 3), st.booleans()), 2),
-    "crash": (st.tuples(st.booleans()), 2),
+    "crash": (st.tuples(st.booleans(), st.booleans()), 2),
 }
 steps = st.one_of(*[
     args.map(lambda drawn, kind=kind: (kind, *drawn)) for kind, (args, weight) in STEPS.items() for _ in range(weight)
@@ -120,8 +120,9 @@ REPRINT = [("print", 2), ("tag", 2), ("report",), ("grant", 0), ("apply", 0), ("
            ("print", 3), ("tag", 15), ("report",), ("apply", 0), ("enqueue", 0), ("print", 1)]  # fmt: skip
 RESTORES = [("print", 1), ("swap",), ("print", 1), ("backup",), ("print", 1), ("restore", 0, True), ("swap",),
             ("print", 1), ("restore", 0, False), ("print", 1), ("swap",), ("print", 1)]  # fmt: skip
-CRASHES = [("print", 1), ("crash", True), ("tag", 0), ("report",), ("grant", 0), ("apply", 0),
-           ("enqueue", 0), ("crash", True), ("print", 1), ("swap",), ("crash", False), ("print", 2)]  # fmt: skip
+CRASHES = [("print", 1), ("crash", True, False), ("tag", 0), ("grant", 0), ("apply", 0), ("enqueue", 0),
+           ("crash", True, False), ("crash", True, True), ("print", 1), ("swap",), ("print", 1), ("swap",),
+           ("crash", False, False), ("print", 2)]  # fmt: skip
 
 
 @settings(max_examples=30, **common)
