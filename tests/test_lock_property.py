@@ -1,0 +1,187 @@
+"""The first guarantee as a property: over random interleavings of printing, tagging, reports, the centre's grants,
+unlocks, printer swaps, clock jumps, databases put back from a backup and crashes mid-card, no NIK gets more cards
+than 1 + the centre's unlocks applied for it, and every blank the printers took is in the books.
+
+The real core on a real SQLite file, the real engine and driver on two emulated printers (their output logs and
+counters are the truth checked), the centre's simulator signing grants. `docs/queue.md` says what is covered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import hypothesis
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from tests.lock_property_rig import STOPS, Rig
+
+STEPS = {  # each step's arguments, and how often it is drawn against the others
+    "print": (st.tuples(st.integers(1, 3)), 3),
+    "tag": (st.tuples(st.integers(0, 15)), 3),
+    "enqueue": (st.tuples(st.integers(0, 5)), 3),
+    "report": (st.tuples(), 1),
+    "grant": (st.tuples(st.integers(0, 15)), 2),
+    "apply": (st.tuples(st.integers(0, 3)), 3),
+    "swap": (st.tuples(), 1),
+    "clock": (st.tuples(st.sampled_from([-8.0, -0.01, 0.01, 8.0])), 1),
+    "backup": (st.tuples(), 1),
+    "restore": (st.tuples(st.integers(0, 3), st.booleans()), 2),
+    "crash": (st.tuples(st.booleans(), st.booleans()), 2),
+}
+steps = st.one_of(*[
+    args.map(lambda drawn, kind=kind: (kind, *drawn)) for kind, (args, weight) in STEPS.items() for _ in range(weight)
+])
+
+@dataclass(frozen=True)
+class Played:
+    log: str  # what happened, step by step
+    printed: Counter[str]  # cards with each NIK, from the printers' output logs
+    applied: dict[str, set[str]]  # NIK -> nonces of the grants applied that name it
+
+
+async def play(folder: Path, script: list[tuple], with_known_defect: bool = False) -> Played:
+    """Run `script` on a new station in `folder`, checking the invariants after every step."""
+    rig = Rig(folder, with_known_defect=with_known_defect)
+    await rig.open()
+    try:
+        await rig.check()
+        for number, step in enumerate(script):
+            rig.log.append(f"{number}: {step}")
+            await run_step(rig, step)
+            if rig.refused is not None or (rig.newest is not None and rig.stopped_on in STOPS):
+                # The station stopped on the database put back: the newest goes back (the centre's word).
+                await rig.check()
+                await rig.put_newest_back()
+            await rig.check()
+        return Played("\n".join(rig.log), rig.printed(), rig.applied)
+    except AssertionError as failed:
+        raise AssertionError(f"{failed}\n" + "\n".join(rig.log)) from None
+    finally:
+        await rig.close()
+
+
+def note_what_happened(played: Played) -> None:
+    """For `--hypothesis-show-statistics`: how often the draws reach the paths that matter."""
+    for event, sign in (("a grant applied", "unlocked"), ("a grant rejected", "grant rejected"),
+                        ("a restored database refused (exit 7)", "refused to open"),
+                        ("stopped at start (counter_ahead, printer_mismatch)", "stopped at start"),
+                        ("a crash", "crashed"), ("a report refused", "report refused")):  # fmt: skip
+        if sign in played.log:
+            hypothesis.event(event)
+    if any(count > 1 for count in played.printed.values()):
+        hypothesis.event("a NIK reprinted on an unlock")
+
+
+async def run_step(rig: Rig, step: tuple) -> None:
+    kind, *args = step
+    if kind == "print":
+        await rig.print_cards(*args)
+    elif kind == "tag":
+        await rig.tag(*args)
+    elif kind == "enqueue":
+        await rig.enqueue(*args)
+    elif kind == "report":
+        await rig.report()
+    elif kind == "grant":
+        await rig.grant(*args)
+    elif kind == "apply":
+        await rig.apply(*args)
+    elif kind == "swap":
+        await rig.swap()
+    elif kind == "clock":
+        rig.jump_clock(*args)
+    elif kind == "backup":
+        rig.backup()
+    elif kind == "restore":
+        await rig.restore(*args)
+    elif kind == "crash":
+        await rig.crash(*args)
+
+
+def play_in_a_new_folder(script: list[tuple], with_known_defect: bool = False) -> Played:
+    with tempfile.TemporaryDirectory() as folder:
+        return asyncio.run(play(Path(folder), script, with_known_defect))
+
+
+scripts = st.lists(steps, min_size=10, max_size=20)
+common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True, database=None)
+
+
+# Interleavings run every time, whatever is drawn (and checked for what they must show, below): a reprint on an
+# unlock and the grant replayed, a backup put back with its head file (refused, exit 7) and without it (the
+# printer's counter stops the queue), crashes before and after the printer took the blank, on each printer.
+REPRINT = [("print", 2), ("tag", 2), ("report",), ("grant", 0), ("apply", 0), ("enqueue", 0),
+           ("print", 3), ("tag", 15), ("report",), ("apply", 0), ("enqueue", 0), ("print", 1)]  # fmt: skip
+RESTORES = [("print", 1), ("swap",), ("print", 1), ("backup",), ("print", 1), ("restore", 0, True), ("swap",),
+            ("print", 1), ("restore", 0, False), ("print", 1), ("swap",), ("print", 1)]  # fmt: skip
+CRASHES = [("print", 1), ("crash", True, False), ("tag", 0), ("grant", 0), ("apply", 0), ("enqueue", 0),
+           ("crash", True, False), ("crash", True, True), ("print", 1), ("swap",), ("print", 1), ("swap",),
+           ("crash", False, False), ("print", 2)]  # fmt: skip
+
+
+@settings(max_examples=30, **common)
+@given(scripts)
+@example(REPRINT)
+@example(RESTORES)
+@example(CRASHES)
+def test_no_second_card_without_an_unlock_and_every_blank_accounted_for(script):
+    note_what_happened(play_in_a_new_folder(script))
+
+
+def test_the_checks_count_a_reprint_on_an_unlock_as_the_one_card_more():
+    played = play_in_a_new_folder(REPRINT)
+    [nik] = played.applied
+    assert played.printed[nik] == 2 and len(played.applied[nik]) == 1
+    assert "grant rejected: nonce_used" in played.log  # the same grant again unlocks nothing
+    assert f"queued [] refused ['locked']\n{len(REPRINT) - 1}: ('print', 1)" in played.log  # nor a third card
+
+
+def test_a_backup_put_back_stops_the_station_with_or_without_its_head_file():
+    played = play_in_a_new_folder(RESTORES)
+    assert "5: ('restore', 0, True)\n  refused to open: exit 7" in played.log
+    assert "8: ('restore', 0, False)\n  stopped at start: counter_ahead" in played.log
+    assert max(played.printed.values()) == 1
+
+
+@pytest.mark.slow
+@settings(max_examples=300, **common)
+@given(st.lists(steps, min_size=10, max_size=40))
+def test_no_second_card_without_an_unlock_over_many_long_interleavings(script):
+    note_what_happened(play_in_a_new_folder(script))
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "known defect: a backup put back without its head file, taken before the station first met the printer now "
+    "connected, is not stopped: the printer is followed from its counter as one the books never met "
+    "(settling._between_cards, booked None), and the NIKs it printed since the backup, queued again in the copy, "
+    "get second cards"
+))
+def test_a_restored_database_that_never_met_the_printer_gives_no_second_card():
+    asyncio.run(restore_a_backup_older_than_the_printer())
+
+
+async def restore_a_backup_older_than_the_printer() -> None:
+    """One card on the first printer, a backup, two cards on the second printer (new to the books then), the backup
+    put back without its head file: the copy's books never met the second printer, and its queue still holds the
+    two NIKs printed on it."""
+    with tempfile.TemporaryDirectory() as folder:
+        rig = Rig(Path(folder), with_known_defect=True)
+        await rig.open()
+        try:
+            await rig.print_cards(1)
+            rig.backup()
+            await rig.swap()
+            await rig.print_cards(2)
+            assert max(rig.printed().values()) == 1
+            await rig.restore(0, keep_head=False)
+            await rig.print_cards(3)
+            twice = sorted(nik for nik, cards in rig.printed().items() if cards > 1)
+            assert twice == [], f"second cards without an unlock for {twice}; the station stopped on {rig.stopped_on}"
+        finally:
+            await rig.close()
