@@ -17,6 +17,7 @@ from console import commands
 from console.broken_pipe import silence_stdout, stdout_is_broken, stdout_silenced
 from console.config import Settings, default_config_path, load_settings
 from console.errors import EXIT_BROKEN_PIPE, EXIT_UNEXPECTED, ConfigError, StationError
+from console.formats import set_zone
 from console.i18n import set_language, t
 from console.logs import configure_logging, get_logger
 from console.operator import sign_in_for_command
@@ -49,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             settings = load_settings(args.config)
             set_language(settings.station.language)
+            set_zone(settings.station.timezone)
             try:
                 configure_logging(settings.logging.file, settings.logging.level)
             except OSError as exc:

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from console.errors import ConfigError
 from console.i18n import t
@@ -25,6 +26,7 @@ class StationSettings:
     id: str = "5203-01"
     name: str = "Dukcapil Lombok Timur, loket cetak 1"
     language: str = "id"
+    timezone: str = "Asia/Makassar"  # times for people are shown in this zone (WITA for East Lombok)
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,8 @@ def _check_values(s: Settings, path: Path) -> None:
         raise bad("station.id", "empty")
     if s.station.language not in LANGUAGES:
         raise bad("station.language", "one_of", allowed=", ".join(LANGUAGES), value=s.station.language)
+    if not _is_zone(s.station.timezone):
+        raise bad("station.timezone", "zone", value=s.station.timezone)
     if not s.printer.port.strip():
         raise bad("printer.port", "empty_port")
     if s.printer.port != s.printer.port.strip():
@@ -222,3 +226,11 @@ def _check_values(s: Settings, path: Path) -> None:
         raise bad("console.lock_after_min", "not_negative", value=s.console.lock_after_min)
     if s.logging.level not in LOG_LEVELS:
         raise bad("logging.level", "one_of", allowed=", ".join(LOG_LEVELS), value=s.logging.level)
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
