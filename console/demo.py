@@ -8,9 +8,10 @@ the Hindu minority. The same seed gives the same residents, whatever the day: da
 
 from __future__ import annotations
 
+import itertools
 import random
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -228,11 +229,23 @@ def _recorded_on(rng: random.Random, born: date, today: date) -> date:
     return start + timedelta(days=rng.randrange(max(1, (today - start).days)))
 
 
-def write_demo_csv(path: Path | str, count: int, seed: int = 1, *, today: date = DEMO_TODAY) -> Path:
-    """Write `count` demo residents to `path` (UTF-8 CSV, the import format); the file appears whole or not at all."""
+PROGRESS_ROWS = 5_000
+
+
+def write_demo_csv(
+    path: Path | str, count: int, seed: int = 1, *, today: date = DEMO_TODAY,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Write `count` demo residents to `path` (UTF-8 CSV, the import format); the file appears whole or not at all.
+
+    `on_progress(done, count)` hears every PROGRESS_ROWS rows, and at the end, how many are written."""
     path = Path(path)
     with atomic_writer(path, encoding="utf-8", newline="") as f:
         writer = SafeDictWriter(f, fieldnames=DEMO_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(generate_residents(count, seed, today=today))
+        residents = generate_residents(count, seed, today=today)
+        for done in range(0, count, PROGRESS_ROWS):
+            writer.writerows(itertools.islice(residents, PROGRESS_ROWS))
+            if on_progress is not None:
+                on_progress(min(count, done + PROGRESS_ROWS), count)
     return path

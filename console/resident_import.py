@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from console.clock import now_iso
+from console.formats import count
 from console.i18n import t
 from console.logs import get_logger
 from console.resident_staging import RowRejection, Staging
@@ -52,8 +53,8 @@ class ImportResult:
 
     def summary(self) -> str:
         return t(
-            "residents.import_summary", file=self.file.name, rows=self.rows, added=self.added,
-            updated=self.updated, unchanged=self.unchanged, rejected=self.rejected,
+            "residents.import_summary", file=self.file.name, rows=count(self.rows), added=count(self.added),
+            updated=count(self.updated), unchanged=count(self.unchanged), rejected=count(self.rejected),
         )  # fmt: skip
 
 
@@ -64,6 +65,48 @@ _INSERT = (
 _UPDATE = (
     f"UPDATE residents SET {', '.join(f'{c} = ?' for c in COLUMNS[1:])}, source = ?, updated_at = ? WHERE nik = ?"
 )
+
+
+PROGRESS_EVERY_S = 0.25  # how often the reading's progress is looked at
+
+
+def _data_lines(path: Path) -> int:
+    """The file's lines after the header: the rows, as far as can be told before reading them (0 if it cannot be
+    opened: the reading then says why)."""
+    lines, last = 0, b"\n"
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                lines, last = lines + chunk.count(b"\n"), chunk
+    except OSError:
+        return 0
+    return max(0, lines - 1 + (not last.endswith(b"\n")))
+
+
+class _Progress:
+    """Tells `on_progress` how many rows are done, a row being half done once read and whole once written."""
+
+    def __init__(self, on_progress: Callable[[int, int], None] | None, staging: Staging) -> None:
+        self.on_progress = on_progress
+        self.staging = staging
+        self.total = 0
+        self.rows_written = 0
+
+    def _tell(self, read: int) -> None:
+        if self.on_progress is not None:
+            total = max(self.total, read)
+            self.on_progress(min(total, (read + self.rows_written) // 2), total)
+
+    async def while_reading(self, reading: Any) -> None:
+        task = asyncio.ensure_future(reading)
+        while not task.done():
+            await asyncio.wait([task], timeout=PROGRESS_EVERY_S)
+            self._tell(self.staging.rows)
+        await task
+
+    def written(self, rows: int) -> None:
+        self.rows_written += rows
+        self._tell(self.staging.rows)
 
 
 @dataclass
@@ -82,17 +125,24 @@ async def import_residents(
     on_reject: Callable[[RowRejection], None] | None = None,
     today: date | None = None,
     batch_rows: int = BATCH_ROWS,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ImportResult:
     """Import a residents CSV file (files.md); see the module's docstring for how it stays consistent.
 
     Each rejected row is passed to `on_reject`, in row order, once the import is done. A file that cannot be
-    imported at all raises ImportRefused before anything is written.
+    imported at all raises ImportRefused before anything is written. `on_progress(done, total)` hears, now and
+    then, how many of the file's rows are done: reading and checking a row is half of its work, writing it the
+    other half (the total is the file's line count until the reading has counted the rows).
     """
     path = Path(path)
     staging = Staging(path, today or date.today())
+    progress = _Progress(on_progress, staging)
     try:
-        await asyncio.to_thread(staging.read)
-        counts = await _write(store, staging, source, actor, batch_rows)
+        if on_progress is not None:
+            progress.total = await asyncio.to_thread(_data_lines, path)
+        await progress.while_reading(asyncio.to_thread(staging.read))
+        progress.total = staging.rows
+        counts = await _write(store, staging, source, actor, batch_rows, progress)
         rejected = await asyncio.to_thread(lambda: staging.rejected_rows)
         if on_reject is not None:
             rejections = staging.rejections()
@@ -107,7 +157,9 @@ async def import_residents(
     return result
 
 
-async def _write(store: Store, staging: Staging, source: str | None, actor: str, batch_rows: int) -> _Counts:
+async def _write(
+    store: Store, staging: Staging, source: str | None, actor: str, batch_rows: int, progress: _Progress
+) -> _Counts:
     """Write the staged rows in NIK order, a batch a transaction; the audit entry goes with the last batch."""
     counts = _Counts()
     at = now_iso()
@@ -129,6 +181,7 @@ async def _write(store: Store, staging: Staging, source: str | None, actor: str,
                 await asyncio.to_thread(
                     staging.reject, [(row, "nik", t(f"residents.{why}")) for row, why in refused]
                 )
+            progress.written(len(current))
             if not following:
                 break
             current = following

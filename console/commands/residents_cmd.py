@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 from console.commands import whole_number
+from console.commands._progress import progress_report
 from console.config import Settings
 from console.demo import write_demo_csv
 from console.errors import EXIT_IMPORT_REJECTS, EXIT_OK, UsageError
+from console.formats import count
 from console.i18n import t
 from console.operator import operator_name
 from console.resident_import import import_residents
@@ -38,7 +40,9 @@ async def import_file(args: argparse.Namespace, settings: Settings) -> int:
         print(rejection.line(args.file.name), file=sys.stderr)
 
     async with await Store.open(settings.database.path) as store:
-        result = await import_residents(store, args.file, source=args.source, actor=operator_name(), on_reject=report)
+        with progress_report("progress.import", "progress.rows") as on_progress:
+            result = await import_residents(store, args.file, source=args.source, actor=operator_name(),
+                                            on_reject=report, on_progress=on_progress)
     if args.json:
         summary = {k: getattr(result, k) for k in ("rows", "added", "updated", "unchanged", "rejected", "sha256")}
         print(json.dumps({"file": str(result.file), **summary}, ensure_ascii=False))
@@ -51,8 +55,9 @@ def demo_data(args: argparse.Namespace, settings: Settings | None) -> int:
     if args.count < 1:
         raise UsageError(t("demo.bad_count", count=args.count))
     try:
-        write_demo_csv(args.out, args.count, args.seed)
+        with progress_report("progress.demo", "progress.rows") as on_progress:
+            write_demo_csv(args.out, args.count, args.seed, on_progress=on_progress)
     except OSError as exc:
         raise UsageError(t("demo.cannot_write", file=args.out, error=exc.strerror or exc)) from None
-    print(t("demo.written", count=args.count, file=args.out, seed=args.seed))
+    print(t("demo.written", count=count(args.count), file=args.out, seed=args.seed))
     return EXIT_OK
