@@ -17,7 +17,7 @@ from console import commands
 from console.broken_pipe import silence_stdout, stdout_is_broken, stdout_silenced
 from console.config import Settings, default_config_path, load_settings
 from console.errors import EXIT_BROKEN_PIPE, EXIT_UNEXPECTED, ConfigError, StationError
-from console.formats import set_zone
+from console.formats import os_error, set_zone
 from console.i18n import set_language, t
 from console.logs import configure_logging, get_logger
 from console.operator import sign_in_for_command
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 configure_logging(settings.logging.file, settings.logging.level)
             except OSError as exc:
                 raise ConfigError(t("logging.cannot_open", file=settings.source, log=settings.logging.file,
-                                    why=exc.strerror or exc)) from None
+                                    why=os_error(exc))) from None
             asyncio.run(sign_in_for_command(args, settings))
         status = run_handler(args, settings)
         sys.stdout.flush()  # a reader gone away shows here, inside the handling below, not at exit

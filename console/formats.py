@@ -8,6 +8,8 @@ shown to people only (the command line, the console's screens, reports on screen
     moment("2026-12-01T02:58:33Z")  # "1 Des 2026 10.58 WITA" in id, "1 Dec 2026 10:58 WITA" in en
     day("2026-12-01")               # "1 Des 2026" / "1 Dec 2026"
     duration(3725)                  # "1 j 2 mnt" / "1 h 2 min"; under a minute "45 dtk" / "45 s"
+    os_error(exc)                   # an OSError's reason: "berkas atau folder tidak ada", not "No such file…"
+    json_error(exc)                 # a JSONDecodeError: "bukan JSON yang sah (baris 3, kolom 7)"
 
 `moment` takes an aware `datetime` or an ISO 8601 string (a naive one is taken as UTC, as the store writes UTC)
 and shows it in the zone set by `set_zone` (the CLI sets `[station] timezone` at start; the default is
@@ -17,6 +19,8 @@ Every word (month names, units, separators) comes from the catalogue's `formats.
 
 from __future__ import annotations
 
+import errno
+import json
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -72,3 +76,30 @@ def duration(seconds: float) -> str:
     if hours == 0:
         return t("formats.minutes", minutes=minutes)
     return t("formats.hours", hours=hours, minutes=minutes)
+
+
+# The errors an operator meets with files and devices, in the catalogue; any other keeps the system's text.
+_ERRNO_KEYS = {
+    errno.ENOENT: "not_found", errno.EACCES: "denied", errno.EPERM: "denied", errno.EISDIR: "is_folder",
+    errno.ENOTDIR: "not_folder", errno.ENOSPC: "disk_full", errno.EROFS: "read_only", errno.EEXIST: "exists",
+    errno.EIO: "io", errno.ENAMETOOLONG: "name_too_long", errno.EBUSY: "busy",
+}
+
+
+def os_error(exc: BaseException) -> str:
+    """Why an OSError happened, in the operator's words (the errno's sentence from the catalogue)."""
+    number = getattr(exc, "errno", None)
+    if number in _ERRNO_KEYS:
+        return t(f"formats.oserror.{_ERRNO_KEYS[number]}")
+    text = getattr(exc, "strerror", None) or str(exc)
+    return t("formats.oserror.other", errno=number if number is not None else "-", text=text)
+
+
+def json_error(exc: json.JSONDecodeError) -> str:
+    """Where a file stops being JSON, without Python's English ("Expecting ',' delimiter")."""
+    return t("formats.json_error", line=exc.lineno, column=exc.colno)
+
+
+def not_utf8(exc: UnicodeDecodeError) -> str:
+    """Where a file stops being UTF-8 text."""
+    return t("formats.not_utf8", position=exc.start)

@@ -20,6 +20,7 @@ from console.canonical import canonical_json, sha256_hex
 from console.clock import now_iso
 from console.csv_safe import SafeWriter
 from console.errors import RefusedError, UsageError
+from console.formats import os_error
 from console.i18n import t
 from console.store import Store
 from drivers.atomic_file import write_atomic
@@ -275,7 +276,7 @@ def write_report_files(
         text = json.dumps(body, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
         write_atomic(files.json, text.encode("utf-8"))
     except OSError as exc:
-        raise UsageError(t("report.cannot_write", path=out_dir, why=exc.strerror or exc)) from None
+        raise UsageError(t("report.cannot_write", path=out_dir, why=os_error(exc))) from None
     return files
 
 

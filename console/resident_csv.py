@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO
 
 from console.errors import UsageError
+from console.formats import os_error
 from console.i18n import t
 from console.resident_rows import REQUIRED, Problem
 from console.residents import COLUMNS
@@ -109,7 +110,7 @@ def open_file(path: Path) -> IO[bytes]:
     except IsADirectoryError:
         raise ImportRefused(t("residents.file_is_dir", file=path)) from None
     except OSError as exc:
-        raise ImportRefused(t("residents.file_unreadable", file=path, error=exc.strerror or exc)) from None
+        raise ImportRefused(t("residents.file_unreadable", file=path, error=os_error(exc))) from None
 
 
 def header_map(record: list[str] | Problem | None, path: Path) -> dict[str, int]:

@@ -29,6 +29,7 @@ from console import locks, reports
 from console.canonical import canonical_bytes, canonical_json
 from console.clock import now as clock_now
 from console.errors import ConfigError, GrantRejectedError, UsageError
+from console.formats import os_error
 from console.i18n import t
 from console.operators import SUPERVISOR, require_role
 from console.store import Store
@@ -84,7 +85,7 @@ def load_central_keys(paths: tuple[Path, ...] | list[Path]) -> dict[str, Central
         try:
             key = load_pem_public_key(Path(path).read_bytes())
         except OSError as exc:
-            raise ConfigError(t("unlock.key_unreadable", path=path, why=exc.strerror or exc)) from None
+            raise ConfigError(t("unlock.key_unreadable", path=path, why=os_error(exc))) from None
         except ValueError:
             raise ConfigError(t("unlock.key_not_pem", path=path)) from None
         if not isinstance(key, Ed25519PublicKey):
@@ -127,7 +128,7 @@ def read_grant_file(path: Path) -> bytes:
     except (FileNotFoundError, IsADirectoryError):
         raise UsageError(t("unlock.no_file", path=path)) from None
     except OSError as exc:
-        raise UsageError(t("unlock.unreadable", path=path, why=exc.strerror or exc)) from None
+        raise UsageError(t("unlock.unreadable", path=path, why=os_error(exc))) from None
     if len(data) > MAX_GRANT_BYTES:
         raise GrantRejected("too_large", size=f"> {MAX_GRANT_BYTES}", limit=MAX_GRANT_BYTES)
     return data
@@ -201,7 +202,7 @@ def parse_envelope(data: bytes) -> Envelope:
     except UnicodeDecodeError as exc:
         raise GrantRejected("not_utf8", position=exc.start) from None
     except json.JSONDecodeError as exc:
-        raise GrantRejected("not_json", where=f"{exc.lineno}:{exc.colno} ({exc.msg})") from None
+        raise GrantRejected("not_json", where=f"{exc.lineno}:{exc.colno}") from None
     except RecursionError:
         raise GrantRejected("too_deep") from None
     if isinstance(document, dict) and isinstance(document.get("format"), str) and document["format"] != GRANT_FORMAT:

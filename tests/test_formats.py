@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import sqlite3
 import subprocess
@@ -110,3 +111,25 @@ def test_status_names_a_fault_in_the_operators_words(tmp_path):
                     "2026-12-01T02:00:00+00:00"))
     out = station(config, "status").stdout
     assert "STOPPED (fault)" in out and "fault: jam" not in out and "1 Dec 2026 10:00 WITA" in out
+
+
+def test_file_errors_are_catalogue_sentences_not_the_systems_english(tmp_path):
+    config = write_config(tmp_path)
+    missing = station(config, "demo-data", "--count", "3", "--out", str(tmp_path / "no-folder" / "r.csv"))
+    assert missing.returncode == 2, missing.stderr
+    assert "berkas atau folder tidak ada" in missing.stderr and "No such file" not in missing.stderr
+    (tmp_path / "keys").mkdir()
+    assert station(config, "central", "keygen", "--out", str(tmp_path / "keys")).returncode == 0
+    key = next((tmp_path / "keys").glob("*private*"))
+    (tmp_path / "report.json").write_text('{"format": "x",\n "station_id" "5203-01"}')
+    bad_json = station(config, "central", "grant", str(tmp_path / "report.json"), "--key", str(key),
+                       "--out", str(tmp_path / "grant.json"))
+    assert bad_json.returncode != 0
+    assert "bukan JSON yang sah (baris 2, kolom 15)" in bad_json.stderr, bad_json.stderr
+    assert "Expecting" not in bad_json.stderr
+
+
+def test_an_unknown_errno_keeps_the_systems_words():
+    set_language("en")
+    assert formats.os_error(OSError(errno.ENOENT, "No such file or directory")) == "no such file or folder"
+    assert formats.os_error(OSError(errno.ECONNREFUSED, "Connection refused")) == "system error 111: Connection refused"

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.serialization import (
 
 from console.canonical import canonical_bytes, sha256_hex
 from console.errors import UsageError
+from console.formats import json_error, not_utf8, os_error
 from console.i18n import t
 from drivers.atomic_file import open_private_append, write_atomic
 
@@ -66,7 +67,7 @@ def generate_keys(out_dir: Path) -> KeyPair:
         _write_new(private_path, private_pem, 0o600)
         _write_new(public_path, public_pem, 0o644)
     except OSError as exc:
-        raise UsageError(t("central.cannot_write", path=out_dir, why=exc.strerror or exc)) from None
+        raise UsageError(t("central.cannot_write", path=out_dir, why=os_error(exc))) from None
     return KeyPair(private_path, public_path, key_id_of(key.public_key()))
 
 
@@ -84,7 +85,7 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
     try:
         key = load_pem_private_key(Path(path).read_bytes(), password=None)
     except OSError as exc:
-        raise UsageError(t("central.cannot_read", path=path, why=exc.strerror or exc)) from None
+        raise UsageError(t("central.cannot_read", path=path, why=os_error(exc))) from None
     except (ValueError, TypeError):
         raise UsageError(t("central.not_private_key", path=path)) from None
     if not isinstance(key, Ed25519PrivateKey):
@@ -132,9 +133,11 @@ def read_report(path: Path) -> dict[str, Any]:
     try:
         report = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise UsageError(t("central.cannot_read", path=path, why=exc.strerror or exc)) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(t("central.report_not_json", path=path, why=exc)) from None
+        raise UsageError(t("central.cannot_read", path=path, why=os_error(exc))) from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(t("central.report_not_json", path=path, why=not_utf8(exc))) from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(t("central.report_not_json", path=path, why=json_error(exc))) from None
     if not isinstance(report, dict) or report.get("format") != REPORT_FORMAT:
         raise UsageError(t("central.report_format", path=path, expected=REPORT_FORMAT))
     for name in ("station_id", "report_id", "bad", "good"):
@@ -207,7 +210,7 @@ def record_grant(ledger: Path, document: dict[str, Any], report: dict[str, Any])
             f.flush()
             os.fsync(f.fileno())
     except OSError as exc:
-        raise UsageError(t("central.cannot_write", path=ledger, why=exc.strerror or exc)) from None
+        raise UsageError(t("central.cannot_write", path=ledger, why=os_error(exc))) from None
 
 
 @dataclass(frozen=True)
@@ -270,4 +273,4 @@ def write_grant(document: dict[str, Any], path: Path) -> None:
     try:
         write_atomic(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     except OSError as exc:
-        raise UsageError(t("central.cannot_write", path=path, why=exc.strerror or exc)) from None
+        raise UsageError(t("central.cannot_write", path=path, why=os_error(exc))) from None

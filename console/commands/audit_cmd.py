@@ -8,6 +8,7 @@ from pathlib import Path
 from console import audit, audit_state
 from console.config import Settings
 from console.errors import AuditBrokenError, UsageError
+from console.formats import os_error
 from console.i18n import t
 from console.store import Store
 
@@ -40,6 +41,6 @@ async def export(args: argparse.Namespace, settings: Settings) -> int:
         try:
             count = await audit.export(store, args.out)
         except OSError as exc:
-            raise UsageError(t("audit.cannot_write", file=args.out, why=exc.strerror or exc)) from None
+            raise UsageError(t("audit.cannot_write", file=args.out, why=os_error(exc))) from None
     print(t("audit.exported", count=count, file=args.out))
     return 0

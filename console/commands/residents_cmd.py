@@ -12,7 +12,7 @@ from console.commands._progress import progress_report
 from console.config import Settings
 from console.demo import write_demo_csv
 from console.errors import EXIT_IMPORT_REJECTS, EXIT_OK, UsageError
-from console.formats import count
+from console.formats import count, os_error
 from console.i18n import t
 from console.operator import operator_name
 from console.resident_import import import_residents
@@ -58,6 +58,6 @@ def demo_data(args: argparse.Namespace, settings: Settings | None) -> int:
         with progress_report("progress.demo", "progress.rows") as on_progress:
             write_demo_csv(args.out, args.count, args.seed, on_progress=on_progress)
     except OSError as exc:
-        raise UsageError(t("demo.cannot_write", file=args.out, error=exc.strerror or exc)) from None
+        raise UsageError(t("demo.cannot_write", file=args.out, error=os_error(exc))) from None
     print(t("demo.written", count=count(args.count), file=args.out, seed=args.seed))
     return EXIT_OK
