@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from console import printer_record
+from console import formats, printer_record
 from console.clock import now_iso
 from console.errors import RefusedError, UsageError
 from console.i18n import t
@@ -77,7 +77,7 @@ async def add_allocation(store: Store, allocation_id: str, count: int, period: s
     if not ALLOCATION_ID.match(allocation_id):
         raise UsageError(t("books.bad_id", id=allocation_id))
     if not 0 < count <= MAX_BLANKS:
-        raise UsageError(t("books.bad_count", count=count, most=MAX_BLANKS))
+        raise UsageError(t("books.bad_count", count=count, most=formats.count(MAX_BLANKS)))
     if period is not None and not PERIOD.match(period):
         raise UsageError(t("books.bad_period", period=period))
     async with store.transaction(actor) as tx:
@@ -153,7 +153,7 @@ async def reconcile_outside(store: Store, cards: int, reason: str, actor: str) -
 async def enter_count(store: Store, allocation_id: str, counted: int, note: str | None, actor: str) -> int:
     """Record a physical count of the allocation's blanks in stock; return counted - expected."""
     if not 0 <= counted <= MAX_BLANKS:
-        raise UsageError(t("books.bad_counted", count=counted, most=MAX_BLANKS))
+        raise UsageError(t("books.bad_counted", count=counted, most=formats.count(MAX_BLANKS)))
     async with store.transaction(actor) as tx:
         row = await tx.fetchone("SELECT in_stock FROM allocations WHERE id = ?", (allocation_id,))
         if row is None:

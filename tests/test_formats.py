@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 
 from console import formats
 from console.formats import count, day, duration, moment
-from console.i18n import set_language
+from console.i18n import catalogue, set_language
 
 STATION = str(Path(sys.executable).with_name("station"))
 
@@ -133,3 +134,17 @@ def test_an_unknown_errno_keeps_the_systems_words():
     set_language("en")
     assert formats.os_error(OSError(errno.ENOENT, "No such file or directory")) == "no such file or folder"
     assert formats.os_error(OSError(errno.ECONNREFUSED, "Connection refused")) == "system error 111: Connection refused"
+
+
+def test_the_indonesian_catalogue_names_one_thing_one_way():
+    """The same form and the same thing under one name: "TTTT-BB" (not "YYYY-MM") and "nomor jatah" (not "kode")."""
+    indonesian = {key: texts["id"] for key, texts in catalogue().items()}
+    assert [key for key, text in indonesian.items() if re.search(r"YYYY|MM-DD|\bYYYY-MM\b", text)] == []
+    assert [key for key, text in indonesian.items() if "kode jatah" in text.lower()] == []
+    assert "TTTT-BB" in indonesian["books.bad_period"] and "TTTT-BB" in indonesian["ui.alloc.field.period"]
+
+
+def test_a_count_refused_names_the_limit_with_indonesian_grouping(tmp_path):
+    result = station(write_config(tmp_path), "allocation", "add", "JATAH-1", "20000000")
+    assert result.returncode == 2
+    assert "sampai 10.000.000" in result.stderr and "10,000,000" not in result.stderr
