@@ -15,10 +15,11 @@ from pathlib import Path
 
 from console import commands
 from console.broken_pipe import silence_stdout, stdout_is_broken, stdout_silenced
-from console.config import Settings, default_config_path, load_settings
+from console.commands._help import install_argparse_words, language_before_parsing
+from console.config import LANGUAGES, Settings, default_config_path, load_settings
 from console.errors import EXIT_BROKEN_PIPE, EXIT_UNEXPECTED, ConfigError, StationError
 from console.formats import os_error, set_zone
-from console.i18n import set_language, t
+from console.i18n import DEFAULT_LANGUAGE, set_language, t
 from console.logs import configure_logging, get_logger
 from console.operator import sign_in_for_command
 from console.store import database_failure
@@ -26,11 +27,11 @@ from console.store import database_failure
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", help="config.toml (default ./config.toml, else $STATION_CONFIG)")
-    common.add_argument("--operator", metavar="NAME", help="who is acting, once operators are registered (the PIN "
-                                                          "from $STATION_PIN, a prompt, or standard input)")
-    parser = argparse.ArgumentParser(prog="station", description="KTP-el print station")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {metadata.version('ktpel-station')}")
+    common.add_argument("--config", metavar="PATH", help=t("help.config"))
+    common.add_argument("--operator", metavar="NAME", help=t("help.operator_option"))
+    parser = argparse.ArgumentParser(prog="station", description=t("help.station"))
+    parser.add_argument("--version", action="version", version=f"%(prog)s {metadata.version('ktpel-station')}",
+                        help=t("argparse.version"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):  # a helper of the commands, not a command
@@ -41,8 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    set_language(language_before_parsing(arguments, default_config_path(), LANGUAGES) or DEFAULT_LANGUAGE)
+    install_argparse_words()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     settings = None
     try:
         if getattr(args, "language_only", False):

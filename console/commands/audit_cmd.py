@@ -14,11 +14,11 @@ from console.store import Store
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("audit", help="check or export the audit log")
+    p = sub.add_parser("audit", help=t("help.audit"))
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
-    v = verbs.add_parser("verify", parents=[common], help="check the audit log's hash chain and the tables against it")
+    v = verbs.add_parser("verify", parents=[common], help=t("help.audit.verify"))
     v.set_defaults(handler=verify)
-    e = verbs.add_parser("export", parents=[common], help="write the audit log as JSON lines")
+    e = verbs.add_parser("export", parents=[common], help=t("help.audit.export"))
     e.add_argument("--out", required=True, type=Path, metavar="FILE")
     e.set_defaults(handler=export)
 

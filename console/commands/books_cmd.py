@@ -14,17 +14,17 @@ from console.store import Store
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("allocation", help="blank allocations received from the centre, and their books")
+    p = sub.add_parser("allocation", help=t("help.allocation"))
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
-    add = verbs.add_parser("add", parents=[common], help="register an allocation received")
+    add = verbs.add_parser("add", parents=[common], help=t("help.allocation.add"))
     add.add_argument("id")
     add.add_argument("count", type=whole_number)
     add.add_argument("--period", metavar="YYYY-MM")
     add.set_defaults(handler=add_allocation)
-    ls = verbs.add_parser("list", parents=[common], help="list allocations with their books")
+    ls = verbs.add_parser("list", parents=[common], help=t("help.allocation.list"))
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=list_allocations)
-    count = verbs.add_parser("count", parents=[common], help="enter a physical count of blanks in stock")
+    count = verbs.add_parser("count", parents=[common], help=t("help.allocation.count"))
     count.add_argument("id")
     count.add_argument("counted", type=whole_number)
     count.add_argument("--note")

@@ -12,19 +12,19 @@ from console.i18n import t
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("central", help="a simulator of the central authority: its keys and its unlock grants")
+    p = sub.add_parser("central", help=t("help.central"))
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
-    keygen = verbs.add_parser("keygen", parents=[common], help="make the centre's Ed25519 key pair")
+    keygen = verbs.add_parser("keygen", parents=[common], help=t("help.central.keygen"))
     keygen.add_argument("--out", required=True, type=Path, metavar="DIR")
     keygen.add_argument("--json", action="store_true")
     keygen.set_defaults(handler=keygen_cmd, language_only=True)
-    grant = verbs.add_parser("grant", parents=[common], help="sign an unlock grant for the bad NIKs of a station's report")
+    grant = verbs.add_parser("grant", parents=[common], help=t("help.central.grant"))
     grant.add_argument("report", type=Path, metavar="REPORT.json")
-    grant.add_argument("--key", required=True, type=Path, metavar="KEY", help="the centre's private key (PEM)")
+    grant.add_argument("--key", required=True, type=Path, metavar="KEY", help=t("help.central.key"))
     grant.add_argument("--out", required=True, type=Path, metavar="GRANT.json")
     grant.add_argument("--niks", nargs="+", metavar="NIK",
-                       help="only these NIKs (each reported bad), even if the centre granted their card before")
-    grant.add_argument("--expires", default="7d", metavar="DURATION", help="7d, 12h, 30m… (default 7d)")
+                       help=t("help.central.niks"))
+    grant.add_argument("--expires", default="7d", metavar="DURATION", help=t("help.central.expires"))
     grant.add_argument("--json", action="store_true")
     grant.set_defaults(handler=grant_cmd, language_only=True)
 

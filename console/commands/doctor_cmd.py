@@ -17,7 +17,7 @@ Check = Callable[[Settings], Awaitable[str]]
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("doctor", parents=[common], help="check the config, the database, the printer link and the keys")
+    p = sub.add_parser("doctor", parents=[common], help=t("help.doctor"))
     p.set_defaults(handler=doctor)
 
 

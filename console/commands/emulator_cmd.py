@@ -20,19 +20,19 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("emulator", parents=[common], help="the printer emulator (emulator.md)")
+    p = sub.add_parser("emulator", parents=[common], help=t("help.emulator"))
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--pty", action="store_true", help="serve a pseudo-terminal; prints its path")
-    where.add_argument("--tcp", metavar="HOST:PORT", help="serve TCP for socket://; prints the URL (port 0: any)")
-    p.add_argument("--state", type=Path, metavar="FILE", help="the printer's state between runs")
-    p.add_argument("--log", type=Path, metavar="FILE", help="output log: one JSON line per card that leaves")
-    p.add_argument("--cards", type=Path, metavar="DIR", help="write each printed card as a PNG picture")
-    p.add_argument("--faults", default="", metavar="SPEC", help="KIND@N or KIND~P, comma separated")
-    p.add_argument("--seed", type=whole_number, metavar="N", help="seed of the KIND~P draws")
-    p.add_argument("--time-scale", type=decimal_number, default=1.0, metavar="X", help="1.0 a real printer's pace, 0 instant")
-    p.add_argument("--baud", type=whole_number, metavar="N", help="carry no more than N/10 bytes a second each way")
-    p.add_argument("--control", metavar="HOST:PORT", help="line-oriented control socket on loopback")
-    p.add_argument("--feeder", type=whole_number, default=500, metavar="N", help="blanks in the feeder at first start")
+    where.add_argument("--pty", action="store_true", help=t("help.emulator.pty"))
+    where.add_argument("--tcp", metavar="HOST:PORT", help=t("help.emulator.tcp"))
+    p.add_argument("--state", type=Path, metavar="FILE", help=t("help.emulator.state"))
+    p.add_argument("--log", type=Path, metavar="FILE", help=t("help.emulator.log"))
+    p.add_argument("--cards", type=Path, metavar="DIR", help=t("help.emulator.cards"))
+    p.add_argument("--faults", default="", metavar="SPEC", help=t("help.emulator.faults"))
+    p.add_argument("--seed", type=whole_number, metavar="N", help=t("help.emulator.seed"))
+    p.add_argument("--time-scale", type=decimal_number, default=1.0, metavar="X", help=t("help.emulator.time_scale"))
+    p.add_argument("--baud", type=whole_number, metavar="N", help=t("help.emulator.baud"))
+    p.add_argument("--control", metavar="HOST:PORT", help=t("help.emulator.control"))
+    p.add_argument("--feeder", type=whole_number, default=500, metavar="N", help=t("help.emulator.feeder"))
     p.set_defaults(handler=run, language_only=True)
 
 

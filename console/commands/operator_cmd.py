@@ -14,20 +14,19 @@ from console.store import Store
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("operator", help="people who sign in at the console")
+    p = sub.add_parser("operator", help=t("help.operator"))
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
-    add = verbs.add_parser("add", parents=[common], help="register an operator (the new PIN from STATION_NEW_PIN, "
-                                                         "typed twice, or the next line of standard input)")
+    add = verbs.add_parser("add", parents=[common], help=t("help.operator.add"))
     add.add_argument("name", metavar="NAME")
     add.add_argument("--role", choices=operators.ROLES, default=operators.OPERATOR)
     add.set_defaults(handler=add_cmd)
-    ls = verbs.add_parser("list", parents=[common], help="list operators, their roles and state")
+    ls = verbs.add_parser("list", parents=[common], help=t("help.operator.list"))
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(handler=list_cmd)
-    disable = verbs.add_parser("disable", parents=[common], help="an operator who left: never signs in again")
+    disable = verbs.add_parser("disable", parents=[common], help=t("help.operator.disable"))
     disable.add_argument("name", metavar="NAME")
     disable.set_defaults(handler=disable_cmd)
-    passwd = verbs.add_parser("passwd", parents=[common], help="set a new PIN (lifts a wait after wrong PINs)")
+    passwd = verbs.add_parser("passwd", parents=[common], help=t("help.operator.passwd"))
     passwd.add_argument("name", metavar="NAME")
     passwd.set_defaults(handler=passwd_cmd)
 

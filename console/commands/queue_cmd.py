@@ -17,18 +17,18 @@ from console.store import Store
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    enqueue = sub.add_parser("enqueue", parents=[common], help="queue print jobs for residents that are ready")
+    enqueue = sub.add_parser("enqueue", parents=[common], help=t("help.enqueue"))
     enqueue.add_argument("niks", nargs="*", metavar="NIK")
-    enqueue.add_argument("--all", action="store_true", help="every resident that never had a card")
-    enqueue.add_argument("--kecamatan", help="with --all: only this district")
-    enqueue.add_argument("--desa", help="with --all: only this village")
+    enqueue.add_argument("--all", action="store_true", help=t("help.enqueue.all"))
+    enqueue.add_argument("--kecamatan", help=t("help.enqueue.kecamatan"))
+    enqueue.add_argument("--desa", help=t("help.enqueue.desa"))
     enqueue.set_defaults(handler=enqueue_cmd)
 
-    printing = sub.add_parser("print", parents=[common], help="run the queue headless until it is empty")
-    printing.add_argument("--count", type=whole_number, metavar="N", help="stop after N cards")
+    printing = sub.add_parser("print", parents=[common], help=t("help.print"))
+    printing.add_argument("--count", type=whole_number, metavar="N", help=t("help.print.count"))
     printing.set_defaults(handler=print_cmd)
 
-    tag = sub.add_parser("tag", parents=[common], help="tag a printed card good or bad")
+    tag = sub.add_parser("tag", parents=[common], help=t("help.tag"))
     tag.add_argument("nik")
     tag.add_argument("verdict", choices=["good", "bad"])
     tag.add_argument("--reason", choices=jobs.BAD_REASONS)

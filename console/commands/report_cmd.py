@@ -14,16 +14,16 @@ from console.store import Store
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    report = sub.add_parser("report", parents=[common], help="the report to the centre for one allocation")
+    report = sub.add_parser("report", parents=[common], help=t("help.report"))
     report.add_argument("allocation", metavar="ALLOCATION")
-    report.add_argument("--out", required=True, type=Path, metavar="DIR", help="where to write the report's files")
-    report.add_argument("--force", action="store_true", help="overwrite another report's files in DIR")
-    report.add_argument("--json", action="store_true", help="print the report's id and files as JSON")
+    report.add_argument("--out", required=True, type=Path, metavar="DIR", help=t("help.report.out"))
+    report.add_argument("--force", action="store_true", help=t("help.report.force"))
+    report.add_argument("--json", action="store_true", help=t("help.report.json"))
     report.set_defaults(handler=report_cmd)
 
-    grant = sub.add_parser("unlock", parents=[common], help="apply the centre's signed unlock grant")
+    grant = sub.add_parser("unlock", parents=[common], help=t("help.unlock"))
     grant.add_argument("grant", type=Path, metavar="GRANT.json")
-    grant.add_argument("--json", action="store_true", help="print what was unlocked as JSON")
+    grant.add_argument("--json", action="store_true", help=t("help.unlock.json"))
     grant.set_defaults(handler=unlock_cmd)
 
 

@@ -21,15 +21,15 @@ from console.store import Store
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("import", parents=[common], help="import recorded residents from a CSV file")
+    p = sub.add_parser("import", parents=[common], help=t("help.import"))
     p.add_argument("file", type=Path, metavar="FILE.csv")
-    p.add_argument("--source", metavar="NAME", help="where the file came from (kept with each resident)")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--source", metavar="NAME", help=t("help.import.source"))
+    p.add_argument("--json", action="store_true", help=t("help.import.json"))
     p.set_defaults(handler=import_file)
 
-    d = sub.add_parser("demo-data", parents=[common], help="write realistic demo residents of East Lombok as CSV")
+    d = sub.add_parser("demo-data", parents=[common], help=t("help.demo_data"))
     d.add_argument("--count", type=whole_number, required=True, metavar="N")
-    d.add_argument("--seed", type=whole_number, default=1, metavar="S", help="the same seed gives the same residents")
+    d.add_argument("--seed", type=whole_number, default=1, metavar="S", help=t("help.demo_data.seed"))
     d.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
     # Writing a file needs no database: of a config only the language is read.
     d.set_defaults(handler=demo_data, language_only=True)

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("run", parents=[common], help="the operator console: holds the printer and runs the queue")
+    p = sub.add_parser("run", parents=[common], help=t("help.run"))
     p.add_argument("--demo", action="store_true",
-                   help="on an empty database, load demo residents, an allocation and a queue (built-in emulator only)")
+                   help=t("help.run.demo"))
     p.set_defaults(handler=run)
 
 

@@ -15,7 +15,7 @@ from console.store import Store
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("status", parents=[common], help="queue, printer, stock, locks and untagged cards")
+    p = sub.add_parser("status", parents=[common], help=t("help.status"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=status)
 

@@ -28,10 +28,10 @@ NAME_MAX = 64
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("supervise", parents=[common],
-                       help="the supervisor's live, read-only console (for SSH); never opens the printer")  # fmt: skip
+                       help=t("help.supervise"))  # fmt: skip
     p.add_argument("--as", dest="who", metavar="NAME",
-                   help="the supervisor's name in the audit log (default $SSH_USER, $USER, $LOGNAME)")  # fmt: skip
-    p.add_argument("--watch-only", action="store_true", help="no pause/resume requests either")
+                   help=t("help.supervise.as"))  # fmt: skip
+    p.add_argument("--watch-only", action="store_true", help=t("help.supervise.watch_only"))
     p.set_defaults(handler=supervise)
 
 
