@@ -7,7 +7,7 @@ altered, removed or inserted afterwards breaks the chain at that point.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +56,23 @@ class ChainBreak:
     why: str
 
 
+Progress = Callable[[int, int], None]
+PROGRESS_ENTRIES = 5000
+
+
+async def _teller(store: "Store", on_progress: Progress | None) -> Callable[..., None]:
+    """A function telling `on_progress` every PROGRESS_ENTRIES entries (and at the last) how far a walk is."""
+    if on_progress is None:
+        return lambda done, last=False: None
+    total = await newest_seq(store)
+
+    def tell(done: int, last: bool = False) -> None:
+        if last or (done and done % PROGRESS_ENTRIES == 0):
+            on_progress(done, max(total, done))
+
+    return tell
+
+
 async def _entries(store: "Store", batch: int = 5000) -> AsyncIterator[Any]:
     after = 0
     while True:
@@ -67,10 +84,13 @@ async def _entries(store: "Store", batch: int = 5000) -> AsyncIterator[Any]:
         after = rows[-1]["seq"]
 
 
-async def verify(store: "Store") -> tuple[int, ChainBreak | None]:
-    """Walk the chain; return how many entries are sound and the first break, if any."""
+async def verify(store: "Store", on_progress: Progress | None = None) -> tuple[int, ChainBreak | None]:
+    """Walk the chain; return how many entries are sound and the first break, if any. `on_progress(done, total)`
+    hears every PROGRESS_ENTRIES entries and at the end."""
     prev, expected_seq, count = GENESIS, 1, 0
+    tell = await _teller(store, on_progress)
     async for row in _entries(store):
+        tell(count)
         if row["seq"] != expected_seq:
             return count, ChainBreak(expected_seq, f"entry {expected_seq} is missing (next is {row['seq']})")
         if row["prev_hash"] != prev:
@@ -81,18 +101,23 @@ async def verify(store: "Store") -> tuple[int, ChainBreak | None]:
         if digest != row["hash"]:
             return count, ChainBreak(row["seq"], "its content does not match its hash (altered after writing)")
         prev, expected_seq, count = row["hash"], expected_seq + 1, count + 1
+    tell(count, last=True)
     return count, None
 
 
-async def export(store: "Store", out: Path) -> int:
-    """Write the log as JSON lines to `out`, whole or not at all (through a temporary file beside it)."""
+async def export(store: "Store", out: Path, on_progress: Progress | None = None) -> int:
+    """Write the log as JSON lines to `out`, whole or not at all (through a temporary file beside it);
+    `on_progress(done, total)` as for `verify`."""
     count = 0
     with atomic_writer(out, encoding="utf-8") as f:
+        tell = await _teller(store, on_progress)
         async for row in _entries(store):
+            tell(count)
             entry = dict(row)
             entry["data"] = json.loads(entry["data"])
             f.write(json.dumps(entry, ensure_ascii=False) + "\n")
             count += 1
+        tell(count, last=True)
     return count
 
 

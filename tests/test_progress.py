@@ -66,3 +66,20 @@ def test_on_a_terminal_a_bar_is_drawn_as_the_work_goes(tmp_path):
     assert "Menulis penduduk contoh" in screen and "━" in screen
     assert re.search(r"\b([1-9]|[1-9]\d)%", screen), screen[-2000:]  # drawn while going, not only at the end
     assert "150.000/150.000 baris" in screen and "100%" in screen
+
+
+async def test_audit_verify_and_export_report_entries_walked(tmp_path):
+    from console import audit
+
+    async with await Store.open(tmp_path / "s.db") as store:
+        async with store.transaction(actor="test") as tx:
+            for n in range(12_000):
+                await tx.audit("stock.counted", f"JATAH-{n}", counted=n, expected=n)
+        total = await audit.newest_seq(store)
+        heard: list[tuple[int, int]] = []
+        count, broken = await audit.verify(store, lambda done, whole: heard.append((done, whole)))
+        assert broken is None and count == total
+        assert heard == [(5_000, total), (10_000, total), (total, total)]
+        heard.clear()
+        assert await audit.export(store, tmp_path / "a.jsonl", lambda done, whole: heard.append((done, whole))) == total
+        assert heard[-1] == (total, total) and len(heard) == 3

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from console import audit, audit_state
+from console import audit, audit_state, formats
+from console.commands._progress import progress_report
 from console.config import Settings
 from console.errors import AuditBrokenError, UsageError
 from console.formats import os_error
@@ -25,22 +26,24 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 async def verify(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database.path, readonly=True) as store:
-        count, broken = await audit.verify(store)
+        with progress_report("progress.audit_verify", "progress.entries") as on_progress:
+            count, broken = await audit.verify(store, on_progress)
         behind = await audit.head_behind(store)
         if broken is not None:
             raise AuditBrokenError(t("audit.broken", seq=broken.seq, why=broken.why, count=count))
         if behind is not None:
             raise AuditBrokenError(behind)
         await audit_state.check(store)
-    print(t("audit.sound", count=count))
+    print(t("audit.sound", count=formats.count(count)))
     return 0
 
 
 async def export(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database.path, readonly=True) as store:
         try:
-            count = await audit.export(store, args.out)
+            with progress_report("progress.audit_export", "progress.entries") as on_progress:
+                count = await audit.export(store, args.out, on_progress)
         except OSError as exc:
             raise UsageError(t("audit.cannot_write", file=args.out, why=os_error(exc))) from None
-    print(t("audit.exported", count=count, file=args.out))
+    print(t("audit.exported", count=formats.count(count), file=args.out))
     return 0
