@@ -29,10 +29,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     count.add_argument("counted", type=whole_number)
     count.add_argument("--note")
     count.set_defaults(handler=enter_count)
-    reconcile = verbs.add_parser(
-        "reconcile", parents=[common], help="book the cards the printer took outside the station (supervisor)"
-    )
-    reconcile.add_argument("--outside", type=int, required=True, metavar="N", help="cards taken outside")
+    reconcile = verbs.add_parser("reconcile", parents=[common], help=t("help.allocation.reconcile"))
+    reconcile.add_argument("--outside", type=int, required=True, metavar="N",
+                           help=t("help.allocation.reconcile.outside"))
     reconcile.add_argument("--reason", required=True, metavar="TEXT")
     reconcile.set_defaults(handler=reconcile_outside)
 
