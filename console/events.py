@@ -21,7 +21,7 @@ from typing import Any
 from console.formats import count, moment
 from console.i18n import DEFAULT_LANGUAGE, catalogue, current_language, t
 
-_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_ISO_TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
 
 
 def describe_event(entry: Mapping[str, Any]) -> str:
