@@ -8,23 +8,25 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, Label
 
-from console import books, jobs, operators
+from console import books, clock, jobs, operators
+from console.config import load_settings
 from console.demo import write_demo_csv
 from console.i18n import t
 from console.logs import configure_logging
+from console.printing import printer_session
 from console.operator import act_as, operator_name, os_user
 from console.resident_import import import_residents
 from console.store import Store
 from screens.allocations import AllocationsScreen
+from screens.app import StationApp
 from screens.dashboard import DashboardScreen
 from screens.signin import LockScreen, SupervisorSignIn
 from screens.tagging import TaggingScreen
 from screens.widgets.dialogs import FormDialog
 from tests.test_console_kit import FIXED_NOW, screen_text, station_settings, until
-from screens.app import StationApp
-from console.printing import printer_session
 
 SUPERVISOR_PIN = "482915"
 OPERATOR_PIN = "730264"
@@ -267,4 +269,57 @@ async def test_a_tag_correction_needs_a_supervisor_who_signs_in_for_it(tmp_path)
         assert retagged["actor"] == "Rina"
         assert operator_name() == "Siti"  # the supervisor signed in for that step alone
         assert title_who(app) == t("operator.title.signed_in", name="Siti", role=t("operator.role.operator"))
+    act_as(None)
+
+
+# ------------------------------------------------------------------------------------------ what it looks like
+
+@pytest.fixture
+def registered_station(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setattr(clock, "now", lambda: FIXED_NOW)
+    asyncio.run(make_station(tmp_path))
+    return tmp_path
+
+
+def snapshot_app(folder: Path) -> StationApp:
+    settings = load_settings(folder / "config.toml")
+    return StationApp(settings, lambda: printer_session(settings), clock=lambda: FIXED_NOW)
+
+
+async def _wrong_pin_refused(pilot) -> None:
+    app = await locked_at_start(pilot)
+    await sign_in(pilot, "Siti", "999999")
+    await until(pilot, lambda: t("ui.signin.wrong_pin", name="Siti") in screen_text(app) and not app.screen.busy,
+                "the refusal")  # fmt: skip
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_the_sign_in_screen(size, registered_station, snap_compare):
+    assert snap_compare(snapshot_app(registered_station), terminal_size=size, run_before=_wrong_pin_refused)
+
+
+def test_the_sign_in_screen_on_the_linux_console(registered_station, snap_compare, monkeypatch):
+    monkeypatch.setenv("TERM", "linux")
+    assert snap_compare(snapshot_app(registered_station), terminal_size=(80, 24), run_before=_wrong_pin_refused)
+
+
+async def _supervisor_asked(pilot) -> None:
+    app = await locked_at_start(pilot)
+    await sign_in(pilot, "Siti", OPERATOR_PIN)
+    await until(pilot, lambda: app.live is not None and app.live.today.printed == QUEUED, "the cards printed")
+    await pilot.press("f4")
+    await until(pilot, lambda: isinstance(app.screen, TaggingScreen) and app.screen.current() is not None, "a card")
+    tagging = app.screen
+    await pilot.press("b")
+    await until(pilot, lambda: tagging.cards[0].state == jobs.DONE_GOOD and not tagging._busy, "the tag")
+    await pilot.press("left", "r", "1")
+    await until(pilot, lambda: isinstance(app.screen, SupervisorSignIn) and app.screen.query("#signin-message"),
+                "the supervisor's sign-in")  # fmt: skip
+
+
+@pytest.mark.parametrize("linux", [False, True], ids=["xterm", "linux"])
+def test_the_supervisors_sign_in(linux, registered_station, snap_compare, monkeypatch):
+    if linux:
+        monkeypatch.setenv("TERM", "linux")
+    assert snap_compare(snapshot_app(registered_station), terminal_size=(80, 24), run_before=_supervisor_asked)
     act_as(None)
