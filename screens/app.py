@@ -146,6 +146,7 @@ class StationApp(ConsoleApp):
         if self._session is not None:
             session, self._session = self._session, None
             await session.__aexit__(None, None, None)
+        act_as(None)  # the console's sign-in ends with it
 
     async def action_quit(self) -> None:
         station = self.station
@@ -153,12 +154,20 @@ class StationApp(ConsoleApp):
             self.notify(t("ui.quit.waiting"), timeout=10)
             self.run_worker(self._quit_after_card, group="quit", exclusive=True)
             return
+        await self._sign_out_to_quit()
         self.exit(0)
 
     async def _quit_after_card(self) -> None:
         assert self.station is not None
         await self.station.stop_printing()
+        await self._sign_out_to_quit()
         self.exit(0)
+
+    async def _sign_out_to_quit(self) -> None:
+        who = signed_in()
+        if who is not None and self.station is not None:
+            await operators.sign_out(self.station.store, who, "signed_out")
+            act_as(None)
 
     def action_help_quit(self) -> None:
         self.notify(t("ui.quit.how"))

@@ -48,6 +48,12 @@ async def make_station(folder: Path, *, operators_too: bool = True, queued: int 
     return settings
 
 
+@pytest.fixture(autouse=True)
+def no_one_signed_in_after():
+    yield
+    act_as(None)
+
+
 def app_for(settings, **options) -> StationApp:
     return StationApp(settings, lambda: printer_session(settings), **options)
 
@@ -133,7 +139,6 @@ async def test_the_console_starts_locked_and_the_audit_names_the_operator_signed
         row = await store.fetchone("SELECT tagged_by FROM jobs WHERE id = ?", (job.id,))
         assert row["tagged_by"] == "Siti"
         assert {row["actor"] for row in await audit_rows(store, "blank.taken")} == {"Siti"}
-    act_as(None)
 
 
 async def test_a_wrong_pin_is_refused_on_screen_and_its_wait_counted_down(tmp_path):
@@ -196,8 +201,8 @@ async def test_the_console_locks_when_idle_over_any_dialog_and_the_queue_prints_
         assert title_who(app) == "" and operator_name() != "Siti"
         assert isinstance(app.screen_stack[-2], FormDialog)  # the form waits under the lock
         printed_at_lock = await printed(store)
-        await pilot.press("f2", "escape", "f8")
-        assert isinstance(app.screen, LockScreen)
+        await pilot.press("f2", "escape", "f8", "ctrl+q")
+        assert isinstance(app.screen, LockScreen) and app.is_running  # a passer-by cannot stop the printing
 
         # The queue goes on behind the lock screen, in the station's name: six more queued from the command line.
         async with await Store.open(settings.database.path) as other:
@@ -221,7 +226,15 @@ async def test_the_console_locks_when_idle_over_any_dialog_and_the_queue_prints_
         assert app.screen.query_one("#signin-name", Input).value == "Rina"
         outs = await audit_rows(store, "operator.signed_out")
         assert [(row["actor"], row["why"]) for row in outs] == [("Siti", "idle"), ("Rina", "signed_out")]
-    act_as(None)
+
+        await sign_in(pilot, "Siti", OPERATOR_PIN)
+        await until(pilot, lambda: isinstance(app.screen, AllocationsScreen), "signed in again")
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: not app.is_running, "the console to quit")
+    async with await Store.open(settings.database.path) as store:
+        outs = await audit_rows(store, "operator.signed_out")
+    assert [(row["actor"], row["why"]) for row in outs][-1] == ("Siti", "signed_out")
+    assert operator_name() != "Siti"
 
 
 async def test_a_tag_correction_needs_a_supervisor_who_signs_in_for_it(tmp_path):
@@ -269,7 +282,6 @@ async def test_a_tag_correction_needs_a_supervisor_who_signs_in_for_it(tmp_path)
         assert retagged["actor"] == "Rina"
         assert operator_name() == "Siti"  # the supervisor signed in for that step alone
         assert title_who(app) == t("operator.title.signed_in", name="Siti", role=t("operator.role.operator"))
-    act_as(None)
 
 
 # ------------------------------------------------------------------------------------------ what it looks like
@@ -322,4 +334,3 @@ def test_the_supervisors_sign_in(linux, registered_station, snap_compare, monkey
     if linux:
         monkeypatch.setenv("TERM", "linux")
     assert snap_compare(snapshot_app(registered_station), terminal_size=(80, 24), run_before=_supervisor_asked)
-    act_as(None)
