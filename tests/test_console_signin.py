@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Label
 
-from console import books, clock, jobs, operators
+from console import books, clock, jobs, locks, operators
+from console.central import simulator
 from console.config import load_settings
 from console.demo import write_demo_csv
 from console.i18n import t
@@ -23,10 +24,13 @@ from console.store import Store
 from screens.allocations import AllocationsScreen
 from screens.app import StationApp
 from screens.dashboard import DashboardScreen
+from screens.report import ReportScreen
 from screens.signin import LockScreen, SupervisorSignIn
 from screens.tagging import TaggingScreen
 from screens.widgets.dialogs import FormDialog
 from tests.test_console_kit import FIXED_NOW, screen_text, station_settings, until
+from tests.test_report_kit import centre_keys, print_cards, reported, tag, write_config
+from tests.test_report_kit import indonesian  # noqa: F401  (autouse: the messages in Bahasa Indonesia)
 
 SUPERVISOR_PIN = "482915"
 OPERATOR_PIN = "730264"
@@ -334,3 +338,55 @@ def test_the_supervisors_sign_in(linux, registered_station, snap_compare, monkey
     if linux:
         monkeypatch.setenv("TERM", "linux")
     assert snap_compare(snapshot_app(registered_station), terminal_size=(80, 24), run_before=_supervisor_asked)
+
+
+async def test_a_grant_applied_in_the_console_needs_a_supervisor(tmp_path):
+    centre = centre_keys(tmp_path / "centre")
+    settings = load_settings(write_config(tmp_path, public_keys=("centre/central-public.pem",)))
+    configure_logging(settings.logging.file)
+    printed_cards = await print_cards(tmp_path, residents=3, blanks=10)
+    store, niks = printed_cards.store, printed_cards.niks
+    try:
+        await tag(store, niks[:2], {niks[2]: "gagal_cetak"})
+        report = await reported(store, tmp_path / "laporan")
+        await operators.add_operator(store, "Rina", operators.SUPERVISOR, SUPERVISOR_PIN, "test")
+        await operators.add_operator(store, "Siti", operators.OPERATOR, OPERATOR_PIN, "Rina")
+    finally:
+        await store.close()
+    grant_file = tmp_path / "grant.json"
+    grant_file.write_text(json.dumps(simulator.grant_for_report(report, centre.key, [niks[2]])))
+
+    app = app_for(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await locked_at_start(pilot)
+        store = app.station.store
+        await sign_in(pilot, "Siti", OPERATOR_PIN)
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.live is not None, "the dashboard")
+
+        async def give_grant() -> None:
+            await pilot.press("g")
+            field = app.screen.query_one("#report-grant", Input)
+            field.value = str(grant_file)
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, SupervisorSignIn) and app.screen.query("#signin-message"),
+                        "the supervisor's sign-in")  # fmt: skip
+
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(app.screen, ReportScreen) and app.screen.allocation_id is not None,
+                    "the report screen")  # fmt: skip
+        report_screen = app.screen
+        await give_grant()
+        await pilot.press("escape")
+        step = t("operator.step.unlock")
+        await until(pilot, lambda: app.screen is report_screen and t("ui.signin.supervisor_cancelled", step=step)
+                    in screen_text(app), "the grant refused")  # fmt: skip
+        assert await locks.refusal(store, niks[2]) is not None  # still locked
+        assert await audit_rows(store, "grant.applied") == []
+
+        await give_grant()
+        await sign_in(pilot, "Rina", SUPERVISOR_PIN)
+        await until(pilot, lambda: app.screen is report_screen and "1 NIK dibuka" in screen_text(app), "the grant")
+        assert await locks.refusal(store, niks[2]) is None
+        [applied] = await audit_rows(store, "grant.applied")
+        assert applied["actor"] == "Rina"
+        assert operator_name() == "Siti"
