@@ -24,6 +24,7 @@ from console.store import Store
 from screens.allocations import AllocationsScreen
 from screens.app import StationApp
 from screens.dashboard import DashboardScreen
+from screens.fault import FaultScreen
 from screens.report import ReportScreen
 from screens.signin import LockScreen, SupervisorSignIn
 from screens.tagging import TaggingScreen
@@ -37,8 +38,8 @@ OPERATOR_PIN = "730264"
 QUEUED = 6
 
 
-async def make_station(folder: Path, *, operators_too: bool = True, queued: int = QUEUED):
-    settings = station_settings(folder)
+async def make_station(folder: Path, *, operators_too: bool = True, queued: int = QUEUED, faults: str = ""):
+    settings = station_settings(folder, faults=faults)
     configure_logging(settings.logging.file)
     async with await Store.open(settings.database.path) as store:
         write_demo_csv(folder / "residents.csv", 12, seed=7)
@@ -239,6 +240,26 @@ async def test_the_console_locks_when_idle_over_any_dialog_and_the_queue_prints_
         outs = await audit_rows(store, "operator.signed_out")
     assert [(row["actor"], row["why"]) for row in outs][-1] == ("Siti", "signed_out")
     assert operator_name() != "Siti"
+
+
+async def test_a_fault_met_while_locked_waits_for_the_next_sign_in(tmp_path):
+    settings = await make_station(tmp_path, queued=0, faults="jam@1")
+    app = app_for(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await locked_at_start(pilot)
+        await sign_in(pilot, "Siti", OPERATOR_PIN)
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.station.printer_info is not None,
+                    "the printer started")  # fmt: skip
+        await pilot.press("f8")
+        await until(pilot, lambda: lock_shown(app), "the sign-out")
+        async with await Store.open(settings.database.path) as other:  # queued from the command line
+            [row] = await other.fetchall("SELECT nik FROM residents ORDER BY nik LIMIT 1")
+            await jobs.enqueue(other, [row["nik"]], "Rina")
+        await until(pilot, lambda: app.station.engine.fault is not None, "the jam")
+        await pilot.pause(0.2)
+        assert lock_shown(app) and not any(isinstance(s, FaultScreen) for s in app.screen_stack)
+        await sign_in(pilot, "Siti", OPERATOR_PIN)
+        await until(pilot, lambda: isinstance(app.screen, FaultScreen), "the fault's dialog after the sign-in")
 
 
 async def test_a_tag_correction_needs_a_supervisor_who_signs_in_for_it(tmp_path):
