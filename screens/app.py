@@ -73,8 +73,10 @@ class StationApp(ConsoleApp):
         key("ctrl+c", "help_quit", "ui.key.quit_how", show=False),
     ]
 
-    def __init__(self, settings: Settings, open_session: SessionOpener, *, clock: Callable[[], datetime] = now,
-                 idle_clock: Callable[[], float] = time.monotonic, sign_in_sleep: Sleep = asyncio.sleep) -> None:  # fmt: skip
+    def __init__(
+        self, settings: Settings, open_session: SessionOpener, *, clock: Callable[[], datetime] = now,
+        idle_clock: Callable[[], float] = time.monotonic, sign_in_sleep: Sleep = asyncio.sleep,
+    ) -> None:  # fmt: skip
         set_language(settings.station.language)
         super().__init__()
         self.title = t("ui.app_title")
