@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from textual.geometry import Region
 from textual.widgets import Input, Label
 
 from console import books, clock, jobs, locks, operators
@@ -123,8 +124,10 @@ async def test_the_console_starts_locked_and_the_audit_names_the_operator_signed
         assert await printed(store) == 0 and app.station.engine.state == "idle"  # nothing prints before a sign-in
 
         pin_field = app.screen.query_one("#signin-pin", Input)
-        assert pin_field.password
-        await sign_in(pilot, "siti", OPERATOR_PIN)  # names without regard to case
+        await pilot.press(*"siti", "enter", *OPERATOR_PIN)  # names without regard to case
+        shown = "".join(strip.text for strip in pin_field.render_lines(Region(0, 0, *pin_field.size)))
+        assert pin_field.password and OPERATOR_PIN[:3] not in shown and "•" in shown  # never echoed
+        await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, DashboardScreen), "the dashboard after the sign-in")
         assert title_who(app) == t("operator.title.signed_in", name="Siti", role=t("operator.role.operator"))
         assert operator_name() == "Siti"
