@@ -20,6 +20,7 @@ from console.i18n import t
 from console.jobs import EnqueueResult, Job
 from console.live import EventLine, Live, load_live
 from console.operator import operator_name
+from console.operators import SignedIn
 from console.printing import PrinterSession
 from console.station_view import midnight, time_left
 from console.store import Store
@@ -29,6 +30,7 @@ from drivers.printer import PrinterInfo, PrinterStatus
 STATUS_EVERY_S = 5.0  # the printer's status (feeder, ribbon, counter) is read this often, between cards
 RATE_WINDOW = 10  # cards whose pace predicts the time left
 LOCAL_EVENTS = 20
+UNATTENDED = "station"  # the engine's name in the log while the console is locked (a reserved operator name)
 
 
 class Station:
@@ -45,7 +47,6 @@ class Station:
         self.printer = session.printer
         self.emulator = session.emulator
         self.clock = clock
-        self.actor = operator_name()
         self.printer_info: PrinterInfo | None = None
         self.printer_status: PrinterStatus | None = None
         self.printer_silent = False  # the last status read got no answer
@@ -186,6 +187,15 @@ class Station:
 
     # ------------------------------------------------------------------------------------------ actions
 
+    @property
+    def actor(self) -> str:
+        """Who acts, as the audit log names them: the operator signed in now (`operator.act_as`)."""
+        return operator_name()
+
+    def follow_operator(self, who: SignedIn | None) -> None:
+        """The engine's entries name the operator signed in; while the console is locked, the station itself."""
+        self.engine.actor = who.name if who is not None else UNATTENDED
+
     async def enqueue_nik(self, nik: str) -> EnqueueResult:
         result = await jobs.enqueue(self.store, [nik], self.actor)
         self.engine.wake()
@@ -207,8 +217,10 @@ class Station:
     async def cancel(self, job: Job) -> Job:
         return await jobs.cancel(self.store, job.id, self.actor)
 
-    async def tag(self, job: Job, good: bool, reason: str | None = None, note: str | None = None) -> Job:
-        tagged = await jobs.tag(self.store, job.nik, good, self.actor, reason, note, job_id=job.id)
+    async def tag(self, job: Job, good: bool, reason: str | None = None, note: str | None = None,
+                  actor: str | None = None) -> Job:  # fmt: skip
+        """`actor`: a supervisor signed in for a correction, when the operator signed in is not one."""
+        tagged = await jobs.tag(self.store, job.nik, good, actor or self.actor, reason, note, job_id=job.id)
         self.engine.wake()  # a queue waiting for tags may go on
         return tagged
 

@@ -7,20 +7,27 @@ read of the books every REFRESH_DELAY_S, not one per event.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
+from textual import events
 from textual.worker import Worker, WorkerState
 
+from console import operators
 from console.clock import now
 from console.config import Settings
 from console.engine import PRINTING, STOPPED, EngineEvent
 from console.i18n import set_language, t
 from console.live import Live
 from console.logs import get_logger
+from console.operator import act_as, signed_in
+from console.operators import SignedIn
 from console.printing import PrinterSession
 from console.station import STATUS_EVERY_S, Station
+from console.store import Store
 from screens.allocations import AllocationsScreen
 from screens.commands import StationCommands
 from screens.console_app import ConsoleApp
@@ -31,12 +38,14 @@ from screens.keys import key
 from screens.messages import PrinterUpdated
 from screens.report import ReportScreen
 from screens.residents import ResidentsScreen
+from screens.signin import LockScreen, Sleep
 from screens.tagging import TaggingScreen
 from screens.widgets.dialogs import MessageDialog
 
 log = get_logger("console")
 
 DATA_VERSION_EVERY_S = 3.0  # how often to look whether another process (a CLI, a supervisor) changed the database
+IDLE_CHECK_EVERY_S = 1.0  # how often to look whether the console has been idle long enough to lock
 
 SessionOpener = Callable[[], AbstractAsyncContextManager[PrinterSession]]
 
@@ -58,13 +67,16 @@ class StationApp(ConsoleApp):
         key("f5", "open('allocations')", "ui.key.allocations", show=False),
         key("f6", "report", "ui.key.report", show=False),
         key("f7", "pause", "ui.key.pause_resume", show=False),
+        key("f8", "sign_out", "ui.key.sign_out", show=False),
         key("ctrl+p", "command_palette", "ui.key.commands", show=False),
         key("ctrl+q", "quit", "ui.key.quit", priority=True),
         key("ctrl+c", "help_quit", "ui.key.quit_how", show=False),
     ]
 
-    def __init__(self, settings: Settings, open_session: SessionOpener, *,
-                 clock: Callable[[], datetime] = now) -> None:  # fmt: skip
+    def __init__(
+        self, settings: Settings, open_session: SessionOpener, *, clock: Callable[[], datetime] = now,
+        idle_clock: Callable[[], float] = time.monotonic, sign_in_sleep: Sleep = asyncio.sleep,
+    ) -> None:  # fmt: skip
         set_language(settings.station.language)
         super().__init__()
         self.title = t("ui.app_title")
@@ -74,6 +86,15 @@ class StationApp(ConsoleApp):
         self._open_session = open_session
         self._session: AbstractAsyncContextManager[PrinterSession] | None = None
         self._data_version: int | None = None
+        # Signing in (docs/operators.md): required once an operator is registered; idle is measured from the last
+        # key or mouse event, on `idle_clock` (seconds).
+        self.sign_in_required = False
+        self.locked = False
+        self.idle_clock = idle_clock
+        self.sign_in_sleep = sign_in_sleep
+        self._last_input = idle_clock()
+        self._last_operator = ""
+        self._first_sign_in = asyncio.Event()
 
     # ------------------------------------------------------------------------------------------ start, stop
 
@@ -82,15 +103,24 @@ class StationApp(ConsoleApp):
         self.run_worker(self._run_station, name="station", group="station", exit_on_error=False)
         self.set_interval(STATUS_EVERY_S, self._status_tick)
         self.set_interval(DATA_VERSION_EVERY_S, self._data_version_tick)
+        self.set_interval(IDLE_CHECK_EVERY_S, self._idle_tick)
 
     async def _run_station(self) -> None:
         opening = self._open_session()
         session = await opening.__aenter__()
         self._session = opening  # closed by on_unmount, once entered
-        self.station = Station(self.settings, session, self.clock, self._engine_event)
+        self.sign_in_required = await operators.any_registered(session.store)
+        station = Station(self.settings, session, self.clock, self._engine_event)
+        if self.sign_in_required:
+            self._lock(session.store, t("ui.signin.start", station=self.settings.station.name))
+        else:
+            self.who_line = t("operator.title.no_sign_in")
+            self._first_sign_in.set()
+        self.station = station
         await self.station.open_search()
         self.request_refresh()
         self.call_after_refresh(self._build_screens)
+        await self._first_sign_in.wait()  # the queue starts once someone is at the console
         await self.station.run()
 
     def _build_screens(self) -> None:
@@ -118,6 +148,7 @@ class StationApp(ConsoleApp):
         if self._session is not None:
             session, self._session = self._session, None
             await session.__aexit__(None, None, None)
+        act_as(None)  # the console's sign-in ends with it
 
     async def action_quit(self) -> None:
         station = self.station
@@ -125,15 +156,79 @@ class StationApp(ConsoleApp):
             self.notify(t("ui.quit.waiting"), timeout=10)
             self.run_worker(self._quit_after_card, group="quit", exclusive=True)
             return
+        await self._sign_out_to_quit()
         self.exit(0)
 
     async def _quit_after_card(self) -> None:
         assert self.station is not None
         await self.station.stop_printing()
+        await self._sign_out_to_quit()
         self.exit(0)
+
+    async def _sign_out_to_quit(self) -> None:
+        who = signed_in()
+        if who is not None and self.station is not None:
+            await operators.sign_out(self.station.store, who, "signed_out")
+            act_as(None)
 
     def action_help_quit(self) -> None:
         self.notify(t("ui.quit.how"))
+
+    # ------------------------------------------------------------------------------------------ signing in
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseEvent)) and not event.is_forwarded:
+            self._last_input = self.idle_clock()
+        await super().on_event(event)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sign_out":
+            return self.sign_in_required and not self.locked and self.station is not None
+        if action == "quit" and self.locked:
+            return not self._first_sign_in.is_set()  # at the start nothing runs yet; later, sign in to quit
+        return True
+
+    def _idle_tick(self) -> None:
+        minutes = self.settings.console.lock_after_min
+        if not self.sign_in_required or self.locked or minutes <= 0 or self.station is None:
+            return
+        if self.idle_clock() - self._last_input >= minutes * 60:
+            self._sign_out("idle", t("operator.locked", minutes=minutes))
+
+    def action_sign_out(self) -> None:
+        self._sign_out("signed_out", t("ui.signin.signed_out"))
+
+    def _sign_out(self, why: str, lead: str) -> None:
+        assert self.station is not None
+        who = signed_in()
+        self._lock(self.station.store, lead)
+        if who is not None:
+            self.run_worker(operators.sign_out(self.station.store, who, why), group="sign-out",
+                            exit_on_error=False)  # fmt: skip
+
+    def _lock(self, store: Store, lead: str) -> None:
+        """Cover every screen until someone signs in; the engine prints on, in the station's name."""
+        who = signed_in()
+        if who is not None:
+            self._last_operator = who.name
+        self.locked = True
+        act_as(None)
+        if self.station is not None:
+            self.station.follow_operator(None)
+        self.who_line = ""
+        self.push_screen(LockScreen(store, lead, name=self._last_operator, sleep=self.sign_in_sleep),
+                         self._signed_in)  # fmt: skip
+
+    def _signed_in(self, who: SignedIn | None) -> None:
+        assert who is not None  # the lock screen cannot be dismissed otherwise
+        act_as(who)
+        if self.station is not None:
+            self.station.follow_operator(who)
+        self.locked = False
+        self._last_input = self.idle_clock()
+        self.who_line = t("operator.title.signed_in", name=who.name, role=t(f"operator.role.{who.role}"))
+        self._first_sign_in.set()
+        self.show_fault()  # a fault met while the console was locked
 
     # ------------------------------------------------------------------------------------------ engine → screens
 
@@ -174,8 +269,8 @@ class StationApp(ConsoleApp):
 
     def show_fault(self) -> None:
         """The fault dialog over whatever screen is showing; with one already open, it takes the new words."""
-        if self.station is None or self.station.engine.fault is None:
-            return
+        if self.station is None or self.station.engine.fault is None or self.locked:
+            return  # while locked, the dialog waits for the next sign-in
         for screen in self.screen_stack:
             if isinstance(screen, FaultScreen):
                 screen.show_current()

@@ -12,6 +12,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.notifications import SeverityLevel
+from textual.reactive import reactive
 from textual.timer import Timer
 
 from console.i18n import t
@@ -29,6 +30,7 @@ SWITCH_MASK_S = 0.01  # Textual holds the screen back 50 ms when switching scree
 
 class ConsoleApp(App[int], inherit_bindings=False):
     CSS_PATH = Path(__file__).parent / "station.tcss"  # absolute: the apps that extend this live elsewhere
+    who_line: reactive[str] = reactive("")  # who is signed in, for the title bar ("" when no one)
 
     def __init__(self) -> None:
         super().__init__()

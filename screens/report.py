@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from textual import on, work
@@ -25,6 +26,7 @@ from console.operator import operator_name
 from console.store import Store
 from console.text import day_and_time, number
 from screens.keys import key, translate_bindings
+from screens.signin import as_supervisor
 from screens.widgets.titlebar import TitleBar
 from screens.widgets.words import PlainTable, Words
 
@@ -239,7 +241,9 @@ class ReportScreen(Screen[None]):
     def _grant_given(self, event: Input.Submitted) -> None:
         event.input.remove_class("-asking")
         if event.value.strip():
-            self.apply_grant(Path(event.value.strip()).expanduser())
+            path = Path(event.value.strip()).expanduser()
+            as_supervisor(self.app, self.store, "unlock", partial(self.apply_grant, path),
+                          partial(self._say, error=True))  # fmt: skip
 
     # ------------------------------------------------------------------------------------------ doing
 
@@ -258,11 +262,11 @@ class ReportScreen(Screen[None]):
         self.refresh_report()
 
     @work(exclusive=True, group="report-act", exit_on_error=False)
-    async def apply_grant(self, path: Path) -> None:
+    async def apply_grant(self, path: Path, actor: str) -> None:
         try:
             keys = unlock.load_central_keys(self.settings.central.public_keys)
             applied = await unlock.apply_grant_file(
-                self.store, path, station_id=self.settings.station.id, keys=keys, actor=operator_name()
+                self.store, path, station_id=self.settings.station.id, keys=keys, actor=actor
             )
         except StationError as rejected:
             self._say(str(rejected), error=True)

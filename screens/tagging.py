@@ -27,6 +27,7 @@ from console.residents import get_resident
 from console.text import number
 from screens.base import StationScreen
 from screens.keys import key
+from screens.signin import as_supervisor
 from screens.widgets.card import card_text
 from screens.widgets.dialogs import StationInput
 from screens.widgets.titlebar import TitleBar
@@ -56,6 +57,7 @@ class TaggingScreen(StationScreen):
         self.index = 0
         self.mode = "verdict"  # verdict | reason | note
         self._busy = False
+        self._keep_place = False
         self._message = ""
 
     def compose(self) -> ComposeResult:
@@ -73,7 +75,8 @@ class TaggingScreen(StationScreen):
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
         self._set_mode("verdict")
-        self.run_worker(partial(self._load, start_at_first_untagged=True), group="load", exclusive=True)
+        keep_place, self._keep_place = self._keep_place, False
+        self.run_worker(partial(self._load, start_at_first_untagged=not keep_place), group="load", exclusive=True)
 
     def show_live(self, live: Live) -> None:
         untagged_here = sum(1 for c in self.cards if c.state == jobs.PRINTED)
@@ -218,25 +221,38 @@ class TaggingScreen(StationScreen):
 
     def _tag(self, good: bool, reason: str | None = None, note: str | None = None) -> None:
         job = self.current()
-        if job is None or self._busy:
+        if job is None or self._busy or self.station is None:
             return
-        self._busy = True
-        self.run_worker(partial(self._send_tag, job, good, reason, note), group="tag", exclusive=True)
+        if job.state != jobs.PRINTED:  # a correction, the card out of the hopper: a supervisor's step
+            as_supervisor(self.app, self.station.store, "tag_correction",
+                          partial(self._start_tag, job, good, reason, note), self._refused)  # fmt: skip
+            self._keep_place = self.app.screen is not self  # back from the supervisor's sign-in: on this card
+            return
+        self._start_tag(job, good, reason, note)
 
-    async def _send_tag(self, job: Job, good: bool, reason: str | None, note: str | None) -> None:
+    def _start_tag(self, job: Job, good: bool, reason: str | None, note: str | None, actor: str | None = None) -> None:
+        self._busy = True
+        self.run_worker(partial(self._send_tag, job, good, reason, note, actor), group="tag", exclusive=True)
+
+    def _refused(self, why: str) -> None:
+        self._message = t("ui.tag.refused", why=why)
+        self._set_mode("verdict")
+
+    async def _send_tag(self, job: Job, good: bool, reason: str | None, note: str | None, actor: str | None) -> None:
         assert self.station is not None
         try:
-            tagged = await self.station.tag(job, good, reason, note)
+            tagged = await self.station.tag(job, good, reason, note, actor=actor)
         except StationError as exc:
             self._message = t("ui.tag.refused", why=exc)
             self._set_mode("verdict")
             return
         finally:
             self._busy = False
-        self.cards[self.index] = tagged
+        place = next((i for i, c in enumerate(self.cards) if c.id == tagged.id), self.index)  # the list may
+        self.cards[place] = tagged  # have been loaded again meanwhile (back from the supervisor's sign-in)
         self._message = t("ui.tag.done", counter=number(tagged.card_counter), verdict=verdict_words(tagged))
         self._set_mode("verdict")  # says so at once; the next card follows
-        self.index = self._first_untagged(self.index + 1)
+        self.index = self._first_untagged(place + 1)
         await self._show()
         self.station_app.request_refresh()
 

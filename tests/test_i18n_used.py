@@ -35,7 +35,7 @@ def unused(keys: list[str], paths: list[Path]) -> list[str]:
 
 # Words added to the catalogue ahead of the code that will say them (the console's title bar and lock screen for
 # signed-in operators); drop an entry once the code asks for it.
-AWAITING_USE = {"operator.locked", "operator.title.no_sign_in", "operator.title.signed_in"}
+AWAITING_USE: set[str] = set()
 
 
 def source_paths() -> list[Path]:

@@ -1,4 +1,5 @@
-"""The top line of every screen: where you are, which station, and the time (to the minute, no seconds ticking)."""
+"""The top line of every screen: where you are, which station, who is signed in, and the time (to the minute, no
+seconds ticking)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,18 @@ class TitleBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield LabelWords(self._title, id="title-text")
+        yield LabelWords("", id="title-who")
         yield LabelWords("", id="title-clock")
 
     def on_mount(self) -> None:
         self._tick()
         self.set_interval(CLOCK_EVERY_S, self._tick)
+        if hasattr(self.app, "who_line"):  # the consoles say who is signed in
+            self.watch(self.app, "who_line", self._show_who)
+
+    def _show_who(self, who: str) -> None:
+        self.query_one("#title-who", Label).update(who)
+        self.query_one("#title-who", Label).display = bool(who)
 
     def set_title(self, title: str) -> None:
         self._title = title
