@@ -34,7 +34,7 @@ id = "5203-01"
 path = "{folder / 'station.db'}"
 [printer]
 port = "{port}"
-reply_timeout_s = 5
+reply_timeout_s = 20  # a killed station may leave the emulator mid-payload: resync takes longer on a loaded machine
 [queue]
 hopper_capacity = 10000
 [logging]
