@@ -25,12 +25,7 @@ sys.path.insert(0, str(ROOT))
 from console.demo import write_demo_csv  # noqa: E402
 from console.logs import configure_logging  # noqa: E402
 from console.resident_import import import_residents  # noqa: E402
-from console.residents import (  # noqa: E402
-    count_residents,
-    get_resident,
-    list_villages,
-    search_residents,
-)
+from console.residents import count_residents, get_resident, list_villages, search_residents  # noqa: E402
 from console.store import Store  # noqa: E402
 
 

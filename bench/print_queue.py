@@ -54,14 +54,14 @@ class TimedPrinter:
         self.starts: list[float] = []
         self.ends: list[float] = []
 
-    def __getattr__(self, name: str):  # noqa: ANN204
+    def __getattr__(self, name: str):
         return getattr(self._printer, name)
 
     async def take_blank(self) -> None:
         self.starts.append(time.perf_counter())
         await self._printer.take_blank()
 
-    async def print_front(self, frames) -> None:  # noqa: ANN001
+    async def print_front(self, frames) -> None:
         await self._printer.print_front(frames)
         self.ends.append(time.perf_counter())
 

@@ -11,7 +11,8 @@ name) can begin so, and there the quote is the point.
 from __future__ import annotations
 
 import csv
-from typing import Any, Iterable, TextIO
+from collections.abc import Iterable
+from typing import Any, TextIO
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 UNKNOWN = "-"

@@ -91,7 +91,7 @@ class _Draw:
             total += p[-1]
             self._cumulative.append(total)
 
-    def __call__(self):  # noqa: ANN204
+    def __call__(self):
         return self._rng.choices(self._values, cum_weights=self._cumulative)[0]
 
 

@@ -187,7 +187,7 @@ class PrintEngine:
     async def _check_printer(self, jobs_in_doubt: bool) -> None:
         """The counter settles a job only on the printer it was read from: a swap is allowed with nothing in doubt."""
         info = await self.printer.identify()
-        counter = await self.printer.card_counter()
+        await self.printer.card_counter()
         async with self.store.transaction(self.actor) as tx:
             booked_serial = await printer_record.booked_serial(tx)
             if jobs_in_doubt and booked_serial is not None and booked_serial != info.serial:

@@ -57,7 +57,7 @@ class Job:
     nama: str | None = None
 
     @classmethod
-    def from_row(cls, row: Any) -> "Job":
+    def from_row(cls, row: Any) -> Job:
         keys = row.keys()
         return cls(
             row["id"], row["nik"], row["state"], row["state_reason"], row["allocation_id"], row["counter_before"],
@@ -226,7 +226,7 @@ async def untagged(db: Any, limit: int = 1000) -> list[Job]:
 
 async def count_by_state(db: Any) -> dict[str, int]:
     rows = await db.fetchall("SELECT state, count(*) AS n FROM jobs GROUP BY state")
-    counts = {state: 0 for state in TRANSITIONS}
+    counts = dict.fromkeys(TRANSITIONS, 0)
     counts.update({row["state"]: row["n"] for row in rows})
     return counts
 

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from console import pins
-from console.clock import instant, now as clock_now
+from console.clock import instant
+from console.clock import now as clock_now
 from console.errors import RefusedError, UsageError
 from console.i18n import t
 from console.store import Store
@@ -35,7 +36,7 @@ class Operator:
     locked_until: str | None
 
     @classmethod
-    def from_row(cls, row: Any) -> "Operator":
+    def from_row(cls, row: Any) -> Operator:
         return cls(row["name"], row["role"], row["created_at"], row["disabled_at"], row["failed_attempts"],
                    row["locked_until"])
 
@@ -61,7 +62,7 @@ class SignInRefused:
 
 def covers(held: str, needed: str) -> bool:
     """A supervisor may do what an operator may."""
-    return held == needed or held == SUPERVISOR
+    return held in (needed, SUPERVISOR)
 
 
 async def any_registered(db: Any) -> bool:

@@ -158,7 +158,7 @@ class PrinterOwnership:
             self._inode.release()
         self._database.release()
 
-    def __enter__(self) -> "PrinterOwnership":
+    def __enter__(self) -> PrinterOwnership:
         self.acquire()
         return self
 

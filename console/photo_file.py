@@ -84,7 +84,7 @@ def _dimensions(path: Path, f: BinaryIO) -> tuple[int, int]:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(f, formats=IMAGE_FORMATS) as image:
                 return image.size
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise _too_many_pixels(path) from None
     except UnidentifiedImageError:
         raise PhotoError(t("residents.photo_format", path=path)) from None

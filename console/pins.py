@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from itertools import pairwise
 
 MIN_PIN_DIGITS = 6
 MIN_PASSPHRASE_CHARS = 10
@@ -35,7 +36,7 @@ class ScryptParams:
         return f"scrypt:n={self.n},r={self.r},p={self.p},len={self.length}"
 
     @classmethod
-    def decode(cls, text: str) -> "ScryptParams":
+    def decode(cls, text: str) -> ScryptParams:
         scheme, _, rest = text.partition(":")
         if scheme != "scrypt":
             raise ValueError(f"unknown PIN hash scheme {scheme!r}")
@@ -80,7 +81,7 @@ def _repeats_a_short_pattern(text: str) -> bool:
 
 def _is_a_run(digits: str) -> bool:
     """123456, 987654, 234567890: each digit one more (or one less) than the one before, wrapping at 9."""
-    steps = {(int(b) - int(a)) % 10 for a, b in zip(digits, digits[1:])}
+    steps = {(int(b) - int(a)) % 10 for a, b in pairwise(digits)}
     return steps in ({1}, {9})
 
 

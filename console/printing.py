@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
-
 from console.broken_pipe import silence_stdout, stdout_is_broken, stdout_silenced
 from console.cards import CardBuilder
 from console.config import Settings

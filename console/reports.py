@@ -305,7 +305,7 @@ def _fit(text: str) -> str:
 def render_text(body: dict[str, Any], station_name: str, stock_count: StockCount | None = None) -> str:
     """The report for people: one page, ready to print and sign, in the configured language."""
     allocation, counts = body["allocation"], body["counts"]
-    number = lambda label, value: f"{label:<44}{value:>10}"  # noqa: E731
+    number = lambda label, value: f"{label:<44}{value:>10}"
     head = [
         t("report.text.title").center(PAGE_WIDTH).rstrip(),
         t("report.text.station", name=station_name, id=body["station_id"]).center(PAGE_WIDTH).rstrip(),

@@ -46,7 +46,7 @@ class Lines:
         self.line = 0
         self._offset = 0
 
-    def __iter__(self) -> "Lines":
+    def __iter__(self) -> Lines:
         return self
 
     def __next__(self) -> str:
@@ -96,7 +96,7 @@ def numbered_records(lines: Lines, path: Path) -> Iterator[tuple[int, list[str] 
         except _NotUtf8 as exc:
             raise ImportRefused(
                 t("residents.not_utf8", file=path, row=row + 1, line=exc.line, offset=exc.offset,
-                  byte=f"0x{exc.byte:02X}")  # fmt: skip
+                  byte=f"0x{exc.byte:02X}")
             ) from None
         row += 1
         yield row, record

@@ -29,9 +29,9 @@ from typing import Any
 from console.clock import now_iso
 from console.formats import count
 from console.i18n import t
+from console.locks import settled_among
 from console.logs import get_logger
 from console.resident_staging import RowRejection, Staging
-from console.locks import settled_among
 from console.residents import COLUMNS, stored_data
 from console.store import Store
 

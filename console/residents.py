@@ -45,7 +45,7 @@ class Resident:
     updated_at: str | None = None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> "Resident":
+    def from_row(cls, row: Mapping[str, Any]) -> Resident:
         return cls(**{f.name: row[f.name] for f in fields(cls)})
 
     def data(self) -> tuple[Any, ...]:
@@ -84,7 +84,7 @@ async def search_residents(store: Store, text: str, limit: int = 50, offset: int
     full (a whole walk of a million names takes well under a second: see bench/README.md).
     """
     text = text.strip()
-    if not text or text.isdigit() and text.isascii():
+    if not text or (text.isdigit() and text.isascii()):
         where, params = _nik_prefix(text)
         rows = await store.fetchall(
             f"{_SELECT} WHERE {where} ORDER BY {'nik' if text else 'nama COLLATE NOCASE, nik'} LIMIT ? OFFSET ?",

@@ -145,7 +145,7 @@ class Station:
         """Before quitting: let the card in the printer finish, and take no other."""
         self.engine.pause()
         end = time.monotonic() + deadline_s
-        while self.engine.state == PRINTING and time.monotonic() < end:
+        while self.engine.state == PRINTING and time.monotonic() < end:  # noqa: ASYNC110  no event for a card done
             await asyncio.sleep(0.05)
 
     # ------------------------------------------------------------------------------------------ the printer

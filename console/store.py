@@ -83,7 +83,7 @@ class Store:
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path | str, *, create: bool = True, readonly: bool = False) -> "Store":
+    async def open(cls, path: Path | str, *, create: bool = True, readonly: bool = False) -> Store:
         """Open the station's database, creating it (mode 0600) if it does not exist and `create` is set.
 
         A file that is not this station's database is refused, never overwritten.
@@ -132,7 +132,7 @@ class Store:
                 await self._writer.close()
             self._writer = None
 
-    async def __aenter__(self) -> "Store":
+    async def __aenter__(self) -> Store:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -175,7 +175,7 @@ class Store:
 
 async def _connect(path: Path, readonly: bool = False) -> aiosqlite.Connection:
     # In a URI, %XX, # and ? mean something: quoted, the reader opens the very file the writer opened
-    target = f"file:{quote(str(path.absolute()))}?mode=ro" if readonly else str(path)
+    target = f"file:{quote(str(path.absolute()))}?mode=ro" if readonly else str(path)  # noqa: ASYNC240  no I/O
     try:
         conn = await aiosqlite.connect(target, uri=readonly, isolation_level=None)
     except sqlite3.Error as exc:

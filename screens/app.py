@@ -141,7 +141,7 @@ class StationApp(ConsoleApp):
         for worker in workers:
             try:
                 await worker.wait()
-            except Exception:  # noqa: BLE001 - cancelled, failed or never started: either way it is over
+            except Exception:
                 pass
         if self.station is not None:
             await self.station.close()

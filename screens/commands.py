@@ -7,9 +7,7 @@ from typing import cast
 
 from rich.align import Align
 from rich.text import Text
-from textual.command import (
-    CommandInput, CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider, SearchIcon,
-)
+from textual.command import CommandInput, CommandList, CommandPalette, DiscoveryHit, Hit, Hits, Provider, SearchIcon
 from textual.widgets.option_list import Option
 
 from console.engine import STOPPED
@@ -62,7 +60,7 @@ class StationPalette(CommandPalette):
             if search_value:
                 self.query_one(CommandList).add_option(
                     Option(Align.center(Text(t("ui.palette.no_match"), style="not bold")), disabled=True,
-                           id=self._NO_MATCHES)  # fmt: skip
+                           id=self._NO_MATCHES)
                 )
                 self._list_visible = True
             else:

@@ -16,7 +16,7 @@ from console.i18n import catalogue, t
 
 
 def key(keys: str, action: str, description: str, *, show: bool = True, priority: bool = False,
-        key_display: str | None = None, id: str | None = None) -> Binding:  # noqa: A002  # fmt: skip
+        key_display: str | None = None, id: str | None = None) -> Binding:  # fmt: skip
     """A binding whose `description` is a catalogue key, with a stable id (`App.set_keymap` remaps by id): the
     action's name (`open('queue')` → `open-queue`), unless `id` names it."""
     return Binding(keys, action, description, show=show, priority=priority, key_display=key_display,

@@ -135,7 +135,7 @@ class ReportScreen(Screen[None]):
         lines = [
             t("ui.reportscreen.allocation", id=b.allocation_id, period=b.period or "—", received=number(b.received)),
             t("ui.reportscreen.counts", good=number(b.good), bad=number(b.bad), untagged=number(b.untagged),
-              spoiled=number(b.spoiled), in_stock=number(b.in_stock)),  # fmt: skip
+              spoiled=number(b.spoiled), in_stock=number(b.in_stock)),
         ]
         if made:
             last = made[0]

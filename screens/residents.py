@@ -112,7 +112,7 @@ class ResidentsScreen(StationScreen):
         fixed = sum(width for _, width in COLUMNS) + 2 * len(COLUMNS) + 1
         left = max(NAME_MIN, table.size.width - fixed)
         name_width = min(left, NAME_MAX)
-        widths = {name: width for name, width in COLUMNS} | {"nama": name_width}
+        widths = dict(COLUMNS) | {"nama": name_width}
         widths["kel_desa"] += (left - name_width) // 2
         widths["kecamatan"] += (left - name_width) - (left - name_width) // 2
         if self._name_width != name_width or self._widths != widths:
@@ -146,7 +146,7 @@ class ResidentsScreen(StationScreen):
             self._new_search(event.value)
         self.query_one(ResidentTable).focus()
 
-    def on_key(self, event) -> None:  # noqa: ANN001 - textual.events.Key
+    def on_key(self, event) -> None:
         if event.key == "down" and self.focused is self.query_one("#resident-search"):
             self.query_one(ResidentTable).focus()
             event.stop()

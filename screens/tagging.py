@@ -108,7 +108,7 @@ class TaggingScreen(StationScreen):
         for i in range(start, len(self.cards)):
             if self.cards[i].state == jobs.PRINTED:
                 return i
-        for i in range(0, start):
+        for i in range(start):
             if self.cards[i].state == jobs.PRINTED:
                 return i
         return max(len(self.cards) - 1, 0) if start >= len(self.cards) else start

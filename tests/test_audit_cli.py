@@ -2,6 +2,7 @@
 
 import json
 import sqlite3
+from itertools import pairwise
 
 from tests.test_cli_queue import make_station, station
 
@@ -17,7 +18,7 @@ def test_verify_export_and_tampering(tmp_path):
     entries = [json.loads(line) for line in out.read_text().splitlines()]
     assert [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
     assert {"residents.imported", "allocation.received", "jobs.queued_bulk"} <= {e["action"] for e in entries}
-    assert all(e["prev_hash"] == prev["hash"] for prev, e in zip(entries, entries[1:]))
+    assert all(e["prev_hash"] == prev["hash"] for prev, e in pairwise(entries))
 
     conn = sqlite3.connect(tmp_path / "station.db")
     conn.execute("UPDATE audit SET actor = 'someone else' WHERE seq = 2")

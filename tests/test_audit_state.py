@@ -7,7 +7,6 @@ import sqlite3
 
 from console import audit_state
 from console.store import Store
-
 from tests.test_cli_queue import make_station, station
 
 

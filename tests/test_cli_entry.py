@@ -60,7 +60,7 @@ def test_a_config_with_faults_still_has_them_checked(tmp_path: Path) -> None:
 
     config = write_config(tmp_path)
     config.write_text(config.read_text() + '[emulator]\nfaults = "jam@x"\n')
-    with pytest.raises(ConfigError, match="emulator.faults"):
+    with pytest.raises(ConfigError, match=r"emulator\.faults"):
         load_settings(config)
 
 

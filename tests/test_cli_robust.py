@@ -4,7 +4,6 @@ characters in it, and a database that fails under the station (a corrupt page, a
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path

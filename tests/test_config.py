@@ -57,7 +57,7 @@ def test_not_toml_and_missing_file(tmp_path):
     path.write_text("[station\n")
     with pytest.raises(ConfigError, match="TOML"):
         load_settings(path)
-    with pytest.raises(ConfigError, match="nothing.toml"):
+    with pytest.raises(ConfigError, match=r"nothing\.toml"):
         load_settings(tmp_path / "nothing.toml")
 
 
@@ -72,7 +72,7 @@ def test_cli_exits_2_naming_the_key(tmp_path):
 
 def test_station_config_environment_variable(tmp_path):
     path = tmp_path / "elsewhere.toml"
-    path.write_text(f'[database]\npath = "db.sqlite"\n[logging]\nfile = "log.jsonl"\n')
+    path.write_text('[database]\npath = "db.sqlite"\n[logging]\nfile = "log.jsonl"\n')
     result = subprocess.run(
         [STATION, "allocation", "add", "J1", "10"], capture_output=True, text=True, cwd=tmp_path,
         env={"STATION_CONFIG": str(path), "PATH": "/usr/bin:/bin"},

@@ -4,11 +4,11 @@ queueing one and being refused in words."""
 from __future__ import annotations
 
 from console import books, jobs, locks
+from console.clock import now_iso
 from console.logs import configure_logging
 from console.store import Store
 from screens.residents import ResidentsScreen, ResidentTable
 from screens.widgets.dialogs import ConfirmDialog
-from console.clock import now_iso
 from tests.test_console_kit import console_app, screen_text, station_ready, station_settings, until
 
 MANY = 20_000

@@ -79,8 +79,8 @@ def test_run_demo_opens_a_console_ready_to_print_and_quits_cleanly(tmp_path):
     station_settings(tmp_path)  # writes config.toml
     terminal = Terminal("run", "--demo", "--config", "config.toml", cwd=tmp_path)
     try:
-        terminal.read_until("Beranda".encode())
-        terminal.read_until("MENCETAK".encode())  # the demo queue prints at once
+        terminal.read_until(b"Beranda")
+        terminal.read_until(b"MENCETAK")  # the demo queue prints at once
         terminal.type(b"\x11")  # Ctrl+Q
         assert terminal.wait() == 0
     finally:

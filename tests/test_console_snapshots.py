@@ -18,8 +18,8 @@ from textual.geometry import Region
 
 from console import books, clock, jobs
 from console.config import load_settings
-from console.i18n import t
 from console.demo import write_demo_csv
+from console.i18n import t
 from console.logs import configure_logging
 from console.printing import printer_session
 from console.resident_import import import_residents
@@ -87,7 +87,7 @@ async def _dashboard_ready(pilot) -> None:
                 and t("ui.queue.hint_empty") in screen_text(app), "a still dashboard")  # fmt: skip
 
 
-def open_screen(key: str, screen_type: type, ready) -> object:  # noqa: ANN001
+def open_screen(key: str, screen_type: type, ready) -> object:
     async def run_before(pilot) -> None:
         await _dashboard_ready(pilot)
         await pilot.press(key)

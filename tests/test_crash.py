@@ -52,7 +52,7 @@ def start_emulator(folder: Path) -> tuple[subprocess.Popen, str]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     port = emulator.stdout.readline().strip()
-    assert port.startswith("/dev/"), f"the emulator did not start: {emulator.stderr.read() if not port else port}"
+    assert port.startswith("/dev/"), f"the emulator did not start: {port or emulator.stderr.read()}"
     return emulator, port
 
 

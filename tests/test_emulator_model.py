@@ -313,7 +313,7 @@ def test_nik_is_the_first_run_of_exactly_sixteen_digits() -> None:
 
 # ---------------------------------------------------------------------------------------------- robustness
 
-COMMAND_BYTES = st.sampled_from([raw for raw in card_commands()] + [
+COMMAND_BYTES = st.sampled_from(list(card_commands()) + [
     p.encode_command(n) for n in ("Ser", "Srs", "Rfv", "Rr")] + [p.encode_command("Rlr", "p"),
     p.encode_command("Rco", "c"), b"\x1bDbc;k;2;0;4;", b"\x1b", b"\r", b";"])  # fmt: skip
 

@@ -288,7 +288,7 @@ def test_bad_options_are_refused_before_anything_starts() -> None:
 def test_a_damaged_state_file_is_refused_with_its_name(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     state.write_text("{not json", encoding="utf-8")
-    with pytest.raises(EmulatorStateError, match="state.json"):
+    with pytest.raises(EmulatorStateError, match=r"state\.json"):
         EmulatorServer.pty(state=state, time_scale=0).start()
 
 

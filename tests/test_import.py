@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from console import jobs
 from console.clock import now_iso
 from console.i18n import current_language, set_language
-from console.nik import FEMALE, MALE, make_nik
-from console import jobs
 from console.locks import settled_among
+from console.nik import FEMALE, MALE, make_nik
 from console.resident_csv import ImportRefused
 from console.resident_import import import_residents
 from console.resident_rows import RecordRejected, validate_record

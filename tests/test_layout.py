@@ -133,7 +133,7 @@ def text_box(item: TextItem) -> tuple[int, int, int, int]:
 def assert_texts_on_card_and_apart(layout: CardLayout) -> None:
     boxes = [text_box(t) for t in layout.texts]
     for x0, y0, x1, y1 in boxes:
-        assert 0 <= x0 and 0 <= y0 and x1 <= LINES and y1 <= DOTS_PER_LINE
+        assert x0 >= 0 and y0 >= 0 and x1 <= LINES and y1 <= DOTS_PER_LINE
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)

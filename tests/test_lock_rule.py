@@ -133,7 +133,7 @@ async def run_history(folder: Path, steps: list[tuple[str, int]], centre, keys) 
                     model[n].open_job, model[n].open_state = (await jobs.history(store, n))[-1].id, "queued"
             elif op in ("hold", "release", "cancel") and m.open_job is not None:
                 wanted = {"hold": "queued", "release": "held", "cancel": None}[op]
-                if wanted is None and m.open_state == "printing" or wanted not in (None, m.open_state):
+                if (wanted is None and m.open_state == "printing") or wanted not in (None, m.open_state):
                     continue
                 await getattr(jobs, op)(store, m.open_job, "test")
                 m.open_state = {"hold": "held", "release": "queued"}.get(op)

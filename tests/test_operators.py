@@ -144,7 +144,7 @@ async def test_require_role_needs_an_active_supervisor(store):
     await operators.require_role(store, "Siti Aminah", SUPERVISOR, "unlock")
     await operators.require_role(store, "Baiq", "operator", "unlock")
     for actor in ("Baiq", "root", "station"):
-        with pytest.raises(RefusedError, match="Siti|Baiq|root|station"):
+        with pytest.raises(RefusedError, match=r"Siti|Baiq|root|station"):
             await operators.require_role(store, actor, SUPERVISOR, "unlock")
     await operators.add_operator(store, "Lalu Ahmad", SUPERVISOR, "739184", "Siti Aminah")
     await operators.disable_operator(store, "Siti Aminah", "Lalu Ahmad")

@@ -98,9 +98,8 @@ def test_a_hard_link_to_the_database_finds_the_same_lock(tmp_path, lock_dir):
     (tmp_path / "elsewhere").mkdir()
     linked = tmp_path / "elsewhere" / "station.db"
     os.link(database, linked)
-    with PrinterOwnership(database):
-        with pytest.raises(PrinterHeldError):
-            PrinterOwnership(linked).acquire()
+    with PrinterOwnership(database), pytest.raises(PrinterHeldError):
+        PrinterOwnership(linked).acquire()
     with PrinterOwnership(linked):  # released with its holder
         pass
 
@@ -119,7 +118,7 @@ def lock_dir(tmp_path, monkeypatch):
 ])  # fmt: skip
 def test_two_databases_on_one_printer_url_are_refused(tmp_path, lock_dir, first, second):
     with PrinterOwnership(tmp_path / "a.db", first):
-        with pytest.raises(PrinterHeldError, match="another station|stasiun lain") as refused:
+        with pytest.raises(PrinterHeldError, match=r"another station|stasiun lain") as refused:
             PrinterOwnership(tmp_path / "b.db", second).acquire()
         assert str(tmp_path / "a.db") in str(refused.value)
         with PrinterOwnership(tmp_path / "b.db", "socket://127.0.0.1:9101"):  # another printer is free

@@ -13,8 +13,15 @@ from console.canonical import canonical_json, sha256_hex
 from console.errors import RefusedError, UsageError
 from console.i18n import current_language, set_language
 from tests.station import emulated_printer, make_engine
-from tests.test_report_kit import ALLOCATION, STATION_ID, print_cards, station, tag, write_config
-from tests.test_report_kit import indonesian  # noqa: F401  (autouse: the messages in Bahasa Indonesia)
+from tests.test_report_kit import (
+    ALLOCATION,
+    STATION_ID,
+    indonesian,  # noqa: F401  (autouse: the messages in Bahasa Indonesia)
+    print_cards,
+    station,
+    tag,
+    write_config,
+)
 
 REPORT_FIELDS = {"format", "station_id", "allocation", "counts", "good", "bad", "spoiled_no_nik", "generated_at",
                  "audit_head", "report_id"}  # fmt: skip

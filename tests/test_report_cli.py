@@ -89,5 +89,5 @@ def test_report_grant_unlock_reprint_report_again(tmp_path):
 
     third = report(config, tmp_path / "r3")
     assert third["counts"] == {"good": 5, "bad": 3, "spoiled_no_nik": 0, "in_stock": 2}
-    assert cards_of(tmp_path) == Counter({**{nik: 1 for nik in good}, first_bad: 3, second_bad: 2})
+    assert cards_of(tmp_path) == Counter({**dict.fromkeys(good, 1), first_bad: 3, second_bad: 2})
     ok(station(config, "audit", "verify"))

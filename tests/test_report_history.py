@@ -9,8 +9,14 @@ from console.central import simulator
 from console.history import nik_history
 from console.i18n import current_language, set_language
 from tests.station import emulated_printer, make_engine
-from tests.test_report_kit import STATION_ID, centre_keys, print_cards, reported, tag
-from tests.test_report_kit import indonesian  # noqa: F401  (autouse: the messages in Bahasa Indonesia)
+from tests.test_report_kit import (
+    STATION_ID,
+    centre_keys,
+    indonesian,  # noqa: F401  (autouse: the messages in Bahasa Indonesia)
+    print_cards,
+    reported,
+    tag,
+)
 
 
 async def test_the_life_of_a_reprinted_nik(tmp_path):

@@ -14,8 +14,14 @@ from console.config import load_settings
 from screens.report import ReportScreen
 from tests.station import seeded_store
 from tests.test_console_kit import console_app, station_ready, station_settings, until
-from tests.test_report_kit import ALLOCATION, centre_keys, print_cards, tag, write_config
-from tests.test_report_kit import indonesian  # noqa: F401  (autouse: the messages in Bahasa Indonesia)
+from tests.test_report_kit import (
+    ALLOCATION,
+    centre_keys,
+    indonesian,  # noqa: F401  (autouse: the messages in Bahasa Indonesia)
+    print_cards,
+    tag,
+    write_config,
+)
 
 
 class Host(App[None]):

@@ -25,7 +25,7 @@ async def test_foreign_sqlite_file_is_refused_and_untouched(tmp_path):
     conn.commit()
     conn.close()
     before = path.read_bytes()
-    with pytest.raises(DatabaseError, match="another program|milik program lain"):
+    with pytest.raises(DatabaseError, match=r"another program|milik program lain"):
         await Store.open(path)
     assert path.read_bytes() == before
 
@@ -46,7 +46,7 @@ async def test_newer_schema_is_refused(tmp_path):
     conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     conn.commit()
     conn.close()
-    with pytest.raises(DatabaseError, match="newer|lebih baru"):
+    with pytest.raises(DatabaseError, match=r"newer|lebih baru"):
         await Store.open(path)
 
 

@@ -14,14 +14,21 @@ import pytest
 from textual.command import CommandInput, CommandList, CommandPalette
 
 from console import jobs
-from console.errors import EXIT_USAGE, UsageError
 from console.commands.supervise_cmd import supervisor_name
+from console.errors import EXIT_USAGE, UsageError
 from console.logs import configure_logging
 from console.owner import PrinterOwnership
 from console.store import Store
 from screens.supervisor import (
-    PagedScreen, SupervisorApp, SupervisorCommands, SupervisorHelp, WatchAudit, WatchBooks, WatchDashboard,
-    WatchQueue, WatchUntagged,
+    PagedScreen,
+    SupervisorApp,
+    SupervisorCommands,
+    SupervisorHelp,
+    WatchAudit,
+    WatchBooks,
+    WatchDashboard,
+    WatchQueue,
+    WatchUntagged,
 )
 from tests.station import emulated_printer, make_engine, seeded_store
 from tests.test_console_kit import screen_text, station_settings, until

@@ -9,10 +9,11 @@ import copy
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,15 @@ from console.canonical import sha256_hex
 from console.central import simulator
 from console.clock import now
 from tests.test_report_kit import (
-    STATION_ID, Centre, centre_keys, dump, print_cards, reported, run_cli, tag, write_config,
+    STATION_ID,
+    Centre,
+    centre_keys,
+    dump,
+    print_cards,
+    reported,
+    run_cli,
+    tag,
+    write_config,
 )  # fmt: skip
 
 

@@ -14,8 +14,8 @@ from console.engine import EMPTY, IDLE, STOPPED, CounterAhead
 from console.errors import AuditBrokenError, RefusedError
 from console.store import Store
 from drivers.emulator import read_output_log
-from tests.test_cli_queue import make_station, station
 from tests.station import check_books_against_output_log, emulated_printer, make_engine, seeded_store
+from tests.test_cli_queue import make_station, station
 
 
 def backup(db: str, copy: str) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from console.commands import whole_number
 from console import jobs
+from console.commands import whole_number
 from console.config import Settings
 from console.errors import EXIT_REFUSED, UsageError
 from console.i18n import t

@@ -36,7 +36,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(t("run.no_terminal"))
     if args.demo:
         check_demo_printer(settings)
-    StationApp = load_console("operator")  # noqa: N806 (a class)
+    StationApp = load_console("operator")
     from console.printing import printer_session  # the printer stack (and Pillow) loads with this command alone
 
     async with printer_session(settings) as session:  # the printer's lock: a second console stops here (exit 4)

@@ -58,7 +58,7 @@ async def supervise(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(t("supervise.no_database", file=path, config=settings.source))
     if not (sys.stdin.isatty() and sys.__stderr__.isatty()):  # Textual reads stdin and draws on stderr
         raise UsageError(t("supervise.no_terminal"))
-    SupervisorApp = load_console("supervisor")  # noqa: N806 (a class)
+    SupervisorApp = load_console("supervisor")
 
     async with await Store.open(path, readonly=True) as store:
         app = SupervisorApp(settings, store, who, requests_allowed=not args.watch_only)

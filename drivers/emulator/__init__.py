@@ -6,9 +6,9 @@
 """
 
 from drivers.emulator.faults import KINDS, FaultSpecError, parse_faults
+from drivers.emulator.inprocess import EmulatorServer
 from drivers.emulator.outlog import OutputLogError, read_output_log
 from drivers.emulator.runtime import Emulator, EmulatorOptions
-from drivers.emulator.inprocess import EmulatorServer
 from drivers.emulator.servers import EmulatorService
 from drivers.emulator.state import EmulatorStateError
 

@@ -14,6 +14,7 @@ from console.text import day_and_time, number
 from screens.keys import key
 from screens.supervisor.paging import LAST_PAGE, Page, PagedScreen, clamp
 
+
 class WatchQueue(PagedScreen):
     """The queue as the engine takes it: the card being printed, then the jobs waiting, then those held back."""
 

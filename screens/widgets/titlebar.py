@@ -15,7 +15,7 @@ CLOCK_EVERY_S = 15.0
 
 
 class TitleBar(Horizontal):
-    def __init__(self, title: str, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="titlebar")
         self._title = title
 
