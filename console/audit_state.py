@@ -21,15 +21,15 @@ _JOB_STATES = ("queued", "held", "printing", "printed", "done_good", "done_bad",
 
 @dataclass
 class _Replay:
-    locks: dict[str, tuple[str, int | None, int | None]] = field(default_factory=dict)  # nik → (state, job, unlock)
-    before_lock: dict[str, list[tuple[str, int | None, int | None] | None]] = field(default_factory=dict)
+    locks: dict[Any, tuple[str, int | None, int | None]] = field(default_factory=dict)  # nik → (state, job, unlock)
+    before_lock: dict[Any, list[tuple[str, int | None, int | None] | None]] = field(default_factory=dict)
     job_states: dict[int, str] = field(default_factory=dict)
     bulk_queued: int = 0
     single_queued: int = 0
-    received: dict[str, int] = field(default_factory=dict)
+    received: dict[Any, int] = field(default_factory=dict)
     spent: Counter = field(default_factory=Counter)  # blanks out of stock, by allocation
     spoiled: Counter = field(default_factory=Counter)
-    job_allocation: dict[int, str] = field(default_factory=dict)
+    job_allocation: dict[int, str | None] = field(default_factory=dict)
 
     def entry(self, action: str, subject: str | None, data: dict[str, Any]) -> None:
         if action == "nik.locked":
@@ -96,17 +96,18 @@ async def differences(db: Any) -> list[str]:
     for nik in sorted(set(stored) | set(replay.locks)):
         have, said = stored.get(nik), replay.locks.get(nik)
         same = (have is None) == (said is None) and (
-            have is None or (have[0] == said[0] and (have[1] == said[1] if have[0] == "locked" else have[2] == said[2]))
+            have is None or said is None or (have[0] == said[0] and (have[1] == said[1] if have[0] == "locked" else have[2] == said[2]))
         )
         if not same:
             found.append(t("audit_state.lock_differs", nik=nik, table=_lock_words(have), audit=_lock_words(said)))
     jobs = {r["id"]: r["state"] for r in await db.fetchall("SELECT id, state FROM jobs ORDER BY id")}
     for job_id in sorted(set(jobs) | set(replay.job_states)):
-        have, said = jobs.get(job_id), replay.job_states.get(job_id, "queued" if job_id in jobs else None)
-        if have is None:
-            found.append(t("audit_state.job_missing", job=job_id, audit=said))
-        elif have != said:
-            found.append(t("audit_state.job_differs", job=job_id, table=have, audit=said))
+        in_table = jobs.get(job_id)
+        in_audit = replay.job_states.get(job_id, "queued" if job_id in jobs else None)
+        if in_table is None:
+            found.append(t("audit_state.job_missing", job=job_id, audit=in_audit))
+        elif in_table != in_audit:
+            found.append(t("audit_state.job_differs", job=job_id, table=in_table, audit=in_audit))
     if len(jobs) != replay.single_queued + replay.bulk_queued:
         found.append(t("audit_state.job_count", table=len(jobs), audit=replay.single_queued + replay.bulk_queued))
     allocations = await db.fetchall("SELECT id, received, in_stock FROM allocations ORDER BY id")

@@ -83,7 +83,7 @@ async def add_allocation(store: Store, allocation_id: str, count: int, period: s
     async with store.transaction(actor) as tx:
         if await tx.fetchone("SELECT 1 FROM allocations WHERE id = ?", (allocation_id,)):
             raise RefusedError(t("books.duplicate", id=allocation_id))
-        seq = (await tx.fetchone("SELECT coalesce(max(seq), 0) + 1 AS seq FROM allocations"))["seq"]
+        seq = (await tx.fetchall("SELECT coalesce(max(seq), 0) + 1 AS seq FROM allocations"))[0]["seq"]
         await tx.execute(
             "INSERT INTO allocations (id, seq, received, in_stock, period, received_at) VALUES (?, ?, ?, ?, ?, ?)",
             (allocation_id, seq, count, count, period, now_iso()),
@@ -100,7 +100,7 @@ async def take_blank(tx: Any) -> str:
     return row["id"]
 
 
-async def return_blank(tx: Any, allocation_id: str) -> None:
+async def return_blank(tx: Any, allocation_id: str | None) -> None:
     """A blank booked as spent never left the feeder: it is back in stock."""
     await tx.execute("UPDATE allocations SET in_stock = in_stock + 1 WHERE id = ?", (allocation_id,))
 

@@ -66,9 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = run_handler(args, settings)
         sys.stdout.flush()  # a reader gone away shows here, inside the handling below, not at exit
         return EXIT_BROKEN_PIPE if status == 0 and stdout_silenced() else status  # a failure says more
-    except BrokenPipeError:
+    except BrokenPipeError as exc:
         if not stdout_is_broken():
-            return unexpected(args, sys.exc_info()[1])
+            return unexpected(args, exc)
         silence_stdout()
         return EXIT_BROKEN_PIPE
     except StationError as exc:

@@ -175,7 +175,7 @@ def _coerce(hint: Any, value: Any, key: str, path: Path) -> Any:
 
 
 def _resolve_paths(section: Any, base: Path) -> Any:
-    changes = {}
+    changes: dict[str, Any] = {}
     for f in fields(section):
         value = getattr(section, f.name)
         if isinstance(value, Path) and not value.is_absolute():

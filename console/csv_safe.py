@@ -11,7 +11,7 @@ name) can begin so, and there the quote is the point.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -46,9 +46,9 @@ class SafeWriter:
 class SafeDictWriter(csv.DictWriter):
     """csv.DictWriter with every cell made safe."""
 
-    def writerow(self, rowdict: dict[str, Any]) -> Any:
+    def writerow(self, rowdict: Mapping[str, Any]) -> Any:
         return super().writerow({name: safe_cell(value) for name, value in rowdict.items()})
 
-    def writerows(self, rowdicts: Iterable[dict[str, Any]]) -> None:
+    def writerows(self, rowdicts: Iterable[Mapping[str, Any]]) -> None:
         for rowdict in rowdicts:
             self.writerow(rowdict)

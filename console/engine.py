@@ -9,7 +9,7 @@ guessed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -56,7 +56,7 @@ class CardPrinter(Protocol):
     async def reset(self) -> None: ...
     async def reconnect(self) -> None: ...
 
-CardBuilder = Callable[[Job], Awaitable[Sequence[bytes]]]
+CardBuilder = Callable[[Job], Coroutine[Any, Any, Sequence[bytes]]]
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,7 @@ class PrintEngine:
             raise CounterAhead(reply=str(decision.unaccounted))
         return result
 
-    async def _book(self, tx: Any, decision: Decision, counter: int) -> int | None:
+    async def _book(self, tx: Any, decision: Decision, counter: int | None) -> int | None:
         """The counter part of a decision, inside the transaction that carries its job part out; the counter the
         books account for once it commits."""
         booked = self._counter_booked
@@ -232,6 +232,7 @@ class PrintEngine:
                 await printer_record.book_counter(tx, decision.book_counter)
             booked = decision.book_counter
         if decision.stop is Stop.COUNTER_AHEAD:
+            assert booked is not None and counter is not None  # the counter was read ahead of the books
             await printer_record.record_counter_ahead(
                 tx, printer_record.CounterAhead(self._serial, booked, counter)
             )
@@ -306,6 +307,7 @@ class PrintEngine:
             if reason is None and max_cards is not None and printed_here >= max_cards:
                 reason = IDLE
             if reason is not None or job is None:  # no job: _why_not_print said EMPTY
+                assert reason is not None
                 if self.state != reason:
                     await self._set_state(reason)
                 if stop_when_idle and reason != PAUSED:  # paused headless: wait for the resume request

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import structlog
+from structlog.typing import Processor
 
 from drivers.atomic_file import open_private_append
 
 # aiosqlite logs every call at debug level with its arguments: whole resident rows. Never below warning.
 QUIET_LIBRARIES = {"aiosqlite": logging.WARNING}
 
-_handler: logging.Handler | None = None
+_handler: logging.StreamHandler[Any] | None = None
 
-_SHARED = [
+_SHARED: list[Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,

@@ -147,7 +147,7 @@ async def make_report(store: Store, allocation_id: str, station_id: str, actor: 
     async with store.transaction(actor) as tx:
         b = await check_reportable(tx, allocation_id)
         content = await _content_of(tx, b, station_id)
-        body = None
+        body: dict[str, Any] | None = None
         for row in await tx.fetchall(
             "SELECT body FROM reports WHERE allocation_id = ? ORDER BY generated_at DESC", (allocation_id,)
         ):
@@ -156,7 +156,7 @@ async def make_report(store: Store, allocation_id: str, station_id: str, actor: 
                 body = stored
                 break
         new = body is None
-        if new:
+        if body is None:
             head = await tx.fetchone("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
             # the centre keeps it: a database rolled back behind a report it holds is caught (files.md)
             body = {**content, "generated_at": now_iso(), "audit_head": head["hash"] if head else audit.GENESIS}
@@ -174,7 +174,9 @@ async def make_report(store: Store, allocation_id: str, station_id: str, actor: 
             "report.made", allocation_id, report=body["report_id"], again=not new, good=b.good, bad=b.bad,
             spoiled_no_nik=b.spoiled, in_stock=b.in_stock,
         )
-    counted = None if b.last_count is None else StockCount(b.last_count, b.count_expected, b.last_count_at)
+    counted = None
+    if b.last_count is not None and b.count_expected is not None and b.last_count_at is not None:  # kept together
+        counted = StockCount(b.last_count, b.count_expected, b.last_count_at)
     return Report(body, new, counted)
 
 

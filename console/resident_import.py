@@ -196,7 +196,7 @@ async def _write(
 async def _set_cache_size(store: Store, size: int) -> int:
     """Set the writer's `PRAGMA cache_size` (negative: KiB, positive: pages); return the one it had."""
     async with store.transaction() as tx:
-        previous = (await tx.fetchone("PRAGMA cache_size"))[0]
+        previous = (await tx.fetchall("PRAGMA cache_size"))[0][0]
         await tx.execute(f"PRAGMA cache_size = {int(size)}")
     return previous
 

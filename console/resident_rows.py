@@ -125,8 +125,7 @@ class RecordChecker:
             problems.append(Problem("tanggal_perekaman", t("residents.future", value=tanggal_perekaman)))
         elif recorded is not None and born is not None and recorded < born:
             problems.append(Problem("tanggal_perekaman", t("residents.before_birth", value=tanggal_perekaman)))
-        if foto:
-            foto = _photo(foto, self.base_dir, problems)
+        photo = _photo(foto, self.base_dir, problems) if foto else foto
         if nik is not None:
             sex_known = sex if sex in SEXES else None
             for mismatch in check_record_against_nik(nik, birth_date=born, sex=sex_known, kecamatan=kecamatan):
@@ -134,7 +133,7 @@ class RecordChecker:
         if problems:
             return None, problems
         data = (nik_text, nama, tempat_lahir, tanggal_lahir, sex, gol_darah, alamat, rt, rw, kel_desa, kecamatan,
-                agama, status, pekerjaan, warga, berlaku, lokasi or None, tanggal_perekaman or None, foto or None)
+                agama, status, pekerjaan, warga, berlaku, lokasi or None, tanggal_perekaman or None, photo or None)
         return data, problems  # fmt: skip
 
 

@@ -129,7 +129,8 @@ class Staging:
 
     def rejections(self) -> Iterator[RowRejection]:
         """Every rejected row, in row order, with its problems in the order they were found."""
-        row, problems = None, []
+        row = 0  # no row before the first: problems is empty until one is read
+        problems: list[Problem] = []
         ordered = self._db.execute("SELECT row, column, reason FROM rejected ORDER BY row, rowid")
         for number, column, reason in ordered:
             if number != row and problems:

@@ -5,7 +5,8 @@ Checking one record is in `console/resident_rows.py`; the streamed CSV import in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -45,7 +46,7 @@ class Resident:
     updated_at: str | None = None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Resident:
+    def from_row(cls, row: Mapping[str, Any] | sqlite3.Row) -> Resident:
         return cls(**{f.name: row[f.name] for f in fields(cls)})
 
     def data(self) -> tuple[Any, ...]:
@@ -69,7 +70,7 @@ async def get_resident(store: Store, nik: str) -> Resident | None:
     return None if row is None else Resident.from_row(row)
 
 
-async def names_of(store: Store, niks: list[str]) -> dict[str, str]:
+async def names_of(store: Store, niks: Sequence[str]) -> dict[str, str]:
     """The name of each NIK found among `niks`."""
     if not niks:
         return {}

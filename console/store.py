@@ -68,6 +68,7 @@ class Transaction:
 
     async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         cur = await self._conn.execute(sql, params)
+        assert cur.lastrowid is not None  # set by every INSERT
         return cur.lastrowid
 
     async def audit(self, action: str, subject: str | None = None, actor: str | None = None, **data: Any) -> int:
@@ -232,9 +233,9 @@ def _check_header(path: Path) -> None:
 
 async def _check_identity(conn: aiosqlite.Connection, path: Path) -> tuple[int, int]:
     try:
-        app_id = (await (await conn.execute("PRAGMA application_id")).fetchone())[0]
-        version = (await (await conn.execute("PRAGMA user_version")).fetchone())[0]
-        tables = (await (await conn.execute("SELECT count(*) FROM sqlite_master")).fetchone())[0]
+        [(app_id,)] = await conn.execute_fetchall("PRAGMA application_id")
+        [(version,)] = await conn.execute_fetchall("PRAGMA user_version")
+        [(tables,)] = await conn.execute_fetchall("SELECT count(*) FROM sqlite_master")
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(t("db.damaged", file=path, why=exc)) from None
     if app_id != APPLICATION_ID and (app_id != 0 or tables):

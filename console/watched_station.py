@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from console.config import Settings
 from console.engine import IDLE, PAUSED, PRINTING
@@ -13,13 +14,16 @@ from console.station_view import midnight, time_left
 from console.store import Store
 from console.supervision import Holder, Published, printer_holder, printing_job, read_published
 
+if TYPE_CHECKING:  # the watcher never loads the printer's driver
+    from drivers.printer import PrinterInfo, PrinterStatus
+
 
 class WatchedStation:
     """The station as the dashboard's panels ask for it (a `StationView`), from the database alone: there is no
     printer here."""
 
-    printer_info = None
-    printer_status = None
+    printer_info: PrinterInfo | None = None
+    printer_status: PrinterStatus | None = None
     printer_silent = False
 
     def __init__(self, settings: Settings, store: Store, clock: Callable[[], datetime]) -> None:

@@ -67,8 +67,7 @@ def decode_image(data: bytes, size_hint: tuple[int, int]) -> Image.Image:
                 raise BadImage(f"{width}x{height} dots is larger than {MAX_IMAGE_PIXELS:,} pixels")
             image.draft("L", size_hint)  # JPEG only: decode at a reduced scale, still no smaller than the box
             image.load()
-            image = ImageOps.exif_transpose(image)
-            return _to_grey(image)
+            return _to_grey(ImageOps.exif_transpose(image))
     except BadImage:
         raise
     except UnidentifiedImageError:

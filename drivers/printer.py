@@ -228,9 +228,9 @@ class Printer:
                                command=command)
         self._out_of_step = bool(self._replies)  # more lines than one reply: something else is talking
         log.debug("printer.exchange", command=name, reply=reply.text, ms=_ms(started))
-        fault = fault_from_reply(reply.text, command)
-        if fault is not None:
-            raise fault
+        refused = fault_from_reply(reply.text, command)
+        if refused is not None:
+            raise refused
         return reply.text
 
     async def _send(self, frame: bytes, command: str) -> None:

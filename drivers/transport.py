@@ -95,14 +95,14 @@ class SerialLink:
         if self._lost is not None:
             raise LinkLost(f"link to {self.port} lost: {self._lost}")
         if self._fd is not None:
-            await self._write_nonblocking(data)
+            await self._write_nonblocking(data, self._fd)
         else:
             await self._write_in_thread(data)
 
-    async def _write_nonblocking(self, data: bytes) -> None:
+    async def _write_nonblocking(self, data: bytes, fd: int) -> None:
         while data:
-            if not _writable_now(self._fd):
-                await self._writable()
+            if not _writable_now(fd):
+                await self._writable(fd)
             try:
                 written = self._serial.write(data)  # write_timeout 0: what fits now, at least one byte
             except (serial.SerialException, OSError, ValueError) as error:
@@ -111,7 +111,7 @@ class SerialLink:
             data = data[written:]
             self._unsent = len(data)
 
-    async def _writable(self) -> None:
+    async def _writable(self, fd: int) -> None:
         waiter = self._loop.create_future()
         self._write_waiter = waiter
 
@@ -119,7 +119,7 @@ class SerialLink:
             if not waiter.done():
                 waiter.set_result(None)
 
-        self._loop.add_writer(self._fd, ready)
+        self._loop.add_writer(fd, ready)
         try:
             await waiter
         finally:
@@ -280,7 +280,7 @@ def _open_error(port: str, error: Exception) -> LinkUnavailable:
     return LinkUnavailable(f"cannot open printer port {port}: {error}")
 
 
-def _writable_now(fd: int | None) -> bool:
+def _writable_now(fd: int) -> bool:
     _, writable, _ = select.select([], [fd], [], 0)
     return bool(writable)
 

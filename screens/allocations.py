@@ -70,7 +70,7 @@ class BooksView(StationScreen):
 
     def reload(self) -> None:
         if self.station is not None:
-            self.run_worker(self._load, group="load", exclusive=True)
+            self.run_worker(self._load, group="load", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _load(self) -> None:
         assert self.station is not None

@@ -100,7 +100,7 @@ class StationApp(ConsoleApp):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.run_worker(self._run_station, name="station", group="station", exit_on_error=False)
+        self.run_worker(self._run_station, name="station", group="station", exit_on_error=False)  # type: ignore[arg-type]  # Textual's WorkType
         self.set_interval(STATUS_EVERY_S, self._status_tick)
         self.set_interval(DATA_VERSION_EVERY_S, self._data_version_tick)
         self.set_interval(IDLE_CHECK_EVERY_S, self._idle_tick)
@@ -154,7 +154,7 @@ class StationApp(ConsoleApp):
         station = self.station
         if station is not None and station.state == PRINTING:
             self.notify(t("ui.quit.waiting"), timeout=10)
-            self.run_worker(self._quit_after_card, group="quit", exclusive=True)
+            self.run_worker(self._quit_after_card, group="quit", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
             return
         await self._sign_out_to_quit()
         self.exit(0)
@@ -240,7 +240,7 @@ class StationApp(ConsoleApp):
         if station is not None and event.kind == "state" and event.state not in (PRINTING, STOPPED):
             station.status_due = True  # the queue came to rest: the feeder and ribbon as they are now
         if station is not None and event.kind in ("card_printed", "state") and station.status_wanted():
-            self.run_worker(self._read_status, group="status", exclusive=True)
+            self.run_worker(self._read_status, group="status", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
         self.request_refresh()
 
     async def read_live(self) -> Live | None:
@@ -255,7 +255,7 @@ class StationApp(ConsoleApp):
 
     def _status_tick(self) -> None:
         if self.station is not None and self.station.status_wanted():
-            self.run_worker(self._read_status, group="status", exclusive=True)
+            self.run_worker(self._read_status, group="status", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
         elif self.station is not None:
             self.station.status_due = True  # read after the card being printed
 

@@ -65,7 +65,7 @@ class ConsoleApp(App[int], inherit_bindings=False):
         if self._loading:
             self._load_again = True
             return
-        self.run_worker(self._load_live, group="live", exit_on_error=False)
+        self.run_worker(self._load_live, group="live", exit_on_error=False)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _load_live(self) -> None:
         self._loading = True
@@ -101,7 +101,7 @@ class ConsoleApp(App[int], inherit_bindings=False):
         return binding.key_display or key_label(binding.key, short=True)
 
     def action_command_palette(self) -> None:
-        if self.use_command_palette and not CommandPalette.is_open(self):
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]  # App[T] is invariant
             self.push_screen(StationPalette(placeholder=t("ui.palette.placeholder"), id="--command-palette"))
 
     def run_action_later(self, action: str) -> None:

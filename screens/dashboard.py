@@ -76,7 +76,7 @@ class LiveDashboard(StationScreen):
         panel.border_title = plain(t("ui.panel.books", id=b.allocation_id, received=number(b.received)))
         grid = Table.grid(padding=(0, 1))
         for justify in ("left", "right", "left", "left", "right"):  # the third column only keeps the pairs apart
-            grid.add_column(justify=justify)  # type: ignore[arg-type]
+            grid.add_column(justify=justify)
         grid.add_row(t("ui.books.good"), number(b.good), "", t("ui.books.bad"), number(b.bad))
         grid.add_row(t("ui.books.untagged"), number(b.untagged), "", t("ui.books.spoiled"), number(b.spoiled))
         grid.add_row(t("ui.books.in_stock"), number(b.in_stock), "", t("ui.books.all_stock"), number(live.stock))
@@ -110,11 +110,12 @@ class LiveDashboard(StationScreen):
             text.append(current.nik, style="bold")
             text.append(f"  {current.nama} ({current.kecamatan})")
             return text
-        hint = {
+        hints: dict[str, str] = {
             states.EMPTY: "ui.queue.hint_empty", states.NO_STOCK: "ui.queue.hint_no_stock",
             states.PAUSED: "ui.queue.hint_paused", states.STOPPED: "ui.queue.hint_stopped",
             states.WAITING_TAGS: "ui.queue.hint_waiting_tags",
-        }.get(station.state, "ui.queue.hint_ready")  # fmt: skip
+        }  # fmt: skip
+        hint = hints.get(station.state, "ui.queue.hint_ready")
         return line(t(hint, queued=number(live.queued)))
 
     def _hopper_line(self, live: Live) -> Text:

@@ -61,7 +61,7 @@ class FaultScreen(ModalScreen[bool]):
             Group(*(Text(f"{n}. {step}") for n, step in enumerate(steps, start=1)))
         )
         self.query_one("#fault-status", Static).update(t("ui.fault.still") if self._still else "")
-        self.run_worker(self._show_card, group="fault-card", exclusive=True)
+        self.run_worker(self._show_card, group="fault-card", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _show_card(self) -> None:
         job_id = self.station.fault_job_id
@@ -81,7 +81,7 @@ class FaultScreen(ModalScreen[bool]):
             return
         self.recovering = True
         self.query_one("#fault-status", Static).update(t("ui.fault.checking"))
-        self.run_worker(self._recover, group="recover", exclusive=True, exit_on_error=False)
+        self.run_worker(self._recover, group="recover", exclusive=True, exit_on_error=False)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _recover(self) -> None:
         try:

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Footer
 
@@ -21,7 +22,7 @@ from screens.tagging import TaggingScreen
 from screens.widgets.dialogs import FormDialog
 from screens.widgets.words import Words
 
-GROUPS: tuple[tuple[str, tuple[type, ...]], ...] = (
+GROUPS: tuple[tuple[str, tuple[type[DOMNode], ...]], ...] = (
     ("ui.help.group.dashboard", (DashboardScreen,)),
     ("ui.help.group.residents", (ResidentsScreen, ResidentTable)),
     ("ui.help.group.tagging", (TaggingScreen,)),

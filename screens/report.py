@@ -78,7 +78,7 @@ class ReportScreen(Screen[None]):
         self.pages = {GOOD: 0, BAD: 0}
 
     def compose(self) -> ComposeResult:
-        settings = self.settings if self.settings is not None else self.app.settings  # type: ignore[attr-defined]
+        settings = self.settings if self.settings is not None else self.app.settings
         yield TitleBar(t("ui.title", screen=t("ui.reportscreen.title"), station=settings.station.name))
         yield Words("", id="report-summary")
         yield Words("", id="report-readiness")
@@ -96,9 +96,9 @@ class ReportScreen(Screen[None]):
 
     def on_mount(self) -> None:
         if self.store is None:
-            self.store = self.app.station.store  # type: ignore[attr-defined]
+            self.store = self.app.station.store
         if self.settings is None:
-            self.settings = self.app.settings  # type: ignore[attr-defined]
+            self.settings = self.app.settings
         if self.on_change is None:
             self.on_change = getattr(self.app, "request_refresh", None)
         common = (t("ui.reportscreen.col.nik"), t("ui.reportscreen.col.name"), t("ui.reportscreen.col.card"),
@@ -118,6 +118,7 @@ class ReportScreen(Screen[None]):
             self.query_one("#report-summary", Static).update(t("ui.reportscreen.no_allocation"))
             return
         self.books = await books.allocation_books(self.store, self.allocation_id)
+        assert self.books is not None  # the allocation shown exists
         self._show_summary(self.books, await reports.reports_of(self.store, self.allocation_id))
         readiness = self.query_one("#report-readiness", Static)
         try:
@@ -153,6 +154,7 @@ class ReportScreen(Screen[None]):
         return max(0, (self._total(verdict) - 1) // self.page_size)
 
     async def _show_page(self, verdict: str) -> None:
+        assert self.allocation_id is not None  # a page is shown only once an allocation is
         page = self.pages[verdict] = min(self.pages[verdict], self._last_page(verdict))
         cards = await reports.cards_page(
             self.store, self.allocation_id, verdict == GOOD, page * self.page_size, self.page_size
@@ -249,6 +251,7 @@ class ReportScreen(Screen[None]):
 
     @work(exclusive=True, group="report-act", exit_on_error=False)
     async def write_report(self, out_dir: Path) -> None:
+        assert self.allocation_id is not None  # the key asks for a folder only once an allocation is shown
         try:
             made = await reports.make_report(self.store, self.allocation_id, self.settings.station.id, operator_name())
             files = await asyncio.to_thread(

@@ -161,7 +161,7 @@ class ResidentsScreen(StationScreen):
     def search(self, offset: int) -> None:
         if self.station is None:
             return
-        self.run_worker(partial(self._search, self.query_text, offset), group="search", exclusive=True)
+        self.run_worker(partial(self._search, self.query_text, offset), group="search", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     def action_page(self, step: int, last_row: bool = False) -> None:
         if step < 0 and self.first_row == 0:
@@ -193,7 +193,7 @@ class ResidentsScreen(StationScreen):
             self.query_one("#resident-detail", Static).update(t("ui.residents.none"))
         if self._count_wanted:  # after the page: counting a million names must not hold the page back
             self._count_wanted = False
-            self.run_worker(partial(self._count, text), group="count", exclusive=True)
+            self.run_worker(partial(self._count, text), group="count", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _count(self, text: str) -> None:
         self._show_page_info(await count_residents(self.store, text))
@@ -220,7 +220,7 @@ class ResidentsScreen(StationScreen):
     def _highlighted(self) -> None:
         resident = self.highlighted()
         if resident is not None:
-            self.run_worker(partial(self._show_record, resident.nik), group="record", exclusive=True)
+            self.run_worker(partial(self._show_record, resident.nik), group="record", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _show_record(self, nik: str) -> None:
         resident = await get_resident(self.store, nik)
@@ -237,7 +237,7 @@ class ResidentsScreen(StationScreen):
     def _selected(self) -> None:
         resident = self.highlighted()
         if resident is not None:
-            self.run_worker(partial(self._queue_one, resident.nik), group="queue", exclusive=True)
+            self.run_worker(partial(self._queue_one, resident.nik), group="queue", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _queue_one(self, nik: str) -> None:
         assert self.station is not None
@@ -258,7 +258,7 @@ class ResidentsScreen(StationScreen):
         if job is None or self.station is None:
             self.say(t("ui.residents.no_open_job"))
             return
-        self.run_worker(partial(self._hold, job), group="queue", exclusive=True)
+        self.run_worker(partial(self._hold, job), group="queue", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _hold(self, job: Job) -> None:
         assert self.station is not None
@@ -274,7 +274,7 @@ class ResidentsScreen(StationScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(partial(self._cancel, job), group="queue", exclusive=True)
+                self.run_worker(partial(self._cancel, job), group="queue", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
         question = t("ui.residents.ask_cancel", nik=job.nik, job=job.id)
         self.app.push_screen(ConfirmDialog(t("ui.residents.cancel_title"), question), answered)
@@ -293,14 +293,14 @@ class ResidentsScreen(StationScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(partial(self._queue_ready, resident.kecamatan, resident.kel_desa), group="queue")
+                self.run_worker(partial(self._queue_ready, resident.kecamatan, resident.kel_desa), group="queue")  # type: ignore[arg-type]  # Textual's WorkType
 
         self.app.push_screen(ConfirmDialog(t("ui.residents.queue_title"), question), answered)
 
     def action_queue_all(self) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(partial(self._queue_ready, None, None), group="queue")
+                self.run_worker(partial(self._queue_ready, None, None), group="queue")  # type: ignore[arg-type]  # Textual's WorkType
 
         self.app.push_screen(ConfirmDialog(t("ui.residents.queue_title"), t("ui.residents.ask_all")), answered)
 
@@ -315,7 +315,7 @@ class ResidentsScreen(StationScreen):
         self.search(self.first_row)
         resident = self.highlighted()
         if resident is not None:
-            self.run_worker(partial(self._show_record, resident.nik), group="record", exclusive=True)
+            self.run_worker(partial(self._show_record, resident.nik), group="record", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
 
 async def page_status(store: Store, niks: list[str]) -> dict[str, str]:

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -187,7 +188,7 @@ def granted_cards(ledger: Path) -> set[tuple[Any, ...]]:
         return set()
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(t("central.cannot_read", path=ledger, why=getattr(exc, "strerror", None) or exc)) from None
-    granted = set()
+    granted: set[tuple[Any, ...]] = set()
     for number, line in enumerate(lines, start=1):
         try:
             entry = json.loads(line)
@@ -220,7 +221,7 @@ class Issued:
 
 
 def choose_niks(
-    report: dict[str, Any], niks: list[str] | None = None, granted: set[tuple[Any, ...]] = frozenset()
+    report: dict[str, Any], niks: list[str] | None = None, granted: Set[tuple[Any, ...]] = frozenset()
 ) -> tuple[list[str], list[str]]:
     """The NIKs to grant and those left out: by default the report's bad NIKs whose card the centre has not
     unlocked yet (`granted`); or `niks`, which must all be reported bad (named on purpose, e.g. to issue again a
@@ -243,7 +244,7 @@ def choose_niks(
 
 def grant_for_report(
     report: dict[str, Any], private_key: Ed25519PrivateKey, niks: list[str] | None = None,
-    expires_in: timedelta = DEFAULT_EXPIRY, granted: set[tuple[Any, ...]] = frozenset(),
+    expires_in: timedelta = DEFAULT_EXPIRY, granted: Set[tuple[Any, ...]] = frozenset(),
 ) -> dict[str, Any]:
     """A grant document for the NIKs `choose_niks` gives."""
     chosen, _ = choose_niks(report, niks, granted)

@@ -32,7 +32,7 @@ async def _held(session: PrinterSession) -> AsyncIterator[PrinterSession]:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    if not (sys.stdin.isatty() and sys.__stderr__.isatty()):  # Textual reads stdin and draws on stderr
+    if not (sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()):  # Textual reads stdin and draws on stderr
         raise UsageError(t("run.no_terminal"))
     if args.demo:
         check_demo_printer(settings)

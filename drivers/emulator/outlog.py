@@ -11,7 +11,7 @@ import json
 import os
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from drivers.atomic_file import open_private_append
 
@@ -34,7 +34,7 @@ class OutputLog:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.last_seq = self._repair_and_read_last_seq()
-        self._file: BinaryIO | None = open_private_append(self.path)  # it holds NIKs: 0600
+        self._file: IO[Any] | None = open_private_append(self.path)  # it holds NIKs: 0600
 
     def _repair_and_read_last_seq(self) -> int:
         try:

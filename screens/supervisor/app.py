@@ -70,7 +70,7 @@ class SupervisorApp(ConsoleApp):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.run_worker(self._watch, name="watch", group="watch", exit_on_error=False)
+        self.run_worker(self._watch, name="watch", group="watch", exit_on_error=False)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _watch(self) -> None:
         """Read once, then again each time another connection (the printing process, a CLI) has committed."""

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from console.watched_station import WatchedStation
 
 PENDING_SHOWN = 2  # pause/resume requests listed on the dashboard
-QUEUE_WORDS = {state: f"ui.sup.queue.{state}" for state in (EMPTY, NO_STOCK, PAUSED, STOPPED, WAITING_TAGS)}
+QUEUE_WORDS: dict[str, str] = {state: f"ui.sup.queue.{state}" for state in (EMPTY, NO_STOCK, PAUSED, STOPPED, WAITING_TAGS)}
 
 
 class WatchDashboard(Supervised, LiveDashboard, inherit_bindings=False):
@@ -65,7 +65,7 @@ class WatchDashboard(Supervised, LiveDashboard, inherit_bindings=False):
 
     def _now_line(self, live: Live) -> Text:
         """As the operator's, in words for someone who watches: no operator's key to press."""
-        state = self.station_app.station.state
+        state = cast("WatchedStation", self.station).state
         if state in QUEUE_WORDS:
             return line(t(QUEUE_WORDS[state], queued=number(live.queued)))
         return super()._now_line(live)

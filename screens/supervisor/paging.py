@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.table import Table
@@ -24,7 +25,7 @@ LAST_PAGE = 1 << 62  # an offset past any list: the last page
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[tuple[str, ...]]
+    rows: Sequence[tuple[str, ...]]
     total: int
     offset: int  # of the first row, from 0
 
@@ -78,7 +79,7 @@ class PagedScreen(Supervised, StationScreen, inherit_bindings=False):
 
     def reload(self) -> None:
         if self.station is not None:
-            self.run_worker(self._load, group="page", exclusive=True)
+            self.run_worker(self._load, group="page", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _load(self) -> None:
         assert self.station is not None

@@ -112,7 +112,7 @@ class FormDialog(ModalScreen[Any]):
             return
         if not self._busy:
             self._busy = True
-            self.run_worker(self._send, group="form", exclusive=True)
+            self.run_worker(self._send, group="form", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _send(self) -> None:
         try:
