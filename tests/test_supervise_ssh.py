@@ -19,4 +19,6 @@ def test_the_supervisor_over_a_real_ssh_connection():
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "ssh-check")], capture_output=True, text=True,
                           timeout=240)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.startswith("ssh-check: ok:") or "skipped: no sshd" in done.stdout, done.stdout
+    if "skipped:" in done.stdout:  # no sshd, ssh or ssh-keygen here: the check did not run, and says so
+        pytest.skip(done.stdout.strip())
+    assert done.stdout.startswith("ssh-check: ok:"), done.stdout
