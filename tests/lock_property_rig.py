@@ -345,9 +345,9 @@ class Rig:
         the printer on the cable agrees with them, unless the station stopped for people (`STOPS`): no card
         prints while the books disagree. On a database put back from a backup, only the printer on the cable is
         compared (the other one is checked when it is connected: it must stop the station then)."""
-        for nik, cards in self.printed().items():
+        for nik, printed in self.printed().items():
             allowed = 1 + len(self.applied.get(nik, ()))
-            assert cards <= allowed, f"NIK {nik} is on {cards} cards with {allowed - 1} unlocks applied"
+            assert printed <= allowed, f"NIK {nik} is on {printed} cards with {allowed - 1} unlocks applied"
         if not self.running:
             return  # the station refused its database (exit 7): nothing prints
         for b in await books.all_books(self.store):
