@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from tests.station import bench  # noqa: F401  (a fixture: the printing station on the bench, for every test)
+
 pytest_plugins = ["tests.conftest_pg"]  # the throwaway PostgreSQL server's fixtures
 
 

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from console import audit_state, books, jobs
 from console.cards import CardBuilder
@@ -45,6 +48,40 @@ def make_engine(store: Store, printer: Printer, hopper_capacity: int = 50) -> Pr
     return PrintEngine(
         store, printer, CardBuilder(store, "5203-01", "ko"), hopper_capacity=hopper_capacity, ribbon="ko", actor="test"
     )
+
+
+@dataclass
+class Bench:
+    """A station on the bench: a seeded store, the emulator over a pseudo-terminal, the driver and an engine."""
+
+    path: Path
+    store: Store
+    emu: EmulatorServer
+    printer: Printer
+    engine: PrintEngine
+    events: list[Any] = field(default_factory=list)  # what the engine told its subscribers
+
+    @property
+    def output_log(self) -> Path:
+        return self.path / "output.jsonl"
+
+
+@pytest.fixture
+async def bench(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Bench]]]:
+    """`await bench(residents, blanks, hopper_capacity=50, **emulator_options)`: a `Bench` in `tmp_path`; the
+    printer and the store are closed when the test ends."""
+    async with AsyncExitStack() as stack:
+
+        async def make(residents: int, blanks: int, hopper_capacity: int = 50, **emulator: Any) -> Bench:
+            store = await seeded_store(tmp_path, residents=residents, blanks=blanks)
+            stack.push_async_callback(store.close)
+            emu, printer = await stack.enter_async_context(emulated_printer(tmp_path, **emulator))
+            engine = make_engine(store, printer, hopper_capacity=hopper_capacity)
+            made = Bench(tmp_path, store, emu, printer, engine)
+            engine.subscribe(made.events.append)
+            return made
+
+        yield make
 
 
 async def check_books_against_output_log(store: Store, output_log: Path, unlocked: set[str] = frozenset()) -> None:

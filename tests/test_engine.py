@@ -16,43 +16,36 @@ async def tag_all_good(store):
         await jobs.tag(store, job.nik, True, "test")
 
 
-async def test_prints_the_queue_and_locks_every_nik(tmp_path):
-    store = await seeded_store(tmp_path, residents=6, blanks=20)
-    try:
-        async with emulated_printer(tmp_path) as (emu, printer):
-            engine = make_engine(store, printer)
-            events = []
-            engine.subscribe(events.append)
-            await engine.start()
-            assert await engine.run() == EMPTY
-        printed = [e for e in events if e.kind == "card_printed"]
-        assert len(printed) == 6
-        for event in printed:
-            assert (await locks.refusal(store, event.nik)).code == "locked"
-        b = await books.allocation_books(store, "JATAH-2026-11")
-        assert (b.untagged, b.in_stock, b.balanced) == (6, 14, True)
-        assert [c["dest"] for c in read_output_log(tmp_path / "output.jsonl")] == ["hopper"] * 6
-        await check_books_against_output_log(store, tmp_path / "output.jsonl")
-    finally:
-        await store.close()
+async def test_prints_the_queue_and_locks_every_nik(bench):
+    rig = await bench(6, 20)
+    store, engine = rig.store, rig.engine
+    events = rig.events
+    await engine.start()
+    assert await engine.run() == EMPTY
+    printed = [e for e in events if e.kind == "card_printed"]
+    assert len(printed) == 6
+    for event in printed:
+        assert (await locks.refusal(store, event.nik)).code == "locked"
+    b = await books.allocation_books(store, "JATAH-2026-11")
+    assert (b.untagged, b.in_stock, b.balanced) == (6, 14, True)
+    assert [c["dest"] for c in read_output_log(rig.output_log)] == ["hopper"] * 6
+    await check_books_against_output_log(store, rig.output_log)
 
 
-async def test_printing_pauses_at_the_hopper_limit_until_cards_are_tagged(tmp_path):
-    store = await seeded_store(tmp_path, residents=5, blanks=20)
-    try:
-        async with emulated_printer(tmp_path) as (emu, printer):
-            engine = make_engine(store, printer, hopper_capacity=2)
-            await engine.start()
-            assert await engine.run() == WAITING_TAGS
-            assert len(await jobs.untagged(store)) == 2
-            await tag_all_good(store)
-            assert await engine.run(max_cards=1) == IDLE
-            assert len(await jobs.untagged(store)) == 1
-    finally:
-        await store.close()
+async def test_printing_pauses_at_the_hopper_limit_until_cards_are_tagged(bench):
+    rig = await bench(5, 20, hopper_capacity=2)
+    store, engine = rig.store, rig.engine
+    await engine.start()
+    assert await engine.run() == WAITING_TAGS
+    assert len(await jobs.untagged(store)) == 2
+    await tag_all_good(store)
+    assert await engine.run(max_cards=1) == IDLE
+    assert len(await jobs.untagged(store)) == 1
 
 
 # kind → what the operator does at the printer before pressing "resume"
+
+
 OPERATOR_FIX = {
     "jam": lambda emu: emu.clear(),
     "ribbon_end": lambda emu: emu.new_ribbon(),
@@ -67,52 +60,44 @@ OPERATOR_FIX = {
 
 
 @pytest.mark.parametrize("kind", sorted(OPERATOR_FIX))
-async def test_fault_matrix_ends_in_balanced_books_that_agree_with_the_printer(tmp_path, kind):
-    store = await seeded_store(tmp_path, residents=6, blanks=20)
-    try:
-        async with emulated_printer(tmp_path, reply_timeout=1.0, faults=f"{kind}@3", drop_s=0.2) as (emu, printer):
-            engine = make_engine(store, printer)
-            events = []
-            engine.subscribe(events.append)
-            await engine.start()
-            assert await engine.run() == STOPPED
-            assert engine.fault is not None
-            OPERATOR_FIX[kind](emu)
-            for _ in range(3):  # the operator presses resume until the printer is ready
-                if await engine.recover():
-                    break
-            assert engine.fault is None, f"still stopped: {engine.fault!r}"
-            assert await engine.run() == EMPTY
-            await tag_all_good(store)
-        counts = await jobs.count_by_state(store)
-        assert counts["queued"] == counts["printing"] == counts["printed"] == 0
-        # every resident has a card: good, or bad by the fault (its NIK stays locked: no second card)
-        assert counts["done_good"] + counts["done_bad"] == 6
-        await check_books_against_output_log(store, tmp_path / "output.jsonl")
-    finally:
-        await store.close()
 
 
-async def test_a_card_spoiled_by_a_jam_is_booked_bad_and_its_nik_stays_locked(tmp_path):
-    store = await seeded_store(tmp_path, residents=3, blanks=10)
-    try:
-        async with emulated_printer(tmp_path, faults="jam@2") as (emu, printer):
-            engine = make_engine(store, printer)
-            await engine.start()
-            assert await engine.run() == STOPPED and engine.fault.code == "jam"
-            assert not await engine.recover()  # the card is still stuck: the printer says so
-            assert engine.fault.code == "jam"
-            emu.clear()
-            assert await engine.recover()
-            assert await engine.run() == EMPTY
-        [bad] = await store.fetchall("SELECT * FROM jobs WHERE state = 'done_bad'")
-        assert (bad["tag_reason"], bad["card_dest"]) == ("rusak_fisik", "removed")
-        assert (await locks.refusal(store, bad["nik"])).code == "locked"
-        log = read_output_log(tmp_path / "output.jsonl")
-        assert [c["dest"] for c in log] == ["hopper", "removed", "hopper"]
-        assert log[1]["nik"] == bad["nik"]
-    finally:
-        await store.close()
+async def test_fault_matrix_ends_in_balanced_books_that_agree_with_the_printer(bench, kind):
+    rig = await bench(6, 20, reply_timeout=1.0, faults=f"{kind}@3", drop_s=0.2)
+    store, emu, engine = rig.store, rig.emu, rig.engine
+    await engine.start()
+    assert await engine.run() == STOPPED
+    assert engine.fault is not None
+    OPERATOR_FIX[kind](emu)
+    for _ in range(3):  # the operator presses resume until the printer is ready
+        if await engine.recover():
+            break
+    assert engine.fault is None, f"still stopped: {engine.fault!r}"
+    assert await engine.run() == EMPTY
+    await tag_all_good(store)
+    counts = await jobs.count_by_state(store)
+    assert counts["queued"] == counts["printing"] == counts["printed"] == 0
+    # every resident has a card: good, or bad by the fault (its NIK stays locked: no second card)
+    assert counts["done_good"] + counts["done_bad"] == 6
+    await check_books_against_output_log(store, rig.output_log)
+
+
+async def test_a_card_spoiled_by_a_jam_is_booked_bad_and_its_nik_stays_locked(bench):
+    rig = await bench(3, 10, faults="jam@2")
+    store, emu, engine = rig.store, rig.emu, rig.engine
+    await engine.start()
+    assert await engine.run() == STOPPED and engine.fault.code == "jam"
+    assert not await engine.recover()  # the card is still stuck: the printer says so
+    assert engine.fault.code == "jam"
+    emu.clear()
+    assert await engine.recover()
+    assert await engine.run() == EMPTY
+    [bad] = await store.fetchall("SELECT * FROM jobs WHERE state = 'done_bad'")
+    assert (bad["tag_reason"], bad["card_dest"]) == ("rusak_fisik", "removed")
+    assert (await locks.refusal(store, bad["nik"])).code == "locked"
+    log = read_output_log(rig.output_log)
+    assert [c["dest"] for c in log] == ["hopper", "removed", "hopper"]
+    assert log[1]["nik"] == bad["nik"]
 
 
 async def leave_a_job_in_doubt(store, printer) -> tuple[jobs.Job, int]:
@@ -128,58 +113,46 @@ async def leave_a_job_in_doubt(store, printer) -> tuple[jobs.Job, int]:
     return job, counter
 
 
-async def test_settle_requeues_a_job_whose_blank_never_left_the_feeder(tmp_path):
-    store = await seeded_store(tmp_path, residents=2, blanks=10)
-    try:
-        async with emulated_printer(tmp_path) as (emu, printer):
-            engine = make_engine(store, printer)
-            job, _ = await leave_a_job_in_doubt(store, printer)
-            [settled] = await engine.settle()
-            assert settled.state == "queued"
-            assert await locks.refusal(store, job.nik, for_job=job.id) is None
-            assert (await books.allocation_books(store, "JATAH-2026-11")).in_stock == 10
-    finally:
-        await store.close()
+async def test_settle_requeues_a_job_whose_blank_never_left_the_feeder(bench):
+    rig = await bench(2, 10)
+    store, printer, engine = rig.store, rig.printer, rig.engine
+    job, _ = await leave_a_job_in_doubt(store, printer)
+    [settled] = await engine.settle()
+    assert settled.state == "queued"
+    assert await locks.refusal(store, job.nik, for_job=job.id) is None
+    assert (await books.allocation_books(store, "JATAH-2026-11")).in_stock == 10
 
 
-async def test_settle_books_a_card_taken_before_the_crash_and_rejects_one_still_inside(tmp_path):
-    store = await seeded_store(tmp_path, residents=2, blanks=10)
-    try:
-        async with emulated_printer(tmp_path) as (emu, printer):
-            engine = make_engine(store, printer)
-            job, counter = await leave_a_job_in_doubt(store, printer)
-            await printer.take_blank()  # the printer took the card; then the station died
-            [settled] = await engine.settle()
-            assert (settled.state, settled.card_dest, settled.card_counter) == ("printed", "reject", counter + 1)
-            assert await printer.card_position() is None
-            assert read_output_log(tmp_path / "output.jsonl")[-1]["dest"] == "reject"
-            await check_books_against_output_log(store, tmp_path / "output.jsonl")
-    finally:
-        await store.close()
+async def test_settle_books_a_card_taken_before_the_crash_and_rejects_one_still_inside(bench):
+    rig = await bench(2, 10)
+    store, printer, engine = rig.store, rig.printer, rig.engine
+    job, counter = await leave_a_job_in_doubt(store, printer)
+    await printer.take_blank()  # the printer took the card; then the station died
+    [settled] = await engine.settle()
+    assert (settled.state, settled.card_dest, settled.card_counter) == ("printed", "reject", counter + 1)
+    assert await printer.card_position() is None
+    assert read_output_log(rig.output_log)[-1]["dest"] == "reject"
+    await check_books_against_output_log(store, rig.output_log)
 
 
-async def test_a_supervisors_pause_and_resume_are_carried_out_and_audited(tmp_path):
+async def test_a_supervisors_pause_and_resume_are_carried_out_and_audited(bench):
     from console.engine import PAUSED
     from console.requests import request
 
-    store = await seeded_store(tmp_path, residents=2, blanks=5)
-    try:
-        async with emulated_printer(tmp_path) as (emu, printer):
-            engine = make_engine(store, printer)
-            await engine.start()
-            await request(store, "pause", "supervisor-ana")
-            # Even the headless run (stop_when_idle) waits while paused: it is the supervisor who resumes.
-            run = asyncio.create_task(engine.run(stop_when_idle=True))
-            await wait_for(lambda: engine.state == PAUSED, what="the engine paused by the request")
-            assert not run.done()
-            assert await jobs.count_in_state(store, "printed") == 0
-            await request(store, "resume", "supervisor-ana")
-            assert await asyncio.wait_for(run, timeout=30) == EMPTY
-            assert await jobs.count_in_state(store, "printed") == 2
-        actions = [r["action"] for r in await store.fetchall("SELECT action FROM audit WHERE actor = 'supervisor-ana'")]
-        assert actions == ["queue.pause_requested", "queue.paused", "queue.resume_requested", "queue.resumed"]
-    finally:
-        await store.close()
+    rig = await bench(2, 5)
+    store, engine = rig.store, rig.engine
+    await engine.start()
+    await request(store, "pause", "supervisor-ana")
+    # Even the headless run (stop_when_idle) waits while paused: it is the supervisor who resumes.
+    run = asyncio.create_task(engine.run(stop_when_idle=True))
+    await wait_for(lambda: engine.state == PAUSED, what="the engine paused by the request")
+    assert not run.done()
+    assert await jobs.count_in_state(store, "printed") == 0
+    await request(store, "resume", "supervisor-ana")
+    assert await asyncio.wait_for(run, timeout=30) == EMPTY
+    assert await jobs.count_in_state(store, "printed") == 2
+    actions = [r["action"] for r in await store.fetchall("SELECT action FROM audit WHERE actor = 'supervisor-ana'")]
+    assert actions == ["queue.pause_requested", "queue.paused", "queue.resume_requested", "queue.resumed"]
 
 
 async def take_cards_outside(printer, count: int) -> None:
@@ -189,27 +162,23 @@ async def take_cards_outside(printer, count: int) -> None:
         await printer.reject()
 
 
-async def test_blanks_taken_outside_with_no_stock_left_are_reconciled_once_an_allocation_is_entered(tmp_path):
-    store = await seeded_store(tmp_path, residents=2, blanks=2)
-    try:
-        async with emulated_printer(tmp_path) as (emu, printer):
-            engine = make_engine(store, printer)
-            await engine.start()
-            assert await engine.run(max_cards=1) == IDLE
-            await take_cards_outside(printer, 2)
-            assert await engine.run() == STOPPED and engine.fault.code == "counter_ahead"
-            assert engine.fault.reply == "2"
-            with pytest.raises(books.NoStockError):
-                await books.reconcile_outside(store, 2, "panel test prints", "supervisor")
-            assert await store.scalar("SELECT count(*) FROM spoiled") == 0  # nothing booked by halves
-            await books.add_allocation(store, "JATAH-2026-12", 5, "2026-12", "test")
-            await books.reconcile_outside(store, 2, "panel test prints", "supervisor")
-            assert await engine.recover()
-            assert await engine.run() == EMPTY
-        assert await store.scalar("SELECT count(*) FROM spoiled") == 2
-        await check_books_against_output_log(store, tmp_path / "output.jsonl")
-    finally:
-        await store.close()
+async def test_blanks_taken_outside_with_no_stock_left_are_reconciled_once_an_allocation_is_entered(bench):
+    rig = await bench(2, 2)
+    store, printer, engine = rig.store, rig.printer, rig.engine
+    await engine.start()
+    assert await engine.run(max_cards=1) == IDLE
+    await take_cards_outside(printer, 2)
+    assert await engine.run() == STOPPED and engine.fault.code == "counter_ahead"
+    assert engine.fault.reply == "2"
+    with pytest.raises(books.NoStockError):
+        await books.reconcile_outside(store, 2, "panel test prints", "supervisor")
+    assert await store.scalar("SELECT count(*) FROM spoiled") == 0  # nothing booked by halves
+    await books.add_allocation(store, "JATAH-2026-12", 5, "2026-12", "test")
+    await books.reconcile_outside(store, 2, "panel test prints", "supervisor")
+    assert await engine.recover()
+    assert await engine.run() == EMPTY
+    assert await store.scalar("SELECT count(*) FROM spoiled") == 2
+    await check_books_against_output_log(store, rig.output_log)
 
 
 async def test_a_job_in_doubt_is_settled_only_on_the_printer_it_was_printing_on(tmp_path):
@@ -256,91 +225,75 @@ async def test_a_new_printer_with_nothing_in_doubt_is_recorded_and_counted_afres
         await store.close()
 
 
-async def test_settling_when_others_took_cards_after_the_crash_books_ours_first_and_theirs_spoiled(tmp_path):
-    store = await seeded_store(tmp_path, residents=2, blanks=10)
-    try:
-        async with emulated_printer(tmp_path) as (emu, printer):
-            engine = make_engine(store, printer)
-            await engine.start()
-            job, counter = await leave_a_job_in_doubt(store, printer)
-            await printer.take_blank()  # ours, then the station died; the card left the printer
-            await printer.reject()
-            await printer.take_blank()  # another program's card, still inside when the station starts again
-            with pytest.raises(CounterAhead) as stopped:  # the card after ours is not the station's to explain
-                await engine.start()
-            assert stopped.value.reply == "1"
-            settled = await jobs.get_job(store, job.id)
-            assert (settled.state, settled.card_counter, settled.card_dest) == ("printed", counter + 1, "hopper")
-            assert settled.state_reason == "settled_among_others"
-            assert await store.scalar("SELECT count(*) FROM spoiled") == 0
-            assert await printer.card_position() is not None  # left where it is until the books account for it
-            await books.reconcile_outside(store, 1, "another program", "supervisor")
-            await engine.start()
-            [spoiled] = await store.fetchall("SELECT * FROM spoiled")
-            assert (spoiled["card_counter"], spoiled["reason"]) == (counter + 2, "taken_outside_station")
-            assert await printer.card_position() is None
-            assert read_output_log(tmp_path / "output.jsonl")[-1]["dest"] == "reject"
-            await check_books_against_output_log(store, tmp_path / "output.jsonl")
-    finally:
-        await store.close()
+async def test_settling_when_others_took_cards_after_the_crash_books_ours_first_and_theirs_spoiled(bench):
+    rig = await bench(2, 10)
+    store, printer, engine = rig.store, rig.printer, rig.engine
+    await engine.start()
+    job, counter = await leave_a_job_in_doubt(store, printer)
+    await printer.take_blank()  # ours, then the station died; the card left the printer
+    await printer.reject()
+    await printer.take_blank()  # another program's card, still inside when the station starts again
+    with pytest.raises(CounterAhead) as stopped:  # the card after ours is not the station's to explain
+        await engine.start()
+    assert stopped.value.reply == "1"
+    settled = await jobs.get_job(store, job.id)
+    assert (settled.state, settled.card_counter, settled.card_dest) == ("printed", counter + 1, "hopper")
+    assert settled.state_reason == "settled_among_others"
+    assert await store.scalar("SELECT count(*) FROM spoiled") == 0
+    assert await printer.card_position() is not None  # left where it is until the books account for it
+    await books.reconcile_outside(store, 1, "another program", "supervisor")
+    await engine.start()
+    [spoiled] = await store.fetchall("SELECT * FROM spoiled")
+    assert (spoiled["card_counter"], spoiled["reason"]) == (counter + 2, "taken_outside_station")
+    assert await printer.card_position() is None
+    assert read_output_log(rig.output_log)[-1]["dest"] == "reject"
+    await check_books_against_output_log(store, rig.output_log)
 
 
-async def test_a_card_left_inside_is_sent_to_the_reject_box_at_start(tmp_path):
-    store = await seeded_store(tmp_path, residents=2, blanks=10)
-    try:
-        async with emulated_printer(tmp_path) as (emu, printer):
-            engine = make_engine(store, printer)
-            await engine.start()
-            counter = await printer.card_counter()
-            await printer.take_blank()  # a card fed by hand and left inside
-            with pytest.raises(CounterAhead):
-                await engine.start()
-            await books.reconcile_outside(store, 1, "fed by hand", "supervisor")
-            await engine.start()  # `station print` again: it must not stop on the card inside
-            assert await printer.card_position() is None
-            assert await engine.run() == EMPTY
-        [spoiled] = await store.fetchall("SELECT card_counter FROM spoiled")
-        assert spoiled["card_counter"] == counter + 1
-        await check_books_against_output_log(store, tmp_path / "output.jsonl")
-    finally:
-        await store.close()
+async def test_a_card_left_inside_is_sent_to_the_reject_box_at_start(bench):
+    rig = await bench(2, 10)
+    store, printer, engine = rig.store, rig.printer, rig.engine
+    await engine.start()
+    counter = await printer.card_counter()
+    await printer.take_blank()  # a card fed by hand and left inside
+    with pytest.raises(CounterAhead):
+        await engine.start()
+    await books.reconcile_outside(store, 1, "fed by hand", "supervisor")
+    await engine.start()  # `station print` again: it must not stop on the card inside
+    assert await printer.card_position() is None
+    assert await engine.run() == EMPTY
+    [spoiled] = await store.fetchall("SELECT card_counter FROM spoiled")
+    assert spoiled["card_counter"] == counter + 1
+    await check_books_against_output_log(store, rig.output_log)
 
 
-async def test_a_job_held_after_it_was_picked_is_skipped_and_the_queue_goes_on(tmp_path):
-    store = await seeded_store(tmp_path, residents=3, blanks=10)
-    try:
-        async with emulated_printer(tmp_path) as (emu, printer):
-            engine = make_engine(store, printer)
-            await engine.start()
-            picked = await jobs.next_queued(store)
-            await jobs.hold(store, picked.id, "op")  # the operator's key, between the pick and the blank
-            assert await engine.print_job(picked) is False
-            assert (await jobs.get_job(store, picked.id)).state == "held"
-            assert await store.scalar("SELECT count(*) FROM nik_locks WHERE nik = ?", (picked.nik,)) == 0
-            assert await engine.run() == EMPTY
-        b = await books.allocation_books(store, "JATAH-2026-11")
-        assert (b.untagged, b.in_stock, b.balanced) == (2, 8, True)
-    finally:
-        await store.close()
+async def test_a_job_held_after_it_was_picked_is_skipped_and_the_queue_goes_on(bench):
+    rig = await bench(3, 10)
+    store, engine = rig.store, rig.engine
+    await engine.start()
+    picked = await jobs.next_queued(store)
+    await jobs.hold(store, picked.id, "op")  # the operator's key, between the pick and the blank
+    assert await engine.print_job(picked) is False
+    assert (await jobs.get_job(store, picked.id)).state == "held"
+    assert await store.scalar("SELECT count(*) FROM nik_locks WHERE nik = ?", (picked.nik,)) == 0
+    assert await engine.run() == EMPTY
+    b = await books.allocation_books(store, "JATAH-2026-11")
+    assert (b.untagged, b.in_stock, b.balanced) == (2, 8, True)
 
 
-async def test_a_card_taken_outside_is_reconciled_before_it_is_ejected_even_with_nothing_to_print(tmp_path):
-    store = await seeded_store(tmp_path, residents=1, blanks=5)
-    try:
-        async with emulated_printer(tmp_path) as (emu, printer):
-            engine = make_engine(store, printer)
-            await engine.start()
-            assert await engine.run() == EMPTY
-            counter = await printer.card_counter()
-            await printer.take_blank()  # fed from the panel and left inside; the queue is empty
-            with pytest.raises(CounterAhead):
-                await make_engine(store, printer).start()
-            assert await printer.card_position() is not None
-            await books.reconcile_outside(store, 1, "panel", "supervisor")
-            await make_engine(store, printer).start()
-            assert await printer.card_position() is None
-        [spoiled] = await store.fetchall("SELECT card_counter, reason FROM spoiled")
-        assert (spoiled["card_counter"], spoiled["reason"]) == (counter + 1, "taken_outside_station")
-        await check_books_against_output_log(store, tmp_path / "output.jsonl")
-    finally:
-        await store.close()
+async def test_a_card_taken_outside_is_reconciled_before_it_is_ejected_even_with_nothing_to_print(bench):
+    rig = await bench(1, 5)
+    store, printer, engine = rig.store, rig.printer, rig.engine
+    await engine.start()
+    assert await engine.run() == EMPTY
+    counter = await printer.card_counter()
+    await printer.take_blank()  # fed from the panel and left inside; the queue is empty
+    with pytest.raises(CounterAhead):
+        await make_engine(store, printer).start()
+    assert await printer.card_position() is not None
+    await books.reconcile_outside(store, 1, "panel", "supervisor")
+    await make_engine(store, printer).start()
+    assert await printer.card_position() is None
+    [spoiled] = await store.fetchall("SELECT card_counter, reason FROM spoiled")
+    assert (spoiled["card_counter"], spoiled["reason"]) == (counter + 1, "taken_outside_station")
+    await check_books_against_output_log(store, rig.output_log)
