@@ -21,7 +21,7 @@ from console.errors import EXIT_BROKEN_PIPE, EXIT_UNEXPECTED, ConfigError, Stati
 from console.formats import os_error, set_zone
 from console.i18n import DEFAULT_LANGUAGE, set_language, t
 from console.logs import configure_logging, get_logger
-from console.operator import sign_in_for_command
+from console.operator import act_as, sign_in_for_command
 from console.store import database_failure
 
 
@@ -48,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(arguments)
     settings = None
+    act_as(None)  # each call starts as a fresh process would, whatever operator a call before it acted as
     try:
         if getattr(args, "language_only", False):
             language = language_from_config(args.config)

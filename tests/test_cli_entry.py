@@ -70,3 +70,25 @@ def test_station_status_loads_neither_the_emulator_nor_pillow(tmp_path: Path) ->
     assert loaded_after(code, tmp_path) == []
     # and the check sees them when they are loaded
     assert {"PIL", "drivers.emulator"} <= set(loaded_after("import drivers.emulator", tmp_path))
+
+
+def test_one_call_of_main_leaves_nothing_to_the_next(tmp_path: Path, monkeypatch, capsys) -> None:
+    """In one process (the tests run most commands so), each `main(argv)` starts as a fresh `station` would: the
+    language and the operator of the call before are not carried over."""
+    from console.cli import main
+    from console.i18n import current_language, set_language
+    from console.operator import operator_name, os_user
+
+    monkeypatch.delenv("STATION_CONFIG", raising=False)
+    try:
+        assert main(["status", "--operator", "ana", "--config", str(write_config(tmp_path))]) == 0  # in English
+        assert (current_language(), operator_name()) == ("en", "ana")
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        monkeypatch.chdir(elsewhere)  # no config here: the command speaks the default language
+        capsys.readouterr()
+        assert main(["central", "keygen", "--out", str(elsewhere / "keys")]) == 0
+        assert (current_language(), operator_name()) == ("id", os_user())
+        assert "kunci privat pusat" in capsys.readouterr().out
+    finally:
+        set_language("id")
