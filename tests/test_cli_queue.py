@@ -5,46 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from console.demo import write_demo_csv
-
-STATION = str(Path(sys.executable).with_name("station"))
+from tests.command import STATION, station, write_config
 
 
 def make_station(folder: Path, residents: int = 6, faults: str = "", hopper: int = 50, feeder: int = 100) -> Path:
-    config = folder / "config.toml"
-    config.write_text(
-        f"""
-[station]
-id = "5203-01"
-language = "en"
-[database]
-path = "station.db"
-[emulator]
-time_scale = 0
-feeder = {feeder}
-faults = "{faults}"
-state = "emulator-state.json"
-log = "output.jsonl"
-[queue]
-hopper_capacity = {hopper}
-[logging]
-file = "station.log"
-"""
-    )
+    config = write_config(folder, emulator={"time_scale": 0, "feeder": feeder, "faults": faults,
+                                            "state": "emulator-state.json", "log": "output.jsonl"},
+                          queue={"hopper_capacity": hopper})  # fmt: skip
     write_demo_csv(folder / "residents.csv", residents, seed=11)
     assert station(config, "import", str(folder / "residents.csv")).returncode == 0
     return config
-
-
-def station(config: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [STATION, *args, "--config", str(config)], capture_output=True, text=True, timeout=timeout
-    )
 
 
 def status(config: Path) -> dict:
@@ -119,8 +94,8 @@ def test_second_printer_owner_is_refused_with_exit_4(tmp_path):
     config = make_station(tmp_path)
     station(config, "allocation", "add", "A", "10")
     station(config, "enqueue", "--all")
-    with PrinterOwnership(tmp_path / "station.db"):
-        result = station(config, "print")
+    with PrinterOwnership(tmp_path / "station.db"):  # the lock is between processes
+        result = station(config, "print", process=True)
     assert result.returncode == 4
     assert "held by another process" in result.stderr and "supervise" in result.stderr
 
@@ -144,7 +119,7 @@ def test_enqueue_usage_errors(tmp_path, args):
 
 def test_doctor_lists_the_centres_keys_when_configured(tmp_path):
     config = make_station(tmp_path, residents=1)
-    keygen = subprocess.run([STATION, "central", "keygen", "--out", str(tmp_path / "keys")], capture_output=True, text=True)
+    keygen = station(None, "central", "keygen", "--out", str(tmp_path / "keys"))
     assert keygen.returncode == 0, keygen.stderr
     [public] = [p for p in (tmp_path / "keys").iterdir() if "pub" in p.name]
     config.write_text(config.read_text() + f'\n[central]\npublic_keys = ["{public}"]\n')
