@@ -2,26 +2,16 @@
 
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-STATION = str(Path(sys.executable).with_name("station"))
-
-
-def write_config(folder: Path, **sections: dict[str, str]) -> Path:
-    text = '[station]\nlanguage = "en"\n[database]\npath = "station.db"\n[logging]\nfile = "station.log"\n'
-    for name, values in sections.items():
-        text += f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in values.items())
-    config = folder / "config.toml"
-    config.write_text(text)
-    return config
+from tests.command import station as run_station
+from tests.command import write_config
 
 
 def station(config: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([STATION, *args, "--config", str(config)], capture_output=True, text=True, timeout=60,
-                          cwd=config.parent)
+    return run_station(config, *args, cwd=config.parent)
 
 
 def a_closed_port() -> int:
@@ -49,14 +39,14 @@ def test_a_log_file_that_cannot_be_opened_names_the_key(tmp_path):
 
 @pytest.mark.parametrize("port", ["/dev/ttyNOSUCH0", "socket://127.0.0.1:{closed}"])
 def test_a_printer_that_cannot_be_opened_is_a_printer_fault(tmp_path, port):
-    config = write_config(tmp_path, printer={"port": f'"{port.format(closed=a_closed_port())}"'})
+    config = write_config(tmp_path, printer={"port": port.format(closed=a_closed_port())})
     result = station(config, "print")
     assert result.returncode == 5, result.stderr
     assert "CANNOT BE OPENED" in result.stderr and "printer.port" in result.stderr
 
 
 def test_a_port_written_with_a_space_is_a_config_error(tmp_path):
-    result = station(write_config(tmp_path, printer={"port": '"emulator "'}), "print")
+    result = station(write_config(tmp_path, printer={"port": "emulator "}), "print")
     assert result.returncode == 2 and "printer.port" in result.stderr
 
 
@@ -94,7 +84,7 @@ def test_audit_export_to_a_place_it_cannot_write_leaves_nothing_behind(tmp_path,
     (("print", "--count", "-3"), "--count must be 1 or more"),
 ])
 def test_queue_commands_refuse_malformed_requests_before_touching_anything(tmp_path, args, said):
-    config = write_config(tmp_path, emulator={"state": '"emulator-state.json"', "log": '"output.jsonl"'})
+    config = write_config(tmp_path, emulator={"state": "emulator-state.json", "log": "output.jsonl"})
     result = station(config, *args)
     assert result.returncode == 2 and said in result.stderr, result.stderr
     assert not (tmp_path / "output.jsonl").exists()  # the printer was never started
