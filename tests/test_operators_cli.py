@@ -14,7 +14,8 @@ from pathlib import Path
 from console import operators
 from console.operators import SUPERVISOR
 from console.store import Store
-from tests.test_report_kit import ALLOCATION, STATION, print_cards, write_config
+from tests.command import STATION
+from tests.test_report_kit import ALLOCATION, print_cards, write_config
 
 SITI, SITI_PIN = "Siti", "482915"
 BAIQ, BAIQ_PIN = "Baiq", "kopi tubruk pagi"

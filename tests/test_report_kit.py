@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +16,9 @@ from console.central import simulator
 from console.cli import main
 from console.i18n import current_language, set_language
 from console.store import Store
+from tests import command
 from tests.station import emulated_printer, make_engine, seeded_store
 
-STATION = str(Path(sys.executable).with_name("station"))
 STATION_ID = "5203-01"
 ALLOCATION = "JATAH-2026-11"
 TABLES = ("residents", "allocations", "jobs", "nik_locks", "spoiled", "reports", "grants", "unlocks")
@@ -27,36 +26,18 @@ TABLES = ("residents", "allocations", "jobs", "nik_locks", "spoiled", "reports",
 
 def write_config(folder: Path, *, port: str = "emulator", public_keys: tuple[str, ...] = (),
                  time_scale: float = 0, language: str = "id", station_id: str = STATION_ID) -> Path:
-    keys = ", ".join(f'"{key}"' for key in public_keys)
-    config = folder / "config.toml"
-    config.write_text(f"""
-[station]
-id = "{station_id}"
-name = "Dukcapil Lombok Timur, loket cetak 1"
-language = "{language}"
-[database]
-path = "station.db"
-[printer]
-port = "{port}"
-reply_timeout_s = 5
-[emulator]
-time_scale = {time_scale}
-feeder = 100
-state = "emulator-state.json"
-log = "output.jsonl"
-[central]
-public_keys = [{keys}]
-[logging]
-file = "station.log"
-""")
-    return config
+    return command.write_config(
+        folder, station={"id": station_id, "name": "Dukcapil Lombok Timur, loket cetak 1", "language": language},
+        printer={"port": port, "reply_timeout_s": 5},
+        emulator={"time_scale": time_scale, "feeder": 100, "state": "emulator-state.json", "log": "output.jsonl"},
+        central={"public_keys": list(public_keys)},
+    )
 
 
 def station(config: Path | None, *args: str, timeout: float = 120,
             cwd: Path | None = None) -> subprocess.CompletedProcess:  # fmt: skip
-    """The real `station` command, in its own process."""
-    command = [STATION, *args] + (["--config", str(config)] if config is not None else [])
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    """The real `station` command, in its own process (the report tests call it from async tests too)."""
+    return command.station(config, *args, timeout=timeout, cwd=cwd, process=True)
 
 
 def run_cli(config: Path, *args: str) -> int:

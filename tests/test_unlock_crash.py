@@ -14,9 +14,10 @@ from console import locks
 from console.central import simulator
 from console.store import Store
 from drivers.emulator import read_output_log
+from tests.command import STATION
 from tests.conftest import wait_for
 from tests.station import check_books_against_output_log
-from tests.test_report_kit import STATION, centre_keys, print_cards, reported, station, tag, write_config
+from tests.test_report_kit import centre_keys, print_cards, reported, station, tag, write_config
 
 
 def reprint_in_the_printer(db: Path, state: Path) -> bool:
