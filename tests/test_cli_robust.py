@@ -5,31 +5,18 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from console.demo import write_demo_csv
-
-STATION = str(Path(sys.executable).with_name("station"))
+from tests import command
+from tests.command import STATION, write_config
 
 
 def make_station(folder: Path, residents: int = 4, database: str = "station.db") -> Path:
-    config = folder / "config.toml"
-    config.write_text(f"""
-[station]
-id = "5203-01"
-language = "en"
-[database]
-path = "{database}"
-[emulator]
-time_scale = 0
-state = "emulator-state.json"
-log = "output.jsonl"
-[logging]
-file = "station.log"
-""")
+    config = write_config(folder, database={"path": database},
+                          emulator={"time_scale": 0, "state": "emulator-state.json", "log": "output.jsonl"})  # fmt: skip
     write_demo_csv(folder / "residents.csv", residents, seed=11)
     imported = station(config, "import", str(folder / "residents.csv"))
     assert imported.returncode == 0, imported.stderr
@@ -37,8 +24,8 @@ file = "station.log"
 
 
 def station(config: Path | None, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    tail = ["--config", str(config)] if config else []
-    return subprocess.run([STATION, *args, *tail], capture_output=True, text=True, timeout=timeout)
+    """In this process (`main(argv)`); the closed pipes below need processes of their own."""
+    return command.station(config, *args, timeout=timeout)
 
 
 def piped_to_a_reader_that_left(*argv: str) -> tuple[int, str]:
