@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import os
-import pty
-import select
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,65 +15,16 @@ from console.demo_setup import DEMO_BLANKS, DEMO_RESIDENTS, prepare_demo
 from console.errors import EXIT_REFUSED, EXIT_USAGE, UsageError
 from console.owner import PrinterOwnership
 from console.store import Store
+from tests.terminal import Terminal
 from tests.test_console_kit import station_settings
 
 STATION = [sys.executable, "-m", "console.cli"]
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class Terminal:
-    """A `station` process on a pseudo-terminal of 80x24: what it draws is read, keys are typed."""
-
-    def __init__(self, *args: str, cwd: Path) -> None:
-        self.master, slave = pty.openpty()
-        os.set_blocking(self.master, False)
-        subprocess.run(["stty", "cols", "80", "rows", "24"], stdin=slave, check=True)
-        env = dict(os.environ, TERM="xterm-256color", PYTHONPATH=str(ROOT))
-        # Textual draws on standard error; messages before it starts go there too.
-        self.process = subprocess.Popen([*STATION, *args], stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env,
-                                        start_new_session=True)  # fmt: skip
-        os.close(slave)
-        self.output = b""
-
-    def read_until(self, wanted: bytes, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while wanted not in self.output:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{wanted!r} never appeared; the screen got {self.output[-2000:]!r}")
-            self._drain()
-
-    def type(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def wait(self, timeout: float = 30.0) -> int:
-        try:
-            deadline = time.monotonic() + timeout
-            while self.process.poll() is None and time.monotonic() < deadline:
-                self._drain()  # read what it draws, so that it never blocks writing to the terminal
-            return self.process.wait(timeout=1)
-        finally:
-            self.close()
-
-    def _drain(self) -> None:
-        if select.select([self.master], [], [], 0.1)[0]:
-            try:
-                self.output += os.read(self.master, 65536)
-            except OSError:
-                pass
-
-    def close(self) -> None:
-        if self.master < 0:
-            return
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        os.close(self.master)
-        self.master = -1
-
-
 def test_run_demo_opens_a_console_ready_to_print_and_quits_cleanly(tmp_path):
     station_settings(tmp_path)  # writes config.toml
-    terminal = Terminal("run", "--demo", "--config", "config.toml", cwd=tmp_path)
+    terminal = Terminal([*STATION, "run", "--demo", "--config", "config.toml"], cwd=tmp_path)
     try:
         terminal.read_until(b"Beranda")
         terminal.read_until(b"MENCETAK")  # the demo queue prints at once
@@ -94,7 +41,7 @@ def test_run_demo_opens_a_console_ready_to_print_and_quits_cleanly(tmp_path):
 def test_a_second_console_is_refused_naming_the_holder(tmp_path):
     station_settings(tmp_path)
     with PrinterOwnership(tmp_path / "station.db"):
-        terminal = Terminal("run", "--config", "config.toml", cwd=tmp_path)
+        terminal = Terminal([*STATION, "run", "--config", "config.toml"], cwd=tmp_path)
         code = terminal.wait()
     assert code == EXIT_REFUSED
     assert f"pid {os.getpid()}".encode() in terminal.output

@@ -4,88 +4,22 @@ emulator. Its screen follows the printing; a window resize redraws it; a hang-up
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import re
-import select
-import signal
-import struct
 import subprocess
 import sys
-import termios
-import time
-from collections.abc import Callable
 from pathlib import Path
-
-import pyte
 
 from console import audit
 from console.store import Store
 from tests.station import check_books_against_output_log, seeded_store
+from tests.terminal import Terminal
 from tests.test_console_kit import station_settings
 
 STATION = [sys.executable, "-m", "console.cli"]
 ROOT = Path(__file__).resolve().parent.parent
 CARDS = 24
 TIME_SCALE = 0.015  # a card takes a few tenths of a second: the printing outlasts the looks below
-
-
-def _take_terminal() -> None:
-    """In the child, after setsid: make the pseudo-terminal its controlling terminal, as sshd does."""
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-
-class Viewer:
-    """A process on a pseudo-terminal whose screen is kept by pyte, as a person's terminal would draw it."""
-
-    def __init__(self, args: list[str], cwd: Path, columns: int = 80, lines: int = 24) -> None:
-        self.master, slave = pty.openpty()
-        os.set_blocking(self.master, False)
-        self._set_size(columns, lines)
-        self.screen = pyte.Screen(columns, lines)
-        self.stream = pyte.ByteStream(self.screen)
-        env = dict(os.environ, TERM="xterm-256color", PYTHONPATH=str(ROOT), USER="budi")
-        self.process = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env,
-                                        start_new_session=True, preexec_fn=_take_terminal)  # fmt: skip
-        os.close(slave)
-
-    def _set_size(self, columns: int, lines: int) -> None:
-        fcntl.ioctl(self.master, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
-
-    def resize(self, columns: int, lines: int) -> None:
-        self.screen.resize(lines, columns)
-        self._set_size(columns, lines)  # the kernel sends SIGWINCH to the terminal's process group
-
-    def text(self) -> str:
-        return "\n".join(self.screen.display)
-
-    def until(self, condition: Callable[[str], bool], what: str, timeout: float = 30.0) -> str:
-        deadline = time.monotonic() + timeout
-        while not condition(self.text()):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; the screen shows:\n{self.text()}")
-            if self.process.poll() is not None:
-                raise AssertionError(f"the viewer ended ({self.process.returncode}) before {what}:\n{self.text()}")
-            if select.select([self.master], [], [], 0.1)[0]:
-                try:
-                    self.stream.feed(os.read(self.master, 65536))
-                except OSError:
-                    pass
-        return self.text()
-
-    def hang_up(self) -> None:
-        """The terminal goes away, as when an SSH connection drops: the kernel sends SIGHUP."""
-        os.close(self.master)
-        self.master = -1
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        if self.master >= 0:
-            os.close(self.master)
-            self.master = -1
 
 
 def progress(text: str) -> int | None:
@@ -99,7 +33,7 @@ async def test_the_supervisor_follows_station_print_resizes_and_a_hang_up_ends_i
     config.write_text(config.read_text().replace("time_scale = 0", f"time_scale = {TIME_SCALE}"))
     async with await seeded_store(tmp_path, residents=CARDS, blanks=CARDS + 10):
         pass
-    viewer = Viewer([*STATION, "supervise", "--config", "config.toml"], tmp_path)
+    viewer = Terminal([*STATION, "supervise", "--config", "config.toml"], tmp_path, USER="budi")
     printing = None
     try:
         screen = viewer.until(lambda text: f"0 / {CARDS}" in text, "the supervisor's dashboard")
