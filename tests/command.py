@@ -6,10 +6,12 @@ lock between processes, what a fresh interpreter imports)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,15 @@ def write_config(folder: Path, **sections: dict[str, Any]) -> Path:
     return config
 
 
+def _main(argv: list[str]) -> int:
+    from console.cli import main
+
+    try:
+        return main(argv)
+    except SystemExit as exit_:  # argparse: usage errors and --help
+        return exit_.code if isinstance(exit_.code, int) else 2
+
+
 def station(config: Path | None, *args: str, stdin: str = "", cwd: Path | None = None, process: bool = False,
             timeout: float = 120) -> subprocess.CompletedProcess:  # fmt: skip
     """`station ARGS --config CONFIG`: its exit status, standard output and error."""
@@ -53,8 +64,6 @@ def station(config: Path | None, *args: str, stdin: str = "", cwd: Path | None =
     if process:
         return subprocess.run([STATION, *argv], input=stdin, capture_output=True, text=True, timeout=timeout,
                               cwd=cwd)  # fmt: skip
-    from console.cli import main
-
     out, err, before = io.StringIO(), io.StringIO(), Path.cwd()
     saved_stdin, sys.stdin = sys.stdin, io.StringIO(stdin)
     try:
@@ -62,9 +71,12 @@ def station(config: Path | None, *args: str, stdin: str = "", cwd: Path | None =
             os.chdir(cwd)
         with redirect_stdout(out), redirect_stderr(err):
             try:
-                status = main(argv)
-            except SystemExit as exit_:  # argparse: usage errors and --help
-                status = exit_.code if isinstance(exit_.code, int) else 2
+                asyncio.get_running_loop()
+            except RuntimeError:
+                status = _main(argv)
+            else:  # called from an async test: main's own asyncio.run needs a thread with no loop running
+                with ThreadPoolExecutor(1) as thread:
+                    status = thread.submit(_main, argv).result()
     finally:
         sys.stdin = saved_stdin
         os.chdir(before)
