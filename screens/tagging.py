@@ -76,12 +76,12 @@ class TaggingScreen(StationScreen):
         super().on_screen_resume()
         self._set_mode("verdict")
         keep_place, self._keep_place = self._keep_place, False
-        self.run_worker(partial(self._load, start_at_first_untagged=not keep_place), group="load", exclusive=True)
+        self.run_worker(partial(self._load, start_at_first_untagged=not keep_place), group="load", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     def show_live(self, live: Live) -> None:
         untagged_here = sum(1 for c in self.cards if c.state == jobs.PRINTED)
         if self.is_current and live.untagged != untagged_here:
-            self.run_worker(partial(self._load, start_at_first_untagged=not self.cards), group="load", exclusive=True)
+            self.run_worker(partial(self._load, start_at_first_untagged=not self.cards), group="load", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     # ------------------------------------------------------------------------------------------ the cards
 
@@ -210,7 +210,7 @@ class TaggingScreen(StationScreen):
         if self.cards:
             self.index = min(max(self.index + step, 0), len(self.cards) - 1)
             self._message = ""
-            self.run_worker(self._show, group="show", exclusive=True)
+            self.run_worker(self._show, group="show", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     def action_later(self) -> None:
         self.station_app.action_open("dashboard")
@@ -232,7 +232,7 @@ class TaggingScreen(StationScreen):
 
     def _start_tag(self, job: Job, good: bool, reason: str | None, note: str | None, actor: str | None = None) -> None:
         self._busy = True
-        self.run_worker(partial(self._send_tag, job, good, reason, note, actor), group="tag", exclusive=True)
+        self.run_worker(partial(self._send_tag, job, good, reason, note, actor), group="tag", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     def _refused(self, why: str) -> None:
         self._message = t("ui.tag.refused", why=why)

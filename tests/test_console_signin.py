@@ -18,8 +18,8 @@ from console.config import load_settings
 from console.demo import write_demo_csv
 from console.i18n import t
 from console.logs import configure_logging
-from console.printing import printer_session
 from console.operator import act_as, operator_name, os_user
+from console.printing import printer_session
 from console.resident_import import import_residents
 from console.store import Store
 from screens.allocations import AllocationsScreen
@@ -31,8 +31,14 @@ from screens.signin import LockScreen, SupervisorSignIn
 from screens.tagging import TaggingScreen
 from screens.widgets.dialogs import FormDialog
 from tests.test_console_kit import FIXED_NOW, screen_text, station_settings, until
-from tests.test_report_kit import centre_keys, print_cards, reported, tag, write_config
-from tests.test_report_kit import indonesian  # noqa: F401  (autouse: the messages in Bahasa Indonesia)
+from tests.test_report_kit import (
+    centre_keys,
+    indonesian,  # noqa: F401  (autouse: the messages in Bahasa Indonesia)
+    print_cards,
+    reported,
+    tag,
+    write_config,
+)
 
 SUPERVISOR_PIN = "482915"
 OPERATOR_PIN = "730264"

@@ -39,8 +39,15 @@ def progress_report(label: str, unit: str, stream: TextIO | None = None) -> Iter
 def _bar(label: str, unit: str, stream: TextIO) -> Iterator[Callable[[int, int], None]]:
     # rich loads only for a terminal that will see a bar: every command imports this module
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskProgressColumn, TextColumn
-    from rich.progress import TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
     from rich.text import Text
 
     class _Counts(ProgressColumn):
