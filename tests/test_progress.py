@@ -11,7 +11,7 @@ from pathlib import Path
 from console.demo import write_demo_csv
 from console.resident_import import import_residents
 from console.store import Store
-from tests.test_console_run import Terminal
+from tests.terminal import Terminal
 
 STATION = str(Path(sys.executable).with_name("station"))
 BIG = 150_000  # enough rows for the work to take more than the quiet first second
@@ -57,7 +57,8 @@ def test_without_a_terminal_a_line_now_and_then_on_standard_error(tmp_path):
 
 def test_on_a_terminal_a_bar_is_drawn_as_the_work_goes(tmp_path):
     config = write_config(tmp_path)
-    terminal = Terminal("demo-data", "--count", str(BIG), "--out", "r.csv", "--config", str(config), cwd=tmp_path)
+    terminal = Terminal([sys.executable, "-m", "console.cli", "demo-data", "--count", str(BIG), "--out", "r.csv", "--config",
+                         str(config)], cwd=tmp_path)
     try:
         assert terminal.wait(timeout=300) == 0
     finally:
