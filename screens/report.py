@@ -27,6 +27,7 @@ from console.store import Store
 from console.text import day_and_time, number
 from screens.keys import key, translate_bindings
 from screens.signin import as_supervisor
+from screens.widgets.dialogs import StationInput
 from screens.widgets.titlebar import TitleBar
 from screens.widgets.words import PlainTable, Words
 
@@ -89,8 +90,8 @@ class ReportScreen(Screen[None]):
                 yield PlainTable(id="list-bad", cursor_type="row", zebra_stripes=True)
         yield Words("", id="report-page")
         with Vertical():
-            yield Input(id="report-out", placeholder=t("ui.reportscreen.out_placeholder"))
-            yield Input(id="report-grant", placeholder=t("ui.reportscreen.grant_placeholder"))
+            yield StationInput(id="report-out", placeholder=t("ui.reportscreen.out_placeholder"), compact=True)
+            yield StationInput(id="report-grant", placeholder=t("ui.reportscreen.grant_placeholder"), compact=True)
         yield Words("", id="report-result")
         yield Footer(show_command_palette=False, compact=True)
 

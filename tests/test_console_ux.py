@@ -1,0 +1,109 @@
+"""A new operator's day at 80x24, in xterm and on the Linux console: every input shows what is typed, every key of
+the report screen works, the report fits, and no tag key is lost. The real app on a real SQLite station with six
+cards printed by the built-in emulator (tests/test_console_snapshots.py makes it)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+from textual.geometry import Region
+from textual.widgets import Input
+
+from console import clock, jobs
+from console.store import Store
+from screens.allocations import AllocationsScreen
+from screens.dashboard import DashboardScreen
+from screens.report import ReportScreen
+from screens.residents import ResidentsScreen
+from screens.tagging import TaggingScreen
+from screens.widgets.dialogs import FormDialog
+from tests.test_console_kit import FIXED_NOW, screen_text, station_ready, until
+from tests.test_console_snapshots import _make_station, app_on
+
+BLOCKS = set("▊▎▔▁▀▄█▌▐")
+
+
+@pytest.fixture(scope="module")
+def made_station(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("station")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, "now", lambda: FIXED_NOW)
+        asyncio.run(_make_station(folder))
+    return folder
+
+
+@pytest.fixture
+def station(made_station, tmp_path, monkeypatch) -> Path:
+    monkeypatch.setattr(clock, "now", lambda: FIXED_NOW)
+    folder = tmp_path / "station"
+    shutil.copytree(made_station, folder)
+    return folder
+
+
+def drawn(widget) -> str:
+    """What a widget draws now, its border included."""
+    width, height = widget.outer_size
+    return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, width, height)))
+
+
+def whole_screen(app) -> list[str]:
+    """The terminal's lines as the operator sees them now."""
+    lines = app.screen._compositor.render_update(full=True)
+    return [strip.text for strip in lines.strips] if hasattr(lines, "strips") else []
+
+
+async def type_into(pilot, text: str) -> None:
+    for char in text:
+        await pilot.press(char if char != " " else "space")
+
+
+async def assert_shows_typed(pilot, field: Input, text: str) -> None:
+    field.focus()
+    field.value = ""
+    await type_into(pilot, text)
+    await pilot.pause()
+    shown = drawn(field)
+    assert text in shown, f"{field.id} does not show what was typed: {shown!r}"
+    if pilot.app.linux_console:
+        assert not BLOCKS & set(shown), f"{field.id} draws block characters: {shown!r}"
+
+
+@pytest.mark.parametrize("term", ["linux", "xterm-256color"])
+async def test_every_input_shows_its_text(station, monkeypatch, term):
+    monkeypatch.setenv("TERM", term)
+    app = app_on(station)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await station_ready(pilot)
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, AllocationsScreen) and app.screen.books, "the allocations")
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, FormDialog), "the add form")
+        await pilot.pause()
+        period = app.screen.query_one("#field-period", Input)
+        assert FIXED_NOW.strftime("%Y-%m") in drawn(period), drawn(period)
+        for field in app.screen.query(Input):
+            await assert_shows_typed(pilot, field, "202612")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, AllocationsScreen), "back from the form")
+        await pilot.press("h")
+        await until(pilot, lambda: isinstance(app.screen, FormDialog), "the count form")
+        for field in app.screen.query(Input):
+            await assert_shows_typed(pilot, field, "93")
+        await pilot.press("escape")
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, ResidentsScreen), "the residents")
+        await assert_shows_typed(pilot, app.screen.query_one("#resident-search", Input), "SELONG")
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(app.screen, ReportScreen) and app.screen.books is not None, "report")
+        for key_, field_id in (("w", "#report-out"), ("g", "#report-grant")):
+            await pilot.press(key_)
+            await assert_shows_typed(pilot, app.screen.query_one(field_id, Input), "/tmp/x")
+            await pilot.press("escape")
+        await pilot.press("escape")
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, TaggingScreen) and app.screen.cards, "the tagging")
+        await pilot.press("r", "5")
+        await assert_shows_typed(pilot, app.screen.query_one("#tag-note", Input), "sobek")
