@@ -17,7 +17,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 
-from console import books, reports, residents, unlock
+from console import books, jobs, reports, residents, unlock
 from console.books import Books
 from console.config import Settings
 from console.errors import StationError
@@ -43,12 +43,17 @@ class ReportScreen(Screen[None]):
     """
 
     BINDINGS = [
+        key("escape", "close", "ui.reportscreen.key.close"),  # first: the footer cuts from the right
         key("w", "write_report", "ui.reportscreen.key.write"),
         key("g", "load_grant", "ui.reportscreen.key.grant"),
         key("a", "next_allocation", "ui.reportscreen.key.allocation"),
         key("n", "page(1)", "ui.reportscreen.key.next_page"),
         key("p", "page(-1)", "ui.reportscreen.key.previous_page"),
-        key("escape", "close", "ui.reportscreen.key.close"),
+        # The report is pushed over a main screen: the F keys of the main screens leave it, rather than open
+        # their screen under it (where Esc would bring the report back, and F2 would do nothing at all).
+        *(key(f"f{n}", f"leave('{mode}')", f"ui.key.{mode}", show=False, id=f"report-open-{mode}")
+          for n, mode in ((2, "dashboard"), (3, "residents"), (4, "tagging"), (5, "allocations"))),
+        key("f6", "close", "ui.reportscreen.key.close", show=False, id="report-close"),
     ]
 
     DEFAULT_CSS = """
@@ -57,8 +62,13 @@ class ReportScreen(Screen[None]):
     ReportScreen #report-readiness { padding: 0 1; height: auto; }
     ReportScreen #report-readiness.-refused { color: $error; }
     ReportScreen TabbedContent { height: 1fr; }
+    ReportScreen ContentSwitcher, ReportScreen TabPane { height: 1fr; }
+    ReportScreen TabPane { padding: 0; }
+    ReportScreen DataTable { height: 1fr; }
     ReportScreen #report-page { padding: 0 1; height: 1; }
-    ReportScreen #report-result { padding: 0 1; height: auto; max-height: 12; }
+    ReportScreen #report-readiness { max-height: 3; }
+    ReportScreen #report-asking { height: auto; }
+    ReportScreen #report-result { padding: 0 1; height: auto; max-height: 6; }
     ReportScreen #report-result.-error { color: $error; }
     ReportScreen Input { display: none; }
     ReportScreen Input.-asking { display: block; }
@@ -66,7 +76,7 @@ class ReportScreen(Screen[None]):
 
     def __init__(
         self, store: Store | None = None, settings: Settings | None = None, allocation_id: str | None = None, *,
-        on_change: Callable[[], None] | None = None, page_size: int = 50,
+        on_change: Callable[[], None] | None = None, page_size: int | None = None,
     ) -> None:  # fmt: skip
         super().__init__()
         translate_bindings(self)
@@ -74,7 +84,8 @@ class ReportScreen(Screen[None]):
         self.settings: Settings = settings  # type: ignore[assignment]
         self.allocation_id = allocation_id
         self.on_change = on_change
-        self.page_size = page_size
+        self.page_size = page_size or 10  # None: as many rows as the list shows (set once it is drawn)
+        self._fit_pages = page_size is None
         self.books: Books | None = None
         self.pages = {GOOD: 0, BAD: 0}
 
@@ -89,7 +100,7 @@ class ReportScreen(Screen[None]):
             with TabPane(t("ui.reportscreen.bad_tab"), id="tab-bad"):
                 yield PlainTable(id="list-bad", cursor_type="row", zebra_stripes=True)
         yield Words("", id="report-page")
-        with Vertical():
+        with Vertical(id="report-asking"):
             yield StationInput(id="report-out", placeholder=t("ui.reportscreen.out_placeholder"), compact=True)
             yield StationInput(id="report-grant", placeholder=t("ui.reportscreen.grant_placeholder"), compact=True)
         yield Words("", id="report-result")
@@ -107,6 +118,30 @@ class ReportScreen(Screen[None]):
         self.query_one("#list-good", DataTable).add_columns(*common)
         self.query_one("#list-bad", DataTable).add_columns(*common, t("ui.reportscreen.col.reason"))
         self.refresh_report()
+        self.call_after_refresh(self._fit_page)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_page)
+
+    def _fit_page(self) -> None:
+        """A page as tall as the list: every row of a page on screen, no blank rows under a short one."""
+        if not self._fit_pages:
+            return
+        rows = max(self.query_one(f"#list-{self._visible()}", DataTable).size.height - 1, 3)
+        if rows != self.page_size:
+            first = {verdict: page * self.page_size for verdict, page in self.pages.items()}
+            self.page_size = rows
+            self.pages = {verdict: row // rows for verdict, row in first.items()}
+            if self.books is not None:
+                self.run_worker(self._show_pages, group="report-page", exclusive=True)
+
+    async def _show_pages(self) -> None:
+        await self._show_page(GOOD)
+        await self._show_page(BAD)
+
+    def action_leave(self, mode: str) -> None:
+        self.dismiss(None)
+        self.app.call_later(self.app.run_action, f"open('{mode}')")
 
     # ------------------------------------------------------------------------------------------ showing
 
@@ -120,18 +155,27 @@ class ReportScreen(Screen[None]):
             return
         self.books = await books.allocation_books(self.store, self.allocation_id)
         assert self.books is not None  # the allocation shown exists
-        self._show_summary(self.books, await reports.reports_of(self.store, self.allocation_id))
+        made = await reports.reports_of(self.store, self.allocation_id)
+        self._show_summary(self.books, made)
         readiness = self.query_one("#report-readiness", Static)
         try:
             await reports.check_reportable(self.store, self.allocation_id)
         except StationError as refused:
-            readiness.update(str(refused))
+            readiness.update(await self._refusal_words(refused))
             readiness.add_class("-refused")
         else:
-            readiness.update(t("ui.reportscreen.ready"))
+            readiness.update(t("ui.reportscreen.reported" if made else "ui.reportscreen.ready"))
             readiness.remove_class("-refused")
-        await self._show_page(GOOD)
-        await self._show_page(BAD)
+        await self._show_pages()
+
+    async def _refusal_words(self, refused: StationError) -> str:
+        """Cards waiting for their tag, in the console's words (its keys, not the command line's)."""
+        waiting = await jobs.untagged(self.store, 1) if self.books is not None and self.books.untagged else []
+        if not waiting:
+            return str(refused)
+        first = waiting[0]
+        return t("ui.reportscreen.untagged", count=number(self.books.untagged), nik=first.nik,
+                 counter=number(first.card_counter))  # fmt: skip
 
     def _show_summary(self, b: Books, made: list[reports.ReportSummary]) -> None:
         lines = [
@@ -259,7 +303,7 @@ class ReportScreen(Screen[None]):
                 reports.write_report_files, made.body, out_dir, self.settings.station.name, made.stock_count
             )
         except StationError as refused:
-            self._say(str(refused), error=True)
+            self._say(await self._refusal_words(refused), error=True)
         else:
             key_ = "ui.reportscreen.written" if made.new else "ui.reportscreen.written_again"
             self._say(t(key_, id=made.report_id, folder=out_dir) + "\n" + "  ".join(p.name for p in files.all()))

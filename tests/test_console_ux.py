@@ -49,12 +49,6 @@ def drawn(widget) -> str:
     return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, width, height)))
 
 
-def whole_screen(app) -> list[str]:
-    """The terminal's lines as the operator sees them now."""
-    lines = app.screen._compositor.render_update(full=True)
-    return [strip.text for strip in lines.strips] if hasattr(lines, "strips") else []
-
-
 async def type_into(pilot, text: str) -> None:
     for char in text:
         await pilot.press(char if char != " " else "space")
@@ -107,3 +101,62 @@ async def test_every_input_shows_its_text(station, monkeypatch, term):
         await until(pilot, lambda: isinstance(app.screen, TaggingScreen) and app.screen.cards, "the tagging")
         await pilot.press("r", "5")
         await assert_shows_typed(pilot, app.screen.query_one("#tag-note", Input), "sobek")
+
+
+async def open_report(pilot, key_: str = "l") -> ReportScreen:
+    app = pilot.app
+    await pilot.press(key_)
+    await until(pilot, lambda: isinstance(app.screen, ReportScreen) and app.screen.books is not None
+                and app.screen.query_one("#list-good").row_count > 0, "the report")  # fmt: skip
+    return app.screen
+
+
+async def test_the_main_screens_keys_leave_the_report(station):
+    app = app_on(station)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await station_ready(pilot)
+        for key_, screen_type in (("f2", DashboardScreen), ("f3", ResidentsScreen), ("f4", TaggingScreen),
+                                  ("f5", AllocationsScreen)):  # fmt: skip
+            await open_report(pilot, "f6")
+            await pilot.press(key_)
+            await until(pilot, lambda: isinstance(app.screen, screen_type), f"{key_} from the report")
+            assert not any(isinstance(s, ReportScreen) for s in app.screen_stack)
+            await pilot.press("escape")  # their footers say Esc goes home: home it is, not the report
+            await until(pilot, lambda: isinstance(app.screen, DashboardScreen), f"home after {key_}")
+            assert not any(isinstance(s, ReportScreen) for s in app.screen_stack)
+        await open_report(pilot, "f6")
+        await pilot.press("f6")
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen), "F6 again closes the report")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_report_fits_the_terminal(station, size):
+    async with await Store.open(station / "station.db") as store:
+        rows = await store.fetchall("SELECT nik FROM residents WHERE nik NOT IN (SELECT nik FROM jobs) LIMIT 30")
+        await jobs.enqueue(store, [r["nik"] for r in rows], "operator")
+    app = app_on(station)
+    async with app.run_test(size=size) as pilot:
+        await station_ready(pilot)
+        await until(pilot, lambda: app.live.today.printed >= 36 and app.station.state == "empty", "30 more printed")
+        for job in await jobs.untagged(app.station.store, 100):
+            await jobs.tag(app.station.store, job.nik, True, "operator")
+        screen = await open_report(pilot)
+        table = screen.query_one("#list-good")
+        await until(pilot, lambda: table.row_count == screen.page_size, "a full page")
+        visible = table.size.height - 1
+        assert visible >= (8 if size == (80, 24) else 20), f"only {visible} rows of the list on screen"
+        assert table.row_count == visible, f"{table.row_count} rows on a page, {visible} on screen"
+        footer = "\n".join(whole_screen_lines(app)[-1:])
+        assert "Esc" in footer and "kembali" in footer, footer
+        assert "Tekan W" in screen_text(app)
+        await pilot.press("w")
+        screen.query_one("#report-out", Input).value = str(station / "laporan")
+        await pilot.press("enter")
+        await until(pilot, lambda: "ditulis ke" in screen_text(app), "the report written")
+        await until(pilot, lambda: "Tekan W" not in screen_text(app) and "Laporan sudah ditulis" in screen_text(app),
+                    "the readiness line after W")  # fmt: skip
+
+
+def whole_screen_lines(app) -> list[str]:
+    """The terminal's lines as the operator sees them now."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]

@@ -79,7 +79,7 @@ async def test_report_screen(tmp_path):
             await answer(pilot, "w", "#report-out", str(out))
             report = json.loads((out / f"laporan-{ALLOCATION}.json").read_text(encoding="utf-8"))
             assert report["report_id"] in text(screen, "#report-result")
-            assert "Siap dilaporkan" in text(screen, "#report-readiness")
+            assert "Laporan sudah ditulis" in text(screen, "#report-readiness")  # no longer "press W"
 
             screen.query_one(TabbedContent).active = "tab-bad"
             await pilot.pause()
