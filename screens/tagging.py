@@ -36,6 +36,8 @@ from screens.widgets.words import Words
 KEPT_TAGGED = 50  # cards already tagged that ← can still reach
 LOAD_LIMIT = 200  # the oldest cards of the hopper; more come as these are tagged
 LAINNYA = BAD_REASONS.index("lainnya") + 1
+READ_AHEAD = 5  # cards whose text is read before they are shown
+Pressed = tuple[Job, bool, str | None, str | None, str | None]  # the card, good, reason, note, who signed
 
 
 class TaggingScreen(StationScreen):
@@ -47,6 +49,7 @@ class TaggingScreen(StationScreen):
         *(key(str(n), f"reason({n})", f"ui.key.reason.{n}", show=False) for n in range(1, len(BAD_REASONS) + 1)),
         key("left", "step(-1)", "ui.key.previous"),
         key("right", "step(1)", "ui.key.next", show=False),
+        key("end,pagedown", "next_untagged", "ui.key.next_untagged"),
         key("escape", "later", "ui.key.later"),
         key("escape", "cancel", "ui.key.cancel"),
     ]
@@ -54,11 +57,13 @@ class TaggingScreen(StationScreen):
     def __init__(self) -> None:
         super().__init__()
         self.cards: list[Job] = []
-        self.index = 0
+        self.index = 0  # len(cards): past the last card, every card tagged
         self.mode = "verdict"  # verdict | reason | note
-        self._busy = False
+        self.pending: list[Pressed] = []  # pressed, not yet written, in order
+        self._writing = False
         self._keep_place = False
         self._message = ""
+        self._texts: dict[int, RenderableType] = {}  # each card's text, read ahead so a press never waits for it
 
     def compose(self) -> ComposeResult:
         yield self.title_bar()
@@ -79,9 +84,9 @@ class TaggingScreen(StationScreen):
         self.run_worker(partial(self._load, start_at_first_untagged=not keep_place), group="load", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     def show_live(self, live: Live) -> None:
-        untagged_here = sum(1 for c in self.cards if c.state == jobs.PRINTED)
-        if self.is_current and live.untagged != untagged_here:
-            self.run_worker(partial(self._load, start_at_first_untagged=not self.cards), group="load", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
+        untagged_here = sum(1 for c in self.cards if c.state == jobs.PRINTED and not self._is_pending(c))
+        if self.is_current and not self.pending and live.untagged != untagged_here:
+            self.run_worker(partial(self._load, start_at_first_untagged=False), group="load", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     # ------------------------------------------------------------------------------------------ the cards
 
@@ -94,38 +99,53 @@ class TaggingScreen(StationScreen):
         still = {c.id for c in fresh}
         waiting = [c for c in self.cards if c.state == jobs.PRINTED and c.id in still]
         current = self.current()
+        at_end = self.cards and self.index >= len(self.cards)
         self.cards = tagged + waiting + [c for c in fresh if c.id not in known]
-        if start_at_first_untagged or current is None:
+        if start_at_first_untagged or current is None or at_end:
             self.index = self._first_untagged(0)
         else:
-            self.index = next((i for i, c in enumerate(self.cards) if c.id == current.id), 0)
+            self.index = next((i for i, c in enumerate(self.cards) if c.id == current.id), self._first_untagged(0))
         await self._show()
 
     def current(self) -> Job | None:
         return self.cards[self.index] if 0 <= self.index < len(self.cards) else None
 
+    def _is_pending(self, job: Job) -> bool:
+        return any(pressed.id == job.id for pressed, *_ in self.pending)
+
     def _first_untagged(self, start: int) -> int:
-        for i in range(start, len(self.cards)):
-            if self.cards[i].state == jobs.PRINTED:
-                return i
-        for i in range(start):
-            if self.cards[i].state == jobs.PRINTED:
-                return i
-        return max(len(self.cards) - 1, 0) if start >= len(self.cards) else start
+        """The first card from `start` on (then from the beginning) still to tag; len(cards) when none is."""
+        order = list(range(start, len(self.cards))) + list(range(0, min(start, len(self.cards))))
+        return next((i for i in order if self.cards[i].state == jobs.PRINTED and not self._is_pending(self.cards[i])),
+                    len(self.cards))  # fmt: skip
 
     async def _show(self) -> None:
         job = self.current()
+        if job is not None and job.id not in self._texts:
+            self._texts[job.id] = await self._card(job)
+        self._draw()
+        await self._read_ahead()
+
+    def _draw(self) -> None:
+        """The card at the index, at once: its text was read ahead."""
+        job = self.current()
         panel = self.query_one("#card-panel", Static)
-        untagged = sum(1 for c in self.cards if c.state == jobs.PRINTED)
+        untagged = sum(1 for c in self.cards if c.state == jobs.PRINTED and not self._is_pending(c))
         if job is None:
-            self._retitle(t("ui.tag.title_empty"))
-            panel.update(Text(t("ui.tag.none")))
-            self._show_prompt()
-            return
-        self._retitle(t("ui.tag.title", position=number(self.index + 1), total=number(len(self.cards)),
-                        untagged=number(untagged), counter=number(job.card_counter)))  # fmt: skip
-        panel.update(await self._card(job))
+            self._retitle(t("ui.tag.title_done" if self.cards else "ui.tag.title_empty"))
+            panel.update(Text(t("ui.tag.all_done" if self.cards else "ui.tag.none")))
+        else:
+            self._retitle(t("ui.tag.title", position=number(self.index + 1), total=number(len(self.cards)),
+                            untagged=number(untagged), counter=number(job.card_counter)))  # fmt: skip
+            text = self._texts.get(job.id)
+            panel.update(text if text is not None else Text(t("ui.tag.reading", counter=number(job.card_counter))))
         self._show_prompt()
+
+    async def _read_ahead(self) -> None:
+        """The text of the next cards to tag, so that the next press shows its card without waiting."""
+        ahead = [c for c in self.cards[self.index:] if c.state == jobs.PRINTED and c.id not in self._texts][:READ_AHEAD]
+        for job in ahead:
+            self._texts[job.id] = await self._card(job)
 
     def _retitle(self, text: str) -> None:
         self.query_one(TitleBar).set_title(text)
@@ -147,7 +167,9 @@ class TaggingScreen(StationScreen):
         lines = Text()
         if job is not None:
             lines.append(t("ui.tag.now") + " ")
-            lines.append(verdict_words(job), style="bold reverse" if job.state == jobs.DONE_BAD else "bold")
+            pending = self._is_pending(job)
+            words = t("ui.verdict.being_written") if pending else verdict_words(job)
+            lines.append(words, style="bold reverse" if job.state == jobs.DONE_BAD else "bold")
             lines.append("\n")
             if self.mode == "verdict":
                 lines.append(t("ui.tag.ask"))
@@ -155,7 +177,7 @@ class TaggingScreen(StationScreen):
                 lines.append(t("ui.tag.reasons"))
             else:
                 lines.append(t("ui.tag.note_ask"))
-        elif not self.cards:
+        else:
             lines.append(t("ui.tag.nothing"))
         self.query_one("#tag-prompt", Static).update(lines)
         self.query_one("#tag-message", Static).update(self._message)
@@ -164,12 +186,10 @@ class TaggingScreen(StationScreen):
     # ------------------------------------------------------------------------------------------ the keys
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("good", "bad"):
-            return self.mode == "verdict" and self.current() is not None
+        if action in ("good", "bad", "step", "later", "next_untagged"):
+            return self.mode == "verdict"
         if action == "reason":
             return self.mode == "reason"
-        if action in ("step", "later"):
-            return self.mode == "verdict"
         if action == "cancel":
             return self.mode != "verdict"
         return True
@@ -185,10 +205,21 @@ class TaggingScreen(StationScreen):
             self.set_focus(None)
         self._show_prompt()
 
+    def _refuse(self, key_name: str) -> bool:
+        """A press with no card to act on is said, never swallowed."""
+        if self.current() is not None:
+            return False
+        self._message = t("ui.tag.no_card", key=key_name)
+        self._show_prompt()
+        return True
+
     def action_good(self) -> None:
-        self._tag(True)
+        if not self._refuse("B"):
+            self._tag(True)
 
     def action_bad(self) -> None:
+        if self._refuse("R"):
+            return
         self._message = ""
         self._set_mode("reason")
 
@@ -208,9 +239,15 @@ class TaggingScreen(StationScreen):
 
     def action_step(self, step: int) -> None:
         if self.cards:
-            self.index = min(max(self.index + step, 0), len(self.cards) - 1)
+            self.index = min(max(self.index + step, 0), len(self.cards))
             self._message = ""
             self.run_worker(self._show, group="show", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
+
+    def action_next_untagged(self) -> None:
+        start = self.index + 1 if self.current() is not None else 0
+        self.index = self._first_untagged(start)
+        self._message = "" if self.current() is not None else t("ui.tag.all_done")
+        self.run_worker(self._show, group="show", exclusive=True)
 
     def action_later(self) -> None:
         self.station_app.action_open("dashboard")
@@ -220,8 +257,16 @@ class TaggingScreen(StationScreen):
         self._set_mode("verdict")
 
     def _tag(self, good: bool, reason: str | None = None, note: str | None = None) -> None:
+        """The press acts on the card shown: it is written in the order pressed, and the next card shows at once."""
         job = self.current()
-        if job is None or self._busy or self.station is None:
+        if job is None:
+            self._refuse("B" if good else "R")
+            return
+        if self.station is None:
+            return
+        if self._is_pending(job):  # pressed already, being written: a second tag would be a correction
+            self._message = t("ui.tag.being_written", counter=number(job.card_counter))
+            self._show_prompt()
             return
         if job.state != jobs.PRINTED:  # a correction, the card out of the hopper: a supervisor's step
             as_supervisor(self.app, self.station.store, "tag_correction",
@@ -231,30 +276,49 @@ class TaggingScreen(StationScreen):
         self._start_tag(job, good, reason, note)
 
     def _start_tag(self, job: Job, good: bool, reason: str | None, note: str | None, actor: str | None = None) -> None:
-        self._busy = True
-        self.run_worker(partial(self._send_tag, job, good, reason, note, actor), group="tag", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
+        self.pending.append((job, good, reason, note, actor))
+        self._message = t("ui.tag.pressed", counter=number(job.card_counter),
+                          verdict=t("ui.verdict.good") if good else t("ui.verdict.bad_reason", reason=reason))
+        place = next((i for i, c in enumerate(self.cards) if c.id == job.id), self.index)  # the list may have
+        self.index = self._first_untagged(place + 1)  # been loaded again meanwhile (back from the sign-in)
+        self._set_mode("verdict")
+        self._draw()
+        self.run_worker(self._read_ahead, group="show", exclusive=True)
+        if not self._writing:
+            self._writing = True
+            self.run_worker(self._write_tags, group="tag")
 
     def _refused(self, why: str) -> None:
         self._message = t("ui.tag.refused", why=why)
         self._set_mode("verdict")
 
-    async def _send_tag(self, job: Job, good: bool, reason: str | None, note: str | None, actor: str | None) -> None:
+    async def _write_tags(self) -> None:
+        """One writer: each press's tag goes to the database in the order the keys came."""
         assert self.station is not None
         try:
-            tagged = await self.station.tag(job, good, reason, note, actor=actor)
-        except StationError as exc:
-            self._message = t("ui.tag.refused", why=exc)
-            self._set_mode("verdict")
-            return
+            while self.pending:
+                job, good, reason, note, actor = self.pending[0]
+                try:
+                    tagged = await self.station.tag(job, good, reason, note, actor=actor)
+                except StationError as exc:
+                    self.pending.clear()  # the presses after it were meant for the cards after it: ask again
+                    self.index = next((i for i, c in enumerate(self.cards) if c.id == job.id), self.index)
+                    self._message = t("ui.tag.refused", why=exc)
+                    await self._show()
+                    return
+                self.pending.pop(0)
+                for i, c in enumerate(self.cards):
+                    if c.id == tagged.id:
+                        self.cards[i] = tagged
+                if not self.pending:
+                    self._message = t("ui.tag.done", counter=number(tagged.card_counter),
+                                      verdict=verdict_words(tagged))  # fmt: skip
+                    if self.current() is None:
+                        self._message += " " + t("ui.tag.all_done")
+                self._draw()
         finally:
-            self._busy = False
-        place = next((i for i, c in enumerate(self.cards) if c.id == tagged.id), self.index)  # the list may
-        self.cards[place] = tagged  # have been loaded again meanwhile (back from the supervisor's sign-in)
-        self._message = t("ui.tag.done", counter=number(tagged.card_counter), verdict=verdict_words(tagged))
-        self._set_mode("verdict")  # says so at once; the next card follows
-        self.index = self._first_untagged(place + 1)
-        await self._show()
-        self.station_app.request_refresh()
+            self._writing = False
+            self.station_app.request_refresh()
 
 
 def verdict_words(job: Job) -> str:

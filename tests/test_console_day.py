@@ -38,7 +38,7 @@ async def tag_current(pilot, screen: TaggingScreen, *keys: str, note: str | None
     if note is not None:
         await type_text(pilot, note)
         await pilot.press("enter")
-    await until(pilot, lambda: not screen._busy and any(c.id == job.id and c.tagged_at != job.tagged_at
+    await until(pilot, lambda: not screen.pending and any(c.id == job.id and c.tagged_at != job.tagged_at
                                                         for c in screen.cards), f"the tag of card {job.card_counter}")
     return next(c for c in screen.cards if c.id == job.id)
 

@@ -160,3 +160,49 @@ async def test_the_report_fits_the_terminal(station, size):
 def whole_screen_lines(app) -> list[str]:
     """The terminal's lines as the operator sees them now."""
     return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def print_more(station: Path, count: int) -> None:
+    """Queue `count` more residents; the app prints them when it starts."""
+    async with await Store.open(station / "station.db") as store:
+        rows = await store.fetchall("SELECT nik FROM residents WHERE nik NOT IN (SELECT nik FROM jobs) LIMIT ?",
+                                    (count,))  # fmt: skip
+        await jobs.enqueue(store, [r["nik"] for r in rows], "operator")
+
+
+async def good_niks(store) -> list[str]:
+    return [r["nik"] for r in await store.fetchall("SELECT nik FROM jobs WHERE state = 'done_good'")]
+
+
+async def test_no_tag_key_is_lost(station):
+    await print_more(station, 25)  # 28 cards wait for their tag
+    app = app_on(station)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await station_ready(pilot)
+        await until(pilot, lambda: app.live.untagged == 28 and app.station.state == "empty", "28 cards printed")
+        before = await good_niks(app.station.store)
+        await pilot.press("f4")
+        screen = app.screen
+        await until(pilot, lambda: isinstance(screen, TaggingScreen) and screen.current() is not None, "tagging")
+        await pilot.press(*["b"] * 20)  # as fast as the keys come
+        await until(pilot, lambda: not screen.pending, "the tags written")
+        after = await good_niks(app.station.store)
+        assert len(after) - len(before) == 20, f"20 presses gave {len(after) - len(before)} tags"
+        assert len(set(after)) == len(after)
+        await until(pilot, lambda: app.live.untagged == 8, "8 left")
+
+        await pilot.press("left", "left")  # back among the tagged ones; End goes to the next untagged
+        assert screen.current().state != jobs.PRINTED
+        await pilot.press("end")
+        assert screen.current().state == jobs.PRINTED
+        await pilot.press(*["b"] * 8)
+        await until(pilot, lambda: not screen.pending and app.live.untagged == 0, "all tagged")
+        await until(pilot, lambda: "Semua kartu" in screen_text(app), "the all-tagged message")
+        await pilot.press("b")  # nothing left to tag: said, not swallowed
+        await until(pilot, lambda: "Tidak ada kartu yang menunggu tag" in screen_text(app), "B refused in words")
+
+        await pilot.press("escape")
+        await pilot.press("f4")  # opening again: not on an old, already tagged card
+        await until(pilot, lambda: isinstance(app.screen, TaggingScreen), "tagging again")
+        await until(pilot, lambda: "Semua kartu" in screen_text(app), "the all-tagged message on opening")
+        assert app.screen.current() is None
