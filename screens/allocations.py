@@ -51,8 +51,11 @@ class BooksView(StationScreen):
         self.call_after_refresh(self.reload)
 
     def _fit_columns(self, table: DataTable) -> None:
+        """The id takes the width left over, and never less than the longest id: an id is never cut (the table
+        scrolls sideways rather)."""
         fixed = sum(width for _, width in COLUMNS) + 2 * len(COLUMNS) + 1
-        id_width = max(ID_MIN, table.size.width - fixed)
+        longest = max((len(b.allocation_id) for b in self.books), default=0)
+        id_width = max(ID_MIN, longest, table.size.width - fixed)
         if id_width != self._id_width:
             self._id_width = id_width
             table.clear(columns=True)

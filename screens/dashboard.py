@@ -19,6 +19,7 @@ from screens.base import StationScreen
 from screens.keys import key
 from screens.widgets.words import Words, plain
 
+NARROWEST_PANEL = 32  # the printer panel's text at 80 columns
 ATTENTION = {states.STOPPED, states.WAITING_TAGS, states.NO_STOCK, states.PAUSED}
 
 
@@ -59,10 +60,15 @@ class LiveDashboard(StationScreen):
         """The printer panel: the operator's console reads the printer, the supervisor's what is published."""
 
     def _state_line(self, state: str, counter: int | None) -> Text:
-        text = line(t("ui.printer.state_label") + "  ")
-        text.append(t(f"ui.state.{state}"), style="bold reverse" if state in ATTENTION else "bold")
-        if counter is not None:
-            text.append("  " + t("ui.printer.counter", counter=number(counter)))
+        """The state and the card counter; the label goes when the two would not fit (a number is never cut)."""
+        width = panel_width(self.query_one("#printer-panel", Static))
+        for label in (t("ui.printer.state_label") + "  ", ""):
+            text = line(label)
+            text.append(t(f"ui.state.{state}"), style="bold reverse" if state in ATTENTION else "bold")
+            if counter is not None:
+                text.append("  " + t("ui.printer.counter", counter=number(counter)))
+            if text.cell_len <= width:
+                break
         return text
 
     def _show_books(self, live: Live) -> None:
@@ -85,7 +91,7 @@ class LiveDashboard(StationScreen):
         today_line = t("ui.books.today", printed=number(today.printed), good=number(today.good), bad=number(today.bad))
         if today.spoiled:
             today_line += t("ui.books.today_spoiled", spoiled=number(today.spoiled))
-        panel.update(Group(grid, balance_line(b), count_text(b), line(today_line)))
+        panel.update(Group(grid, balance_line(b), count_text(b, panel_width(panel)), line(today_line)))
 
     def _show_queue(self, live: Live) -> None:
         station = self.station
@@ -202,14 +208,25 @@ def balance_line(b: Books) -> Text:
     return line(t("ui.books.unbalanced", difference=signed(b.difference)), style="bold reverse")
 
 
-def count_text(b: Books) -> Text:
-    """The last physical count; a difference in bold, in words."""
-    return line(count_line(b), style="bold" if b.count_difference else "")
+def panel_width(panel: Static) -> int:
+    """The columns a panel's line may take (before the first layout: the narrowest a panel is at 80x24)."""
+    return panel.content_size.width or NARROWEST_PANEL
 
 
-def count_line(b: Books) -> str:
+def count_text(b: Books, width: int | None = None) -> Text:
+    """The last physical count; a difference in bold, in words. Within `width`, the count's time goes first,
+    never the numbers."""
+    text = count_line(b)
+    if width is not None and len(text) > width:
+        text = count_line(b, with_time=False)
+    return line(text, style="bold" if b.count_difference else "")
+
+
+def count_line(b: Books, with_time: bool = True) -> str:
     if b.last_count is None:
         return t("ui.books.no_count")
     difference = b.count_difference or 0
     key_name = "ui.books.count_same" if difference == 0 else "ui.books.count_differs"
+    if not with_time:
+        key_name += "_short"
     return t(key_name, at=day_and_time(b.last_count_at), counted=number(b.last_count), difference=signed(difference))

@@ -9,6 +9,7 @@ at the SVGs.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import shutil
 from pathlib import Path
@@ -38,12 +39,16 @@ SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 PRINTED = 6
 
 
-async def _make_station(folder: Path) -> None:
+async def _make_station(folder: Path, cards_before: int = 0) -> None:
+    """`cards_before`: cards the printer had printed before (its counter starts there)."""
     settings = station_settings(folder)
     configure_logging(settings.logging.file)
     with EmulatorServer.pty(feeder=100, time_scale=0, state=settings.emulator.state, log=settings.emulator.log,
                             serial="EMU0004201"):  # fmt: skip
         pass  # the state file now names this printer
+    if cards_before:
+        state = json.loads(settings.emulator.state.read_text(encoding="utf-8"))
+        settings.emulator.state.write_text(json.dumps(state | {"cards": cards_before}), encoding="utf-8")
     async with await Store.open(settings.database.path) as store:
         write_demo_csv(folder / "residents.csv", 40, seed=11)
         await import_residents(store, folder / "residents.csv", source="snapshot")

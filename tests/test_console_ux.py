@@ -5,6 +5,7 @@ cards printed by the built-in emulator (tests/test_console_snapshots.py makes it
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from textual.geometry import Region
 from textual.widgets import Input
 
-from console import clock, jobs
+from console import books, clock, jobs
 from console.store import Store
 from screens.allocations import AllocationsScreen
 from screens.dashboard import DashboardScreen
@@ -206,3 +207,26 @@ async def test_no_tag_key_is_lost(station):
         await until(pilot, lambda: isinstance(app.screen, TaggingScreen), "tagging again")
         await until(pilot, lambda: "Semua kartu" in screen_text(app), "the all-tagged message on opening")
         assert app.screen.current() is None
+
+
+@pytest.mark.parametrize("term", ["linux", "xterm-256color"])
+async def test_nothing_that_matters_is_cut_at_80x24(tmp_path, monkeypatch, term):
+    monkeypatch.setenv("TERM", term)
+    monkeypatch.setattr(clock, "now", lambda: FIXED_NOW)
+    station = tmp_path / "station"
+    station.mkdir()
+    await _make_station(station, cards_before=10_000)  # a printer that has printed ten thousand cards before
+    async with await Store.open(station / "station.db") as store:
+        await books.enter_count(store, "JATAH-2026-11", 1093, "gudang", "operator")  # SELISIH +999
+    app = app_on(station)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await station_ready(pilot)
+        await until(pilot, lambda: "SELISIH +999" in screen_text(app) and "#10.006" in screen_text(app), "dashboard")
+        await pilot.pause()
+        shown = "\\n".join(whole_screen_lines(app))
+        assert "kartu #10.006" in shown and "SELISIH +999" in shown, shown
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, AllocationsScreen) and app.screen.books, "allocations")
+        await pilot.pause()
+        shown = "\\n".join(whole_screen_lines(app))
+        assert re.search(r"JATAH-2026-11 +100 ", shown), shown
