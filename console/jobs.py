@@ -103,12 +103,7 @@ async def enqueue(store: Store, niks: list[str], actor: str) -> EnqueueResult:
     return EnqueueResult(queued, refused)
 
 
-async def enqueue_ready(store: Store, actor: str, kecamatan: str | None = None, kel_desa: str | None = None) -> int:
-    """Queue every resident that is ready (optionally of one district or village); returns how many.
-
-    Ready is `locks.ready_sql`: the rule allows a card and the NIK never had one. A NIK printed before (locked,
-    or unlocked by the centre for one reprint) is queued one by one, on purpose.
-    """
+def _ready_in(kecamatan: str | None, kel_desa: str | None) -> tuple[str, list[str]]:
     where, params = "", []
     if kecamatan is not None:
         where += " AND r.kecamatan = ?"
@@ -116,6 +111,22 @@ async def enqueue_ready(store: Store, actor: str, kecamatan: str | None = None, 
     if kel_desa is not None:
         where += " AND r.kel_desa = ?"
         params.append(kel_desa)
+    return where, params
+
+
+async def count_ready(db: Any, kecamatan: str | None = None, kel_desa: str | None = None) -> int:
+    """How many residents `enqueue_ready` would queue now (to say so before asking)."""
+    where, params = _ready_in(kecamatan, kel_desa)
+    return int(await db.scalar(f"SELECT count(*) FROM residents r WHERE {locks.ready_sql('r.nik')}{where}", params))
+
+
+async def enqueue_ready(store: Store, actor: str, kecamatan: str | None = None, kel_desa: str | None = None) -> int:
+    """Queue every resident that is ready (optionally of one district or village); returns how many.
+
+    Ready is `locks.ready_sql`: the rule allows a card and the NIK never had one. A NIK printed before (locked,
+    or unlocked by the centre for one reprint) is queued one by one, on purpose.
+    """
+    where, params = _ready_in(kecamatan, kel_desa)
     async with store.transaction(actor) as tx:
         at = now_iso()
         cur = await tx.execute(

@@ -10,6 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from console import engine as states
+from console import jobs
 from console.books import Books
 from console.faults_text import fault_title
 from console.i18n import t
@@ -125,8 +126,14 @@ class LiveDashboard(StationScreen):
         return line(t(hint, queued=number(live.queued)))
 
     def _hopper_line(self, live: Live) -> Text:
-        limit = self.station_app.settings.queue.hopper_capacity
-        return line(t("ui.queue.untagged", count=number(live.untagged), limit=number(limit)))
+        """The cards waiting for their tag; the card in the printer too when there is one, as the books count it
+        among the untagged (so that the two numbers on the screen agree)."""
+        limit = number(self.station_app.settings.queue.hopper_capacity)
+        printing = live.counts.get(jobs.PRINTING, 0)
+        if printing:
+            return line(t("ui.queue.untagged_printing", count=number(live.untagged), printing=number(printing),
+                          limit=limit))  # fmt: skip
+        return line(t("ui.queue.untagged", count=number(live.untagged), limit=limit))
 
     def _show_events(self, live: Live) -> None:
         panel = self.query_one("#events-panel", Static)

@@ -17,6 +17,7 @@ from screens.allocations import AllocationsScreen
 from screens.dashboard import DashboardScreen
 from screens.fault import FaultScreen
 from screens.keys import key, key_label, translate_bindings
+from screens.report import ReportScreen
 from screens.residents import ResidentsScreen, ResidentTable
 from screens.tagging import TaggingScreen
 from screens.widgets.dialogs import FormDialog
@@ -27,6 +28,7 @@ GROUPS: tuple[tuple[str, tuple[type[DOMNode], ...]], ...] = (
     ("ui.help.group.residents", (ResidentsScreen, ResidentTable)),
     ("ui.help.group.tagging", (TaggingScreen,)),
     ("ui.help.group.allocations", (AllocationsScreen,)),
+    ("ui.help.group.report", (ReportScreen,)),
     ("ui.help.group.fault", (FaultScreen,)),
     ("ui.help.group.forms", (FormDialog,)),
 )

@@ -142,7 +142,7 @@ class ResidentsScreen(StationScreen):
     def _entered(self, event: Input.Submitted) -> None:
         if self._search_timer is not None:
             self._search_timer.stop()
-        if event.value.strip() != self.query_text:
+        if search_text(event.value) != self.query_text:
             self._new_search(event.value)
         self.query_one(ResidentTable).focus()
 
@@ -152,7 +152,8 @@ class ResidentsScreen(StationScreen):
             event.stop()
 
     def _new_search(self, text: str) -> None:
-        self.query_text = text.strip()
+        self.query_text = search_text(text)
+        self.say("")  # the last action's outcome belongs to the last search
         self._searched = True
         self._total = None
         self._count_wanted = True
@@ -287,22 +288,26 @@ class ResidentsScreen(StationScreen):
 
     def action_queue_village(self) -> None:
         resident = self.highlighted()
-        if resident is None:
-            return
-        question = t("ui.residents.ask_village", desa=resident.kel_desa, kecamatan=resident.kecamatan)
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.run_worker(partial(self._queue_ready, resident.kecamatan, resident.kel_desa), group="queue")  # type: ignore[arg-type]  # Textual's WorkType
-
-        self.app.push_screen(ConfirmDialog(t("ui.residents.queue_title"), question), answered)
+        if resident is not None:
+            self.run_worker(partial(self._ask_queue, resident.kecamatan, resident.kel_desa), group="ask")  # type: ignore[arg-type]  # Textual's WorkType
 
     def action_queue_all(self) -> None:
+        self.run_worker(partial(self._ask_queue, None, None), group="ask")  # type: ignore[arg-type]  # Textual's WorkType
+
+    async def _ask_queue(self, kecamatan: str | None, kel_desa: str | None) -> None:
+        """Say how many it would queue, then ask (none: say so, nothing to ask)."""
+        count = await jobs.count_ready(self.store, kecamatan, kel_desa)
+        if count == 0:
+            self.say(t("ui.residents.none_ready"))
+            return
+        question = (t("ui.residents.ask_village", desa=kel_desa, kecamatan=kecamatan, count=number(count))
+                    if kel_desa is not None else t("ui.residents.ask_all", count=number(count)))  # fmt: skip
+
         def answered(yes: bool | None) -> None:
             if yes:
-                self.run_worker(partial(self._queue_ready, None, None), group="queue")  # type: ignore[arg-type]  # Textual's WorkType
+                self.run_worker(partial(self._queue_ready, kecamatan, kel_desa), group="queue")  # type: ignore[arg-type]  # Textual's WorkType
 
-        self.app.push_screen(ConfirmDialog(t("ui.residents.queue_title"), t("ui.residents.ask_all")), answered)
+        self.app.push_screen(ConfirmDialog(t("ui.residents.queue_title"), question), answered)
 
     async def _queue_ready(self, kecamatan: str | None, kel_desa: str | None) -> None:
         assert self.station is not None
@@ -316,6 +321,12 @@ class ResidentsScreen(StationScreen):
         resident = self.highlighted()
         if resident is not None:
             self.run_worker(partial(self._show_record, resident.nik), group="record", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
+
+
+def search_text(typed: str) -> str:
+    """What is searched for: a NIK may be typed in groups (`5203 0108 …`), as it is often written."""
+    text = typed.strip()
+    return "".join(text.split()) if text.replace(" ", "").isdigit() else text
 
 
 async def page_status(store: Store, niks: list[str]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from screens.dashboard import DashboardScreen
 from screens.report import ReportScreen
 from screens.residents import ResidentsScreen
 from screens.tagging import TaggingScreen
-from screens.widgets.dialogs import FormDialog
+from screens.widgets.dialogs import ConfirmDialog, FormDialog
 from tests.test_console_kit import FIXED_NOW, screen_text, station_ready, until
 from tests.test_console_snapshots import _make_station, app_on
 
@@ -230,3 +230,57 @@ async def test_nothing_that_matters_is_cut_at_80x24(tmp_path, monkeypatch, term)
         await pilot.pause()
         shown = "\\n".join(whole_screen_lines(app))
         assert re.search(r"JATAH-2026-11 +100 ", shown), shown
+
+
+async def test_the_residents_search_at_a_glance(station):
+    app = app_on(station)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await station_ready(pilot)
+        await pilot.press("f3")
+        screen = app.screen
+        await until(pilot, lambda: isinstance(screen, ResidentsScreen) and screen.found, "the residents")
+        target = screen.found[3]
+        search = screen.query_one("#resident-search", Input)
+        search.focus()
+        await type_into(pilot, " ".join((target.nik[:4], target.nik[4:8], target.nik[8:12], target.nik[12:])))
+        await pilot.press("enter")
+        await until(pilot, lambda: [r.nik for r in screen.found] == [target.nik], "the NIK typed in groups")
+
+        ready_here = await jobs.count_ready(app.station.store, target.kecamatan, target.kel_desa)
+        await pilot.press("d")  # the question says how many
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the village question")
+        assert f"Antrikan {ready_here} penduduk" in screen_text(app)
+        await pilot.press("y")
+        await until(pilot, lambda: "diantrikan" in str(screen.query_one("#resident-message").content), "queued")
+
+        search.focus()
+        await type_into(pilot, "ZZZ")
+        await until(pilot, lambda: screen.query_text == "ZZZ", "the new search")
+        assert "diantrikan" not in str(screen.query_one("#resident-message").content)  # not the last search's
+
+
+async def test_reports_and_rejected_grants_are_events_and_the_report_has_help(station):
+    async with await Store.open(station / "station.db") as store:
+        for job in await jobs.untagged(store, 10):
+            await jobs.tag(store, job.nik, True, "operator")
+    junk = station / "GRANT.json"
+    junk.write_text("{}", encoding="utf-8")
+    app = app_on(station)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await station_ready(pilot)
+        screen = await open_report(pilot)
+        await pilot.press("w")
+        screen.query_one("#report-out", Input).value = str(station / "laporan")
+        await pilot.press("enter")
+        await until(pilot, lambda: "ditulis ke" in screen_text(app), "the report written")
+        await pilot.press("g")
+        screen.query_one("#report-grant", Input).value = str(junk)
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.query_one("#report-result").has_class("-error"),
+                    "the grant rejected")  # fmt: skip
+        await pilot.press("f1")
+        await until(pilot, lambda: "Laporan (L di Beranda, atau F6)" in screen_text(app), "the report's help")
+        await pilot.press("escape", "escape")
+        await until(pilot, lambda: isinstance(app.screen, DashboardScreen), "home")
+        await until(pilot, lambda: "laporan jatah JATAH-2026-11 dibuat" in screen_text(app)
+                    and "DITOLAK" in screen_text(app), "the report and the rejected grant among the events")
