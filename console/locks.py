@@ -197,3 +197,14 @@ async def lock_states(db: _Reader, niks: list[str]) -> dict[str, str]:
         f"SELECT nik, unlocked_at FROM nik_locks WHERE nik IN ({','.join('?' * len(niks))})", niks
     )
     return {row["nik"]: "locked" if row["unlocked_at"] is None else "unlocked" for row in rows}
+
+
+async def awaiting_reprint(db: _Reader) -> list[str]:
+    """NIKs the centre unlocked whose reprint is not queued yet (its unlock unused, no job waiting), oldest
+    unlock first: the console offers to queue them."""
+    rows = await db.fetchall(
+        "SELECT l.nik FROM nik_locks l JOIN unlocks u ON u.id = l.unlock_id "
+        "WHERE l.unlocked_at IS NOT NULL AND u.used_by_job IS NULL AND NOT EXISTS "
+        "(SELECT 1 FROM jobs j WHERE j.nik = l.nik AND j.state IN ('queued', 'held', 'printing')) ORDER BY u.id"
+    )
+    return [row["nik"] for row in rows]

@@ -243,16 +243,23 @@ def report_files_in(out_dir: Path, allocation_id: str) -> ReportFiles:
 def _check_not_another_report(files: ReportFiles, report_id: str) -> None:
     """The folder's files are this very report's, or absent: another report's files are never overwritten silently
     (they may be the only copy of what was sent to the centre)."""
-    present = [path for path in files.all() if path.exists()]
-    if not present:
-        return
+    held = other_report_in(files, report_id)
+    if held is not None:
+        present = [path for path in files.all() if path.exists()]
+        raise UsageError(t("report.out_holds_other", path=files.json.parent,
+                           files=", ".join(path.name for path in present), report=held[:12]))  # fmt: skip
+
+
+def other_report_in(files: ReportFiles, report_id: str) -> str | None:
+    """The id ("?" when unreadable) of another report whose files are where these would go; None if there are
+    none, or they are this report's own."""
+    if not any(path.exists() for path in files.all()):
+        return None
     try:
         held = json.loads(files.json.read_text(encoding="utf-8")).get("report_id")
     except (OSError, ValueError, AttributeError):
         held = None
-    if held != report_id:
-        raise UsageError(t("report.out_holds_other", path=files.json.parent,
-                           files=", ".join(path.name for path in present), report=str(held or "?")[:12]))  # fmt: skip
+    return None if held == report_id else str(held or "?")
 
 
 def write_report_files(

@@ -17,12 +17,13 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 
-from console import books, jobs, reports, residents, unlock
+from console import books, jobs, locks, reports, residents, unlock
 from console.books import Books
 from console.config import Settings
 from console.errors import StationError
 from console.i18n import t
 from console.operator import operator_name
+from console.refusals import describe
 from console.store import Store
 from console.text import day_and_time, number
 from screens.keys import key, translate_bindings
@@ -46,6 +47,7 @@ class ReportScreen(Screen[None]):
         key("escape", "close", "ui.reportscreen.key.close"),  # first: the footer cuts from the right
         key("w", "write_report", "ui.reportscreen.key.write"),
         key("g", "load_grant", "ui.reportscreen.key.grant"),
+        key("k", "queue_reprints", "ui.reportscreen.key.reprints"),
         key("a", "next_allocation", "ui.reportscreen.key.allocation"),
         key("n", "page(1)", "ui.reportscreen.key.next_page"),
         key("p", "page(-1)", "ui.reportscreen.key.previous_page"),
@@ -156,7 +158,7 @@ class ReportScreen(Screen[None]):
         self.books = await books.allocation_books(self.store, self.allocation_id)
         assert self.books is not None  # the allocation shown exists
         made = await reports.reports_of(self.store, self.allocation_id)
-        self._show_summary(self.books, made)
+        self._show_summary(self.books, made, len(await locks.awaiting_reprint(self.store)))
         readiness = self.query_one("#report-readiness", Static)
         try:
             await reports.check_reportable(self.store, self.allocation_id)
@@ -177,7 +179,7 @@ class ReportScreen(Screen[None]):
         return t("ui.reportscreen.untagged", count=number(self.books.untagged), nik=first.nik,
                  counter=number(first.card_counter))  # fmt: skip
 
-    def _show_summary(self, b: Books, made: list[reports.ReportSummary]) -> None:
+    def _show_summary(self, b: Books, made: list[reports.ReportSummary], reprints: int) -> None:
         lines = [
             t("ui.reportscreen.allocation", id=b.allocation_id, period=b.period or "—", received=number(b.received)),
             t("ui.reportscreen.counts", good=number(b.good), bad=number(b.bad), untagged=number(b.untagged),
@@ -188,6 +190,8 @@ class ReportScreen(Screen[None]):
             lines.append(t("ui.reportscreen.last_report", id=last.report_id[:12], at=day_and_time(last.generated_at)))
         else:
             lines.append(t("ui.reportscreen.never_reported"))
+        if reprints:
+            lines[-1] += "  " + t("ui.reportscreen.reprints_waiting", count=number(reprints))
         self.query_one("#report-summary", Static).update("\n".join(lines))
 
     def _total(self, verdict: str) -> int:
@@ -297,8 +301,15 @@ class ReportScreen(Screen[None]):
     @work(exclusive=True, group="report-act", exit_on_error=False)
     async def write_report(self, out_dir: Path) -> None:
         assert self.allocation_id is not None  # the key asks for a folder only once an allocation is shown
+        if out_dir.exists() and not out_dir.is_dir():
+            self._say(t("ui.reportscreen.out_not_dir", path=out_dir), error=True)
+            return
         try:
             made = await reports.make_report(self.store, self.allocation_id, self.settings.station.id, operator_name())
+            other = reports.other_report_in(reports.report_files_in(out_dir, self.allocation_id), made.report_id)
+            if other is not None:
+                self._say(t("ui.reportscreen.out_taken", path=out_dir, report=other[:12]), error=True)
+                return
             files = await asyncio.to_thread(
                 reports.write_report_files, made.body, out_dir, self.settings.station.name, made.stock_count
             )
@@ -326,7 +337,29 @@ class ReportScreen(Screen[None]):
         lines += [f"  {nik}  {names.get(nik, '')}" for nik in shown]
         if len(applied.niks) > len(shown):
             lines.append("  " + t("ui.reportscreen.more", count=number(len(applied.niks) - len(shown))))
-        lines.append(t("unlock.next_step"))
+        lines.append(t("ui.reportscreen.reprint_key"))
         self._say("\n".join(lines))
         if self.on_change is not None:
             self.on_change()
+        self.refresh_report()
+
+    async def action_queue_reprints(self) -> None:
+        """Queue every NIK the centre unlocked that waits for its reprint."""
+        niks = await locks.awaiting_reprint(self.store)
+        if not niks:
+            self._say(t("ui.reportscreen.no_reprints"))
+            return
+        station = getattr(self.app, "station", None)
+        if station is not None:  # inside the console: through the station, which wakes the queue
+            results = [await station.enqueue_nik(nik) for nik in niks]
+            queued = sum(len(r.queued) for r in results)
+            refused = [refusal for r in results for refusal in r.refused]
+        else:
+            result = await jobs.enqueue(self.store, niks, operator_name())
+            queued, refused = len(result.queued), list(result.refused)
+        lines = [t("ui.reportscreen.reprints_queued", count=number(queued))]
+        lines += [describe(refusal) for refusal in refused[:NIKS_SHOWN]]
+        self._say("\n".join(lines), error=bool(refused))
+        if self.on_change is not None:
+            self.on_change()
+        self.refresh_report()

@@ -96,7 +96,26 @@ async def test_report_screen(tmp_path):
             await answer(pilot, "g", "#report-grant", str(grant_file))
             result = text(screen, "#report-result")
             assert "2 NIK dibuka" in result and niks[1] in result and niks[3] in result
+            assert "`station" not in result and "K " in result  # the console's key, not the command line
             assert await locks.refusal(store, niks[1]) is None
+            assert "Menunggu cetak ulang: 2 NIK" in text(screen, "#report-summary")
+            await pilot.press("k")
+            await settle(pilot)
+            assert "2 NIK diantrikan" in text(screen, "#report-result")
+            queued = await store.fetchall("SELECT nik FROM jobs WHERE state = 'queued'")
+            assert sorted(row["nik"] for row in queued) == sorted([niks[1], niks[3]])
+            assert await locks.awaiting_reprint(store) == []
+            await pilot.press("k")
+            await settle(pilot)
+            assert "Tidak ada NIK dibuka" in text(screen, "#report-result")
+
+            other = tmp_path / "lain"  # a folder holding another report's files: refused in the console's words
+            (other / "laporan").mkdir(parents=True)
+            for path in (out / f"laporan-{ALLOCATION}.json",):
+                (other / path.name).write_text(path.read_text().replace(report["report_id"], "0" * 64))
+            await answer(pilot, "w", "#report-out", str(other))
+            said = text(screen, "#report-result")
+            assert "Tekan W dan beri folder lain" in said and "--" not in said, said
 
             await answer(pilot, "g", "#report-grant", str(grant_file))  # the same grant again: rejected, said so
             assert "sudah pernah diterapkan" in text(screen, "#report-result")
