@@ -233,7 +233,8 @@ def count_line(b: Books, with_time: bool = True) -> str:
     if b.last_count is None:
         return t("ui.books.no_count")
     difference = b.count_difference or 0
-    key_name = "ui.books.count_same" if difference == 0 else "ui.books.count_differs"
-    if not with_time:
-        key_name += "_short"
+    if with_time:
+        key_name = "ui.books.count_same" if difference == 0 else "ui.books.count_differs"
+    else:
+        key_name = "ui.books.count_same_short" if difference == 0 else "ui.books.count_differs_short"
     return t(key_name, at=day_and_time(b.last_count_at), counted=number(b.last_count), difference=signed(difference))

@@ -48,9 +48,10 @@ class ReportScreen(Screen[None]):
         key("w", "write_report", "ui.reportscreen.key.write"),
         key("g", "load_grant", "ui.reportscreen.key.grant"),
         key("k", "queue_reprints", "ui.reportscreen.key.reprints"),
+        key("k", "no_reprints", "ui.reportscreen.key.reprints", show=False, id="no-reprints"),
         key("a", "next_allocation", "ui.reportscreen.key.allocation"),
-        key("n", "page(1)", "ui.reportscreen.key.next_page"),
-        key("p", "page(-1)", "ui.reportscreen.key.previous_page"),
+        key("n", "page(1)", "ui.reportscreen.key.next_page", show=False),  # said on the page line
+        key("p", "page(-1)", "ui.reportscreen.key.previous_page", show=False),
         # The report is pushed over a main screen: the F keys of the main screens leave it, rather than open
         # their screen under it (where Esc would bring the report back, and F2 would do nothing at all).
         *(key(f"f{n}", f"leave('{mode}')", f"ui.key.{mode}", show=False, id=f"report-open-{mode}")
@@ -72,7 +73,7 @@ class ReportScreen(Screen[None]):
     ReportScreen #report-asking { height: auto; }
     ReportScreen #report-result { padding: 0 1; height: auto; max-height: 6; }
     ReportScreen #report-result.-error { color: $error; }
-    ReportScreen Input { display: none; }
+    ReportScreen Input { display: none; margin: 0 1; }
     ReportScreen Input.-asking { display: block; }
     """
 
@@ -90,6 +91,7 @@ class ReportScreen(Screen[None]):
         self._fit_pages = page_size is None
         self.books: Books | None = None
         self.pages = {GOOD: 0, BAD: 0}
+        self.reprints = 0  # unlocked NIKs waiting for their reprint: K is shown when there are some
 
     def compose(self) -> ComposeResult:
         settings = self.settings if self.settings is not None else self.app.settings
@@ -125,6 +127,14 @@ class ReportScreen(Screen[None]):
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit_page)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("queue_reprints", "no_reprints"):  # K in the footer only when there is something to queue
+            return (self.reprints > 0) == (action == "queue_reprints")
+        return True
+
+    def action_no_reprints(self) -> None:
+        self._say(t("ui.reportscreen.no_reprints"))
+
     def _fit_page(self) -> None:
         """A page as tall as the list: every row of a page on screen, no blank rows under a short one."""
         if not self._fit_pages:
@@ -158,7 +168,9 @@ class ReportScreen(Screen[None]):
         self.books = await books.allocation_books(self.store, self.allocation_id)
         assert self.books is not None  # the allocation shown exists
         made = await reports.reports_of(self.store, self.allocation_id)
-        self._show_summary(self.books, made, len(await locks.awaiting_reprint(self.store)))
+        self.reprints = len(await locks.awaiting_reprint(self.store))
+        self.refresh_bindings()
+        self._show_summary(self.books, made, self.reprints)
         readiness = self.query_one("#report-readiness", Static)
         try:
             await reports.check_reportable(self.store, self.allocation_id)
@@ -169,6 +181,7 @@ class ReportScreen(Screen[None]):
             readiness.update(t("ui.reportscreen.reported" if made else "ui.reportscreen.ready"))
             readiness.remove_class("-refused")
         await self._show_pages()
+        self.call_after_refresh(self._fit_page)  # the lines above the list may have grown or shrunk
 
     async def _refusal_words(self, refused: StationError) -> str:
         """Cards waiting for their tag, in the console's words (its keys, not the command line's)."""
@@ -223,10 +236,10 @@ class ReportScreen(Screen[None]):
 
     def _show_page_line(self) -> None:
         verdict = self._visible()
+        pages = self._last_page(verdict) + 1
         self.query_one("#report-page", Static).update(t(
-            "ui.reportscreen.page", page=self.pages[verdict] + 1, pages=self._last_page(verdict) + 1,
-            count=number(self._total(verdict)),
-        ))  # fmt: skip
+            "ui.reportscreen.page", page=self.pages[verdict] + 1, pages=pages, count=number(self._total(verdict)),
+        ) + (t("ui.reportscreen.page_keys") if pages > 1 else ""))  # fmt: skip
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self) -> None:
@@ -347,7 +360,7 @@ class ReportScreen(Screen[None]):
         """Queue every NIK the centre unlocked that waits for its reprint."""
         niks = await locks.awaiting_reprint(self.store)
         if not niks:
-            self._say(t("ui.reportscreen.no_reprints"))
+            self.action_no_reprints()
             return
         station = getattr(self.app, "station", None)
         if station is not None:  # inside the console: through the station, which wakes the queue

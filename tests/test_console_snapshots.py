@@ -151,3 +151,35 @@ def test_fault_dialog(size, station, snap_compare):
 def test_dashboard_on_the_linux_console(station, snap_compare, monkeypatch):
     monkeypatch.setenv("TERM", "linux")
     assert snap_compare(app_on(station), terminal_size=(80, 24), run_before=_dashboard_ready)
+
+
+LINUX_INPUTS = {  # every input of every screen, typed into, on the Linux console
+    "add_allocation": ("f5", AllocationsScreen, ("n",), "JATAH-2026-12"),
+    "physical_count": ("f5", AllocationsScreen, ("h",), "93"),
+    "report_folder": ("f6", ReportScreen, ("w",), "/srv/laporan"),
+    "report_grant": ("f6", ReportScreen, ("g",), "/media/usb/GRANT.json"),
+    "tag_note": ("f4", TaggingScreen, ("r", "5"), "sobek"),
+    "resident_search": ("f3", ResidentsScreen, (), "AMAQ"),
+}
+
+
+@pytest.mark.parametrize("name", LINUX_INPUTS)
+def test_inputs_on_the_linux_console(name, station, snap_compare, monkeypatch):
+    monkeypatch.setenv("TERM", "linux")
+    screen_key, screen_type, keys, typed = LINUX_INPUTS[name]
+
+    async def run_before(pilot) -> None:
+        await open_screen(screen_key, screen_type, SCREENS[screen_type_name(screen_type)][2])(pilot)
+        await pilot.press(*keys)
+        await pilot.pause()
+        await pilot.press(*typed)
+        app = pilot.app
+        await until(pilot, lambda: app.focused is not None and getattr(app.focused, "value", "").endswith(typed),
+                    "the text typed")  # fmt: skip
+        await pilot.pause()
+
+    assert snap_compare(app_on(station), terminal_size=(80, 24), run_before=run_before)
+
+
+def screen_type_name(screen_type: type) -> str:
+    return next(name for name, (_, kind, _) in SCREENS.items() if kind is screen_type)
