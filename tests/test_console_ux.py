@@ -293,3 +293,29 @@ async def test_reports_and_rejected_grants_are_events_and_the_report_has_help(st
         await until(pilot, lambda: isinstance(app.screen, DashboardScreen), "home")
         await until(pilot, lambda: "laporan jatah JATAH-2026-11 dibuat" in screen_text(app)
                     and "DITOLAK" in screen_text(app), "the report and the rejected grant among the events")
+
+
+async def test_the_supervisors_printer_panel_is_not_cut(tmp_path):
+    import json
+    import subprocess
+
+    from console.owner import PrinterOwnership
+    from screens.supervisor import SupervisorApp
+    from tests.station import seeded_store
+    from tests.test_console_kit import station_settings
+
+    settings = station_settings(tmp_path)
+    store = await seeded_store(tmp_path, residents=3, blanks=5)
+    await store.close()
+    ended = subprocess.Popen(["true"])  # a station run that has ended: the lock file still names it
+    ended.wait()
+    with PrinterOwnership(settings.database.path):
+        pass
+    lock = PrinterOwnership(settings.database.path).path
+    lock.write_text(json.dumps(json.loads(lock.read_text()) | {"pid": ended.pid}))
+    async with await Store.open(settings.database.path, readonly=True) as watched:
+        app = SupervisorApp(settings, watched, "budi")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: "Tidak ada yang memegang printer" in screen_text(app), "the holder line")
+            await pilot.pause()
+            assert any("Tidak ada yang memegang printer" in row for row in whole_screen_lines(app))
