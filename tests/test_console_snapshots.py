@@ -176,6 +176,12 @@ def test_inputs_on_the_linux_console(name, station, snap_compare, monkeypatch):
         app = pilot.app
         await until(pilot, lambda: app.focused is not None and getattr(app.focused, "value", "").endswith(typed),
                     "the text typed")  # fmt: skip
+        if isinstance(app.screen, ResidentsScreen):  # the search runs once typing pauses
+            await until(pilot, lambda: app.screen.query_text == typed and app.screen.found
+                        and all(typed in r.nama for r in app.screen.found)
+                        and "dari …" not in screen_text(app)
+                        and app.screen.found[0].nik in str(app.screen.query_one("#resident-detail").content),
+                        "the search's page and its first record")  # fmt: skip
         await pilot.pause()
 
     assert snap_compare(app_on(station), terminal_size=(80, 24), run_before=run_before)
