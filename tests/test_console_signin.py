@@ -357,7 +357,7 @@ async def _supervisor_asked(pilot) -> None:
     await until(pilot, lambda: isinstance(app.screen, TaggingScreen) and app.screen.current() is not None, "a card")
     tagging = app.screen
     await pilot.press("b")
-    await until(pilot, lambda: tagging.cards[0].state == jobs.DONE_GOOD and not tagging._busy, "the tag")
+    await until(pilot, lambda: tagging.cards[0].state == jobs.DONE_GOOD and not tagging.pending, "the tag")
     await pilot.press("left", "r", "1")
     await until(pilot, lambda: isinstance(app.screen, SupervisorSignIn) and app.screen.query("#signin-message"),
                 "the supervisor's sign-in")  # fmt: skip
