@@ -145,7 +145,7 @@ class ReportScreen(Screen[None]):
             self.page_size = rows
             self.pages = {verdict: row // rows for verdict, row in first.items()}
             if self.books is not None:
-                self.run_worker(self._show_pages, group="report-page", exclusive=True)
+                self.run_worker(self._show_pages, group="report-page", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _show_pages(self) -> None:
         await self._show_page(GOOD)
@@ -185,11 +185,12 @@ class ReportScreen(Screen[None]):
 
     async def _refusal_words(self, refused: StationError) -> str:
         """Cards waiting for their tag, in the console's words (its keys, not the command line's)."""
-        waiting = await jobs.untagged(self.store, 1) if self.books is not None and self.books.untagged else []
-        if not waiting:
+        b = self.books
+        waiting = await jobs.untagged(self.store, 1) if b is not None and b.untagged else []
+        if b is None or not waiting:
             return str(refused)
         first = waiting[0]
-        return t("ui.reportscreen.untagged", count=number(self.books.untagged), nik=first.nik,
+        return t("ui.reportscreen.untagged", count=number(b.untagged), nik=first.nik,
                  counter=number(first.card_counter))  # fmt: skip
 
     def _show_summary(self, b: Books, made: list[reports.ReportSummary], reprints: int) -> None:
@@ -299,7 +300,11 @@ class ReportScreen(Screen[None]):
     def _out_given(self, event: Input.Submitted) -> None:
         event.input.remove_class("-asking")
         if event.value.strip():
-            self.write_report(Path(event.value.strip()).expanduser())
+            out_dir = Path(event.value.strip()).expanduser()
+            if out_dir.exists() and not out_dir.is_dir():
+                self._say(t("ui.reportscreen.out_not_dir", path=out_dir), error=True)
+                return
+            self.write_report(out_dir)
 
     @on(Input.Submitted, "#report-grant")
     def _grant_given(self, event: Input.Submitted) -> None:
@@ -314,9 +319,6 @@ class ReportScreen(Screen[None]):
     @work(exclusive=True, group="report-act", exit_on_error=False)
     async def write_report(self, out_dir: Path) -> None:
         assert self.allocation_id is not None  # the key asks for a folder only once an allocation is shown
-        if out_dir.exists() and not out_dir.is_dir():
-            self._say(t("ui.reportscreen.out_not_dir", path=out_dir), error=True)
-            return
         try:
             made = await reports.make_report(self.store, self.allocation_id, self.settings.station.id, operator_name())
             other = reports.other_report_in(reports.report_files_in(out_dir, self.allocation_id), made.report_id)

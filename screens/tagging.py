@@ -115,7 +115,7 @@ class TaggingScreen(StationScreen):
 
     def _first_untagged(self, start: int) -> int:
         """The first card from `start` on (then from the beginning) still to tag; len(cards) when none is."""
-        order = list(range(start, len(self.cards))) + list(range(0, min(start, len(self.cards))))
+        order = list(range(start, len(self.cards))) + list(range(min(start, len(self.cards))))
         return next((i for i in order if self.cards[i].state == jobs.PRINTED and not self._is_pending(self.cards[i])),
                     len(self.cards))  # fmt: skip
 
@@ -247,7 +247,7 @@ class TaggingScreen(StationScreen):
         start = self.index + 1 if self.current() is not None else 0
         self.index = self._first_untagged(start)
         self._message = "" if self.current() is not None else t("ui.tag.all_done")
-        self.run_worker(self._show, group="show", exclusive=True)
+        self.run_worker(self._show, group="show", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     def action_later(self) -> None:
         self.station_app.action_open("dashboard")
@@ -283,10 +283,10 @@ class TaggingScreen(StationScreen):
         self.index = self._first_untagged(place + 1)  # been loaded again meanwhile (back from the sign-in)
         self._set_mode("verdict")
         self._draw()
-        self.run_worker(self._read_ahead, group="show", exclusive=True)
+        self.run_worker(self._read_ahead, group="show", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
         if not self._writing:
             self._writing = True
-            self.run_worker(self._write_tags, group="tag")
+            self.run_worker(self._write_tags, group="tag")  # type: ignore[arg-type]  # Textual's WorkType
 
     def _refused(self, why: str) -> None:
         self._message = t("ui.tag.refused", why=why)

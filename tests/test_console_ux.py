@@ -121,7 +121,7 @@ async def test_the_main_screens_keys_leave_the_report(station):
                                   ("f5", AllocationsScreen)):  # fmt: skip
             await open_report(pilot, "f6")
             await pilot.press(key_)
-            await until(pilot, lambda: isinstance(app.screen, screen_type), f"{key_} from the report")
+            await until(pilot, lambda kind=screen_type: isinstance(app.screen, kind), f"{key_} from the report")
             assert not any(isinstance(s, ReportScreen) for s in app.screen_stack)
             await pilot.press("escape")  # their footers say Esc goes home: home it is, not the report
             await until(pilot, lambda: isinstance(app.screen, DashboardScreen), f"home after {key_}")
