@@ -89,6 +89,17 @@ class CounterAhead(PrinterFault):
     code = "counter_ahead"
 
 
+class PrinterUnknown(PrinterFault):
+    """A printer the books never met has printed cards before (its counter above 0): it may be new to the station,
+    or the database may be a copy older than its first use here. Only a supervisor's acceptance goes on. The reply
+    is the printer's serial and its counter."""
+
+    code = "printer_unknown"
+
+
+STOPS_FOR_A_SUPERVISOR = (CounterAhead, PrinterUnknown)
+
+
 async def _record(db: Any, nik: str) -> tuple | None:
     """The resident's record as it is now: a card laid out from another version of it must be laid out again."""
     row = await db.fetchone("SELECT * FROM residents WHERE nik = ?", (nik,))
@@ -169,8 +180,9 @@ class PrintEngine:
             await self.printer.setup(self.ribbon)
 
     async def _settle_printer(self) -> None:
-        """Settle every job left in doubt, check the counter against the books (cards they cannot account for
-        stop here, `CounterAhead`), then send a card still inside (by now in the books) to the reject box."""
+        """Settle every job left in doubt, check the counter against the books (cards they cannot account for stop
+        here, `CounterAhead`, and so does a used printer they never met, `PrinterUnknown`), then send a card still
+        inside (by now in the books) to the reject box."""
         await self.settle()
         await self._check_counter(await self.printer.card_counter())
         await self._clear_card_inside()
@@ -236,6 +248,8 @@ class PrintEngine:
             await printer_record.record_counter_ahead(
                 tx, printer_record.CounterAhead(self._serial, booked, counter)
             )
+        if decision.stop is Stop.PRINTER_UNKNOWN:
+            await printer_record.record_unknown_printer(tx, printer_record.UnknownPrinter(self._serial, counter))
         return booked
 
     async def _requeue(self, job: Job, reason: str) -> Job:
@@ -386,7 +400,7 @@ class PrintEngine:
             return False
         try:
             await self._check_counter(counter_before)
-        except CounterAhead as fault:
+        except STOPS_FOR_A_SUPERVISOR as fault:
             await self._stop(fault)
             return False
         at = now_iso()
@@ -438,8 +452,9 @@ class PrintEngine:
         return True
 
     async def _check_counter(self, counter: int) -> None:
-        """The printer's counter between cards against the books': followed when the printer is new to them or its
-        counter went back; cards they cannot account for raise CounterAhead (recorded for the reconciliation)."""
+        """The printer's counter between cards against the books': followed when the printer never printed or its
+        counter went back; cards they cannot account for raise CounterAhead (recorded for the reconciliation), a
+        used printer they never met PrinterUnknown (recorded for the supervisor's acceptance)."""
         decision = decide(Facts(counter, False, self._counter_booked))
         if decision.book_counter is None and decision.stop is None:
             return
@@ -449,6 +464,9 @@ class PrintEngine:
         if decision.stop is Stop.COUNTER_AHEAD:
             log.warning("counter_ahead", counter=counter, booked=booked)
             raise CounterAhead(reply=str(decision.unaccounted))
+        if decision.stop is Stop.PRINTER_UNKNOWN:
+            log.warning("printer_unknown", serial=self._serial, counter=counter)
+            raise PrinterUnknown(reply=f"{self._serial} {counter}")
 
     async def _guarded(self, call: Awaitable[Any]) -> Any:
         try:

@@ -11,8 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from console import live_state
+from console.errors import RefusedError, UsageError
+from console.i18n import t
+from console.operators import SUPERVISOR, require_role
+from console.store import Store
 
 SERIAL, COUNTER_OF, AHEAD = "printer.serial", "printer.counter:", "printer.counter_ahead"
+UNKNOWN = "printer.unknown"
 
 
 async def _get(db: Any, key: str) -> str | None:
@@ -92,3 +97,48 @@ async def record_counter_ahead(tx: Any, found: CounterAhead) -> None:
 
 async def clear_counter_ahead(tx: Any) -> None:
     await _set(tx, AHEAD, None)
+
+
+@dataclass(frozen=True)
+class UnknownPrinter:
+    """A printer the books never met was found with cards printed before (its counter above 0): the queue stopped."""
+
+    serial: str
+    counter: int
+
+
+async def unknown_printer(db: Any) -> UnknownPrinter | None:
+    value = await _get(db, UNKNOWN)
+    return None if value is None else UnknownPrinter(**json.loads(value))
+
+
+async def record_unknown_printer(tx: Any, found: UnknownPrinter) -> None:
+    """Kept for the supervisor's acceptance (which must name the same serial); audited once."""
+    if await unknown_printer(tx) == found:
+        return
+    await _set(tx, UNKNOWN, json.dumps({"serial": found.serial, "counter": found.counter}))
+    await tx.audit("printer.unknown", found.serial, counter=found.counter)
+
+
+async def accept_printer(store: Store, serial: str, reason: str, actor: str) -> UnknownPrinter:
+    """A supervisor says the used printer the queue stopped on is new to this station: the books follow it from
+    the counter it was found at. No blank is booked: its earlier cards were never this station's.
+
+    Refused unless the queue stopped on that very printer and the books still have no counter for it, so that an
+    acceptance typed in advance, or for another printer, cannot open the way for a database put back from a copy.
+    """
+    if not reason.strip():
+        raise UsageError(t("printer.accept_no_reason"))
+    async with store.transaction(actor) as tx:
+        await require_role(tx, actor, SUPERVISOR, "accept_printer")
+        found = await unknown_printer(tx)
+        if found is None:
+            raise RefusedError(t("printer.accept_nothing", serial=serial))
+        if found.serial != serial:
+            raise RefusedError(t("printer.accept_other", serial=serial, found=found.serial))
+        if await booked_serial(tx) != serial or await booked_counter(tx, serial) is not None:
+            raise RefusedError(t("printer.accept_stale", serial=serial))
+        await book_counter(tx, found.counter)
+        await _set(tx, UNKNOWN, None)
+        await tx.audit("printer.accepted", serial, counter=found.counter, reason=reason)
+    return found

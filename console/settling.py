@@ -7,7 +7,10 @@ combination is property-tested (`tests/test_settling.py`).
 The printer's counter is a witness the database cannot roll back: cards the books cannot account for (the
 counter ahead of the books with no job to explain them) are never booked by the station on its own. They stop
 the queue (`counter_ahead`) until a supervisor reconciles them, because a database restored from an old copy
-looks exactly like that, and printing on would give its NIKs second cards.
+looks exactly like that, and printing on would give its NIKs second cards. A printer the books never met that has
+printed cards before (its counter above 0) stops the queue too (`printer_unknown`): a database restored from a copy
+older than the printer's first use at this station holds no counter for it at all, and only a supervisor can say
+that the printer is really new to the station.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class JobOutcome(StrEnum):
 class Stop(StrEnum):
     COUNTER_MISMATCH = "counter_mismatch"  # the counter is below the job's: not the counter it was read from
     COUNTER_AHEAD = "counter_ahead"  # cards the books cannot account for: a supervisor must reconcile
+    PRINTER_UNKNOWN = "printer_unknown"  # a used printer the books never met: a supervisor must accept it
     FAULT = "fault"  # the fault that met the card stands
 
 
@@ -60,7 +64,7 @@ class Decision:
     follow: bool = False  # book_counter is not earned by cards: a printer new to the books, or its counter went back
     eject: bool = False  # send the card inside to the reject box (after the decision is committed)
     stop: Stop | None = None
-    unaccounted: int = 0  # with COUNTER_AHEAD: how many cards the books cannot account for
+    unaccounted: int = 0  # with COUNTER_AHEAD or PRINTER_UNKNOWN: how many cards the books cannot account for
 
 
 def decide(facts: Facts) -> Decision:
@@ -73,7 +77,9 @@ def _between_cards(facts: Facts) -> Decision:
     counter, booked = facts.counter, facts.booked
     if counter is None:
         return Decision(stop=Stop.FAULT)
-    if booked is None:  # a printer the books never followed: count from here
+    if booked is None and counter > 0:  # a used printer the books never met: it may be their past, restored away
+        return Decision(stop=Stop.PRINTER_UNKNOWN, unaccounted=counter)
+    if booked is None:  # a printer that never printed: followed from its first card
         return Decision(book_counter=counter, follow=True)
     if counter < booked:  # a service reset of the counter on the same printer
         return Decision(book_counter=counter, follow=True)

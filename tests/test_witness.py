@@ -1,5 +1,6 @@
 """The printer and the audit head as witnesses the database cannot roll back: a database put back from an old copy,
-a printer swapped out and back, a reconciliation by a supervisor, the headless queue after a latched fault."""
+a printer swapped out and back, a used printer the books never met, a reconciliation by a supervisor, the headless
+queue after a latched fault."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import sqlite3
 import pytest
 
 from console import audit, books, jobs, operators, printer_record
-from console.engine import EMPTY, IDLE, STOPPED, CounterAhead
-from console.errors import AuditBrokenError, RefusedError
+from console.engine import EMPTY, IDLE, STOPPED, CounterAhead, PrinterUnknown
+from console.errors import AuditBrokenError, RefusedError, UsageError
 from console.store import Store
 from drivers.emulator import read_output_log
 from tests.station import check_books_against_output_log, emulated_printer, make_engine, seeded_store
@@ -149,19 +150,57 @@ async def test_a_printer_swapped_out_and_back_is_followed_where_the_books_left_i
         await store.close()
 
 
-async def test_a_new_database_follows_a_used_printer_from_its_counter(tmp_path):
+async def test_a_new_database_on_a_used_printer_stops_until_a_supervisor_accepts_it(tmp_path):
     async with emulated_printer(tmp_path) as (emu, printer):
         for _ in range(4):  # the printer's life before this station
             await printer.take_blank()
             await printer.reject()
+        serial = emu.status()["serial"]
+    store = await seeded_store(tmp_path, residents=2, blanks=5)
+    try:
+        async with emulated_printer(tmp_path) as (emu, printer):
+            engine = make_engine(store, printer)
+            with pytest.raises(PrinterUnknown) as stopped:
+                await engine.start()
+            assert stopped.value.reply == f"{serial} 4"
+            engine.fault = stopped.value
+            assert await engine.run() == STOPPED and not await engine.recover()  # resuming alone does not go on
+            assert await printer_record.booked_counter(store, serial) is None  # nothing followed, nothing booked
+            await operators.add_operator(store, "supervisor-ana", "supervisor", "735192468", "supervisor-ana")
+            await operators.add_operator(store, "budi", "operator", "486219375", "supervisor-ana")
+            with pytest.raises(RefusedError):  # an operator may not accept a printer: a supervisor's step
+                await printer_record.accept_printer(store, serial, "new from the regency office", "budi")
+            with pytest.raises(RefusedError, match=serial):  # another serial than the one the queue stopped on
+                await printer_record.accept_printer(store, "EMU0000000", "typed blind", "supervisor-ana")
+            with pytest.raises(UsageError):
+                await printer_record.accept_printer(store, serial, "  ", "supervisor-ana")
+            assert await printer_record.booked_counter(store, serial) is None
+            accepted = await printer_record.accept_printer(store, serial, "new from the regency office", "supervisor-ana")
+            assert (accepted.serial, accepted.counter) == (serial, 4)
+            with pytest.raises(RefusedError):  # done once: nothing left to accept
+                await printer_record.accept_printer(store, serial, "again", "supervisor-ana")
+            assert await engine.recover()
+            assert await engine.run() == EMPTY
+        assert [j.card_counter for j in await jobs.untagged(store)] == [5, 6]
+        assert await store.scalar("SELECT count(*) FROM spoiled") == 0  # its earlier cards were never ours
+        assert await store.scalar("SELECT count(*) FROM audit WHERE action = 'printer.unknown'") == 1
+        [entry] = await store.fetchall("SELECT actor, data FROM audit WHERE action = 'printer.accepted'")
+        assert entry["actor"] == "supervisor-ana"
+        assert json.loads(entry["data"]) == {"counter": 4, "reason": "new from the regency office"}
+    finally:
+        await store.close()
+
+
+async def test_a_printer_that_never_printed_is_followed_without_a_stop(tmp_path):
     store = await seeded_store(tmp_path, residents=2, blanks=5)
     try:
         async with emulated_printer(tmp_path) as (emu, printer):
             engine = make_engine(store, printer)
             await engine.start()
             assert await engine.run() == EMPTY
-        assert [j.card_counter for j in await jobs.untagged(store)] == [5, 6]
+        assert [j.card_counter for j in await jobs.untagged(store)] == [1, 2]
         assert await store.scalar("SELECT count(*) FROM audit WHERE action = 'printer.first_seen'") == 1
+        assert await store.scalar("SELECT count(*) FROM audit WHERE action = 'printer.unknown'") == 0
     finally:
         await store.close()
 
@@ -215,3 +254,41 @@ async def test_headless_print_stops_on_cards_taken_outside_and_goes_on_after_the
     async with await Store.open(tmp_path / "station.db", readonly=True) as store:
         assert await store.scalar("SELECT count(*) FROM spoiled WHERE reason = 'taken_outside_station'") == 2
         await check_books_against_output_log(store, tmp_path / "output.jsonl")
+
+
+async def test_headless_print_stops_a_backup_from_before_the_first_print_put_back_without_its_head(tmp_path):
+    """The residents imported and queued, a backup, two cards printed, the backup put back and its head file
+    removed: the copy never met the printer, whose two cards' NIKs are queued again in it."""
+    config = make_station(tmp_path, residents=3)
+    assert station(config, "allocation", "add", "JATAH-2026-11", "10").returncode == 0
+    assert station(config, "enqueue", "--all").returncode == 0
+    backup(str(tmp_path / "station.db"), str(tmp_path / "copy.db"))
+    assert station(config, "print", "--count", "2").returncode == 0
+    shutil.copyfile(tmp_path / "copy.db", tmp_path / "station.db")
+    (tmp_path / "station.db.head").unlink()
+    stopped = station(config, "print")
+    assert stopped.returncode == 5 and "--accept-printer EMU" in stopped.stderr, stopped.stderr
+    niks = [card["nik"] for card in read_output_log(tmp_path / "output.jsonl")]
+    assert len(niks) == 2 and len(set(niks)) == 2  # no second card
+    wrong = station(config, "allocation", "reconcile", "--accept-printer", "EMU0000000", "--reason", "new")
+    assert wrong.returncode == 4 and "EMU0000000" in wrong.stderr, wrong.stderr
+    assert station(config, "print").returncode == 5
+
+
+async def test_headless_print_on_a_used_printer_goes_on_once_a_supervisor_accepts_it(tmp_path):
+    async with emulated_printer(tmp_path) as (emu, printer):  # the printer printed elsewhere before
+        for _ in range(3):
+            await printer.take_blank()
+            await printer.reject()
+        serial = emu.status()["serial"]
+    config = make_station(tmp_path, residents=2)
+    assert station(config, "allocation", "add", "JATAH-2026-11", "10").returncode == 0
+    assert station(config, "enqueue", "--all").returncode == 0
+    stopped = station(config, "print")
+    assert stopped.returncode == 5 and f"--accept-printer {serial}" in stopped.stderr, stopped.stderr
+    accepted = station(config, "allocation", "reconcile", "--accept-printer", serial, "--reason", "new printer")
+    assert accepted.returncode == 0 and serial in accepted.stdout, accepted.stderr
+    assert station(config, "print").returncode == 0
+    async with await Store.open(tmp_path / "station.db", readonly=True) as store:
+        assert [j.card_counter for j in await jobs.untagged(store)] == [4, 5]
+        assert await store.scalar("SELECT count(*) FROM spoiled") == 0

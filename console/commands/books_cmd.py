@@ -1,11 +1,12 @@
-"""`station allocation add ID COUNT [--period YYYY-MM]`, `list`, `count`, `reconcile --outside N --reason TEXT`."""
+"""`station allocation add ID COUNT [--period YYYY-MM]`, `list`, `count`,
+`reconcile (--outside N | --accept-printer SERIAL) --reason TEXT`."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from console import books
+from console import books, printer_record
 from console.commands import whole_number
 from console.config import Settings
 from console.i18n import t
@@ -29,11 +30,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     count.add_argument("counted", type=whole_number)
     count.add_argument("--note")
     count.set_defaults(handler=enter_count)
-    reconcile = verbs.add_parser("reconcile", parents=[common], help=t("help.allocation.reconcile"))
-    reconcile.add_argument("--outside", type=int, required=True, metavar="N",
-                           help=t("help.allocation.reconcile.outside"))
-    reconcile.add_argument("--reason", required=True, metavar="TEXT")
-    reconcile.set_defaults(handler=reconcile_outside)
+    settle = verbs.add_parser("reconcile", parents=[common], help=t("help.allocation.reconcile"))
+    what = settle.add_mutually_exclusive_group(required=True)
+    what.add_argument("--outside", type=int, metavar="N", help=t("help.allocation.reconcile.outside"))
+    what.add_argument("--accept-printer", metavar="SERIAL", help=t("help.allocation.reconcile.accept_printer"))
+    settle.add_argument("--reason", required=True, metavar="TEXT")
+    settle.set_defaults(handler=reconcile)
 
 
 async def add_allocation(args: argparse.Namespace, settings: Settings) -> int:
@@ -66,8 +68,14 @@ async def enter_count(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def reconcile_outside(args: argparse.Namespace, settings: Settings) -> int:
+async def reconcile(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database.path) as store:
-        found = await books.reconcile_outside(store, args.outside, args.reason, operator_name())
-    print(t("books.reconciled", cards=found.cards, serial=found.serial, first=found.booked + 1, last=found.counter))
+        if args.accept_printer is not None:
+            accepted = await printer_record.accept_printer(store, args.accept_printer, args.reason, operator_name())
+            said = t("printer.accepted", serial=accepted.serial, counter=accepted.counter)
+        else:
+            found = await books.reconcile_outside(store, args.outside, args.reason, operator_name())
+            said = t("books.reconciled", cards=found.cards, serial=found.serial, first=found.booked + 1,
+                     last=found.counter)
+    print(said)
     return 0
