@@ -115,7 +115,8 @@ common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow], deran
 
 # Interleavings run every time, whatever is drawn (and checked for what they must show, below): a reprint on an
 # unlock and the grant replayed, a backup put back with its head file (refused, exit 7) and without it (the
-# printer's counter stops the queue, on a printer the copy met or not), crashes before and after the printer took the blank, on each printer.
+# printer's counter stops the queue: `counter_ahead` on a printer the copy met, `printer_unknown` on a used one it
+# never met), crashes before and after the printer took the blank, on each printer.
 REPRINT = [("print", 2), ("tag", 2), ("report",), ("grant", 0), ("apply", 0), ("enqueue", 0),
            ("print", 3), ("tag", 15), ("report",), ("apply", 0), ("enqueue", 0), ("print", 1)]  # fmt: skip
 RESTORES = [("print", 1), ("swap",), ("print", 1), ("backup",), ("print", 1), ("restore", 0, True), ("swap",),
@@ -150,6 +151,9 @@ def test_a_backup_put_back_stops_the_station_with_or_without_its_head_file():
     assert "5: ('restore', 0, True)\n  refused to open: exit 7" in played.log
     assert "8: ('restore', 0, False)\n  stopped at start: counter_ahead" in played.log
     assert max(played.printed.values()) == 1
+    never_met = play_in_a_new_folder(NEVER_MET)  # the copy's books never met the printer now connected
+    assert "4: ('restore', 0, False)\n  stopped at start: printer_unknown" in never_met.log
+    assert max(never_met.printed.values()) == 1
 
 
 @pytest.mark.slow
