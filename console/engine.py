@@ -249,6 +249,7 @@ class PrintEngine:
                 tx, printer_record.CounterAhead(self._serial, booked, counter)
             )
         if decision.stop is Stop.PRINTER_UNKNOWN:
+            assert counter is not None  # the counter was read: a used printer the books never met
             await printer_record.record_unknown_printer(tx, printer_record.UnknownPrinter(self._serial, counter))
         return booked
 
