@@ -1,0 +1,51 @@
+"""The supervisor's console follows the station across restarts of the process that prints: a supervisor who asked
+for a pause (and so wrote to the database from its own process) keeps seeing every card printed after."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from console.logs import configure_logging
+from console.store import Store
+from screens.supervisor import SupervisorApp
+from tests.station import seeded_store
+from tests.test_console_kit import screen_text, station_settings, until
+
+STATION = [sys.executable, "-m", "console.cli"]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def _station_print(folder: Path, *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        *STATION, "print", "--config", "config.toml", *args, cwd=folder, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(ROOT), USER="operator"),
+    )
+
+
+async def test_the_supervisor_follows_a_station_that_stopped_and_started_again(tmp_path):
+    settings = station_settings(tmp_path)
+    configure_logging(settings.logging.file)
+    async with await seeded_store(tmp_path, residents=6, blanks=10):
+        pass
+    async with await Store.open(settings.database.path, readonly=True) as watched:
+        app = SupervisorApp(settings, watched, "budi")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: "0 / 6" in screen_text(app), "the queue before printing")
+            await pilot.press("p")  # asked before any process prints: the first one takes it
+            await until(pilot, lambda: "JEDA diminta budi" in screen_text(app), "the pending pause")
+            first = await _station_print(tmp_path, "--count", "2")
+            await until(pilot, lambda: "DIJEDA" in screen_text(app) and f"pid {first.pid}," in screen_text(app),
+                        "the first process paused by the request", timeout=30)  # fmt: skip
+            await pilot.press("p")  # written from this process while the first one holds the database
+            out, err = await asyncio.wait_for(first.communicate(), 60)
+            assert first.returncode == 0, err.decode()
+            await until(pilot, lambda: "2 / 6" in screen_text(app), "the first process's two cards")
+
+            second = await _station_print(tmp_path, "--count", "3")
+            out, err = await asyncio.wait_for(second.communicate(), 60)
+            assert second.returncode == 0, err.decode()
+            await until(pilot, lambda: "5 / 6" in screen_text(app) and "kartu #5" in screen_text(app),
+                        "the second process's cards, on the same supervisor's screen", timeout=10)  # fmt: skip
