@@ -121,12 +121,10 @@ class Station:
         """Pause, or resume a paused queue; returns whether it is now paused."""
         if self.paused:
             self._pause_asked = False
-            self.engine.resume()
-            self._note(t("ui.event.resumed_here"))
+            self.engine.resume(self.actor)
         else:
             self._pause_asked = True
-            self.engine.pause()
-            self._note(t("ui.event.paused_here"))
+            self.engine.pause(self.actor)  # it lasts until resumed, across restarts; the audit log says who
         return self._pause_asked
 
     async def recover(self) -> bool:
