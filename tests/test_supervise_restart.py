@@ -39,13 +39,19 @@ async def test_the_supervisor_follows_a_station_that_stopped_and_started_again(t
             first = await _station_print(tmp_path, "--count", "2")
             await until(pilot, lambda: "DIJEDA" in screen_text(app) and f"pid {first.pid}," in screen_text(app),
                         "the first process paused by the request", timeout=30)  # fmt: skip
+            assert "DIJEDA oleh budi sejak" in screen_text(app)  # who paused, until someone resumes
+            assert "tidak menjawab" not in screen_text(app)
             await pilot.press("p")  # written from this process while the first one holds the database
             out, err = await asyncio.wait_for(first.communicate(), 60)
             assert first.returncode == 0, err.decode()
             await until(pilot, lambda: "2 / 6" in screen_text(app), "the first process's two cards")
+            await until(pilot, lambda: "stasiun tidak menjawab" in screen_text(app), "the data said to be old")
+            assert "DIJEDA oleh" not in screen_text(app)
 
             second = await _station_print(tmp_path, "--count", "3")
             out, err = await asyncio.wait_for(second.communicate(), 60)
             assert second.returncode == 0, err.decode()
             await until(pilot, lambda: "5 / 6" in screen_text(app) and "kartu #5" in screen_text(app),
                         "the second process's cards, on the same supervisor's screen", timeout=10)  # fmt: skip
+            await until(pilot, lambda: f"pid {second.pid}" not in screen_text(app) and "stasiun tidak menjawab" in
+                        screen_text(app), "the second process gone: no process answers for the station")  # fmt: skip
