@@ -1,0 +1,46 @@
+"""A printer that does not answer is told within seconds; a printer busy with a slow motion is still waited for.
+
+The printer answers one command at a time, and a question (a counter, the card's position, a setting) at once; only
+a motion (`Ss`, `Sr`, `Se`, `Ser`, `Srs`) takes seconds. So silence after a question, or after the probes of a
+resynchronisation with no motion outstanding, is a dead link (a pulled cable, a printer switched off)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from drivers.emulator import EmulatorServer
+from drivers.faults import ReplyTimeout
+from drivers.printer import QUERY_TIMEOUT_S, Printer
+
+STATION_REPLY_TIMEOUT = 45.0  # what the station passes (config.toml)
+
+
+async def test_a_pulled_link_is_told_in_seconds_not_in_a_cards_time():
+    async with EmulatorServer.pty(time_scale=0, feeder=5) as emu, \
+            await Printer.open(emu.port, reply_timeout=STATION_REPLY_TIMEOUT) as printer:  # fmt: skip
+        await printer.setup("ko")
+        emu.unplug()
+        started = time.monotonic()
+        with pytest.raises(ReplyTimeout) as silent:
+            await printer.card_counter()
+        assert silent.value.sent and time.monotonic() - started < QUERY_TIMEOUT_S + 1
+        started = time.monotonic()
+        with pytest.raises(ReplyTimeout) as resync:  # out of step now: the probes get no answer either
+            await printer.card_position()
+        assert not resync.value.sent and time.monotonic() - started < QUERY_TIMEOUT_S + 1
+        emu.plug()
+        await printer.reconnect()
+        assert await printer.card_counter() == 0
+
+
+async def test_a_motion_slower_than_a_question_is_still_waited_for():
+    # Feeding a blank takes 1.5 s at a real printer's pace; at 2.5 times that it outlasts a question's time-out.
+    async with EmulatorServer.pty(time_scale=2.5, feeder=5) as emu, \
+            await Printer.open(emu.port, reply_timeout=STATION_REPLY_TIMEOUT) as printer:  # fmt: skip
+        await printer.setup("ko")
+        started = time.monotonic()
+        await printer.take_blank()
+        assert time.monotonic() - started > QUERY_TIMEOUT_S
+        assert await printer.card_position() == "CARD"
