@@ -44,3 +44,36 @@ async def test_a_motion_slower_than_a_question_is_still_waited_for():
         await printer.take_blank()
         assert time.monotonic() - started > QUERY_TIMEOUT_S
         assert await printer.card_position() == "CARD"
+
+
+async def test_the_console_says_the_printer_does_not_answer_within_seconds(tmp_path):
+    from console.logs import configure_logging
+    from screens.fault import FaultScreen
+    from tests.station import seeded_store
+    from tests.test_console_kit import console_app, screen_text, station_ready, station_settings, until
+
+    settings = station_settings(tmp_path)  # the printer's reply time-out is the station's default, 45 s
+    assert settings.printer.reply_timeout_s == STATION_REPLY_TIMEOUT
+    configure_logging(settings.logging.file)
+    async with await seeded_store(tmp_path, residents=2, blanks=5, queue=False):
+        pass
+    app = console_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        station = (await station_ready(pilot)).station
+        station.emulator.unplug()  # the cable pulled while the queue is empty
+        started = time.monotonic()
+        assert await station.enqueue_ready() == 2
+        await until(pilot, lambda: isinstance(app.screen, FaultScreen), "the fault dialog")
+        assert time.monotonic() - started < 2 * QUERY_TIMEOUT_S
+        assert station.engine.fault.code == "reply_timeout"
+
+        started = time.monotonic()
+        await pilot.press("enter")
+        await until(pilot, lambda: "Memeriksa printer…" in screen_text(app), "the seconds counted while it asks")
+        await until(pilot, lambda: "Printer tidak menjawab" in screen_text(app), "the printer said not to answer")
+        assert time.monotonic() - started < 3 * QUERY_TIMEOUT_S
+        assert "masih melaporkan" not in screen_text(app)
+
+        station.emulator.plug()
+        await pilot.press("enter")
+        await until(pilot, lambda: station.engine.cards_printed == 2, "both cards printed once plugged back")
