@@ -98,7 +98,9 @@ class Station:
 
     def _engine_event(self, event: EngineEvent) -> None:
         if event.kind == "card_printed":
-            self._card_times.append(time.monotonic())
+            self._card_times.append(self.clock().timestamp())
+        elif event.kind == "state" and event.state != PRINTING:
+            self._card_times.clear()  # the pace is this run's: a stop (a pause, a fault, tags) is no card's time
         if event.counter is not None:
             self.last_counter = event.counter
         if event.kind == "state" and self._pause_asked is not None and self._pause_asked == (event.state == PAUSED):
