@@ -15,6 +15,9 @@ from drivers.faults import ReplyTimeout
 from drivers.printer import QUERY_TIMEOUT_S, Printer
 
 STATION_REPLY_TIMEOUT = 45.0  # what the station passes (config.toml)
+# A few questions' time-outs (a status read between cards may stand before the engine's question; a busy machine
+# adds its own delay), still far below a card's time.
+TOLD_WITHIN_S = STATION_REPLY_TIMEOUT / 3
 
 
 async def test_a_pulled_link_is_told_in_seconds_not_in_a_cards_time():
@@ -63,15 +66,16 @@ async def test_the_console_says_the_printer_does_not_answer_within_seconds(tmp_p
         station.emulator.unplug()  # the cable pulled while the queue is empty
         started = time.monotonic()
         assert await station.enqueue_ready() == 2
-        await until(pilot, lambda: isinstance(app.screen, FaultScreen), "the fault dialog")
-        assert time.monotonic() - started < 2 * QUERY_TIMEOUT_S
+        await until(pilot, lambda: isinstance(app.screen, FaultScreen), "the fault dialog", timeout=TOLD_WITHIN_S)
+        assert time.monotonic() - started < TOLD_WITHIN_S
         assert station.engine.fault.code == "reply_timeout"
 
         started = time.monotonic()
         await pilot.press("enter")
         await until(pilot, lambda: "Memeriksa printer…" in screen_text(app), "the seconds counted while it asks")
-        await until(pilot, lambda: "Printer tidak menjawab" in screen_text(app), "the printer said not to answer")
-        assert time.monotonic() - started < 3 * QUERY_TIMEOUT_S
+        await until(pilot, lambda: "Printer tidak menjawab" in screen_text(app), "the printer said not to answer",
+                    timeout=TOLD_WITHIN_S)
+        assert time.monotonic() - started < TOLD_WITHIN_S
         assert "masih melaporkan" not in screen_text(app)
 
         station.emulator.plug()
