@@ -8,6 +8,9 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
+from console import live_state
 from console.logs import configure_logging
 from console.store import Store
 from screens.supervisor import SupervisorApp
@@ -55,3 +58,53 @@ async def test_the_supervisor_follows_a_station_that_stopped_and_started_again(t
                         "the second process's cards, on the same supervisor's screen", timeout=10)  # fmt: skip
             await until(pilot, lambda: f"pid {second.pid}" not in screen_text(app) and "stasiun tidak menjawab" in
                         screen_text(app), "the second process gone: no process answers for the station")  # fmt: skip
+
+
+HOLDER = """
+import asyncio, sys
+from console import live_state
+from console.store import Store
+
+async def main():
+    store = await Store.open(sys.argv[1])
+    async with store.transaction("test") as tx:
+        await live_state.publish(tx, "engine", {"state": sys.argv[2]})
+    print("open", flush=True)
+    sys.stdin.readline()
+    await store.close()  # the last writer of the file to close: it checkpoints, and may delete -wal and -shm
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("second", ["writable", "read-only"])
+async def test_opening_the_database_again_in_a_watching_process_keeps_it_following(tmp_path, second):
+    """What a supervisor's process does beside its reader (a request written, a search): a second store opened
+    and closed on the same file must leave the reader's hold on the WAL files intact."""
+    database = tmp_path / "station.db"
+    async with await Store.open(database):
+        pass
+
+    async def holder(state: str) -> asyncio.subprocess.Process:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", HOLDER, str(database), state, stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
+        assert await asyncio.wait_for(process.stdout.readline(), 30) == b"open\n"
+        return process
+
+    async with await Store.open(database, readonly=True) as watched:
+        first = await holder("first")
+        other = await (Store.open(database, create=False) if second == "writable" else
+                       Store.open(database, readonly=True))  # fmt: skip
+        await other.close()
+        first.stdin.write(b"\n")
+        await asyncio.wait_for(first.wait(), 30)
+        seen = await watched.data_version()
+        later = await holder("second")
+        try:
+            assert (await live_state.read(watched, "engine"))[0] == {"state": "second"}
+            assert await watched.data_version() != seen
+        finally:
+            later.stdin.write(b"\n")
+            await asyncio.wait_for(later.wait(), 30)
