@@ -270,11 +270,18 @@ class PrintEngine:
 
     def pause(self, by: str | None = None) -> None:
         """Stop at the next card boundary. With `by` the pause lasts (recorded and audited in `by`'s name, kept
-        across restarts) until someone resumes; without, it is this process's alone (quitting)."""
-        self._paused = True
-        if by is not None:
+        across restarts) until someone resumes; without, it is this process's alone (quitting). A lasting pause
+        takes effect once recorded: at the loop's next turn, or `take_asks()`."""
+        if by is None:
+            self._paused = True
+        else:
             self._asks.append(("pause", by))
         self.wake()
+
+    async def take_asks(self) -> None:
+        """Record and carry out now what was asked in this process (the loop does it at its next turn; a console
+        that quits cannot wait for that turn)."""
+        await self._take_requests(remote=False)
 
     def resume(self, by: str | None = None) -> None:
         """Lift the pause (a lasting one too), recorded in `by`'s name, at the loop's next turn."""
@@ -348,12 +355,13 @@ class PrintEngine:
             return NO_STOCK
         return None
 
-    async def _take_requests(self) -> None:
+    async def _take_requests(self, remote: bool = True) -> None:
         """Pause/resume asked here (the operator) or by a supervisor through the database: recorded as the lasting
         pause (or its end), audited in the asker's name, a supervisor's request marked done, then carried out."""
         asks: list[tuple[str, str, int | None]] = [(kind, who, None) for kind, who in self._asks]
         self._asks.clear()
-        asks += [(asked.kind, asked.requester, asked.id) for asked in await requests.pending(self.store)]
+        if remote:
+            asks += [(asked.kind, asked.requester, asked.id) for asked in await requests.pending(self.store)]
         for kind, who, request_id in asks:
             async with self.store.transaction(who) as tx:
                 if request_id is not None:

@@ -16,13 +16,12 @@ from console.config import Settings
 from console.engine import EMPTY, IDLE, NO_STOCK, STOPPED, WAITING_TAGS, EngineEvent, PrintEngine
 from console.errors import EXIT_PRINTER_FAULT, EXIT_REFUSED, ConfigError, PrinterStoppedError, RefusedError
 from console.faults_text import fault_advice, fault_title
-from console import pause
+from console import formats, pause
 from console.i18n import t
 from console.logs import get_logger
 from console.operator import operator_name
 from console.owner import PrinterOwnership
 from console.store import Store
-from console.text import day_and_time
 from drivers.emulator import EmulatorServer, EmulatorStateError, FaultSpecError, OutputLogError
 from drivers.faults import LinkUnavailable, PortBusy, PrinterFault
 from drivers.printer import Printer
@@ -106,7 +105,7 @@ async def run_headless(settings: Settings, count: int | None, resume: bool = Fal
     async with printer_session(settings) as session:
         standing = await pause.standing(session.store)
         if standing is not None and not resume:
-            print(t("print.paused_standing", who=standing.by, at=day_and_time(standing.at)), file=sys.stderr)
+            print(t("print.paused_standing", who=standing.by, at=formats.moment(standing.at)), file=sys.stderr)
             return EXIT_REFUSED
         if standing is not None:
             session.engine.resume(operator_name())

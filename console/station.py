@@ -70,6 +70,7 @@ class Station:
         return self.search_store
 
     async def close(self) -> None:
+        await self.engine.take_asks()  # a pause asked just before quitting lasts
         if self.search_store is not None:
             store, self.search_store = self.search_store, None
             await store.close()
@@ -143,6 +144,7 @@ class Station:
 
     async def stop_printing(self, deadline_s: float = 60.0) -> None:
         """Before quitting: let the card in the printer finish, and take no other."""
+        await self.engine.take_asks()  # a pause asked just before quitting lasts
         self.engine.pause()
         end = time.monotonic() + deadline_s
         while self.engine.state == PRINTING and time.monotonic() < end:  # noqa: ASYNC110  no event for a card done
