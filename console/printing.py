@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+from console import formats, pause
 from console.broken_pipe import silence_stdout, stdout_is_broken, stdout_silenced
 from console.cards import CardBuilder
 from console.config import Settings
 from console.engine import EMPTY, IDLE, NO_STOCK, STOPPED, WAITING_TAGS, EngineEvent, PrintEngine
 from console.errors import EXIT_PRINTER_FAULT, EXIT_REFUSED, ConfigError, PrinterStoppedError, RefusedError
 from console.faults_text import fault_advice, fault_title
-from console import formats, pause
 from console.i18n import t
 from console.logs import get_logger
 from console.operator import operator_name
