@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from console import books, jobs, live_state, locks, printer_record, requests
+from console import books, jobs, live_state, locks, pause, printer_record, requests
 from console.books import NoStockError
 from console.clock import now_iso
 from console.jobs import Job, TransitionError
@@ -124,6 +124,8 @@ class PrintEngine:
         self._listeners: list[Callable[[EngineEvent], None]] = []
         self._wake = asyncio.Event()
         self._paused = False
+        self.paused_by: pause.Pause | None = None  # the lasting pause in force (`console/pause.py`)
+        self._asks: list[tuple[str, str]] = []  # pause/resume asked in this process, carried out by the loop
         # The next card laid out while one prints: its job, the record it was laid out from, the layout.
         self._prefetch: tuple[int, tuple | None, asyncio.Task[Sequence[bytes]]] | None = None
         # The last card counter the books account for on this printer, as committed (this process alone writes it
@@ -281,12 +283,24 @@ class PrintEngine:
         """The operator (or a supervisor) asked the queue to pause; it stops at the next card boundary."""
         return self._paused
 
-    def pause(self) -> None:
-        self._paused = True
+    def pause(self, by: str | None = None) -> None:
+        """Stop at the next card boundary. With `by` the pause lasts (recorded and audited in `by`'s name, kept
+        across restarts) until someone resumes; without, it is this process's alone (quitting). A lasting pause
+        takes effect once recorded: at the loop's next turn, or `take_asks()`."""
+        if by is None:
+            self._paused = True
+        else:
+            self._asks.append(("pause", by))
         self.wake()
 
-    def resume(self) -> None:
-        self._paused = False
+    async def take_asks(self) -> None:
+        """Record and carry out now what was asked in this process (the loop does it at its next turn; a console
+        that quits cannot wait for that turn)."""
+        await self._take_requests(remote=False)
+
+    def resume(self, by: str | None = None) -> None:
+        """Lift the pause (a lasting one too), recorded in `by`'s name, at the loop's next turn."""
+        self._asks.append(("resume", by or self.actor))
         self.wake()
 
     async def recover(self) -> bool:
@@ -315,6 +329,9 @@ class PrintEngine:
         resumes until cancelled.
         """
         printed_here = 0
+        standing = await pause.standing(self.store)
+        if standing is not None:  # paused before this process started: it stays paused until someone resumes
+            self._paused, self.paused_by = True, standing
         while True:
             await self._take_requests()
             job = await jobs.next_queued(self.store)
@@ -353,14 +370,24 @@ class PrintEngine:
             return NO_STOCK
         return None
 
-    async def _take_requests(self) -> None:
-        """Pause/resume asked by a supervisor through the database, carried out here and marked done."""
-        for asked in await requests.pending(self.store):
-            async with self.store.transaction(asked.requester) as tx:
-                await requests.mark_done(tx, asked.id)
-                await tx.audit(f"queue.{asked.kind}d", None, request=asked.id, requester=asked.requester)
-            self._paused = asked.kind == "pause"
-            self._emit("paused" if self._paused else "resumed", None, requester=asked.requester)
+    async def _take_requests(self, remote: bool = True) -> None:
+        """Pause/resume asked here (the operator) or by a supervisor through the database: recorded as the lasting
+        pause (or its end), audited in the asker's name, a supervisor's request marked done, then carried out."""
+        asks: list[tuple[str, str, int | None]] = [(kind, who, None) for kind, who in self._asks]
+        self._asks.clear()
+        if remote:
+            asks += [(asked.kind, asked.requester, asked.id) for asked in await requests.pending(self.store)]
+        for kind, who, request_id in asks:
+            async with self.store.transaction(who) as tx:
+                if request_id is not None:
+                    await requests.mark_done(tx, request_id)
+                if kind == "pause":
+                    standing: pause.Pause | None = await pause.record(tx, who, request_id)
+                else:
+                    await pause.clear(tx, who, request_id)
+                    standing = None
+            self._paused, self.paused_by = standing is not None, standing
+            self._emit("paused" if self._paused else "resumed", None, requester=who)
 
     # ------------------------------------------------------------------------------------------ one card
 

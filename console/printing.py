@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+from console import formats, pause
 from console.broken_pipe import silence_stdout, stdout_is_broken, stdout_silenced
 from console.cards import CardBuilder
 from console.config import Settings
@@ -98,9 +99,16 @@ def _progress_line(event: EngineEvent) -> str | None:
     return None
 
 
-async def run_headless(settings: Settings, count: int | None) -> int:
-    """`station print`: one line a card; stops at a fault (exit 5), untagged cards at the limit (exit 4)."""
+async def run_headless(settings: Settings, count: int | None, resume: bool = False) -> int:
+    """`station print`: one line a card; stops at a fault (exit 5), untagged cards at the limit (exit 4). A pause in
+    force (someone paused the queue) refuses to print (exit 4) unless `resume` lifts it, in the operator's name."""
     async with printer_session(settings) as session:
+        standing = await pause.standing(session.store)
+        if standing is not None and not resume:
+            print(t("print.paused_standing", who=standing.by, at=formats.moment(standing.at)), file=sys.stderr)
+            return EXIT_REFUSED
+        if standing is not None:
+            session.engine.resume(operator_name())
         def show(event: EngineEvent) -> None:
             line = _progress_line(event)
             if line and not stdout_silenced():

@@ -70,6 +70,7 @@ class Station:
         return self.search_store
 
     async def close(self) -> None:
+        await self.engine.take_asks()  # a pause asked just before quitting lasts
         if self.search_store is not None:
             store, self.search_store = self.search_store, None
             await store.close()
@@ -98,7 +99,9 @@ class Station:
 
     def _engine_event(self, event: EngineEvent) -> None:
         if event.kind == "card_printed":
-            self._card_times.append(time.monotonic())
+            self._card_times.append(self.clock().timestamp())
+        elif event.kind == "state" and event.state != PRINTING:
+            self._card_times.clear()  # the pace is this run's: a stop (a pause, a fault, tags) is no card's time
         if event.counter is not None:
             self.last_counter = event.counter
         if event.kind == "state" and self._pause_asked is not None and self._pause_asked == (event.state == PAUSED):
@@ -121,12 +124,10 @@ class Station:
         """Pause, or resume a paused queue; returns whether it is now paused."""
         if self.paused:
             self._pause_asked = False
-            self.engine.resume()
-            self._note(t("ui.event.resumed_here"))
+            self.engine.resume(self.actor)
         else:
             self._pause_asked = True
-            self.engine.pause()
-            self._note(t("ui.event.paused_here"))
+            self.engine.pause(self.actor)  # it lasts until resumed, across restarts; the audit log says who
         return self._pause_asked
 
     async def recover(self) -> bool:
@@ -143,6 +144,7 @@ class Station:
 
     async def stop_printing(self, deadline_s: float = 60.0) -> None:
         """Before quitting: let the card in the printer finish, and take no other."""
+        await self.engine.take_asks()  # a pause asked just before quitting lasts
         self.engine.pause()
         end = time.monotonic() + deadline_s
         while self.engine.state == PRINTING and time.monotonic() < end:  # noqa: ASYNC110  no event for a card done

@@ -26,6 +26,12 @@ from console.schema import APPLICATION_ID, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
 SQLITE_HEADER = b"SQLite format 3\x00"
+# The database files this process has open through SQLite, by (device, inode), with how many stores hold each.
+# POSIX drops every lock a process holds on a file when it closes any descriptor of that file: reading the
+# header again while a store is open would drop the SHARED lock that SQLite's WAL mode keeps, and the next
+# process to close its own connection would take the file for the last one, checkpoint, and delete the -wal and
+# -shm files under this process's connections (which then never see another commit).
+_OPEN_FILES: dict[tuple[int, int], int] = {}
 
 
 def _first_row(db: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[str, Any]) -> sqlite3.Row | None:
@@ -82,6 +88,8 @@ class Store:
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        self._file: tuple[int, int] | None = _file_identity(path)
+        _OPEN_FILES[self._file] = _OPEN_FILES.get(self._file, 0) + 1
 
     @classmethod
     async def open(cls, path: Path | str, *, create: bool = True, readonly: bool = False) -> Store:
@@ -97,7 +105,8 @@ class Store:
             if fresh and (readonly or not create):
                 raise DatabaseError(t("db.missing", file=path))
             if not fresh:
-                _check_header(path)
+                if _file_identity(path) not in _OPEN_FILES:  # an open store checked it already
+                    _check_header(path)
             elif create:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -127,6 +136,11 @@ class Store:
 
     async def close(self) -> None:
         # the reader first: the last connection to close checkpoints the WAL and removes -wal and -shm
+        if self._file is not None:
+            _OPEN_FILES[self._file] -= 1
+            if not _OPEN_FILES[self._file]:
+                del _OPEN_FILES[self._file]
+            self._file = None
         await self._reader.close()
         if self._writer is not None:
             async with self._write_lock:
@@ -222,6 +236,11 @@ def database_failure(exc: sqlite3.Error, path: Path | str | None) -> DatabaseErr
     if key is None:
         return None
     return DatabaseError(t(key, file=path or "?", why=exc))
+
+
+def _file_identity(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_dev, status.st_ino
 
 
 def _check_header(path: Path) -> None:

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from console import jobs, live_state, requests
+from console import jobs, live_state, pause, requests
 from console.owner import PrinterOwnership
 from console.requests import Request
 from console.store import Store
@@ -28,11 +28,13 @@ class Published:
     pending: tuple[Request, ...] = ()
     card_times: tuple[str, ...] = ()  # when the latest cards were printed, newest first
     last_counter: int | None = None
+    paused: pause.Pause | None = None  # the lasting pause in force, and who paused
 
 
 async def read_published(store: Store) -> Published:
     published = await live_state.read(store, live_state.ENGINE)
     pending = tuple(await requests.pending(store))
+    paused = await pause.standing(store)
     printed = await store.fetchall(
         "SELECT at, data FROM audit WHERE seq > (SELECT coalesce(max(seq), 0) FROM audit) - ? "
         "AND action = 'job.printed' ORDER BY seq DESC LIMIT ?",
@@ -41,10 +43,10 @@ async def read_published(store: Store) -> Published:
     times = tuple(r["at"] for r in printed)
     counter = json.loads(printed[0]["data"]).get("card_counter") if printed else None
     if published is None:
-        return Published(pending=pending, card_times=times, last_counter=counter)
+        return Published(pending=pending, card_times=times, last_counter=counter, paused=paused)
     value, at = published
     return Published(value.get("state"), at, _fault(value.get("fault"), value.get("fault_reply")), pending,
-                     times, counter)  # fmt: skip
+                     times, counter, paused)  # fmt: skip
 
 
 def _fault(code: str | None, reply: str | None) -> PrinterFault | None:

@@ -1,20 +1,23 @@
 """Noticing that another process changed the database, cheaply: `PRAGMA data_version` changes when another
-connection commits. A supervisor refreshes only then, never by re-reading whole tables on a timer."""
+connection commits. A supervisor refreshes only then, never by re-reading whole tables on a timer; and when
+something outside the database it shows changes (`also`: the process that holds the printer started or died)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from console.store import Store
 
 
-async def changes(store: Store, interval: float = 0.25) -> AsyncIterator[int]:
-    """Yield the new data version each time another connection has committed since the last look."""
-    seen = await store.data_version()
+async def changes(store: Store, interval: float = 0.25,
+                  also: Callable[[], object] = lambda: None) -> AsyncIterator[int]:  # fmt: skip
+    """Yield the data version each time another connection has committed since the last look, or `also()`
+    (a cheap look outside the database) says something else than it did."""
+    seen = (await store.data_version(), also())
     while True:
         await asyncio.sleep(interval)
-        version = await store.data_version()
-        if version != seen:
-            seen = version
-            yield version
+        now = (await store.data_version(), also())
+        if now != seen:
+            seen = now
+            yield now[0]

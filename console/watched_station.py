@@ -41,6 +41,15 @@ class WatchedStation:
     def paused(self) -> bool:
         return self.state == PAUSED
 
+    @property
+    def stale_since(self) -> str | None:
+        """When the station last said anything, while no process answers for it (the process that held the
+        printer is gone): what is shown is as of then. None while a process holds it, or none ever did."""
+        holder = self.holder
+        if self.published.state is None or holder is None or holder.running:  # None: its lock file unreadable
+            return None
+        return max(self.published.since or "", *self.published.card_times[:1])
+
     def next_request(self) -> str:
         """What P asks now: the opposite of what the printer will be doing once the pending requests are done."""
         pending = self.published.pending

@@ -29,6 +29,11 @@ from drivers.transport import SerialLink
 log = structlog.get_logger("drivers.printer")
 
 SYNC_QUIET = 0.2  # seconds without a byte after the pair, when older probes may still be answered
+# The commands that move a card (and answer once the motion is done, up to `reply_timeout`). Every other command
+# (a question, a setting, a bitmap, a probe) is answered at once: silence past QUERY_TIMEOUT_S is a printer that
+# does not answer (link pulled, printer off), told within seconds rather than after a card's longest motion.
+MOTIONS = frozenset({"Ss", "Sr", "Se", "Ser", "Srs"})
+QUERY_TIMEOUT_S = 3.0
 
 CARD_POSITIONS = ("CARD", "SMART CARD", "CONTACTLESS CARD")
 FRONT_COMMANDS = ("Dbc", "Db", "Wt", "Wcb")  # what may go between Sr and Se
@@ -64,6 +69,9 @@ class Printer:
         self._probes_owed = 0
         self._cut_tail = 0  # payload bytes the printer still expects from a frame cut short
         self._closed = False
+        # Until when the printer may still be busy with a motion that got no reply (it answers nothing meanwhile):
+        # at open a previous owner may have left one running.
+        self._busy_until = time.monotonic() + reply_timeout
 
     @classmethod
     async def open(cls, port: str, *, baudrate: int = 115200, reply_timeout: float = 30.0) -> Printer:
@@ -216,12 +224,16 @@ class Printer:
             raise
         started = time.monotonic()
         self._out_of_step = True  # until the reply is in: a failure or a cancel in between leaves it so
+        timeout = self._timeout_for(command)
+        if timeout == self._reply_timeout:
+            self._busy_until = started + timeout
         try:
             await self._send(frame, command)
-            reply = await self._next_reply(self._reply_timeout, command)
+            reply = await self._next_reply(timeout, command)
         except PrinterFault as fault:
             log.debug("printer.exchange", command=name, fault=fault.code, ms=_ms(started))
             raise
+        self._busy_until = 0.0  # it answered: whatever it was doing is done
         if isinstance(reply, protocol.GarbledReply):
             log.debug("printer.exchange", command=name, fault=GarbledReply.code, ms=_ms(started))
             raise GarbledReply(f"garbled reply to {name}: {reply.reason}", reply=reply.data.decode("latin-1"),
@@ -232,6 +244,12 @@ class Printer:
         if refused is not None:
             raise refused
         return reply.text
+
+    def _timeout_for(self, command: str) -> float:
+        """How long the reply to `command` may take: a motion's time, or a question's."""
+        if command.split(";", 1)[0] in MOTIONS:
+            return self._reply_timeout
+        return min(QUERY_TIMEOUT_S, self._reply_timeout)
 
     async def _send(self, frame: bytes, command: str) -> None:
         # A frame takes time on the wire (10 bits a byte); allow for it on top of the reply time-out.
@@ -263,8 +281,10 @@ class Printer:
     async def _resync(self, command: str) -> None:
         """Bring the conversation back in step before `command`: `resync.Resync` decides, this sends and waits."""
         started = time.monotonic()
-        deadline = started + self._reply_timeout
-        reprobe = min(max(self._reply_timeout / 10, 0.5), 5.0)
+        # A motion still running may hold the answer back (the printer answers one command at a time); past it,
+        # a printer that answers nothing within a question's time does not answer.
+        deadline = max(started + self._timeout_for("Zsync"), min(self._busy_until, started + self._reply_timeout))
+        reprobe = min(max(self._reply_timeout / 10, 0.5), 5.0, (deadline - started) / 2)
         await self._close_cut_frame(command)
         self._forget_input()
         sync = resync.Resync(self._probes_owed)

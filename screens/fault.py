@@ -7,12 +7,14 @@ fault, the dialog stays and says the new one. Esc leaves the queue stopped; P on
 from __future__ import annotations
 
 import re
+import time
 
 from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from console import jobs, residents
@@ -20,10 +22,12 @@ from console.faults_text import fault_advice, fault_title
 from console.i18n import t
 from console.station import Station
 from console.text import number
+from drivers.faults import LinkLost, LinkUnavailable, ReplyTimeout
 from screens.keys import key, translate_bindings
 from screens.widgets.words import Words, plain
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\[])")
+NO_ANSWER = (ReplyTimeout, LinkLost, LinkUnavailable)  # silence is not a fault the printer reports
 
 
 class FaultScreen(ModalScreen[bool]):
@@ -38,6 +42,7 @@ class FaultScreen(ModalScreen[bool]):
         self.station = station
         self.recovering = False
         self._still = False
+        self._waiting: Timer | None = None  # counts the seconds while the printer is asked
 
     def compose(self) -> ComposeResult:
         with Vertical(id="fault-dialog", classes="dialog"):
@@ -60,7 +65,8 @@ class FaultScreen(ModalScreen[bool]):
         self.query_one("#fault-advice", Static).update(
             Group(*(Text(f"{n}. {step}") for n, step in enumerate(steps, start=1)))
         )
-        self.query_one("#fault-status", Static).update(t("ui.fault.still") if self._still else "")
+        still = "ui.fault.no_answer" if isinstance(fault, NO_ANSWER) else "ui.fault.still"
+        self.query_one("#fault-status", Static).update(t(still) if self._still else "")
         self.run_worker(self._show_card, group="fault-card", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _show_card(self) -> None:
@@ -80,7 +86,15 @@ class FaultScreen(ModalScreen[bool]):
         if self.recovering:
             return
         self.recovering = True
-        self.query_one("#fault-status", Static).update(t("ui.fault.checking"))
+        started = time.monotonic()
+
+        def show_waiting() -> None:
+            if self.recovering:
+                seconds = int(time.monotonic() - started)
+                self.query_one("#fault-status", Static).update(t("ui.fault.checking", seconds=seconds))
+
+        show_waiting()
+        self._waiting = self.set_interval(1.0, show_waiting)
         self.run_worker(self._recover, group="recover", exclusive=True, exit_on_error=False)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _recover(self) -> None:
@@ -91,6 +105,8 @@ class FaultScreen(ModalScreen[bool]):
             return
         finally:
             self.recovering = False
+            if self._waiting is not None:
+                self._waiting.stop()
         if recovered:
             self.app.notify(t("ui.fault.recovered"))
             self.dismiss(True)

@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
     printing = sub.add_parser("print", parents=[common], help=t("help.print"))
     printing.add_argument("--count", type=whole_number, metavar="N", help=t("help.print.count"))
+    printing.add_argument("--resume", action="store_true", help=t("help.print.resume"))
     printing.set_defaults(handler=print_cmd)
 
     tag = sub.add_parser("tag", parents=[common], help=t("help.tag"))
@@ -73,6 +74,6 @@ async def print_cmd(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(t("queue.bad_print_count", count=args.count))
     from console.printing import run_headless  # the printer stack loads only for the commands that print
 
-    return await run_headless(settings, args.count)
+    return await run_headless(settings, args.count, args.resume)
 
 

@@ -16,6 +16,7 @@ from console.i18n import set_language, t
 from console.live import Live
 from console.logs import get_logger
 from console.store import Store
+from console.supervision import printer_holder
 from console.watch import changes
 from console.watched_station import WatchedStation
 from screens.console_app import ConsoleApp
@@ -73,9 +74,10 @@ class SupervisorApp(ConsoleApp):
         self.run_worker(self._watch, name="watch", group="watch", exit_on_error=False)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _watch(self) -> None:
-        """Read once, then again each time another connection (the printing process, a CLI) has committed."""
+        """Read once, then again each time another connection (the printing process, a CLI) has committed, or
+        the process that holds the printer started or ended."""
         self.request_refresh()
-        async for _version in changes(self.store, DATA_VERSION_EVERY_S):
+        async for _version in changes(self.store, DATA_VERSION_EVERY_S, lambda: printer_holder(self.store.path)):
             self.request_refresh()
 
     async def read_live(self) -> Live:

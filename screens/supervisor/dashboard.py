@@ -47,6 +47,9 @@ class WatchDashboard(Supervised, LiveDashboard, inherit_bindings=False):
                      line(t("ui.sup.printer.since", at=day_and_time(published.since)))]  # fmt: skip
             if published.state == STOPPED and published.fault is not None:
                 lines.append(line(fault_title(published.fault), style="bold"))
+        if published.paused is not None:
+            lines.append(line(t("ui.sup.paused_by", who=published.paused.by, at=day_and_time(published.paused.at)),
+                              style="bold"))  # fmt: skip
         if published.card_times:
             lines.append(line(t("ui.sup.printer.last_card", counter=number(published.last_counter),
                                 at=time_of(published.card_times[0]))))  # fmt: skip
@@ -54,12 +57,14 @@ class WatchDashboard(Supervised, LiveDashboard, inherit_bindings=False):
         if holder is not None:
             lines.append(line(t("ui.sup.holder.running", command=holder.command, pid=holder.pid) if holder.running
                               else t("ui.sup.holder.none"), style="" if holder.running else "bold"))  # fmt: skip
+        if station.stale_since is not None:
+            lines.append(line(t("ui.sup.stale", at=day_and_time(station.stale_since)), style="bold"))
         for request in published.pending[-PENDING_SHOWN:]:
             lines.append(line(t("ui.sup.pending", kind=t(f"ui.sup.kind.{request.kind}"), who=request.requester),
                               style="bold"))  # fmt: skip
         panel = self.query_one("#printer-panel", Static)
         panel.border_title = t("ui.sup.panel.printer")
-        attention = station.state in ATTENTION or bool(published.pending) or (holder is not None and not holder.running)
+        attention = station.state in ATTENTION or bool(published.pending) or station.stale_since is not None
         panel.set_class(attention, "-attention")
         panel.update(Group(*lines))
 
