@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from textual.geometry import Region
 
-from console import books, clock, jobs
+from console import books, clock, jobs, printer_record
 from console.config import load_settings
 from console.demo import write_demo_csv
+from console.engine import PrinterUnknown
 from console.i18n import t
 from console.logs import configure_logging
 from console.printing import printer_session
@@ -55,6 +56,11 @@ async def _make_station(folder: Path, cards_before: int = 0) -> None:
         await books.add_allocation(store, "JATAH-2026-11", 100, "2026-11", "operator")
         niks = [row["nik"] for row in await store.fetchall("SELECT nik FROM residents ORDER BY nik LIMIT ?", (PRINTED,))]
         await jobs.enqueue(store, niks, "operator")
+        if cards_before:  # a used printer new to these books stops the queue until a supervisor accepts it
+            async with printer_session(settings, store) as session:
+                with pytest.raises(PrinterUnknown):
+                    await session.engine.start()
+            await printer_record.accept_printer(store, "EMU0004201", "printer moved from another counter", "operator")
         async with printer_session(settings, store) as session:
             await session.engine.start()
             await session.engine.run(stop_when_idle=True)
