@@ -95,8 +95,13 @@ class Store:
     async def open(cls, path: Path | str, *, create: bool = True, readonly: bool = False) -> Store:
         """Open the station's database, creating it (mode 0600) if it does not exist and `create` is set.
 
-        A file that is not this station's database is refused, never overwritten.
+        A file that is not this station's database is refused, never overwritten. A `postgresql://` URL opens
+        the regency ledger instead (console/backends/postgres.py), behind the same API.
         """
+        if is_ledger(path):
+            from console.backends.postgres import LedgerStore  # psycopg loads only for a ledger
+
+            return await LedgerStore.open(str(path), create=create, readonly=readonly)  # type: ignore[return-value]
         path = Path(path)
         try:
             if path.is_dir():
@@ -226,9 +231,19 @@ _FAILURE_KEYS = {
 _SCHEMA_WORDS = ("no such table", "no such column", "no such index", "no such view", "no such trigger")
 
 
-def database_failure(exc: sqlite3.Error, path: Path | str | None) -> DatabaseError | None:
+def is_ledger(location: Path | str) -> bool:
+    """A `postgresql://` URL (the regency ledger) rather than an SQLite file's path."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
+def database_failure(exc: Exception, path: Path | str | None) -> DatabaseError | None:
     """The operator's sentence for an SQLite failure under the station (a full disk, a damaged page, a dropped
-    table, a lock held elsewhere), or None for what is a bug of ours and stays an unexpected error."""
+    table, a lock held elsewhere), or None for what is a bug of ours and stays an unexpected error. The
+    ledger's failures (PostgreSQL) get the same sentences."""
+    if not isinstance(exc, sqlite3.Error):
+        from console.backends.postgres import ledger_failure
+
+        return ledger_failure(exc, str(path) if path else None)  # type: ignore[arg-type]
     code = getattr(exc, "sqlite_errorcode", None)
     key = _FAILURE_KEYS.get(code & 0xFF) if code is not None else None  # extended codes carry the primary low
     if key is None and any(words in str(exc) for words in _SCHEMA_WORDS):
