@@ -55,6 +55,8 @@ async def fetch_first(conn: aiosqlite.Connection, sql: str, params: Sequence[Any
 class Transaction:
     """Statements of one write transaction; `audit()` appends to the hash chain inside it."""
 
+    dialect = "sqlite"
+
     def __init__(self, conn: aiosqlite.Connection, actor: str) -> None:
         self._conn = conn
         self.actor = actor
@@ -83,6 +85,8 @@ class Transaction:
 
 
 class Store:
+    dialect = "sqlite"  # the ledger's store says "postgresql": the few things only one engine has ask this
+
     def __init__(self, path: Path, writer: aiosqlite.Connection | None, reader: aiosqlite.Connection) -> None:
         self.path = path
         self._writer = writer

@@ -61,6 +61,8 @@ def _sql(sql: str, params: Params) -> str:
 class Transaction:
     """Statements of one write transaction; `audit()` appends to the hash chain inside it."""
 
+    dialect = "postgresql"
+
     def __init__(self, conn: psycopg.AsyncConnection[Any], actor: str) -> None:
         self._conn = conn
         self.actor = actor
@@ -90,6 +92,8 @@ class Transaction:
 
 class LedgerStore:
     """The store on a PostgreSQL ledger (`[database] url`)."""
+
+    dialect = "postgresql"
 
     def __init__(self, url: str, writer: psycopg.AsyncConnection[Any] | None,
                  reader: psycopg.AsyncConnection[Any]) -> None:  # fmt: skip
