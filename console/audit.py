@@ -179,7 +179,10 @@ def read_head(db_path: Path) -> tuple[int, str] | None:
 async def head_behind(store: Store) -> str | None:
     """A sentence when the database's audit log does not reach the head recorded beside it, else None.
 
-    A database ahead of its sidecar is accepted (a process may die between its commit and the sidecar's write)."""
+    A database ahead of its sidecar is accepted (a process may die between its commit and the sidecar's write).
+    A ledger has no sidecar yet: its head is kept on the server, beside the log (docs/multi-station-design.md)."""
+    if store.dialect != "sqlite":
+        return None
     head = head_path(store.path)
     try:
         recorded = read_head(store.path)

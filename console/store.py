@@ -20,6 +20,7 @@ import aiosqlite
 
 from console import audit
 from console.clock import now_iso
+from console.config import DatabaseSettings
 from console.errors import AuditBrokenError, DatabaseError
 from console.i18n import t
 from console.schema import APPLICATION_ID, MIGRATIONS
@@ -96,16 +97,20 @@ class Store:
         _OPEN_FILES[self._file] = _OPEN_FILES.get(self._file, 0) + 1
 
     @classmethod
-    async def open(cls, path: Path | str, *, create: bool = True, readonly: bool = False) -> Store:
+    async def open(cls, path: Path | str | DatabaseSettings, *, create: bool = True, readonly: bool = False) -> Store:
         """Open the station's database, creating it (mode 0600) if it does not exist and `create` is set.
 
         A file that is not this station's database is refused, never overwritten. A `postgresql://` URL opens
         the regency ledger instead (console/backends/postgres.py), behind the same API.
         """
+        password_file = None
+        if isinstance(path, DatabaseSettings):  # the configuration's [database]: a ledger's url, else the path
+            path, password_file = path.location, path.password_file
         if is_ledger(path):
             from console.backends.postgres import LedgerStore  # psycopg loads only for a ledger
 
-            return await LedgerStore.open(str(path), create=create, readonly=readonly)  # type: ignore[return-value]
+            return await LedgerStore.open(str(path), create=create, readonly=readonly,  # type: ignore[return-value]
+                                          password_file=password_file)  # fmt: skip
         path = Path(path)
         try:
             if path.is_dir():

@@ -76,13 +76,13 @@ def ledger_template(pg_server: PgServer) -> str:
     """A database migrated once per session to the newest schema, cloned by each test that wants a ledger."""
     import asyncio
 
-    from console.backends.postgres import _connect, migrate
+    from console.backends.postgres import connect, migrate
 
     if pg_server.psql(f"SELECT count(*) FROM pg_database WHERE datname = '{LEDGER_TEMPLATE}'") != "1":
         pg_server.psql(f"CREATE DATABASE {LEDGER_TEMPLATE}")
 
         async def migrated() -> None:
-            conn = await _connect(pg_server.url(LEDGER_TEMPLATE), None)
+            conn = await connect(pg_server.url(LEDGER_TEMPLATE), None)
             try:
                 await migrate(conn, pg_server.url(LEDGER_TEMPLATE))
             finally:

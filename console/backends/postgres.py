@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -105,18 +106,20 @@ class LedgerStore:
 
     @classmethod
     async def open(cls, url: str, *, create: bool = True, readonly: bool = False,
-                   password: str | None = None) -> "LedgerStore":  # fmt: skip
-        """Connect to the ledger; migrate it first when `create` is set (an older schema is upgraded)."""
+                   password_file: Path | None = None) -> "LedgerStore":  # fmt: skip
+        """Connect to the ledger; migrate it first when `create` is set (an older schema is upgraded). The
+        password is `password_file`'s first line, else libpq's own (PGPASSWORD, ~/.pgpass)."""
+        password = read_password(url, password_file)
         writer = None
         if not readonly:
-            writer = await _connect(url, password)
+            writer = await connect(url, password)
             try:
                 await migrate(writer, url, upgrade=create)
             except BaseException:
                 await writer.close()
                 raise
         try:
-            reader = await _connect(url, password)
+            reader = await connect(url, password)
         except BaseException:
             if writer is not None:
                 await writer.close()
@@ -169,7 +172,17 @@ class LedgerStore:
         return await self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
 
 
-async def _connect(url: str, password: str | None) -> psycopg.AsyncConnection[Any]:
+def read_password(url: str, password_file: Path | None) -> str | None:
+    if password_file is None:
+        return None
+    try:
+        return password_file.read_text(encoding="utf-8").splitlines()[0] if password_file.stat().st_size else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatabaseError(t("db.password_unreadable", file=password_file, why=getattr(exc, "strerror", exc)
+                              or exc)) from None  # fmt: skip
+
+
+async def connect(url: str, password: str | None) -> psycopg.AsyncConnection[Any]:
     extra = {"password": password} if password is not None else {}
     try:
         conn = await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=_row_factory,
