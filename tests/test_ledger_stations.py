@@ -8,7 +8,7 @@ import asyncio
 import psycopg
 import pytest
 
-from console import audit, books, jobs
+from console import audit, audit_state, books, jobs
 from console.store import Store
 from tests.conftest import wait_for
 from tests.factory import add_residents
@@ -76,3 +76,22 @@ async def test_the_ledger_refuses_a_second_open_job_even_past_the_rule(ledger):
             async with store.transaction() as tx:
                 await tx.execute("INSERT INTO jobs (nik, state, queued_at) VALUES (?, 'held', 'now')", (nik,))
         assert await store.scalar("SELECT count(*) FROM jobs") == 1
+
+
+async def test_a_lock_deleted_by_hand_on_the_ledger_still_refuses_and_is_named(ledger):
+    """An administrator's (or an attacker's) edit of the ledger's tables: the audit log still closes the NIK,
+    and the replay of the log names the difference."""
+    async with await Store.open(ledger.url) as store:
+        [nik] = await add_residents(store, 1)
+        await books.add_allocation(store, "A", 5, None, "op")
+        await jobs.enqueue(store, [nik], "op")
+        await take_card(store, 1, 1)
+        await jobs.tag(store, nik, True, "op")
+    with psycopg.connect(ledger.url, autocommit=True) as admin:
+        admin.execute("DELETE FROM nik_locks WHERE nik = %s", (nik,))
+        admin.execute("UPDATE jobs SET state = 'cancelled' WHERE nik = %s", (nik,))
+    async with await Store.open(ledger.url) as store:
+        [refusal] = (await jobs.enqueue(store, [nik], "op")).refused
+        assert refusal.code == "audit_locked"
+        found = " ".join(await audit_state.differences(store))
+        assert f"NIK {nik}" in found and "nik_locks" in found and "cancelled" in found
