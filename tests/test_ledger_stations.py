@@ -95,3 +95,10 @@ async def test_a_lock_deleted_by_hand_on_the_ledger_still_refuses_and_is_named(l
         assert refusal.code == "audit_locked"
         found = " ".join(await audit_state.differences(store))
         assert f"NIK {nik}" in found and "nik_locks" in found and "cancelled" in found
+
+
+async def test_the_reader_connection_refuses_a_write(ledger):
+    async with await Store.open(ledger.url) as store:
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            await store.fetchall("INSERT INTO meta (key, value) VALUES ('x', 'y') RETURNING key")
+        assert await store.get_meta("x") is None

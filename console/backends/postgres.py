@@ -119,7 +119,7 @@ class LedgerStore:
                 await writer.close()
                 raise
         try:
-            reader = await connect(url, password)
+            reader = await connect(url, password, readonly=True)
         except BaseException:
             if writer is not None:
                 await writer.close()
@@ -182,11 +182,13 @@ def read_password(url: str, password_file: Path | None) -> str | None:
                               or exc)) from None  # fmt: skip
 
 
-async def connect(url: str, password: str | None) -> psycopg.AsyncConnection[Any]:
+async def connect(url: str, password: str | None, readonly: bool = False) -> psycopg.AsyncConnection[Any]:
+    """A connection in autocommit (the store says BEGIN); the reader's refuses any write."""
     extra = {"password": password} if password is not None else {}
+    options = f"-c lock_timeout={LOCK_TIMEOUT}" + (" -c default_transaction_read_only=on" if readonly else "")
     try:
         conn = await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=_row_factory,
-                                                     options=f"-c lock_timeout={LOCK_TIMEOUT}", **extra)  # fmt: skip
+                                                     options=options, **extra)  # fmt: skip
     except psycopg.Error as exc:
         raise DatabaseError(t("db.cannot_open", file=url, why=str(exc).strip())) from None
     return conn
