@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import psycopg
+
 from console.demo import write_demo_csv
 from tests.test_cli_queue import station
 
@@ -82,3 +84,13 @@ def test_a_station_day_on_a_migrated_ledger(tmp_path, pg_database):
     assert status["queue"]["printed"] == 4 and status["stock"] == 6
     assert not (tmp_path / "station.db").exists()  # nothing went to a local SQLite file
     assert station(config, "audit", "verify").returncode == 0
+
+
+def test_a_dropped_table_on_the_ledger_is_said_as_such(tmp_path, ledger):
+    config = config_with(tmp_path, f'url = "{ledger.url}"')
+    with psycopg.connect(ledger.url, autocommit=True) as admin:
+        admin.execute("DROP TABLE stock_counts")
+    done = station(config, "allocation", "list")
+    assert done.returncode == 2, done.stderr
+    assert "structure is not whole" in done.stderr and "stock_counts" in done.stderr and ledger.url in done.stderr
+    assert "unexpected" not in done.stderr
