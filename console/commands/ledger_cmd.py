@@ -10,9 +10,9 @@ from console.i18n import t
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("ledger", help="the regency ledger shared by the stations (PostgreSQL)")
+    p = sub.add_parser("ledger", help=t("help.ledger"))
     verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
-    migrate = verbs.add_parser("migrate", parents=[common], help="create or upgrade the ledger's schema")
+    migrate = verbs.add_parser("migrate", parents=[common], help=t("help.ledger.migrate"))
     migrate.set_defaults(handler=migrate_ledger)
 
 
