@@ -19,6 +19,7 @@ from console.logs import get_logger
 from drivers.atomic_file import atomic_writer, write_atomic
 
 if TYPE_CHECKING:
+    from console.backends.postgres import Transaction as LedgerTransaction
     from console.store import Store, Transaction
 
 GENESIS = "0" * 64
@@ -32,7 +33,7 @@ def entry_hash(seq: int, at: str, actor: str, action: str, subject: str | None, 
 
 
 async def append(
-    tx: Transaction, action: str, subject: str | None, actor: str, data: dict[str, Any],
+    tx: Transaction | LedgerTransaction, action: str, subject: str | None, actor: str, data: dict[str, Any],
     head: tuple[int, str] | None = None,
 ) -> tuple[int, str]:
     """Append one entry after `head` (the chain's last seq and hash, read when not given); the new head."""

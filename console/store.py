@@ -105,7 +105,8 @@ class Store:
         """
         password_file = None
         if isinstance(path, DatabaseSettings):  # the configuration's [database]: a ledger's url, else the path
-            path, password_file = path.location, path.password_file
+            password_file = path.password_file
+            path = path.location
         if is_ledger(path):
             from console.backends.postgres import LedgerStore  # psycopg loads only for a ledger
 

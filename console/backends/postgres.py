@@ -30,12 +30,12 @@ Params = Sequence[Any] | Mapping[str, Any]
 LOCK_TIMEOUT = "10s"  # a station never hangs on another's stuck transaction (SQLite's busy_timeout)
 
 
-class Row(tuple):  # type: ignore[type-arg]
+class Row(tuple):
     """A row by index and by name, like sqlite3.Row (`row[0]`, `row["nik"]`, `row.keys()`, `dict(row)`)."""
 
     _names: dict[str, int]
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             return tuple.__getitem__(self, self._names[key])
         return tuple.__getitem__(self, key)
@@ -106,7 +106,7 @@ class LedgerStore:
 
     @classmethod
     async def open(cls, url: str, *, create: bool = True, readonly: bool = False,
-                   password_file: Path | None = None) -> "LedgerStore":  # fmt: skip
+                   password_file: Path | None = None) -> LedgerStore:  # fmt: skip
         """Connect to the ledger; migrate it first when `create` is set (an older schema is upgraded). The
         password is `password_file`'s first line, else libpq's own (PGPASSWORD, ~/.pgpass)."""
         password = read_password(url, password_file)
@@ -133,7 +133,7 @@ class LedgerStore:
                 await self._writer.close()
             self._writer = None
 
-    async def __aenter__(self) -> "LedgerStore":
+    async def __aenter__(self) -> LedgerStore:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -184,11 +184,10 @@ def read_password(url: str, password_file: Path | None) -> str | None:
 
 async def connect(url: str, password: str | None, readonly: bool = False) -> psycopg.AsyncConnection[Any]:
     """A connection in autocommit (the store says BEGIN); the reader's refuses any write."""
-    extra = {"password": password} if password is not None else {}
     options = f"-c lock_timeout={LOCK_TIMEOUT}" + (" -c default_transaction_read_only=on" if readonly else "")
     try:
         conn = await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=_row_factory,
-                                                     options=options, **extra)  # fmt: skip
+                                                     options=options, password=password)  # fmt: skip
     except psycopg.Error as exc:
         raise DatabaseError(t("db.cannot_open", file=url, why=str(exc).strip())) from None
     return conn
@@ -197,8 +196,8 @@ async def connect(url: str, password: str | None, readonly: bool = False) -> psy
 async def schema_version(conn: psycopg.AsyncConnection[Any]) -> int:
     await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL PRIMARY KEY, "
                        "applied_at TEXT NOT NULL)")  # fmt: skip
-    row = await (await conn.execute("SELECT coalesce(max(version), 0) FROM schema_version")).fetchone()
-    return int(row[0])
+    cursor = await conn.execute("SELECT coalesce(max(version), 0) FROM schema_version")
+    return int((await cursor.fetchall())[0][0])
 
 
 async def migrate(conn: psycopg.AsyncConnection[Any], url: str, *, upgrade: bool = True) -> int:
