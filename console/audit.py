@@ -19,6 +19,7 @@ from console.logs import get_logger
 from drivers.atomic_file import atomic_writer, write_atomic
 
 if TYPE_CHECKING:
+    from console.backends.postgres import Transaction as LedgerTransaction
     from console.store import Store, Transaction
 
 GENESIS = "0" * 64
@@ -32,7 +33,7 @@ def entry_hash(seq: int, at: str, actor: str, action: str, subject: str | None, 
 
 
 async def append(
-    tx: Transaction, action: str, subject: str | None, actor: str, data: dict[str, Any],
+    tx: Transaction | LedgerTransaction, action: str, subject: str | None, actor: str, data: dict[str, Any],
     head: tuple[int, str] | None = None,
 ) -> tuple[int, str]:
     """Append one entry after `head` (the chain's last seq and hash, read when not given); the new head."""
@@ -179,7 +180,10 @@ def read_head(db_path: Path) -> tuple[int, str] | None:
 async def head_behind(store: Store) -> str | None:
     """A sentence when the database's audit log does not reach the head recorded beside it, else None.
 
-    A database ahead of its sidecar is accepted (a process may die between its commit and the sidecar's write)."""
+    A database ahead of its sidecar is accepted (a process may die between its commit and the sidecar's write).
+    A ledger has no sidecar yet: its head is kept on the server, beside the log (docs/multi-station-design.md)."""
+    if store.dialect != "sqlite":
+        return None
     head = head_path(store.path)
     try:
         recorded = read_head(store.path)

@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"station: {exc}", file=sys.stderr)
         return exc.exit_code
     except sqlite3.Error as exc:
-        failure = database_failure(exc, settings.database.path if settings else None)
+        failure = database_failure(exc, settings.database.location if settings else None)
         if failure is None:
             return unexpected(args, exc)
         get_logger("cli").error("database_failure", command=args.command, exc_info=exc)
@@ -85,7 +85,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        return unexpected(args, exc)
+        failure = None
+        if type(exc).__module__.startswith("psycopg"):  # the ledger's failures: psycopg loads only for a ledger
+            failure = database_failure(exc, settings.database.location if settings else None)
+        if failure is None:
+            return unexpected(args, exc)
+        get_logger("cli").error("database_failure", command=args.command, exc_info=exc)
+        print(f"station: {failure}", file=sys.stderr)
+        return failure.exit_code
 
 
 def unexpected(args: argparse.Namespace, exc: BaseException) -> int:

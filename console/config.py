@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -32,6 +33,13 @@ class StationSettings:
 @dataclass(frozen=True)
 class DatabaseSettings:
     path: Path = Path("var/station.db")
+    url: str = ""  # postgresql://ROLE@HOST:PORT/DB: the regency ledger instead of the SQLite file (never both)
+    password_file: Path | None = None  # the ledger role's password; else libpq's PGPASSWORD or ~/.pgpass
+
+    @property
+    def location(self) -> Path | str:
+        """Where the store lives: the ledger's URL, else the SQLite file."""
+        return self.url or self.path
 
 
 @dataclass(frozen=True)
@@ -124,6 +132,9 @@ def settings_from_dict(raw: dict[str, Any], path: Path) -> Settings:
         sections[name] = _build_section(cls, name, value, path, base)
     for name in _SECTIONS:
         sections.setdefault(name, _resolve_paths(_section_class(name)(), base))
+    given = raw.get("database", {})
+    if "url" in given and "path" in given:
+        raise ConfigError(t("config.path_or_url", file=path))
     settings = Settings(source=path.resolve(), **sections)
     _check_values(settings, path)
     return settings
@@ -220,6 +231,10 @@ def _check_values(s: Settings, path: Path) -> None:
             parse_faults(s.emulator.faults)
         except FaultSpecError as exc:
             raise bad("emulator.faults", "fault_spec", detail=exc) from None
+    if s.database.url and not re.fullmatch(r"postgres(ql)?://[^:@/\s]+@[^/@\s]+/[^/?#\s]+", s.database.url):
+        raise bad("database.url", "ledger_url", value=s.database.url)
+    if s.database.password_file is not None and not s.database.url:
+        raise bad("database.password_file", "without_url")
     if s.queue.hopper_capacity < 1:
         raise bad("queue.hopper_capacity", "at_least_1", value=s.queue.hopper_capacity)
     if s.console.lock_after_min < 0:

@@ -214,7 +214,7 @@ async def report_listing(db: Any, job_id: int) -> str | None:
     """
     row = await db.fetchone(
         "SELECT c.report_id FROM report_cards c JOIN reports r ON r.report_id = c.report_id WHERE c.job_id = ? "
-        "ORDER BY r.rowid LIMIT 1",
+        "ORDER BY r.made_seq LIMIT 1",
         (job_id,),
     )
     return None if row is None else row["report_id"]
@@ -284,7 +284,7 @@ class PrintedSince:
 async def printed_since(db: Any, start: str) -> PrintedSince:
     row = await db.fetchone(
         "SELECT count(*) AS printed, "
-        "coalesce(sum(state = 'done_good'), 0) AS good, coalesce(sum(state = 'done_bad'), 0) AS bad "
+        "count(*) FILTER (WHERE state = 'done_good') AS good, count(*) FILTER (WHERE state = 'done_bad') AS bad "
         "FROM jobs WHERE printed_at >= ?",
         (start,),
     )

@@ -106,7 +106,7 @@ async def refusal(db: _Reader, nik: str, *, for_job: int | None = None) -> Refus
     if await db.fetchone("SELECT 1 FROM residents WHERE nik = ?", (nik,)) is None:
         return Refusal("unknown_nik", nik)
     bar = await db.fetchone(
-        f"SELECT * FROM ({bars_sql(':nik', ':for_job')}) AS bars ORDER BY rank LIMIT 1",
+        f"SELECT * FROM ({bars_sql(':nik', 'CAST(:for_job AS INTEGER)')}) AS bars ORDER BY rank LIMIT 1",
         {"nik": nik, "for_job": for_job},
     )
     if bar is None:

@@ -65,10 +65,13 @@ async def sign_in_for_command(args: argparse.Namespace, settings: Settings) -> N
     act_as(None)
     if name is None and reads_only:  # not even opened: a supervisor's SSH account may only read the file
         return
-    if not settings.database.path.is_file():
+    if command_of(args) == "ledger migrate":  # makes the schema operators live in: the ledger's role guards it
         act_as(None, name)
         return
-    async with await Store.open(settings.database.path, create=False) as store:
+    if not settings.database.url and not settings.database.path.is_file():
+        act_as(None, name)
+        return
+    async with await Store.open(settings.database, create=False) as store:
         if not await operators.any_registered(store):
             act_as(None, name)
             return

@@ -56,7 +56,7 @@ async def printer_session(settings: Settings, store: Store | None = None) -> Asy
     async with AsyncExitStack() as stack:
         stack.enter_context(PrinterOwnership(settings.database.path, settings.printer.port))
         if store is None:
-            store = await Store.open(settings.database.path)
+            store = await Store.open(settings.database)
             stack.push_async_callback(store.close)
         emulator = None
         port = settings.printer.port

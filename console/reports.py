@@ -162,12 +162,13 @@ async def make_report(store: Store, allocation_id: str, station_id: str, actor: 
             body = {**content, "generated_at": now_iso(), "audit_head": head["hash"] if head else audit.GENESIS}
             body["report_id"] = report_id_of(body)
             await tx.execute(
-                "INSERT INTO reports (report_id, allocation_id, generated_at, body) VALUES (?, ?, ?, ?)",
+                "INSERT INTO reports (report_id, allocation_id, generated_at, body, made_seq) "
+                "VALUES (?, ?, ?, ?, (SELECT coalesce(max(made_seq), 0) + 1 FROM reports))",
                 (body["report_id"], allocation_id, body["generated_at"], canonical_json(body)),
             )
         await tx.execute(  # the cards it lists, by job: their tags are frozen, and a grant names exactly these
-            "INSERT OR IGNORE INTO report_cards (report_id, job_id) SELECT ?, id FROM jobs "
-            "WHERE allocation_id = ? AND state IN ('done_good', 'done_bad')",
+            "INSERT INTO report_cards (report_id, job_id) SELECT ?, id FROM jobs "
+            "WHERE allocation_id = ? AND state IN ('done_good', 'done_bad') ON CONFLICT DO NOTHING",
             (body["report_id"], allocation_id),
         )
         await tx.audit(

@@ -194,7 +194,10 @@ async def _write(
 
 
 async def _set_cache_size(store: Store, size: int) -> int:
-    """Set the writer's `PRAGMA cache_size` (negative: KiB, positive: pages); return the one it had."""
+    """Set the writer's `PRAGMA cache_size` (negative: KiB, positive: pages); return the one it had. A ledger's
+    memory is its server's: nothing to set there."""
+    if store.dialect != "sqlite":
+        return size
     async with store.transaction() as tx:
         previous = (await tx.fetchall("PRAGMA cache_size"))[0][0]
         await tx.execute(f"PRAGMA cache_size = {int(size)}")

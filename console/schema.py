@@ -224,4 +224,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX audit_lock_events ON audit (subject, seq)
         WHERE action IN ('nik.locked', 'nik.unlocked', 'nik.lock_released');
     """,
+    # Reports in the order they were made, a column both backends keep (SQLite's rowid has no equal on the
+    # regency ledger's PostgreSQL): the first report that listed a card is found by it, never by a clock.
+    """
+    ALTER TABLE reports ADD COLUMN made_seq INTEGER;
+    UPDATE reports SET made_seq = rowid;
+    CREATE UNIQUE INDEX reports_by_made_seq ON reports (made_seq);
+    """,
 ]

@@ -20,6 +20,7 @@ import aiosqlite
 
 from console import audit
 from console.clock import now_iso
+from console.config import DatabaseSettings
 from console.errors import AuditBrokenError, DatabaseError
 from console.i18n import t
 from console.schema import APPLICATION_ID, MIGRATIONS
@@ -55,6 +56,8 @@ async def fetch_first(conn: aiosqlite.Connection, sql: str, params: Sequence[Any
 class Transaction:
     """Statements of one write transaction; `audit()` appends to the hash chain inside it."""
 
+    dialect = "sqlite"
+
     def __init__(self, conn: aiosqlite.Connection, actor: str) -> None:
         self._conn = conn
         self.actor = actor
@@ -83,6 +86,8 @@ class Transaction:
 
 
 class Store:
+    dialect = "sqlite"  # the ledger's store says "postgresql": the few things only one engine has ask this
+
     def __init__(self, path: Path, writer: aiosqlite.Connection | None, reader: aiosqlite.Connection) -> None:
         self.path = path
         self._writer = writer
@@ -92,11 +97,21 @@ class Store:
         _OPEN_FILES[self._file] = _OPEN_FILES.get(self._file, 0) + 1
 
     @classmethod
-    async def open(cls, path: Path | str, *, create: bool = True, readonly: bool = False) -> Store:
+    async def open(cls, path: Path | str | DatabaseSettings, *, create: bool = True, readonly: bool = False) -> Store:
         """Open the station's database, creating it (mode 0600) if it does not exist and `create` is set.
 
-        A file that is not this station's database is refused, never overwritten.
+        A file that is not this station's database is refused, never overwritten. A `postgresql://` URL opens
+        the regency ledger instead (console/backends/postgres.py), behind the same API.
         """
+        password_file = None
+        if isinstance(path, DatabaseSettings):  # the configuration's [database]: a ledger's url, else the path
+            password_file = path.password_file
+            path = path.location
+        if is_ledger(path):
+            from console.backends.postgres import LedgerStore  # psycopg loads only for a ledger
+
+            return await LedgerStore.open(str(path), create=create, readonly=readonly,  # type: ignore[return-value]
+                                          password_file=password_file)  # fmt: skip
         path = Path(path)
         try:
             if path.is_dir():
@@ -226,9 +241,19 @@ _FAILURE_KEYS = {
 _SCHEMA_WORDS = ("no such table", "no such column", "no such index", "no such view", "no such trigger")
 
 
-def database_failure(exc: sqlite3.Error, path: Path | str | None) -> DatabaseError | None:
+def is_ledger(location: Path | str) -> bool:
+    """A `postgresql://` URL (the regency ledger) rather than an SQLite file's path."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
+def database_failure(exc: Exception, path: Path | str | None) -> DatabaseError | None:
     """The operator's sentence for an SQLite failure under the station (a full disk, a damaged page, a dropped
-    table, a lock held elsewhere), or None for what is a bug of ours and stays an unexpected error."""
+    table, a lock held elsewhere), or None for what is a bug of ours and stays an unexpected error. The
+    ledger's failures (PostgreSQL) get the same sentences."""
+    if not isinstance(exc, sqlite3.Error):
+        from console.backends.postgres import ledger_failure
+
+        return ledger_failure(exc, str(path) if path else None)  # type: ignore[arg-type]
     code = getattr(exc, "sqlite_errorcode", None)
     key = _FAILURE_KEYS.get(code & 0xFF) if code is not None else None  # extended codes carry the primary low
     if key is None and any(words in str(exc) for words in _SCHEMA_WORDS):

@@ -296,6 +296,11 @@ class AppliedGrant:
     applied_at: str
 
 
+# The grant's NIKs as a table (value, key = position), one parameter whatever their number: a JSON array on
+# SQLite, an array on PostgreSQL
+_LIST_OF_NIKS = {"sqlite": "json_each(?) AS g", "postgresql": "unnest(CAST(? AS text[])) WITH ORDINALITY AS g (value, key)"}
+
+
 async def _check_niks(tx: Any, grant: Grant, report: dict[str, Any]) -> None:
     """Each NIK was reported bad in this report, and the card that locks it now is the very card the report listed
     (by job, not by counter: counters repeat across printers). Every NIK that fails is named, with why."""
@@ -303,9 +308,9 @@ async def _check_niks(tx: Any, grant: Grant, report: dict[str, Any]) -> None:
     rows = await tx.fetchall(
         "SELECT g.value AS nik, l.unlocked_at, l.job_id, j.state, j.card_counter, j.printer_serial, "
         "EXISTS (SELECT 1 FROM report_cards c WHERE c.report_id = ? AND c.job_id = l.job_id) AS listed "
-        "FROM json_each(?) g LEFT JOIN nik_locks l ON l.nik = g.value LEFT JOIN jobs j ON j.id = l.job_id "
-        "ORDER BY g.key",
-        (grant.report_id, json.dumps(list(grant.niks))),
+        f"FROM {_LIST_OF_NIKS[tx.dialect]} LEFT JOIN nik_locks l ON l.nik = g.value LEFT JOIN jobs j "
+        "ON j.id = l.job_id ORDER BY g.key",
+        (grant.report_id, list(grant.niks) if tx.dialect == "postgresql" else json.dumps(list(grant.niks))),
     )
     refused: list[tuple[str, dict[str, Any]]] = []
     for row in rows:

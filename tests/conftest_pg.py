@@ -66,3 +66,50 @@ def pg_database(pg_server: PgServer) -> Iterator[PgDatabase]:
         if not pg_server.running:
             pg_server.start()
         pg_server.drop(name)
+
+
+LEDGER_TEMPLATE = "ktpel_ledger_template"
+
+
+@pytest.fixture(scope="session")
+def ledger_template(pg_server: PgServer) -> str:
+    """A database migrated once per session to the newest schema, cloned by each test that wants a ledger."""
+    import asyncio
+
+    from console.backends.postgres import connect, migrate
+
+    if pg_server.psql(f"SELECT count(*) FROM pg_database WHERE datname = '{LEDGER_TEMPLATE}'") != "1":
+        pg_server.psql(f"CREATE DATABASE {LEDGER_TEMPLATE}")
+
+        async def migrated() -> None:
+            conn = await connect(pg_server.url(LEDGER_TEMPLATE), None)
+            try:
+                await migrate(conn, pg_server.url(LEDGER_TEMPLATE))
+            finally:
+                await conn.close()
+
+        asyncio.run(migrated())
+    return LEDGER_TEMPLATE
+
+
+@pytest.fixture
+def ledger(pg_server: PgServer, ledger_template: str) -> Iterator[PgDatabase]:
+    """A migrated ledger of its own for one test (a clone of the session's template)."""
+    if not pg_server.running:
+        pg_server.start()
+    name = pg_server.database(ledger_template)
+    try:
+        yield PgDatabase(pg_server, name)
+    finally:
+        if not pg_server.running:
+            pg_server.start()
+        pg_server.drop(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: object) -> object:
+    """Where the store lives, once per backend: an SQLite file (the default) or a ledger's URL. A test that
+    opens `Store.open(database)` runs on both."""
+    if request.param == "sqlite":
+        return tmp_path / "station.db"  # type: ignore[operator]
+    return request.getfixturevalue("ledger").url

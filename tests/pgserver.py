@@ -217,11 +217,11 @@ class PgServer:
     def _template_made(self) -> bool:
         return self.psql(f"SELECT count(*) FROM pg_database WHERE datname = '{TEMPLATE}'") == "1"
 
-    def database(self) -> str:
-        """A new empty database cloned from the template (fast); its name."""
+    def database(self, template: str = TEMPLATE) -> str:
+        """A new database cloned from a template (fast; by default an empty one); its name."""
         self._databases += 1
         name = f"test_{os.getpid()}_{self._databases}"
-        self.psql(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
+        self.psql(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
         return name
 
     def drop(self, name: str) -> None:

@@ -22,8 +22,11 @@ from drivers.emulator import EmulatorServer, read_output_log
 from drivers.printer import Printer
 
 
-async def seeded_store(path: Path, residents: int, blanks: int, queue: bool = True) -> Store:
-    store = await Store.open(path / "station.db")
+async def seeded_store(path: Path, residents: int, blanks: int, queue: bool = True,
+                       database: Path | str | None = None) -> Store:
+    """`database`: where the store lives (the `database` fixture's SQLite file or ledger URL); by default an
+    SQLite file in `path`."""
+    store = await Store.open(database or path / "station.db")
     csv_path = write_demo_csv(path / "residents.csv", residents, seed=7)
     await import_residents(store, csv_path)
     await books.add_allocation(store, "JATAH-2026-11", blanks, "2026-11", "test")

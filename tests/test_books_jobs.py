@@ -9,8 +9,8 @@ from tests.factory import add_residents
 
 
 @pytest.fixture
-async def store(tmp_path):
-    async with await Store.open(tmp_path / "station.db") as store:
+async def store(database):
+    async with await Store.open(database) as store:
         yield store
 
 

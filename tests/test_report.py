@@ -28,8 +28,8 @@ REPORT_FIELDS = {"format", "station_id", "allocation", "counts", "good", "bad", 
 
 
 @pytest.fixture
-async def printed(tmp_path):
-    station = await print_cards(tmp_path, residents=5, blanks=12)
+async def printed(tmp_path, database):
+    station = await print_cards(tmp_path, residents=5, blanks=12, database=database)
     try:
         yield station
     finally:

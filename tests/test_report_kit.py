@@ -60,9 +60,11 @@ class Printed:
     niks: list[str]  # in the order their cards came out
 
 
-async def print_cards(folder: Path, residents: int, blanks: int = 20, printing: int | None = None) -> Printed:
-    """A station in `folder` whose first `printing` residents (all by default) have a printed card, untagged."""
-    store = await seeded_store(folder, residents=residents, blanks=blanks, queue=False)
+async def print_cards(folder: Path, residents: int, blanks: int = 20, printing: int | None = None,
+                      database: Path | str | None = None) -> Printed:
+    """A station in `folder` whose first `printing` residents (all by default) have a printed card, untagged;
+    its store in `database` (an SQLite file in `folder` by default)."""
+    store = await seeded_store(folder, residents=residents, blanks=blanks, queue=False, database=database)
     niks = [row["nik"] for row in await store.fetchall("SELECT nik FROM residents ORDER BY nik")]
     await jobs.enqueue(store, niks[: printing or residents], "test")
     async with emulated_printer(folder) as (emu, printer):

@@ -33,9 +33,9 @@ async def apply(store, document, keys, **kw):
 
 
 @pytest.fixture
-async def bad_two(tmp_path):
-    """Four cards printed: two good, two bad, reported; the centre's key configured."""
-    printed = await print_cards(tmp_path, residents=5, blanks=20, printing=4)
+async def bad_two(tmp_path, database):
+    """Four cards printed: two good, two bad, reported; the centre's key configured (on each backend)."""
+    printed = await print_cards(tmp_path, residents=5, blanks=20, printing=4, database=database)
     store, niks = printed.store, printed.niks
     try:
         await tag(store, niks[:2], {niks[2]: "gagal_cetak", niks[3]: "rusak_fisik"})

@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 async def verify(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Store.open(settings.database.path, readonly=True) as store:
+    async with await Store.open(settings.database, readonly=True) as store:
         with progress_report("progress.audit_verify", "progress.entries") as on_progress:
             count, broken = await audit.verify(store, on_progress)
         behind = await audit.head_behind(store)
@@ -39,7 +39,7 @@ async def verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def export(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Store.open(settings.database.path, readonly=True) as store:
+    async with await Store.open(settings.database, readonly=True) as store:
         try:
             with progress_report("progress.audit_export", "progress.entries") as on_progress:
                 count = await audit.export(store, args.out, on_progress)

@@ -39,14 +39,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 async def add_allocation(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Store.open(settings.database.path) as store:
+    async with await Store.open(settings.database) as store:
         await books.add_allocation(store, args.id, args.count, args.period, operator_name())
     print(t("books.added", id=args.id, count=args.count))
     return 0
 
 
 async def list_allocations(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Store.open(settings.database.path) as store:
+    async with await Store.open(settings.database) as store:
         all_books = await books.all_books(store)
     if args.json:
         print(json.dumps([b.as_dict() for b in all_books], ensure_ascii=False))
@@ -62,14 +62,14 @@ async def list_allocations(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def enter_count(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Store.open(settings.database.path) as store:
+    async with await Store.open(settings.database) as store:
         difference = await books.enter_count(store, args.id, args.counted, args.note, operator_name())
     print(t("books.counted", id=args.id, counted=args.counted, difference=f"{difference:+d}"))
     return 0
 
 
 async def reconcile(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Store.open(settings.database.path) as store:
+    async with await Store.open(settings.database) as store:
         if args.accept_printer is not None:
             accepted = await printer_record.accept_printer(store, args.accept_printer, args.reason, operator_name())
             said = t("printer.accepted", serial=accepted.serial, counter=accepted.counter)

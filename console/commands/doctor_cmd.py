@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from console import audit, audit_state
 from console.config import Settings
 from console.doctor_checks import check_keys, check_printer, missing_schema_objects
-from console.errors import EXIT_USAGE, StationError
+from console.errors import EXIT_USAGE, StationError, UsageError
 from console.i18n import t
 from console.store import Store, database_failure
 
@@ -39,7 +39,7 @@ async def check_database(settings: Settings) -> str:
 
 
 async def check_audit(settings: Settings) -> str:
-    async with await Store.open(settings.database.path, readonly=True) as store:
+    async with await Store.open(settings.database, readonly=True) as store:
         count, broken = await audit.verify(store)
         behind = await audit.head_behind(store)
         if broken is not None:
@@ -60,6 +60,8 @@ CHECKS: list[tuple[str, Check]] = [
 
 
 async def doctor(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.database.url:
+        raise UsageError(t("db.not_on_ledger", command="doctor"))
     failed = 0
     for name, check in CHECKS:
         try:

@@ -33,14 +33,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 async def add_cmd(args: argparse.Namespace, settings: Settings) -> int:
     pin = read_new_secret(args.name)
-    async with await Store.open(settings.database.path) as store:
+    async with await Store.open(settings.database) as store:
         added = await operators.add_operator(store, args.name, args.role, pin, operator_name())
     print(t("operator.added", name=added.name, role=t(f"operator.role.{added.role}")))
     return 0
 
 
 async def list_cmd(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Store.open(settings.database.path) as store:
+    async with await Store.open(settings.database) as store:
         found = await operators.list_operators(store)
     if args.json:
         print(json.dumps([{"name": o.name, "role": o.role, "state": state_of(o), "created_at": o.created_at,
@@ -63,7 +63,7 @@ def state_of(o: operators.Operator) -> str:
 
 
 async def disable_cmd(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Store.open(settings.database.path, create=False) as store:
+    async with await Store.open(settings.database, create=False) as store:
         await operators.disable_operator(store, args.name, operator_name())
     print(t("operator.disabled", name=args.name))
     return 0
@@ -71,7 +71,7 @@ async def disable_cmd(args: argparse.Namespace, settings: Settings) -> int:
 
 async def passwd_cmd(args: argparse.Namespace, settings: Settings) -> int:
     pin = read_new_secret(args.name)
-    async with await Store.open(settings.database.path, create=False) as store:
+    async with await Store.open(settings.database, create=False) as store:
         await operators.change_pin(store, args.name, pin, operator_name())
     print(t("operator.pin_changed", name=args.name))
     return 0

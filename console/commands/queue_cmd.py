@@ -47,7 +47,7 @@ async def enqueue_cmd(args: argparse.Namespace, settings: Settings) -> int:
             parse_nik(nik)
         except NikError as exc:
             raise UsageError(t("queue.not_a_nik", nik=nik, why=exc)) from None
-    async with await Store.open(settings.database.path) as store:
+    async with await Store.open(settings.database) as store:
         if args.all:
             count = await jobs.enqueue_ready(store, operator_name(), args.kecamatan, args.desa)
             print(t("queue.queued", count=count))
@@ -63,7 +63,7 @@ async def tag_cmd(args: argparse.Namespace, settings: Settings) -> int:
     good = args.verdict == "good"
     if not good and args.reason is None:
         raise UsageError(t("tag.reason_missing"))
-    async with await Store.open(settings.database.path) as store:
+    async with await Store.open(settings.database) as store:
         job = await jobs.tag(store, args.nik, good, operator_name(), args.reason, args.note)
     print(t("queue.tagged_good" if good else "queue.tagged_bad", nik=job.nik, counter=job.card_counter, reason=args.reason))
     return 0

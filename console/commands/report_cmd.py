@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 async def report_cmd(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Store.open(settings.database.path) as store:
+    async with await Store.open(settings.database) as store:
         made = await reports.make_report(store, args.allocation, settings.station.id, operator_name())
     files = reports.write_report_files(made.body, args.out, settings.station.name, made.stock_count, args.force)
     counts = made.body["counts"]
@@ -48,7 +48,7 @@ async def report_cmd(args: argparse.Namespace, settings: Settings) -> int:
 
 async def unlock_cmd(args: argparse.Namespace, settings: Settings) -> int:
     keys = unlock.load_central_keys(settings.central.public_keys)
-    async with await Store.open(settings.database.path, create=False) as store:
+    async with await Store.open(settings.database, create=False) as store:
         applied = await unlock.apply_grant_file(
             store, args.grant, station_id=settings.station.id, keys=keys, actor=operator_name()
         )

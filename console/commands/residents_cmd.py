@@ -39,7 +39,7 @@ async def import_file(args: argparse.Namespace, settings: Settings) -> int:
     def report(rejection: RowRejection) -> None:
         print(rejection.line(args.file.name), file=sys.stderr)
 
-    async with await Store.open(settings.database.path) as store:
+    async with await Store.open(settings.database) as store:
         with progress_report("progress.import", "progress.rows") as on_progress:
             result = await import_residents(store, args.file, source=args.source, actor=operator_name(),
                                             on_reject=report, on_progress=on_progress)

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 async def status(args: argparse.Namespace, settings: Settings) -> int:
-    async with await Store.open(settings.database.path) as store:
+    async with await Store.open(settings.database) as store:
         snap = await snapshot(store)
     snap["station"]["id"] = settings.station.id
     if args.json:

@@ -53,6 +53,8 @@ def supervisor_name(explicit: str | None = None) -> str:
 
 async def supervise(args: argparse.Namespace, settings: Settings) -> int:
     who = supervisor_name(args.who)
+    if settings.database.url:
+        raise UsageError(t("db.not_on_ledger", command="supervise"))
     path = settings.database.path
     if not path.exists() or path.stat().st_size == 0:
         raise UsageError(t("supervise.no_database", file=path, config=settings.source))

@@ -1,0 +1,243 @@
+"""The regency ledger: the store's API over one PostgreSQL database that every station of a regency shares.
+
+Same shape as console/store.py's SQLite store: one writer connection whose transactions are serialised in the
+process, plus a reader connection. Across stations, every write transaction first takes one advisory lock of
+the ledger (`pg_advisory_xact_lock`), so writes are serialised as SQLite's writer serialises them: the lock
+rule's read-then-write (console/locks.py) and the audit chain's head stay atomic for the whole regency, and
+the ledger's constraints (the partial unique index on open jobs, the lock table's key) hold besides.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+
+from console import audit
+from console.backends.pg_schema import postgres_migrations, split
+from console.backends.pg_sql import translate
+from console.clock import now_iso
+from console.errors import DatabaseError
+from console.i18n import t
+from console.schema import APPLICATION_ID, MIGRATIONS
+
+Params = Sequence[Any] | Mapping[str, Any]
+LOCK_TIMEOUT = "10s"  # a station never hangs on another's stuck transaction (SQLite's busy_timeout)
+
+
+class Row(tuple):
+    """A row by index and by name, like sqlite3.Row (`row[0]`, `row["nik"]`, `row.keys()`, `dict(row)`)."""
+
+    _names: dict[str, int]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._names[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._names)
+
+
+def _row_factory(cursor: Any) -> Any:
+    names = {column.name: i for i, column in enumerate(cursor.description or ())}
+
+    def make(values: Sequence[Any]) -> Row:
+        row = Row(values)
+        row._names = names
+        return row
+
+    return make
+
+
+def _sql(sql: str, params: Params) -> str:
+    return translate(sql, isinstance(params, Mapping))
+
+
+class Transaction:
+    """Statements of one write transaction; `audit()` appends to the hash chain inside it."""
+
+    dialect = "postgresql"
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any], actor: str) -> None:
+        self._conn = conn
+        self.actor = actor
+        self._audit_head: tuple[int, str] | None = None
+
+    async def execute(self, sql: str, params: Params = ()) -> psycopg.AsyncCursor[Any]:
+        return await self._conn.execute(_sql(sql, params), params)
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        async with self._conn.cursor() as cur:
+            await cur.executemany(translate(sql, False), rows)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
+        return await (await self.execute(sql, params)).fetchall()
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Any:
+        return await (await self.execute(sql, params)).fetchone()
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        row = await self.fetchone(sql + " RETURNING id", params)
+        return int(row[0])
+
+    async def audit(self, action: str, subject: str | None = None, actor: str | None = None, **data: Any) -> int:
+        self._audit_head = await audit.append(self, action, subject, actor or self.actor, data, self._audit_head)
+        return self._audit_head[0]
+
+
+class LedgerStore:
+    """The store on a PostgreSQL ledger (`[database] url`)."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, writer: psycopg.AsyncConnection[Any] | None,
+                 reader: psycopg.AsyncConnection[Any]) -> None:  # fmt: skip
+        self.url = url
+        self.path = url  # where messages say which database: the URL, which never holds a password
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, url: str, *, create: bool = True, readonly: bool = False,
+                   password_file: Path | None = None) -> LedgerStore:  # fmt: skip
+        """Connect to the ledger; migrate it first when `create` is set (an older schema is upgraded). The
+        password is `password_file`'s first line, else libpq's own (PGPASSWORD, ~/.pgpass)."""
+        password = read_password(url, password_file)
+        writer = None
+        if not readonly:
+            writer = await connect(url, password)
+            try:
+                await migrate(writer, url, upgrade=create)
+            except BaseException:
+                await writer.close()
+                raise
+        try:
+            reader = await connect(url, password, readonly=True)
+        except BaseException:
+            if writer is not None:
+                await writer.close()
+            raise
+        return cls(url, writer, reader)
+
+    async def close(self) -> None:
+        await self._reader.close()
+        if self._writer is not None:
+            async with self._write_lock:
+                await self._writer.close()
+            self._writer = None
+
+    async def __aenter__(self) -> LedgerStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def transaction(self, actor: str = "station") -> AsyncIterator[Transaction]:
+        """BEGIN … COMMIT under the ledger's write lock; any exception rolls the whole transaction back."""
+        if self._writer is None:
+            raise DatabaseError(t("db.read_only", file=self.url))
+        async with self._write_lock:
+            await self._writer.execute("BEGIN")
+            try:
+                await self._writer.execute("SELECT pg_advisory_xact_lock(%s)", (APPLICATION_ID,))
+                yield Transaction(self._writer, actor)
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
+        return await (await self._reader.execute(_sql(sql, params), params)).fetchall()
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Any:
+        return await (await self._reader.execute(_sql(sql, params), params)).fetchone()
+
+    async def scalar(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def data_version(self) -> int:
+        """Changes when a transaction commits anywhere in the ledger: the audit log's newest entry."""
+        return int(await self.scalar("SELECT coalesce(max(seq), 0) FROM audit"))
+
+    async def get_meta(self, key: str) -> str | None:
+        return await self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
+
+
+def read_password(url: str, password_file: Path | None) -> str | None:
+    if password_file is None:
+        return None
+    try:
+        return password_file.read_text(encoding="utf-8").splitlines()[0] if password_file.stat().st_size else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatabaseError(t("db.password_unreadable", file=password_file, why=getattr(exc, "strerror", exc)
+                              or exc)) from None  # fmt: skip
+
+
+async def connect(url: str, password: str | None, readonly: bool = False) -> psycopg.AsyncConnection[Any]:
+    """A connection in autocommit (the store says BEGIN); the reader's refuses any write."""
+    options = f"-c lock_timeout={LOCK_TIMEOUT}" + (" -c default_transaction_read_only=on" if readonly else "")
+    try:
+        conn = await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=_row_factory,
+                                                     options=options, password=password)  # fmt: skip
+    except psycopg.Error as exc:
+        raise DatabaseError(t("db.cannot_open", file=url, why=str(exc).strip())) from None
+    return conn
+
+
+async def schema_version(conn: psycopg.AsyncConnection[Any]) -> int:
+    await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL PRIMARY KEY, "
+                       "applied_at TEXT NOT NULL)")  # fmt: skip
+    cursor = await conn.execute("SELECT coalesce(max(version), 0) FROM schema_version")
+    return int((await cursor.fetchall())[0][0])
+
+
+async def migrate(conn: psycopg.AsyncConnection[Any], url: str, *, upgrade: bool = True) -> int:
+    """Bring the ledger's schema to the newest step, one transaction a step; two stations starting together
+    wait for each other (an advisory lock), and the second finds nothing left to do. Returns the steps run."""
+    steps = postgres_migrations()
+    await conn.execute("SELECT pg_advisory_lock(%s)", (APPLICATION_ID,))
+    try:
+        version = await schema_version(conn)
+        if version > len(MIGRATIONS):
+            raise DatabaseError(t("db.newer", file=url, version=version, known=len(MIGRATIONS)))
+        if not upgrade and version < len(MIGRATIONS):
+            raise DatabaseError(t("db.missing", file=url))
+        for number in range(version, len(steps)):
+            async with conn.transaction():
+                for statement in split(steps[number]):
+                    try:
+                        await conn.execute(statement)
+                    except pg_errors.IntegrityError as exc:
+                        raise DatabaseError(t("db.migration_refused", file=url, step=number + 1, why=exc)) from None
+                await conn.execute("INSERT INTO schema_version (version, applied_at) VALUES (%s, %s)",
+                                   (number + 1, now_iso()))  # fmt: skip
+                if number == 0:
+                    await conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', %s), "
+                                       "('application', 'ktpel-station')", (now_iso(),))  # fmt: skip
+        return len(steps) - version
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock(%s)", (APPLICATION_ID,))
+
+
+_FAILURE_KEYS = {
+    "53100": "db.full", "XX001": "db.damaged", "XX002": "db.damaged", "55P03": "db.busy", "40P01": "db.busy",
+    "58030": "db.io_error", "42P01": "db.schema_broken", "42703": "db.schema_broken",
+}  # fmt: skip
+
+
+def ledger_failure(exc: psycopg.Error, url: str | None) -> DatabaseError | None:
+    """The operator's sentence for a ledger failure (full disk, damage, a lock held too long, a lost link, a
+    dropped table), or None for what is a bug of ours."""
+    key = _FAILURE_KEYS.get(exc.sqlstate or "")
+    if key is None and isinstance(exc, psycopg.OperationalError):
+        key = "db.io_error"  # the server went away or the link broke
+    return None if key is None else DatabaseError(t(key, file=url or "?", why=str(exc).strip()))
