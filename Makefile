@@ -18,6 +18,7 @@ run: $(STAMP)
 # ruff check and mypy only: the tree is not formatted with `ruff format` yet (configured in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: lint

@@ -103,7 +103,7 @@ def write_config(work: Path, db: Path, hopper: int) -> Path:
     config.write_text(
         f'[database]\npath = "{db}"\n[emulator]\ntime_scale = 0\nfeeder = 100000\n'
         f'state = "{work / "emulator.json"}"\nlog = "{work / "output.jsonl"}"\n'
-        f"[queue]\nhopper_capacity = {hopper}\n[logging]\nfile = \"{work / 'station.log'}\"\n",
+        f'[queue]\nhopper_capacity = {hopper}\n[logging]\nfile = "{work / "station.log"}"\n',
         encoding="utf-8",
     )
     return config
@@ -239,12 +239,16 @@ def report(result: dict, count: int, printed: int, seconds: float) -> None:
         values = sorted(values)
         everything += values
         p95 = values[min(len(values) - 1, round(0.95 * (len(values) - 1)))]
-        print(f"| {name:<40} | {statistics.median(values) * 1000:6.0f}ms | {p95 * 1000:6.0f}ms "
-              f"| {values[-1] * 1000:6.0f}ms | {len(values):>3} | < {TARGETS['key latency'] * 1000:.0f} ms")
+        print(
+            f"| {name:<40} | {statistics.median(values) * 1000:6.0f}ms | {p95 * 1000:6.0f}ms "
+            f"| {values[-1] * 1000:6.0f}ms | {len(values):>3} | < {TARGETS['key latency'] * 1000:.0f} ms"
+        )
     everything.sort()
     p95 = everything[round(0.95 * (len(everything) - 1))]
-    print(f"| {'all keys':<40} | {statistics.median(everything) * 1000:6.0f}ms | {p95 * 1000:6.0f}ms "
-          f"| {everything[-1] * 1000:6.0f}ms | {len(everything):>3} | < {TARGETS['key latency'] * 1000:.0f} ms")
+    print(
+        f"| {'all keys':<40} | {statistics.median(everything) * 1000:6.0f}ms | {p95 * 1000:6.0f}ms "
+        f"| {everything[-1] * 1000:6.0f}ms | {len(everything):>3} | < {TARGETS['key latency'] * 1000:.0f} ms"
+    )
     print(f"| {'peak memory of the console (VmHWM)':<40} | {result['memory']:6.0f}MB | {'':>8} | {'':>8} | {1:>3} "
           f"| < {TARGETS['memory']:.0f} MB")  # fmt: skip
     print(f"\nexit status after Ctrl+Q: {result['exit']}")

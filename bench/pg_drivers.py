@@ -105,10 +105,14 @@ async def main() -> int:
     try:
         server.start()
         asyncpg = "asyncpg " + version("asyncpg") if importlib.util.find_spec("asyncpg") else "no asyncpg"
-        print(f"PostgreSQL {server.psql('SHOW server_version')}, {asyncpg}, "
-              f"psycopg {psycopg.__version__} ({psycopg.pq.__impl__}), {'TCP' if args.tcp else 'Unix socket'}")
-        print(f"| driver     | {args.transactions:,} INSERT+SELECT transactions |      tx/s | COPY {args.copy_rows:,} rows |"
-              "    rows/s")
+        print(
+            f"PostgreSQL {server.psql('SHOW server_version')}, {asyncpg}, "
+            f"psycopg {psycopg.__version__} ({psycopg.pq.__impl__}), {'TCP' if args.tcp else 'Unix socket'}"
+        )
+        print(
+            f"| driver     | {args.transactions:,} INSERT+SELECT transactions |      tx/s | COPY {args.copy_rows:,} rows |"
+            "    rows/s"
+        )
         for name, run in (("asyncpg", bench_asyncpg), ("psycopg 3", bench_psycopg)):
             if name == "asyncpg" and not importlib.util.find_spec("asyncpg"):
                 print("| asyncpg    | not installed: .venv/bin/pip install asyncpg==0.32.0")
@@ -117,8 +121,10 @@ async def main() -> int:
             if args.tcp:
                 kwargs["host"] = "127.0.0.1"
             small, copy = await run(kwargs, args.transactions, rows)
-            print(f"| {name:10} | {small:31.2f} s | {args.transactions / small:9,.0f} | {copy:14.2f} s |"
-                  f" {args.copy_rows / copy:9,.0f}")
+            print(
+                f"| {name:10} | {small:31.2f} s | {args.transactions / small:9,.0f} | {copy:14.2f} s |"
+                f" {args.copy_rows / copy:9,.0f}"
+            )
     finally:
         server.destroy()
     return 0

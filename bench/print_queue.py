@@ -94,7 +94,11 @@ async def station_run(folder: Path, cards: int, time_scale: float, in_process: b
             async with await Printer.open(port, reply_timeout=120) as printer:
                 timed = TimedPrinter(printer)
                 engine = PrintEngine(
-                    store, timed, CardBuilder(store, "5203-01", "ko"), hopper_capacity=cards + 1, ribbon="ko",
+                    store,
+                    timed,
+                    CardBuilder(store, "5203-01", "ko"),
+                    hopper_capacity=cards + 1,
+                    ribbon="ko",
                     actor="bench",
                 )
                 await engine.start()
@@ -143,11 +147,16 @@ async def main() -> int:
     ratio = station_rate / driver_rate
     rows = [
         ("driver-only, time-scale 0", f"best {driver_rate:.1f} cards/s, median {statistics.median(driver_rates):.1f}"),
-        ("station queue, time-scale 0",
-         f"best {station_rate:.1f} cards/s, median {statistics.median(station_rates):.1f}"),
+        (
+            "station queue, time-scale 0",
+            f"best {station_rate:.1f} cards/s, median {statistics.median(station_rates):.1f}",
+        ),
         ("ratio of the best (target >= 0.5)", f"{ratio:.2f} {'met' if ratio >= 0.5 else 'MISSED'}"),
         ("ratio of the medians", f"{statistics.median(station_rates) / statistics.median(driver_rates):.2f}"),
-        (f"card cycle at time-scale {args.idle_scale}", f"mean {statistics.mean(cycles):.2f} s over {args.idle_cards} cards"),
+        (
+            f"card cycle at time-scale {args.idle_scale}",
+            f"mean {statistics.mean(cycles):.2f} s over {args.idle_cards} cards",
+        ),
         ("printer idle between cards", f"mean {statistics.mean(gaps) * 1000:.1f} ms, max {max(gaps) * 1000:.1f} ms"),
         ("idle share of the cycle (target < 2%)", f"{idle_share:.2%} {'met' if idle_share < 0.02 else 'MISSED'}"),
     ]

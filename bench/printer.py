@@ -43,8 +43,14 @@ TARGET_S = 3.0
 CARD_COMMANDS = ("Ss", "Sr", "Se")  # around the layout's frames
 REPLY_BYTES = len(protocol.encode_reply(protocol.OK))
 
-NAMES = ("BAIQ NURUL AINI", "LALU MUHAMMAD ZAINUL MUTTAQIN", "NI WAYAN SRI ASTUTI", "H. AHMAD FAUZI",
-         "SITI RAHMAWATI", "I GUSTI NGURAH PUTU WIRAWAN")
+NAMES = (
+    "BAIQ NURUL AINI",
+    "LALU MUHAMMAD ZAINUL MUTTAQIN",
+    "NI WAYAN SRI ASTUTI",
+    "H. AHMAD FAUZI",
+    "SITI RAHMAWATI",
+    "I GUSTI NGURAH PUTU WIRAWAN",
+)
 VILLAGES = ("PANCOR", "SELONG", "RAKAM", "DENGGEN", "SANDUBAYA", "KELAYU JORONG")
 
 
@@ -83,12 +89,27 @@ def signature(rng: random.Random) -> bytes:
 def resident(n: int, rng: random.Random) -> CardFields:
     village = VILLAGES[n % len(VILLAGES)]
     return CardFields(
-        provinsi="PROVINSI NUSA TENGGARA BARAT", kabupaten="KABUPATEN LOMBOK TIMUR", nik=f"520307470890{n:04d}",
-        nama=NAMES[n % len(NAMES)], tempat_lahir="SELONG", tanggal_lahir="07-08-1990", jenis_kelamin="PEREMPUAN",
-        gol_darah="O", alamat=f"JL. PAHLAWAN NO. {n % 90 + 1}, DUSUN {village} DAYA", rt_rw="002/001",
-        kel_desa=village, kecamatan="SELONG", agama="ISLAM", status_perkawinan="KAWIN", pekerjaan="GURU",
-        kewarganegaraan="WNI", berlaku_hingga="SEUMUR HIDUP", tempat_terbit="LOMBOK TIMUR",
-        tanggal_terbit="28-11-2026", photo=portrait(rng), signature=signature(rng),
+        provinsi="PROVINSI NUSA TENGGARA BARAT",
+        kabupaten="KABUPATEN LOMBOK TIMUR",
+        nik=f"520307470890{n:04d}",
+        nama=NAMES[n % len(NAMES)],
+        tempat_lahir="SELONG",
+        tanggal_lahir="07-08-1990",
+        jenis_kelamin="PEREMPUAN",
+        gol_darah="O",
+        alamat=f"JL. PAHLAWAN NO. {n % 90 + 1}, DUSUN {village} DAYA",
+        rt_rw="002/001",
+        kel_desa=village,
+        kecamatan="SELONG",
+        agama="ISLAM",
+        status_perkawinan="KAWIN",
+        pekerjaan="GURU",
+        kewarganegaraan="WNI",
+        berlaku_hingga="SEUMUR HIDUP",
+        tempat_terbit="LOMBOK TIMUR",
+        tanggal_terbit="28-11-2026",
+        photo=portrait(rng),
+        signature=signature(rng),
     )
 
 
@@ -104,7 +125,7 @@ STATION = Path(sys.executable).with_name("station")
 
 @asynccontextmanager
 async def emulator(
-    feeder: int, time_scale: float, *, in_process: bool = False, baud: int | None = None,
+    feeder: int, time_scale: float, *, in_process: bool = False, baud: int | None = None
 ) -> AsyncIterator[tuple[str, Path]]:
     """An emulator on a pseudo-terminal: its port, and its output log (a line a card that left it)."""
     with tempfile.TemporaryDirectory() as folder:
@@ -180,9 +201,11 @@ async def main() -> int:
     rows = [
         ("cards", f"{args.cards} (a photo and a signature each, ko ribbon)"),
         ("layout (Pillow, dithering)", f"{layout_s / args.cards * 1000:.1f} ms a card"),
-        (f"driver + emulator ({'a thread' if args.in_process else 'own process'}), pty, time-scale 0",
-         f"best {args.cards / best:.0f} cards/s ({best / args.cards * 1000:.1f} ms a card), "
-         f"median {args.cards / median:.0f} cards/s over {len(rounds)} rounds"),
+        (
+            f"driver + emulator ({'a thread' if args.in_process else 'own process'}), pty, time-scale 0",
+            f"best {args.cards / best:.0f} cards/s ({best / args.cards * 1000:.1f} ms a card), "
+            f"median {args.cards / median:.0f} cards/s over {len(rounds)} rounds",
+        ),
         ("commands a card", f"{sizes[0][2]}"),
         ("bytes a card, host -> printer", f"mean {statistics.mean(sent):,.0f}, max {max(sent):,}"),
         ("bytes a card, printer -> host", f"{received[0]}"),

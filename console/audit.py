@@ -33,7 +33,11 @@ def entry_hash(seq: int, at: str, actor: str, action: str, subject: str | None, 
 
 
 async def append(
-    tx: Transaction | LedgerTransaction, action: str, subject: str | None, actor: str, data: dict[str, Any],
+    tx: Transaction | LedgerTransaction,
+    action: str,
+    subject: str | None,
+    actor: str,
+    data: dict[str, Any],
     head: tuple[int, str] | None = None,
 ) -> tuple[int, str]:
     """Append one entry after `head` (the chain's last seq and hash, read when not given); the new head."""
@@ -136,9 +140,7 @@ async def recent(store: Store, limit: int = 50, subject: str | None = None) -> l
     if subject is None:
         rows = await store.fetchall("SELECT * FROM audit ORDER BY seq DESC LIMIT ?", (limit,))
     else:
-        rows = await store.fetchall(
-            "SELECT * FROM audit WHERE subject = ? ORDER BY seq DESC LIMIT ?", (subject, limit)
-        )
+        rows = await store.fetchall("SELECT * FROM audit WHERE subject = ? ORDER BY seq DESC LIMIT ?", (subject, limit))
     return [dict(row) | {"data": json.loads(row["data"])} for row in rows]
 
 

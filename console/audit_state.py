@@ -89,14 +89,17 @@ async def differences(db: Any) -> list[str]:
     found: list[str] = []
     rows = await db.fetchall("SELECT nik, job_id, unlocked_at, unlock_id FROM nik_locks ORDER BY nik")
     stored = {
-        r["nik"]: ("locked", r["job_id"], None) if r["unlocked_at"] is None
+        r["nik"]: ("locked", r["job_id"], None)
+        if r["unlocked_at"] is None
         else ("unlocked", r["job_id"], r["unlock_id"])
         for r in rows
     }
     for nik in sorted(set(stored) | set(replay.locks)):
         have, said = stored.get(nik), replay.locks.get(nik)
         same = (have is None) == (said is None) and (
-            have is None or said is None or (have[0] == said[0] and (have[1] == said[1] if have[0] == "locked" else have[2] == said[2]))
+            have is None
+            or said is None
+            or (have[0] == said[0] and (have[1] == said[1] if have[0] == "locked" else have[2] == said[2]))
         )
         if not same:
             found.append(t("audit_state.lock_differs", nik=nik, table=_lock_words(have), audit=_lock_words(said)))

@@ -132,14 +132,22 @@ async def reconcile_outside(store: Store, cards: int, reason: str, actor: str) -
         found = await printer_record.counter_ahead(tx)
         if found is None:
             raise RefusedError(t("books.reconcile_nothing"))
-        if (await printer_record.booked_serial(tx) != found.serial
-                or await printer_record.booked_counter(tx, found.serial) != found.booked):
+        if (
+            await printer_record.booked_serial(tx) != found.serial
+            or await printer_record.booked_counter(tx, found.serial) != found.booked
+        ):
             raise RefusedError(t("books.reconcile_stale", serial=found.serial))
         if cards != found.cards:
-            raise RefusedError(t(
-                "books.reconcile_wrong", serial=found.serial, found=found.cards, booked=found.booked,
-                counter=found.counter, cards=cards,
-            ))
+            raise RefusedError(
+                t(
+                    "books.reconcile_wrong",
+                    serial=found.serial,
+                    found=found.cards,
+                    booked=found.booked,
+                    counter=found.counter,
+                    cards=cards,
+                )
+            )
         for counter in range(found.booked + 1, found.counter + 1):
             await record_spoiled(tx, counter, "taken_outside_station", reason)
         await printer_record.book_counter(tx, found.counter)
@@ -181,8 +189,18 @@ LEFT JOIN stock_counts c ON c.id = (SELECT max(id) FROM stock_counts WHERE alloc
 
 def _books(row: Any) -> Books:
     return Books(
-        row["id"], row["period"], row["received"], row["good"], row["bad"], row["untagged"], row["spoiled"],
-        row["in_stock"], row["received_at"], row["last_count"], row["last_count_at"], row["count_expected"],
+        row["id"],
+        row["period"],
+        row["received"],
+        row["good"],
+        row["bad"],
+        row["untagged"],
+        row["spoiled"],
+        row["in_stock"],
+        row["received_at"],
+        row["last_count"],
+        row["last_count_at"],
+        row["count_expected"],
     )
 
 

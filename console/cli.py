@@ -30,8 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--config", metavar="PATH", help=t("help.config"))
     common.add_argument("--operator", metavar="NAME", help=t("help.operator_option"))
     parser = argparse.ArgumentParser(prog="station", description=t("help.station"))
-    parser.add_argument("--version", action="version", version=f"%(prog)s {metadata.version('ktpel-station')}",
-                        help=t("argparse.version"))
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {metadata.version('ktpel-station')}",
+        help=t("argparse.version"),
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         if info.name.startswith("_"):  # a helper of the commands, not a command
@@ -61,8 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             try:
                 configure_logging(settings.logging.file, settings.logging.level)
             except OSError as exc:
-                raise ConfigError(t("logging.cannot_open", file=settings.source, log=settings.logging.file,
-                                    why=os_error(exc))) from None
+                raise ConfigError(
+                    t("logging.cannot_open", file=settings.source, log=settings.logging.file, why=os_error(exc))
+                ) from None
             asyncio.run(sign_in_for_command(args, settings))
         status = run_handler(args, settings)
         sys.stdout.flush()  # a reader gone away shows here, inside the handling below, not at exit

@@ -156,7 +156,9 @@ def _build_section(cls: type, section: str, values: dict[str, Any], path: Path, 
 
 def _coerce(hint: Any, value: Any, key: str, path: Path) -> Any:
     def wrong(expected: str) -> ConfigError:
-        return ConfigError(t("config.wrong_type", file=path, key=key, expected=t(f"config.type.{expected}"), value=value))
+        return ConfigError(
+            t("config.wrong_type", file=path, key=key, expected=t(f"config.type.{expected}"), value=value)
+        )
 
     if hint is str:
         if not isinstance(value, str):

@@ -119,8 +119,14 @@ def generate_residents(count: int, seed: int = 1, *, today: date = DEMO_TODAY) -
 
 
 def _resident(
-    rng: random.Random, district: regions.District, village: regions.Village, born: date, serial: int, today: date,
-    agama: str, blood: str,
+    rng: random.Random,
+    district: regions.District,
+    village: regions.Village,
+    born: date,
+    serial: int,
+    today: date,
+    agama: str,
+    blood: str,
 ) -> dict[str, str]:
     sex = MALE if rng.random() < 0.5 else FEMALE
     age = (today - born).days // 365
@@ -233,7 +239,11 @@ PROGRESS_ROWS = 5_000
 
 
 def write_demo_csv(
-    path: Path | str, count: int, seed: int = 1, *, today: date = DEMO_TODAY,
+    path: Path | str,
+    count: int,
+    seed: int = 1,
+    *,
+    today: date = DEMO_TODAY,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Write `count` demo residents to `path` (UTF-8 CSV, the import format); the file appears whole or not at all.

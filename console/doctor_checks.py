@@ -41,9 +41,15 @@ async def check_printer(settings: Settings) -> str:
         raise StationError(t("doctor.printer_fault", port=settings.printer.port, fault=fault)) from None
     finally:
         owner.release()
-    return t("doctor.printer_ok", port=settings.printer.port, model=info.model, serial=info.serial,
-             firmware=info.firmware, counter=status.cards_counter,
-             feeder=t("doctor.feeder_empty" if status.feeder_empty else "doctor.feeder_loaded"))
+    return t(
+        "doctor.printer_ok",
+        port=settings.printer.port,
+        model=info.model,
+        serial=info.serial,
+        firmware=info.firmware,
+        counter=status.cards_counter,
+        feeder=t("doctor.feeder_empty" if status.feeder_empty else "doctor.feeder_loaded"),
+    )
 
 
 async def check_keys(settings: Settings) -> str:

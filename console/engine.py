@@ -56,6 +56,7 @@ class CardPrinter(Protocol):
     async def reset(self) -> None: ...
     async def reconnect(self) -> None: ...
 
+
 CardBuilder = Callable[[Job], Coroutine[Any, Any, Sequence[bytes]]]
 
 
@@ -108,7 +109,13 @@ async def _record(db: Any, nik: str) -> tuple | None:
 
 class PrintEngine:
     def __init__(
-        self, store: Store, printer: CardPrinter, build_card: CardBuilder, *, hopper_capacity: int, ribbon: str,
+        self,
+        store: Store,
+        printer: CardPrinter,
+        build_card: CardBuilder,
+        *,
+        hopper_capacity: int,
+        ribbon: str,
         actor: str = "station",
     ) -> None:
         self.store = store
@@ -140,8 +147,13 @@ class PrintEngine:
 
     def _emit(self, kind: str, job: Job | None = None, **detail: Any) -> None:
         event = EngineEvent(
-            kind, self.state, job.id if job else None, job.nik if job else None, detail.pop("counter", None),
-            self.fault.code if self.fault else None, detail,
+            kind,
+            self.state,
+            job.id if job else None,
+            job.nik if job else None,
+            detail.pop("counter", None),
+            self.fault.code if self.fault else None,
+            detail,
         )
         for listener in list(self._listeners):
             listener(event)
@@ -221,9 +233,13 @@ class PrintEngine:
         else:
             async with self.store.transaction(self.actor) as tx:
                 result = await jobs.set_state(
-                    tx, job.id, jobs.PRINTED,
+                    tx,
+                    job.id,
+                    jobs.PRINTED,
                     "settled_among_others" if decision.unaccounted else "settled_card_taken",
-                    card_counter=decision.job_counter, card_dest=decision.card_dest, printed_at=now_iso(),
+                    card_counter=decision.job_counter,
+                    card_dest=decision.card_dest,
+                    printed_at=now_iso(),
                 )
                 booked = await self._book(tx, decision, counter)
             self._counter_booked = booked
@@ -247,9 +263,7 @@ class PrintEngine:
             booked = decision.book_counter
         if decision.stop is Stop.COUNTER_AHEAD:
             assert booked is not None and counter is not None  # the counter was read ahead of the books
-            await printer_record.record_counter_ahead(
-                tx, printer_record.CounterAhead(self._serial, booked, counter)
-            )
+            await printer_record.record_counter_ahead(tx, printer_record.CounterAhead(self._serial, booked, counter))
         if decision.stop is Stop.PRINTER_UNKNOWN:
             assert counter is not None  # the counter was read: a used printer the books never met
             await printer_record.record_unknown_printer(tx, printer_record.UnknownPrinter(self._serial, counter))
@@ -442,8 +456,14 @@ class PrintEngine:
                     allocation = await books.take_blank(tx)
                     await locks.lock_for_job(tx, job.nik, job.id, at)
                     job = await jobs.set_state(
-                        tx, job.id, jobs.PRINTING, None, allocation_id=allocation, counter_before=counter_before,
-                        started_at=at, printer_serial=await printer_record.booked_serial(tx),
+                        tx,
+                        job.id,
+                        jobs.PRINTING,
+                        None,
+                        allocation_id=allocation,
+                        counter_before=counter_before,
+                        started_at=at,
+                        printer_serial=await printer_record.booked_serial(tx),
                     )
                     await tx.audit("blank.taken", allocation, job=job.id, nik=job.nik, counter_before=counter_before)
         except TransitionError:  # the operator held or cancelled the job since it was picked: take the next one
@@ -468,7 +488,12 @@ class PrintEngine:
             return False
         async with self.store.transaction(self.actor) as tx:
             job = await jobs.set_state(
-                tx, job.id, jobs.PRINTED, None, card_counter=counter_before + 1, card_dest="hopper",
+                tx,
+                job.id,
+                jobs.PRINTED,
+                None,
+                card_counter=counter_before + 1,
+                card_dest="hopper",
                 printed_at=now_iso(),
             )
             await printer_record.book_counter(tx, counter_before + 1)
@@ -512,8 +537,10 @@ class PrintEngine:
 
     async def _after_fault(self, job: Job, fault: PrinterFault) -> None:
         """A fault met the card: find out from the printer whether a blank was taken, and book it so."""
-        kind = FaultKind.LINK if isinstance(fault, IN_DOUBT_FAULTS) else (
-            FaultKind.JAM if isinstance(fault, CardJam) else FaultKind.OTHER
+        kind = (
+            FaultKind.LINK
+            if isinstance(fault, IN_DOUBT_FAULTS)
+            else (FaultKind.JAM if isinstance(fault, CardJam) else FaultKind.OTHER)
         )
         counter, inside = None, None
         if kind is not FaultKind.LINK:
@@ -531,9 +558,16 @@ class PrintEngine:
         else:
             async with self.store.transaction(self.actor) as tx:
                 job = await jobs.set_state(
-                    tx, job.id, jobs.DONE_BAD, f"fault: {fault.code}", card_counter=decision.job_counter,
-                    card_dest=decision.card_dest, tag_reason=decision.bad_reason,
-                    tag_note=getattr(fault, "reply", fault.code), tagged_by=self.actor, printed_at=now_iso(),
+                    tx,
+                    job.id,
+                    jobs.DONE_BAD,
+                    f"fault: {fault.code}",
+                    card_counter=decision.job_counter,
+                    card_dest=decision.card_dest,
+                    tag_reason=decision.bad_reason,
+                    tag_note=getattr(fault, "reply", fault.code),
+                    tagged_by=self.actor,
+                    printed_at=now_iso(),
                     tagged_at=now_iso(),
                 )
                 booked = await self._book(tx, decision, counter)

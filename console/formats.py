@@ -63,8 +63,13 @@ def day(at: date | datetime | str) -> str:
 def moment(at: datetime | str) -> str:
     """A point in time as "1 Des 2026 10.58 WITA", in the station's zone."""
     local = _as_datetime(at).astimezone(_zone)
-    return t("formats.moment", day=day(local.date()), hour=f"{local.hour:02d}", minute=f"{local.minute:02d}",
-             zone=local.tzname())
+    return t(
+        "formats.moment",
+        day=day(local.date()),
+        hour=f"{local.hour:02d}",
+        minute=f"{local.minute:02d}",
+        zone=local.tzname(),
+    )
 
 
 def duration(seconds: float) -> str:
@@ -80,9 +85,17 @@ def duration(seconds: float) -> str:
 
 # The errors an operator meets with files and devices, in the catalogue; any other keeps the system's text.
 _ERRNO_KEYS = {
-    errno.ENOENT: "not_found", errno.EACCES: "denied", errno.EPERM: "denied", errno.EISDIR: "is_folder",
-    errno.ENOTDIR: "not_folder", errno.ENOSPC: "disk_full", errno.EROFS: "read_only", errno.EEXIST: "exists",
-    errno.EIO: "io", errno.ENAMETOOLONG: "name_too_long", errno.EBUSY: "busy",
+    errno.ENOENT: "not_found",
+    errno.EACCES: "denied",
+    errno.EPERM: "denied",
+    errno.EISDIR: "is_folder",
+    errno.ENOTDIR: "not_folder",
+    errno.ENOSPC: "disk_full",
+    errno.EROFS: "read_only",
+    errno.EEXIST: "exists",
+    errno.EIO: "io",
+    errno.ENAMETOOLONG: "name_too_long",
+    errno.EBUSY: "busy",
 }
 
 

@@ -17,8 +17,19 @@ from console.store import Store
 
 # Within one instant, events happen in this order.
 _ORDER = (
-    "queued", "held", "cancelled", "lock_released", "printed", "reprinted", "tagged_good", "tagged_bad",
-    "retagged_good", "retagged_bad", "reported_good", "reported_bad", "unlocked",
+    "queued",
+    "held",
+    "cancelled",
+    "lock_released",
+    "printed",
+    "reprinted",
+    "tagged_good",
+    "tagged_bad",
+    "retagged_good",
+    "retagged_bad",
+    "reported_good",
+    "reported_bad",
+    "unlocked",
 )
 
 
@@ -33,8 +44,12 @@ class HistoryEntry:
 
     def text(self) -> str:
         """The entry in the operator's words (the current language)."""
-        values = {"counter": self.card_counter if self.card_counter is not None else "?", "job": self.job_id,
-                  "actor": self.actor or "-", **self.detail}
+        values = {
+            "counter": self.card_counter if self.card_counter is not None else "?",
+            "job": self.job_id,
+            "actor": self.actor or "-",
+            **self.detail,
+        }
         if self.kind.startswith(("tagged_", "retagged_")):
             values["reason"] = reason_text(values.get("reason"), values.get("note"))
         return t(f"history.{self.kind}", **values)
@@ -59,10 +74,15 @@ def _from_jobs(jobs: list[Any]) -> list[HistoryEntry]:
         entries.append(HistoryEntry(job["queued_at"], "queued", job["id"]))
         if job["card_counter"] is not None:
             kind = "reprinted" if job["unlock_id"] is not None else "printed"
-            entries.append(HistoryEntry(
-                job["printed_at"] or job["started_at"] or job["queued_at"], kind, job["id"], job["card_counter"],
-                detail={"allocation": job["allocation_id"], "dest": job["card_dest"], "unlock": job["unlock_id"]},
-            ))
+            entries.append(
+                HistoryEntry(
+                    job["printed_at"] or job["started_at"] or job["queued_at"],
+                    kind,
+                    job["id"],
+                    job["card_counter"],
+                    detail={"allocation": job["allocation_id"], "dest": job["card_dest"], "unlock": job["unlock_id"]},
+                )
+            )
     return entries
 
 
@@ -76,24 +96,42 @@ def _from_audit(audit: list[Any], jobs: list[Any]) -> list[HistoryEntry]:
             tagged_jobs.add(job_id)
             verdict = "good" if data.get("good") else "bad"
             kind = ("tagged_" if row["action"] == "card.tagged" else "retagged_") + verdict
-            entries.append(HistoryEntry(
-                row["at"], kind, job_id, counters.get(job_id), row["actor"],
-                {"reason": data.get("reason"), "note": data.get("note")},
-            ))
+            entries.append(
+                HistoryEntry(
+                    row["at"],
+                    kind,
+                    job_id,
+                    counters.get(job_id),
+                    row["actor"],
+                    {"reason": data.get("reason"), "note": data.get("note")},
+                )
+            )
         elif row["action"] in ("job.held", "job.cancelled"):
-            entries.append(HistoryEntry(
-                row["at"], row["action"].removeprefix("job."), job_id, None, row["actor"],
-                {"reason": data.get("reason")},
-            ))
+            entries.append(
+                HistoryEntry(
+                    row["at"],
+                    row["action"].removeprefix("job."),
+                    job_id,
+                    None,
+                    row["actor"],
+                    {"reason": data.get("reason")},
+                )
+            )
         elif row["action"] == "nik.lock_released":
             entries.append(HistoryEntry(row["at"], "lock_released", job_id, None, row["actor"]))
     for job in jobs:  # a verdict the audit does not hold as a tag: the engine's own, after a fault
         if job["tagged_at"] is not None and job["id"] not in tagged_jobs and job["state"] in ("done_good", "done_bad"):
             kind = "tagged_good" if job["state"] == "done_good" else "tagged_bad"
-            entries.append(HistoryEntry(
-                job["tagged_at"], kind, job["id"], job["card_counter"], job["tagged_by"],
-                {"reason": job["tag_reason"], "note": job["tag_note"]},
-            ))
+            entries.append(
+                HistoryEntry(
+                    job["tagged_at"],
+                    kind,
+                    job["id"],
+                    job["card_counter"],
+                    job["tagged_by"],
+                    {"reason": job["tag_reason"], "note": job["tag_note"]},
+                )
+            )
     return entries
 
 
@@ -110,10 +148,15 @@ async def _from_reports(store: Store, nik: str) -> list[HistoryEntry]:
                 if card["nik"] != nik or (card["card_counter"], verdict) in seen:
                     continue
                 seen.add((card["card_counter"], verdict))
-                entries.append(HistoryEntry(
-                    body["generated_at"], f"reported_{verdict}", None, card["card_counter"],
-                    detail={"report": body["report_id"][:12], "allocation": body["allocation"]["id"]},
-                ))
+                entries.append(
+                    HistoryEntry(
+                        body["generated_at"],
+                        f"reported_{verdict}",
+                        None,
+                        card["card_counter"],
+                        detail={"report": body["report_id"][:12], "allocation": body["allocation"]["id"]},
+                    )
+                )
     return entries
 
 
@@ -125,7 +168,11 @@ async def _from_unlocks(store: Store, nik: str) -> list[HistoryEntry]:
     )
     return [
         HistoryEntry(
-            row["unlocked_at"], "unlocked", row["used_by_job"], None, None,
+            row["unlocked_at"],
+            "unlocked",
+            row["used_by_job"],
+            None,
+            None,
             {"report": row["report_id"][:12], "nonce": row["nonce"][:12], "key_id": row["key_id"], "unlock": row["id"]},
         )
         for row in rows

@@ -19,7 +19,13 @@ from console.resident_rows import control_problem
 from console.store import Store
 
 QUEUED, HELD, PRINTING, PRINTED, DONE_GOOD, DONE_BAD, CANCELLED = (
-    "queued", "held", "printing", "printed", "done_good", "done_bad", "cancelled",
+    "queued",
+    "held",
+    "printing",
+    "printed",
+    "done_good",
+    "done_bad",
+    "cancelled",
 )
 TRANSITIONS: dict[str, frozenset[str]] = {
     QUEUED: frozenset({HELD, PRINTING, CANCELLED}),
@@ -60,9 +66,21 @@ class Job:
     def from_row(cls, row: Any) -> Job:
         keys = row.keys()
         return cls(
-            row["id"], row["nik"], row["state"], row["state_reason"], row["allocation_id"], row["counter_before"],
-            row["card_counter"], row["card_dest"], row["tag_reason"], row["tag_note"], row["unlock_id"],
-            row["queued_at"], row["started_at"], row["printed_at"], row["tagged_at"],
+            row["id"],
+            row["nik"],
+            row["state"],
+            row["state_reason"],
+            row["allocation_id"],
+            row["counter_before"],
+            row["card_counter"],
+            row["card_dest"],
+            row["tag_reason"],
+            row["tag_note"],
+            row["unlock_id"],
+            row["queued_at"],
+            row["started_at"],
+            row["printed_at"],
+            row["tagged_at"],
             row["nama"] if "nama" in keys else None,
         )
 
@@ -97,7 +115,9 @@ async def enqueue(store: Store, niks: list[str], actor: str) -> EnqueueResult:
             if refusal is not None:
                 refused.append(refusal)
                 continue
-            job_id = await tx.insert("INSERT INTO jobs (nik, state, queued_at) VALUES (?, 'queued', ?)", (nik, now_iso()))
+            job_id = await tx.insert(
+                "INSERT INTO jobs (nik, state, queued_at) VALUES (?, 'queued', ?)", (nik, now_iso())
+            )
             await tx.audit("job.queued", nik, job=job_id)
             queued.append(nik)
     return EnqueueResult(queued, refused)
@@ -155,7 +175,12 @@ async def cancel(store: Store, job_id: int, actor: str, reason: str = "cancelled
 
 
 async def tag(
-    store: Store, nik: str, good: bool, actor: str, reason: str | None = None, note: str | None = None,
+    store: Store,
+    nik: str,
+    good: bool,
+    actor: str,
+    reason: str | None = None,
+    note: str | None = None,
     job_id: int | None = None,
 ) -> Job:
     """The operator's verdict on a printed card: good, or bad with a reason (and a note for `lainnya`).

@@ -133,8 +133,13 @@ def describe_entry(action: str, subject: str | None, data: dict[str, Any]) -> st
     if action == "nik.unlocked":
         return t("ui.event.unlocked", nik=subject)
     if action == "report.made":
-        return t("ui.event.report_again" if data.get("again") else "ui.event.report", id=subject,
-                 report=str(data.get("report") or "-")[:12], good=number(data.get("good")), bad=number(data.get("bad")))
+        return t(
+            "ui.event.report_again" if data.get("again") else "ui.event.report",
+            id=subject,
+            report=str(data.get("report") or "-")[:12],
+            good=number(data.get("good")),
+            bad=number(data.get("bad")),
+        )
     if action == "grant.applied":
         return t("ui.event.grant_applied", count=number(len(data.get("niks") or [])), report=(subject or "-")[:12])
     if action == "grant.rejected":

@@ -193,9 +193,7 @@ async def lock_states(db: _Reader, niks: list[str]) -> dict[str, str]:
     """'locked' or 'unlocked' (by the centre, for a reprint) for each NIK that ever took a blank."""
     if not niks:
         return {}
-    rows = await db.fetchall(
-        f"SELECT nik, unlocked_at FROM nik_locks WHERE nik IN ({','.join('?' * len(niks))})", niks
-    )
+    rows = await db.fetchall(f"SELECT nik, unlocked_at FROM nik_locks WHERE nik IN ({','.join('?' * len(niks))})", niks)
     return {row["nik"]: "locked" if row["unlocked_at"] is None else "unlocked" for row in rows}
 
 

@@ -128,8 +128,11 @@ def check_record_against_nik(
             mismatches.append(Mismatch("tanggal_lahir", reason))
     if sex is not None and sex != nik.sex:
         mismatches.append(Mismatch("jenis_kelamin", t("nik.sex_mismatch", value=sex, sex=nik.sex)))
-    if (kecamatan is not None and nik.regency_code == regions.LOMBOK_TIMUR
-            and _name_key(kecamatan) != _name_key(nik.district)):
+    if (
+        kecamatan is not None
+        and nik.regency_code == regions.LOMBOK_TIMUR
+        and _name_key(kecamatan) != _name_key(nik.district)
+    ):
         reason = t("nik.district_mismatch", value=kecamatan, code=nik.region_code, name=nik.district)
         mismatches.append(Mismatch("kecamatan", reason))
     return mismatches

@@ -19,9 +19,9 @@ from console.store import Store
 # Commands that change nothing: they run without sign-in (a name given with --operator is still checked; the
 # STATION_OPERATOR of a supervisor's profile is not taken for one). `run` is the console, which signs its
 # operators in on its own screen.
-READ_ONLY_COMMANDS = frozenset({
-    "status", "doctor", "supervise", "run", "audit verify", "audit export", "allocation list", "operator list",
-})
+READ_ONLY_COMMANDS = frozenset(
+    {"status", "doctor", "supervise", "run", "audit verify", "audit export", "allocation list", "operator list"}
+)
 
 _signed_in: SignedIn | None = None
 _named: str | None = None  # --operator while no operator is registered: a name for the log, nothing checked

@@ -37,8 +37,9 @@ class Operator:
 
     @classmethod
     def from_row(cls, row: Any) -> Operator:
-        return cls(row["name"], row["role"], row["created_at"], row["disabled_at"], row["failed_attempts"],
-                   row["locked_until"])
+        return cls(
+            row["name"], row["role"], row["created_at"], row["disabled_at"], row["failed_attempts"], row["locked_until"]
+        )
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,9 @@ async def require_role(db: Any, actor: str, role: str, step: str) -> None:
         return
     row = await db.fetchone("SELECT role FROM operators WHERE name = ? AND disabled_at IS NULL", (actor,))
     if row is None or not covers(row["role"], role):
-        raise RefusedError(t("operator.role_required", step=t(f"operator.step.{step}"),
-                             role=t(f"operator.role.{role}"), actor=actor))
+        raise RefusedError(
+            t("operator.role_required", step=t(f"operator.step.{step}"), role=t(f"operator.role.{role}"), actor=actor)
+        )
 
 
 def check_name(name: str) -> str:
@@ -100,8 +102,14 @@ def check_name(name: str) -> str:
 def check_pin(pin: str, name: str) -> None:
     why = pins.weakness(pin, name)
     if why is not None:
-        raise UsageError(t(f"operator.pin_weak.{why}", digits=pins.MIN_PIN_DIGITS, chars=pins.MIN_PASSPHRASE_CHARS,
-                           max=pins.MAX_SECRET_CHARS))
+        raise UsageError(
+            t(
+                f"operator.pin_weak.{why}",
+                digits=pins.MIN_PIN_DIGITS,
+                chars=pins.MIN_PASSPHRASE_CHARS,
+                max=pins.MAX_SECRET_CHARS,
+            )
+        )
 
 
 async def add_operator(store: Store, name: str, role: str, pin: str, actor: str) -> Operator:
@@ -139,8 +147,13 @@ async def change_pin(store: Store, name: str, pin: str, actor: str) -> None:
         await tx.execute(
             "UPDATE operators SET pin_hash = ?, pin_salt = ?, pin_params = ?, pin_changed_at = ?, "
             "failed_attempts = 0, locked_until = NULL WHERE name = ?",
-            (stored.hash_hex, stored.salt_hex, stored.params, clock_now().isoformat(timespec="milliseconds"),
-             row["name"]),
+            (
+                stored.hash_hex,
+                stored.salt_hex,
+                stored.params,
+                clock_now().isoformat(timespec="milliseconds"),
+                row["name"],
+            ),
         )
         await tx.audit("operator.pin_changed", f"operator:{row['name']}")
 
@@ -153,12 +166,16 @@ async def disable_operator(store: Store, name: str, actor: str) -> None:
         if row["disabled_at"] is not None:
             return
         if row["role"] == SUPERVISOR:
-            others = await tx.fetchone("SELECT 1 FROM operators WHERE role = ? AND disabled_at IS NULL AND name != ?",
-                                       (SUPERVISOR, row["name"]))
+            others = await tx.fetchone(
+                "SELECT 1 FROM operators WHERE role = ? AND disabled_at IS NULL AND name != ?",
+                (SUPERVISOR, row["name"]),
+            )
             if others is None:
                 raise RefusedError(t("operator.last_supervisor", name=row["name"]))
-        await tx.execute("UPDATE operators SET disabled_at = ? WHERE name = ?",
-                         (clock_now().isoformat(timespec="milliseconds"), row["name"]))
+        await tx.execute(
+            "UPDATE operators SET disabled_at = ? WHERE name = ?",
+            (clock_now().isoformat(timespec="milliseconds"), row["name"]),
+        )
         await tx.audit("operator.disabled", f"operator:{row['name']}")
 
 
@@ -170,8 +187,13 @@ async def _registered(tx: Any, name: str) -> Any:
 
 
 async def sign_in(
-    store: Store, name: str, pin: str, *, terminal: str,
-    now: Callable[[], datetime] = clock_now, sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    store: Store,
+    name: str,
+    pin: str,
+    *,
+    terminal: str,
+    now: Callable[[], datetime] = clock_now,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
 ) -> SignedIn | SignInRefused:
     """Check `name`'s PIN; audited either way (`operator.signed_in`, `operator.sign_in_failed`).
 
@@ -204,18 +226,28 @@ async def _attempt(tx: Any, name: str, pin: str, terminal: str, moment: datetime
         failures = row["failed_attempts"] + 1
         wait = pins.delay_after(failures)
         until = (moment + timedelta(seconds=wait)).isoformat(timespec="milliseconds") if wait else None
-        await tx.execute("UPDATE operators SET failed_attempts = ?, locked_until = ? WHERE name = ?",
-                         (failures, until, name))
-        await tx.audit("operator.sign_in_failed", subject, why="wrong_pin", terminal=terminal, failures=failures,
-                       wait_s=wait)
+        await tx.execute(
+            "UPDATE operators SET failed_attempts = ?, locked_until = ? WHERE name = ?", (failures, until, name)
+        )
+        await tx.audit(
+            "operator.sign_in_failed", subject, why="wrong_pin", terminal=terminal, failures=failures, wait_s=wait
+        )
         return SignInRefused(name, "wrong_pin", wait)
     await tx.execute("UPDATE operators SET failed_attempts = 0, locked_until = NULL WHERE name = ?", (name,))
     if row["pin_params"] != pins.CURRENT.encode():  # stronger parameters since: keep the PIN under them
         fresh = await asyncio.to_thread(pins.hash_pin, pin)
-        await tx.execute("UPDATE operators SET pin_hash = ?, pin_salt = ?, pin_params = ? WHERE name = ?",
-                         (fresh.hash_hex, fresh.salt_hex, fresh.params, name))
-    await tx.audit("operator.signed_in", subject, actor=name, role=row["role"], terminal=terminal,
-                   after_failures=row["failed_attempts"])
+        await tx.execute(
+            "UPDATE operators SET pin_hash = ?, pin_salt = ?, pin_params = ? WHERE name = ?",
+            (fresh.hash_hex, fresh.salt_hex, fresh.params, name),
+        )
+    await tx.audit(
+        "operator.signed_in",
+        subject,
+        actor=name,
+        role=row["role"],
+        terminal=terminal,
+        after_failures=row["failed_attempts"],
+    )
     return SignedIn(name, row["role"])
 
 

@@ -133,16 +133,25 @@ class PrinterOwnership:
             self._release_database()
             holder = self._port.holder()
             raise PrinterHeldError(
-                t("owner.port_held", port=self._port_name, pid=holder.get("pid", "?"),
-                  command=holder.get("command", "?"), database=holder.get("database", "?"),
-                  since=holder.get("since", "?"))
+                t(
+                    "owner.port_held",
+                    port=self._port_name,
+                    pid=holder.get("pid", "?"),
+                    command=holder.get("command", "?"),
+                    database=holder.get("database", "?"),
+                    since=holder.get("since", "?"),
+                )
             ) from None
 
     @staticmethod
     def _refuse(holder: dict[str, object]) -> None:
         raise PrinterHeldError(
-            t("owner.held", pid=holder.get("pid", "?"), command=holder.get("command", "?"),
-              since=holder.get("since", "?"))
+            t(
+                "owner.held",
+                pid=holder.get("pid", "?"),
+                command=holder.get("command", "?"),
+                since=holder.get("since", "?"),
+            )
         ) from None
 
     def holder(self) -> dict[str, object]:

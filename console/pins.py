@@ -17,8 +17,19 @@ MIN_PIN_DIGITS = 6
 MIN_PASSPHRASE_CHARS = 10
 MAX_SECRET_CHARS = 128
 # Passphrases long enough yet refused: what people type first when asked for one.
-COMMON = frozenset({"qwertyuiop", "1q2w3e4r5t", "1qaz2wsx3edc", "password123", "passw0rd123", "katasandi123",
-                    "rahasia123", "indonesia123", "bismillah123"})
+COMMON = frozenset(
+    {
+        "qwertyuiop",
+        "1q2w3e4r5t",
+        "1qaz2wsx3edc",
+        "password123",
+        "passw0rd123",
+        "katasandi123",
+        "rahasia123",
+        "indonesia123",
+        "bismillah123",
+    }
+)
 
 FREE_FAILURES = 2  # a slip of the finger or two costs nothing
 FIRST_DELAY_S = 5.0
@@ -98,7 +109,12 @@ def pin_matches(secret: str, stored: PinHash) -> bool:
 
 def _scrypt(secret: str, salt: bytes, params: ScryptParams) -> bytes:
     return hashlib.scrypt(
-        secret.encode("utf-8"), salt=salt, n=params.n, r=params.r, p=params.p, dklen=params.length,
+        secret.encode("utf-8"),
+        salt=salt,
+        n=params.n,
+        r=params.r,
+        p=params.p,
+        dklen=params.length,
         maxmem=256 * params.n * params.r + (1 << 20),
     )
 

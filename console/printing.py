@@ -42,7 +42,12 @@ def builtin_emulator(settings: Settings) -> EmulatorServer:
     e = settings.emulator
     try:
         return EmulatorServer.pty(
-            feeder=e.feeder, time_scale=e.time_scale, faults=e.faults, state=e.state, log=e.log, cards=e.cards,
+            feeder=e.feeder,
+            time_scale=e.time_scale,
+            faults=e.faults,
+            state=e.state,
+            log=e.log,
+            cards=e.cards,
             ribbon_prints=e.ribbon_prints,
             baud=None if e.time_scale == 0 else int(settings.printer.baudrate / e.time_scale),
         )
@@ -73,12 +78,17 @@ async def printer_session(settings: Settings, store: Store | None = None) -> Asy
             )
         except LinkUnavailable as fault:
             error = RefusedError if isinstance(fault, PortBusy) else PrinterStoppedError
-            raise error(t("printing.cannot_open", port=port, title=fault_title(fault), advice=fault_advice(fault),
-                          why=fault)) from None
+            raise error(
+                t("printing.cannot_open", port=port, title=fault_title(fault), advice=fault_advice(fault), why=fault)
+            ) from None
         stack.push_async_callback(printer.close)
         engine = PrintEngine(
-            store, printer, CardBuilder(store, settings.station.id, settings.printer.ribbon),
-            hopper_capacity=settings.queue.hopper_capacity, ribbon=settings.printer.ribbon, actor=operator_name(),
+            store,
+            printer,
+            CardBuilder(store, settings.station.id, settings.printer.ribbon),
+            hopper_capacity=settings.queue.hopper_capacity,
+            ribbon=settings.printer.ribbon,
+            actor=operator_name(),
         )
         yield PrinterSession(store, printer, engine, emulator)
 
@@ -109,6 +119,7 @@ async def run_headless(settings: Settings, count: int | None, resume: bool = Fal
             return EXIT_REFUSED
         if standing is not None:
             session.engine.resume(operator_name())
+
         def show(event: EngineEvent) -> None:
             line = _progress_line(event)
             if line and not stdout_silenced():
@@ -139,5 +150,3 @@ async def run_headless(settings: Settings, count: int | None, resume: bool = Fal
         return EXIT_REFUSED
     assert state in (EMPTY, IDLE), state
     return 0
-
-

@@ -8,7 +8,10 @@ from console.locks import Refusal
 
 def describe(refusal: Refusal) -> str:
     return t(
-        f"refusal.{refusal.code}", nik=refusal.nik, since=refusal.since, job=refusal.job_id,
+        f"refusal.{refusal.code}",
+        nik=refusal.nik,
+        since=refusal.since,
+        job=refusal.job_id,
         counter=refusal.card_counter if refusal.card_counter is not None else "?",
         state=t(f"jobs.state.{refusal.state}") if refusal.state else "",
     )

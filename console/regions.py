@@ -109,8 +109,7 @@ def districts_of(regency_code: str) -> list[District]:
     """The current kecamatan of a kabupaten/kota, in code order."""
     prefix = plain_code(regency_code)
     return sorted(
-        (d for d in _tables().districts.values() if d.regency_code == prefix and not d.historical),
-        key=lambda d: d.code,
+        (d for d in _tables().districts.values() if d.regency_code == prefix and not d.historical), key=lambda d: d.code
     )
 
 

@@ -91,8 +91,14 @@ async def check_reportable(db: Any, allocation_id: str) -> books.Books:
     if not b.balanced:
         raise RefusedError(
             t(
-                "report.unbalanced", id=allocation_id, received=b.received, good=b.good, bad=b.bad,
-                spoiled=b.spoiled, in_stock=b.in_stock, accounted=b.received - b.difference,
+                "report.unbalanced",
+                id=allocation_id,
+                received=b.received,
+                good=b.good,
+                bad=b.bad,
+                spoiled=b.spoiled,
+                in_stock=b.in_stock,
+                accounted=b.received - b.difference,
                 difference=f"{b.difference:+d}",
             )
         )
@@ -113,7 +119,9 @@ async def _content_of(db: Any, b: books.Books, station_id: str) -> dict[str, Any
     )
     good = [
         {
-            "nik": row["nik"], "card_counter": row["card_counter"], "printer_serial": row["printer_serial"],
+            "nik": row["nik"],
+            "card_counter": row["card_counter"],
+            "printer_serial": row["printer_serial"],
             "printed_at": row["printed_at"],
         }
         for row in cards
@@ -121,8 +129,12 @@ async def _content_of(db: Any, b: books.Books, station_id: str) -> dict[str, Any
     ]
     bad = [
         {
-            "nik": row["nik"], "card_counter": row["card_counter"], "printer_serial": row["printer_serial"],
-            "printed_at": row["printed_at"], "reason": row["tag_reason"], "note": row["tag_note"],
+            "nik": row["nik"],
+            "card_counter": row["card_counter"],
+            "printer_serial": row["printer_serial"],
+            "printed_at": row["printed_at"],
+            "reason": row["tag_reason"],
+            "note": row["tag_note"],
         }
         for row in cards
         if row["state"] == "done_bad"
@@ -172,8 +184,14 @@ async def make_report(store: Store, allocation_id: str, station_id: str, actor: 
             (body["report_id"], allocation_id),
         )
         await tx.audit(
-            "report.made", allocation_id, report=body["report_id"], again=not new, good=b.good, bad=b.bad,
-            spoiled_no_nik=b.spoiled, in_stock=b.in_stock,
+            "report.made",
+            allocation_id,
+            report=body["report_id"],
+            again=not new,
+            good=b.good,
+            bad=b.bad,
+            spoiled_no_nik=b.spoiled,
+            in_stock=b.in_stock,
         )
     counted = None
     if b.last_count is not None and b.count_expected is not None and b.last_count_at is not None:  # kept together
@@ -204,7 +222,10 @@ async def reports_of(db: Any, allocation_id: str | None = None) -> list[ReportSu
         body = json.loads(row["body"])
         summaries.append(
             ReportSummary(
-                body["report_id"], body["allocation"]["id"], body["generated_at"], body["counts"]["good"],
+                body["report_id"],
+                body["allocation"]["id"],
+                body["generated_at"],
+                body["counts"]["good"],
                 body["counts"]["bad"],
             )
         )
@@ -264,8 +285,7 @@ def other_report_in(files: ReportFiles, report_id: str) -> str | None:
 
 
 def write_report_files(
-    body: dict[str, Any], out_dir: Path, station_name: str, stock_count: StockCount | None = None,
-    force: bool = False,
+    body: dict[str, Any], out_dir: Path, station_name: str, stock_count: StockCount | None = None, force: bool = False
 ) -> ReportFiles:
     """Write the report's four files into `out_dir`, each atomically (a temporary file, fsync, rename).
 
@@ -333,10 +353,18 @@ def render_text(body: dict[str, Any], station_name: str, stock_count: StockCount
         "",
     ]
     if stock_count is not None:
-        head[-1:] = [_fit(t(
-            "report.text.stock_count", at=_when(stock_count.at), counted=stock_count.counted,
-            expected=stock_count.expected, difference=f"{stock_count.counted - stock_count.expected:+d}",
-        )), ""]
+        head[-1:] = [
+            _fit(
+                t(
+                    "report.text.stock_count",
+                    at=_when(stock_count.at),
+                    counted=stock_count.counted,
+                    expected=stock_count.expected,
+                    difference=f"{stock_count.counted - stock_count.expected:+d}",
+                )
+            ),
+            "",
+        ]
     spoiled = body["spoiled_no_nik"]
     tail = [""]
     if spoiled:
@@ -348,7 +376,9 @@ def render_text(body: dict[str, Any], station_name: str, stock_count: StockCount
         t("report.text.place_date"),
         "",
         f"{t('report.text.sign_operator'):<40}{t('report.text.sign_head')}",
-        "", "", "",
+        "",
+        "",
+        "",
         f"{'(' + '_' * 30 + ')':<40}({'_' * 30})",
         f"{t('report.text.sign_name'):<40}{t('report.text.sign_name')}",
         f"{t('report.text.sign_nip'):<40}{t('report.text.sign_nip')}",
@@ -358,10 +388,12 @@ def render_text(body: dict[str, Any], station_name: str, stock_count: StockCount
     room = PAGE_LINES - len(head) - len(tail) - 1
     shown = bad if len(bad) <= room else bad[: room - 1]
     for number_, card in enumerate(shown, start=1):
-        lines.append(_fit(
-            f"{number_:>4}. {card['nik']}  #{card['card_counter'] if card['card_counter'] is not None else '?':<7} "
-            f"{reason_text(card['reason'], card['note'])}"
-        ))
+        lines.append(
+            _fit(
+                f"{number_:>4}. {card['nik']}  #{card['card_counter'] if card['card_counter'] is not None else '?':<7} "
+                f"{reason_text(card['reason'], card['note'])}"
+            )
+        )
     if not bad:
         lines.append("      " + t("report.text.no_bad"))
     elif len(shown) < len(bad):

@@ -62,7 +62,7 @@ class Lines:
             self._skip_rest_of_line()
             raise _LineTooLong
         if start == 0 and raw.startswith(_BOM):
-            raw, start = raw[len(_BOM):], len(_BOM)
+            raw, start = raw[len(_BOM) :], len(_BOM)
             if not raw:  # a file of a byte-order mark alone is empty
                 raise StopIteration
         try:
@@ -95,8 +95,14 @@ def numbered_records(lines: Lines, path: Path) -> Iterator[tuple[int, list[str] 
             record = Problem(None, t("residents.csv_error", error=exc))
         except _NotUtf8 as exc:
             raise ImportRefused(
-                t("residents.not_utf8", file=path, row=row + 1, line=exc.line, offset=exc.offset,
-                  byte=f"0x{exc.byte:02X}")
+                t(
+                    "residents.not_utf8",
+                    file=path,
+                    row=row + 1,
+                    line=exc.line,
+                    offset=exc.offset,
+                    byte=f"0x{exc.byte:02X}",
+                )
             ) from None
         row += 1
         yield row, record
@@ -144,4 +150,3 @@ def _names(names: Sequence[str]) -> str:
 
 def is_blank(record: list[str]) -> bool:
     return not "".join(record).strip(" ")
-

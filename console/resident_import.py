@@ -62,9 +62,7 @@ _INSERT = (
     f"INSERT INTO residents ({', '.join(COLUMNS)}, source, imported_at, updated_at) "
     f"VALUES ({', '.join('?' * (len(COLUMNS) + 3))})"
 )
-_UPDATE = (
-    f"UPDATE residents SET {', '.join(f'{c} = ?' for c in COLUMNS[1:])}, source = ?, updated_at = ? WHERE nik = ?"
-)
+_UPDATE = f"UPDATE residents SET {', '.join(f'{c} = ?' for c in COLUMNS[1:])}, source = ?, updated_at = ? WHERE nik = ?"
 
 
 PROGRESS_EVERY_S = 0.25  # how often the reading's progress is looked at
@@ -178,9 +176,7 @@ async def _write(
                         rejected=rejected, sha256=staging.sha256,
                     )  # fmt: skip
             if refused:
-                await asyncio.to_thread(
-                    staging.reject, [(row, "nik", t(f"residents.{why}")) for row, why in refused]
-                )
+                await asyncio.to_thread(staging.reject, [(row, "nik", t(f"residents.{why}")) for row, why in refused])
             progress.written(len(current))
             if not following:
                 break
@@ -230,4 +226,3 @@ async def _write_batch(
     counts.updated += len(updates)
     counts.unchanged += len(batch) - len(inserts) - len(updates) - len(refused)
     return refused
-

@@ -107,8 +107,14 @@ class RecordChecker:
         gol_darah = gol_darah.upper() or "-"
         if not _GOL_DARAH.match(gol_darah):
             problems.append(Problem("gol_darah", t("residents.gol_darah", value=values[5])))
-        for column, value in (("tempat_lahir", tempat_lahir), ("alamat", alamat), ("kel_desa", kel_desa),
-                              ("kecamatan", kecamatan), ("pekerjaan", pekerjaan), ("lokasi_perekaman", lokasi)):
+        for column, value in (
+            ("tempat_lahir", tempat_lahir),
+            ("alamat", alamat),
+            ("kel_desa", kel_desa),
+            ("kecamatan", kecamatan),
+            ("pekerjaan", pekerjaan),
+            ("lokasi_perekaman", lokasi),
+        ):
             _limit(problems, column, value, TEXT_MAX)
         rt, rw = _rt_rw(problems, "rt", rt), _rt_rw(problems, "rw", rw)
         agama = _choice(problems, "agama", agama, AGAMA)
@@ -132,8 +138,27 @@ class RecordChecker:
                 problems.append(Problem(mismatch.column, mismatch.reason))
         if problems:
             return None, problems
-        data = (nik_text, nama, tempat_lahir, tanggal_lahir, sex, gol_darah, alamat, rt, rw, kel_desa, kecamatan,
-                agama, status, pekerjaan, warga, berlaku, lokasi or None, tanggal_perekaman or None, photo or None)
+        data = (
+            nik_text,
+            nama,
+            tempat_lahir,
+            tanggal_lahir,
+            sex,
+            gol_darah,
+            alamat,
+            rt,
+            rw,
+            kel_desa,
+            kecamatan,
+            agama,
+            status,
+            pekerjaan,
+            warga,
+            berlaku,
+            lokasi or None,
+            tanggal_perekaman or None,
+            photo or None,
+        )
         return data, problems  # fmt: skip
 
 
@@ -206,4 +231,3 @@ def _photo(value: str, base_dir: Path, problems: list[Problem]) -> str | None:
         problems.append(Problem("foto", str(exc)))
         return None
     return str(path.resolve())
-

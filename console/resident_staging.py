@@ -140,4 +140,3 @@ class Staging:
             problems.append(Problem(column, reason))
         if problems:
             yield RowRejection(row, tuple(problems))
-

@@ -103,17 +103,28 @@ def _with_job(facts: Facts, before: int) -> Decision:
         # The job's card is the first after its counter was read (the station held the port); the others were
         # taken by no job of ours: the card inside is theirs, and they stop the queue as cards unaccounted for.
         return Decision(
-            job=JobOutcome.PRINTED, job_counter=before + 1, card_dest="hopper", book_counter=before + 1,
-            stop=Stop.COUNTER_AHEAD, unaccounted=counter - before - 1,
+            job=JobOutcome.PRINTED,
+            job_counter=before + 1,
+            card_dest="hopper",
+            book_counter=before + 1,
+            stop=Stop.COUNTER_AHEAD,
+            unaccounted=counter - before - 1,
         )
     if facts.fault is None:
         return Decision(
-            job=JobOutcome.PRINTED, job_counter=counter, card_dest="reject" if facts.card_inside else "hopper",
-            book_counter=counter, eject=facts.card_inside,
+            job=JobOutcome.PRINTED,
+            job_counter=counter,
+            card_dest="reject" if facts.card_inside else "hopper",
+            book_counter=counter,
+            eject=facts.card_inside,
         )
     jammed = facts.fault is FaultKind.JAM
     return Decision(
-        job=JobOutcome.SPOILED, job_counter=counter, card_dest="removed" if jammed else "reject",
-        bad_reason="rusak_fisik" if jammed else "gagal_cetak", book_counter=counter,
-        eject=facts.card_inside and not jammed, stop=Stop.FAULT,
+        job=JobOutcome.SPOILED,
+        job_counter=counter,
+        card_dest="removed" if jammed else "reject",
+        bad_reason="rusak_fisik" if jammed else "gagal_cetak",
+        book_counter=counter,
+        eject=facts.card_inside and not jammed,
+        stop=Stop.FAULT,
     )

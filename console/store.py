@@ -43,7 +43,9 @@ def _first_row(db: sqlite3.Connection, sql: str, params: Sequence[Any] | dict[st
         cursor.close()
 
 
-async def fetch_first(conn: aiosqlite.Connection, sql: str, params: Sequence[Any] | dict[str, Any]) -> sqlite3.Row | None:
+async def fetch_first(
+    conn: aiosqlite.Connection, sql: str, params: Sequence[Any] | dict[str, Any]
+) -> sqlite3.Row | None:
     """The first row of a query in one trip to the connection's thread.
 
     aiosqlite's cursor makes execute, fetchone and close three trips, each a hand-over between threads; a card

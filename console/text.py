@@ -27,7 +27,7 @@ def signed(value: int) -> str:
 
 
 def clock_line(moment: datetime) -> str:
-    """"Sabtu 28-11-2026 09:14" (the weekday in words)."""
+    """ "Sabtu 28-11-2026 09:14" (the weekday in words)."""
     weekday = t(f"ui.weekday.{moment.weekday()}")
     return f"{weekday} {moment:%d-%m-%Y %H:%M}"
 
@@ -40,7 +40,7 @@ def time_of(iso: str | None) -> str:
 
 
 def day_and_time(iso: str | None) -> str:
-    """"28-11 09:14" of a stored ISO timestamp."""
+    """ "28-11 09:14" of a stored ISO timestamp."""
     if not iso:
         return _EMPTY
     return f"{iso[8:10]}-{iso[5:7]} {iso[11:16]}"

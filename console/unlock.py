@@ -298,7 +298,10 @@ class AppliedGrant:
 
 # The grant's NIKs as a table (value, key = position), one parameter whatever their number: a JSON array on
 # SQLite, an array on PostgreSQL
-_LIST_OF_NIKS = {"sqlite": "json_each(?) AS g", "postgresql": "unnest(CAST(? AS text[])) WITH ORDINALITY AS g (value, key)"}
+_LIST_OF_NIKS = {
+    "sqlite": "json_each(?) AS g",
+    "postgresql": "unnest(CAST(? AS text[])) WITH ORDINALITY AS g (value, key)",
+}
 
 
 async def _check_niks(tx: Any, grant: Grant, report: dict[str, Any]) -> None:
@@ -321,10 +324,17 @@ async def _check_niks(tx: Any, grant: Grant, report: dict[str, Any]) -> None:
         elif lock is None or lock.code != "locked":
             refused.append(("nik_not_locked", {"nik": nik}))
         elif not row["listed"] or row["state"] != "done_bad":
-            refused.append(("nik_printed_since", {
-                "nik": nik, "counter": row["card_counter"], "serial": row["printer_serial"] or "?",
-                "report": grant.report_id[:12],
-            }))
+            refused.append(
+                (
+                    "nik_printed_since",
+                    {
+                        "nik": nik,
+                        "counter": row["card_counter"],
+                        "serial": row["printer_serial"] or "?",
+                        "report": grant.report_id[:12],
+                    },
+                )
+            )
     if refused:
         named = "; ".join(t(f"grant.check.{check}", **detail) for check, detail in refused[:NIKS_NAMED])
         more = len(refused) - NIKS_NAMED
@@ -333,8 +343,9 @@ async def _check_niks(tx: Any, grant: Grant, report: dict[str, Any]) -> None:
         raise GrantRejected(refused[0][0], t("grant.check.niks_refused", count=len(refused), niks=named), **by_check)
 
 
-async def _apply_checked(store: Store, data: bytes, station_id: str, keys: dict[str, CentralKey], actor: str,
-                         now: datetime) -> AppliedGrant:
+async def _apply_checked(
+    store: Store, data: bytes, station_id: str, keys: dict[str, CentralKey], actor: str, now: datetime
+) -> AppliedGrant:
     grant = await asyncio.to_thread(check_and_parse, data, keys)
     if grant.station_id != station_id:
         raise GrantRejected("other_station", found=grant.station_id[:60], ours=station_id)
@@ -353,8 +364,13 @@ async def _apply_checked(store: Store, data: bytes, station_id: str, keys: dict[
             (grant.nonce, grant.report_id, grant.key_id, at, canonical_json(grant.document)),
         )
         await tx.audit(
-            "grant.applied", grant.report_id, nonce=grant.nonce, key_id=grant.key_id, niks=list(grant.niks),
-            issued_at=grant.body["issued_at"], expires_at=grant.body["expires_at"],
+            "grant.applied",
+            grant.report_id,
+            nonce=grant.nonce,
+            key_id=grant.key_id,
+            niks=list(grant.niks),
+            issued_at=grant.body["issued_at"],
+            expires_at=grant.body["expires_at"],
         )
         unlock_ids = []
         for nik in grant.niks:
@@ -364,13 +380,20 @@ async def _apply_checked(store: Store, data: bytes, station_id: str, keys: dict[
             await locks.unlock(tx, nik, unlock_id, at)
             unlock_ids.append(unlock_id)
     return AppliedGrant(
-        grant.nonce, grant.report_id, report["allocation"]["id"], grant.key_id, grant.niks, tuple(unlock_ids),
-        grant.body["expires_at"], at,
+        grant.nonce,
+        grant.report_id,
+        report["allocation"]["id"],
+        grant.key_id,
+        grant.niks,
+        tuple(unlock_ids),
+        grant.body["expires_at"],
+        at,
     )
 
 
-async def _audit_rejection(store: Store, actor: str, rejected: GrantRejected, data: bytes | None,
-                           source: str | None) -> None:
+async def _audit_rejection(
+    store: Store, actor: str, rejected: GrantRejected, data: bytes | None, source: str | None
+) -> None:
     nonce = None
     if data is not None:
         try:
@@ -379,14 +402,25 @@ async def _audit_rejection(store: Store, actor: str, rejected: GrantRejected, da
             nonce = None
     async with store.transaction(actor) as tx:
         await tx.audit(
-            "grant.rejected", nonce if isinstance(nonce, str) and NONCE.match(nonce) else None, check=rejected.check,
-            detail=rejected.detail, file=None if source is None else _printable(source),
+            "grant.rejected",
+            nonce if isinstance(nonce, str) and NONCE.match(nonce) else None,
+            check=rejected.check,
+            detail=rejected.detail,
+            file=None if source is None else _printable(source),
             sha256=hashlib.sha256(data).hexdigest() if data is not None else None,
         )
 
 
-async def apply_grant(store: Store, data: bytes, *, station_id: str, keys: dict[str, CentralKey], actor: str,
-                      now: datetime | None = None, source: str | None = None) -> AppliedGrant:
+async def apply_grant(
+    store: Store,
+    data: bytes,
+    *,
+    station_id: str,
+    keys: dict[str, CentralKey],
+    actor: str,
+    now: datetime | None = None,
+    source: str | None = None,
+) -> AppliedGrant:
     """Check the grant in `data` and apply it: each NIK unlocked for exactly one reprint.
 
     Raises GrantRejected (exit 6) naming the failed check; then only the audit entry `grant.rejected` is written.
@@ -399,8 +433,9 @@ async def apply_grant(store: Store, data: bytes, *, station_id: str, keys: dict[
         raise
 
 
-async def apply_grant_file(store: Store, path: Path, *, station_id: str, keys: dict[str, CentralKey], actor: str,
-                           now: datetime | None = None) -> AppliedGrant:
+async def apply_grant_file(
+    store: Store, path: Path, *, station_id: str, keys: dict[str, CentralKey], actor: str, now: datetime | None = None
+) -> AppliedGrant:
     try:
         data = await asyncio.to_thread(read_grant_file, path)
     except GrantRejected as rejected:

@@ -17,8 +17,9 @@ class PrinterFault(Exception):
 
     code = "printer"
 
-    def __init__(self, message: str = "", *, reply: str | None = None, command: str | None = None,
-                 sent: bool = True) -> None:
+    def __init__(
+        self, message: str = "", *, reply: str | None = None, command: str | None = None, sent: bool = True
+    ) -> None:
         self.reply = reply
         self.command = command
         self.sent = sent

@@ -187,19 +187,33 @@ def _texts(f: CardFields) -> list[TextItem]:
     # The NIK comes first: the printer's output log takes the first run of 16 digits among a card's texts.
     texts = [TextItem(FIELD_X, NIK_Y, BOLD, NIK_HEIGHT, f"NIK : {f.nik}")]
     for field, top in zip(("provinsi", "kabupaten"), HEADER_TOPS):
-        texts.append(_centred(field, getattr(f, field), BOLD, top, CARD_WIDTH // 2, CARD_WIDTH - 2 * MARGIN,
-                              HEADER_HEIGHT, HEADER_SMALLEST))
+        texts.append(
+            _centred(
+                field,
+                getattr(f, field),
+                BOLD,
+                top,
+                CARD_WIDTH // 2,
+                CARD_WIDTH - 2 * MARGIN,
+                HEADER_HEIGHT,
+                HEADER_SMALLEST,
+            )
+        )
     texts += _rows(f)
     for field, top in zip(("tempat_terbit", "tanggal_terbit"), ISSUE_TOPS):
-        texts.append(_centred(field, getattr(f, field), NORMAL, top, PHOTO_BOX.centre_x, ISSUE_WIDTH,
-                              ISSUE_HEIGHT, ISSUE_SMALLEST))
+        texts.append(
+            _centred(
+                field, getattr(f, field), NORMAL, top, PHOTO_BOX.centre_x, ISSUE_WIDTH, ISSUE_HEIGHT, ISSUE_SMALLEST
+            )
+        )
     if f.photo is None:
         texts.append(_placeholder_item())
     return texts
 
 
-def _centred(field: str, text: str, font: int, top: int, centre: int, room: int, nominal: int, smallest: int
-             ) -> TextItem:
+def _centred(
+    field: str, text: str, font: int, top: int, centre: int, room: int, nominal: int, smallest: int
+) -> TextItem:
     height = fit_height(text, font, room, nominal, smallest)
     if height is None:
         raise LayoutError(field, "too_long", f"{text!r} does not fit in {room} dots even at {smallest} dots high")
@@ -278,7 +292,8 @@ def _fit_cell(cell: _Cell) -> _Fitted:
     smallest = ROW_WRAPPED_SMALLEST if cell.wraps else ROW_SMALLEST
     how = "on two lines " if cell.wraps else ""
     raise LayoutError(
-        cell.field, "too_long",
+        cell.field,
+        "too_long",
         f"{cell.value!r} does not fit beside {cell.label!r} {how}even at {smallest} dots high ({room} dots of room)",
     )
 
@@ -320,8 +335,10 @@ _ARIAL_BOLD = (
     "944 667 667 611 333 278 333 584 556 333 556 611 556 611 556 333 611 611 278 278 556 278 889 611 611 611 611 "
     "389 556 333 611 556 778 556 556 500 389 280 389 584"
 )
-_WIDTHS = {font: dict(zip(map(chr, range(0x20, 0x7F)), map(int, table.split())))
-           for font, table in ((NORMAL, _ARIAL), (BOLD, _ARIAL_BOLD))}
+_WIDTHS = {
+    font: dict(zip(map(chr, range(0x20, 0x7F)), map(int, table.split())))
+    for font, table in ((NORMAL, _ARIAL), (BOLD, _ARIAL_BOLD))
+}
 _UNKNOWN_WIDTH = 1000  # Latin-1 signs without a table entry: counted as a full em, so never too narrow
 
 
@@ -351,8 +368,14 @@ def render_preview(layout: CardLayout) -> Image.Image:
     draw = ImageDraw.Draw(picture)
     for item in layout.texts:
         bold = 1 if item.font == BOLD else 0
-        draw.text((item.x, item.y), item.text, font=_preview_font(item.height), fill="black",
-                  stroke_width=bold, stroke_fill="black")
+        draw.text(
+            (item.x, item.y),
+            item.text,
+            font=_preview_font(item.height),
+            fill="black",
+            stroke_width=bold,
+            stroke_fill="black",
+        )
     return picture
 
 

@@ -130,8 +130,11 @@ class Printer:
         if ribbon not in protocol.RIBBONS:
             raise ValueError(f"ribbon must be one of {', '.join(protocol.RIBBONS)}, not {ribbon!r}")
         async with self._lock:
-            for frame in (protocol.encode_command("Pem", 2), protocol.encode_command("Pmi", "F"),
-                          protocol.encode_command("Pr", ribbon)):
+            for frame in (
+                protocol.encode_command("Pem", 2),
+                protocol.encode_command("Pmi", "F"),
+                protocol.encode_command("Pr", ribbon),
+            ):
                 self._expect_ok(frame, await self._exchange(frame))
 
     async def status(self) -> PrinterStatus:
@@ -142,8 +145,14 @@ class Printer:
             panels = await self._read_int(protocol.encode_command("Rco", "p"))
             ribbon_left = await self._read_int(protocol.encode_command("Rco", "I"))
             ribbon = await self._exchange(protocol.encode_command("Rr"))
-        return PrinterStatus(card_inside=card, feeder_empty=feeder != "0", cards_counter=cards,
-                             panels_counter=panels, ribbon_left=ribbon_left, ribbon=ribbon)
+        return PrinterStatus(
+            card_inside=card,
+            feeder_empty=feeder != "0",
+            cards_counter=cards,
+            panels_counter=panels,
+            ribbon_left=ribbon_left,
+            ribbon=ribbon,
+        )
 
     async def card_counter(self) -> int:
         async with self._lock:
@@ -202,8 +211,11 @@ class Printer:
     def _unexpected(self, frame: bytes, reply: str, wanted: str) -> GarbledReply:
         """A reply that cannot answer this command was meant for another: the conversation is out of step."""
         self._out_of_step = True
-        return GarbledReply(f"{reply!r} cannot answer {protocol.command_header(frame)} (expected {wanted})",
-                            reply=reply, command=protocol.command_header(frame))
+        return GarbledReply(
+            f"{reply!r} cannot answer {protocol.command_header(frame)} (expected {wanted})",
+            reply=reply,
+            command=protocol.command_header(frame),
+        )
 
     # --------------------------------------------------------------------------------------------- the wire
 
@@ -236,8 +248,9 @@ class Printer:
         self._busy_until = 0.0  # it answered: whatever it was doing is done
         if isinstance(reply, protocol.GarbledReply):
             log.debug("printer.exchange", command=name, fault=GarbledReply.code, ms=_ms(started))
-            raise GarbledReply(f"garbled reply to {name}: {reply.reason}", reply=reply.data.decode("latin-1"),
-                               command=command)
+            raise GarbledReply(
+                f"garbled reply to {name}: {reply.reason}", reply=reply.data.decode("latin-1"), command=command
+            )
         self._out_of_step = bool(self._replies)  # more lines than one reply: something else is talking
         log.debug("printer.exchange", command=name, reply=reply.text, ms=_ms(started))
         refused = fault_from_reply(reply.text, command)
@@ -261,8 +274,9 @@ class Printer:
             finally:
                 self._note_cut(frame)
         except TimeoutError:
-            raise ReplyTimeout(f"the printer did not take {command.split(';', 1)[0]} in {allowance:.0f} s",
-                               command=command) from None
+            raise ReplyTimeout(
+                f"the printer did not take {command.split(';', 1)[0]} in {allowance:.0f} s", command=command
+            ) from None
         except LinkLost as lost:
             raise LinkLost(str(lost), command=command) from lost
 
@@ -294,8 +308,9 @@ class Printer:
             while not isinstance(action, resync.InStep):
                 now = time.monotonic()
                 if now >= deadline:
-                    raise ReplyTimeout(f"no answer to the resynchronisation before {command.split(';', 1)[0]}",
-                                       command=command)
+                    raise ReplyTimeout(
+                        f"no answer to the resynchronisation before {command.split(';', 1)[0]}", command=command
+                    )
                 if now >= next_probe:
                     await self._send(sync.probe_due().frame, command)
                     next_probe = now + reprobe
@@ -357,8 +372,4 @@ def _ms(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
-__all__ = [
-    "Printer",
-    "PrinterInfo",
-    "PrinterStatus",
-]
+__all__ = ["Printer", "PrinterInfo", "PrinterStatus"]

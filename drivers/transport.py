@@ -226,8 +226,13 @@ class SerialLink:
 class _ReaderThread(threading.Thread):
     """For ports without a file descriptor: blocks in `read` and passes what arrives to the loop."""
 
-    def __init__(self, port: Any, loop: asyncio.AbstractEventLoop, on_data: Callable[[bytes], None],
-                 on_lost: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        port: Any,
+        loop: asyncio.AbstractEventLoop,
+        on_data: Callable[[bytes], None],
+        on_lost: Callable[[str], None],
+    ) -> None:
         super().__init__(name=f"printer-reader {port.portstr}", daemon=True)
         self._port, self._loop, self._on_data, self._on_lost = port, loop, on_data, on_lost
         self._stopping = threading.Event()
@@ -263,8 +268,13 @@ def _make_port(port: str, baudrate: int) -> Any:
     """A pyserial port object for `port`, not yet opened: 8N1 at `baudrate`, exclusive where the port supports it."""
     try:
         return serial.serial_for_url(
-            port, do_not_open=True, baudrate=baudrate, bytesize=serial.EIGHTBITS, parity=serial.PARITY_NONE,
-            stopbits=serial.STOPBITS_ONE, exclusive=True,
+            port,
+            do_not_open=True,
+            baudrate=baudrate,
+            bytesize=serial.EIGHTBITS,
+            parity=serial.PARITY_NONE,
+            stopbits=serial.STOPBITS_ONE,
+            exclusive=True,
         )
     except (serial.SerialException, ValueError) as error:
         raise LinkUnavailable(f"cannot use printer port {port!r}: {error}") from error

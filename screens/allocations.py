@@ -112,7 +112,6 @@ class BooksView(StationScreen):
         ))  # fmt: skip
 
 
-
 class AllocationsScreen(BooksView):
     """The operator's: the books, and the keys that add an allocation received or enter a physical count."""
 

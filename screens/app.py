@@ -284,8 +284,11 @@ class StationApp(ConsoleApp):
         log.error("console_worker_failed", worker=event.worker.name, group=event.worker.group,
                   error=f"{type(error).__name__}: {error}")  # fmt: skip
         if event.worker.group == "station":
-            self.push_screen(MessageDialog(t("ui.error.engine_title"),
-                                           t("ui.error.engine", error=error, log=self.settings.logging.file)))
+            self.push_screen(
+                MessageDialog(
+                    t("ui.error.engine_title"), t("ui.error.engine", error=error, log=self.settings.logging.file)
+                )
+            )
         else:
             self.notify(t("ui.error.action", error=error), severity="error", timeout=15)
 

@@ -59,8 +59,11 @@ class StationPalette(CommandPalette):
         def show_no_matches() -> None:
             if search_value:
                 self.query_one(CommandList).add_option(
-                    Option(Align.center(Text(t("ui.palette.no_match"), style="not bold")), disabled=True,
-                           id=self._NO_MATCHES)
+                    Option(
+                        Align.center(Text(t("ui.palette.no_match"), style="not bold")),
+                        disabled=True,
+                        id=self._NO_MATCHES,
+                    )
                 )
                 self._list_visible = True
             else:

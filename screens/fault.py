@@ -31,10 +31,7 @@ NO_ANSWER = (ReplyTimeout, LinkLost, LinkUnavailable)  # silence is not a fault 
 
 
 class FaultScreen(ModalScreen[bool]):
-    BINDINGS = [
-        key("enter", "recover", "ui.key.recover"),
-        key("escape", "leave", "ui.key.leave_stopped"),
-    ]
+    BINDINGS = [key("enter", "recover", "ui.key.recover"), key("escape", "leave", "ui.key.leave_stopped")]
 
     def __init__(self, station: Station) -> None:
         super().__init__(classes="dialog-screen")

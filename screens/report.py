@@ -54,8 +54,10 @@ class ReportScreen(Screen[None]):
         key("p", "page(-1)", "ui.reportscreen.key.previous_page", show=False),
         # The report is pushed over a main screen: the F keys of the main screens leave it, rather than open
         # their screen under it (where Esc would bring the report back, and F2 would do nothing at all).
-        *(key(f"f{n}", f"leave('{mode}')", f"ui.key.{mode}", show=False, id=f"report-open-{mode}")
-          for n, mode in ((2, "dashboard"), (3, "residents"), (4, "tagging"), (5, "allocations"))),
+        *(
+            key(f"f{n}", f"leave('{mode}')", f"ui.key.{mode}", show=False, id=f"report-open-{mode}")
+            for n, mode in ((2, "dashboard"), (3, "residents"), (4, "tagging"), (5, "allocations"))
+        ),
         key("f6", "close", "ui.reportscreen.key.close", show=False, id="report-close"),
     ]
 
@@ -196,8 +198,14 @@ class ReportScreen(Screen[None]):
     def _show_summary(self, b: Books, made: list[reports.ReportSummary], reprints: int) -> None:
         lines = [
             t("ui.reportscreen.allocation", id=b.allocation_id, period=b.period or "—", received=number(b.received)),
-            t("ui.reportscreen.counts", good=number(b.good), bad=number(b.bad), untagged=number(b.untagged),
-              spoiled=number(b.spoiled), in_stock=number(b.in_stock)),
+            t(
+                "ui.reportscreen.counts",
+                good=number(b.good),
+                bad=number(b.bad),
+                untagged=number(b.untagged),
+                spoiled=number(b.spoiled),
+                in_stock=number(b.in_stock),
+            ),
         ]
         if made:
             last = made[0]

@@ -143,7 +143,9 @@ class TaggingScreen(StationScreen):
 
     async def _read_ahead(self) -> None:
         """The text of the next cards to tag, so that the next press shows its card without waiting."""
-        ahead = [c for c in self.cards[self.index:] if c.state == jobs.PRINTED and c.id not in self._texts][:READ_AHEAD]
+        ahead = [c for c in self.cards[self.index :] if c.state == jobs.PRINTED and c.id not in self._texts][
+            :READ_AHEAD
+        ]
         for job in ahead:
             self._texts[job.id] = await self._card(job)
 
@@ -277,8 +279,11 @@ class TaggingScreen(StationScreen):
 
     def _start_tag(self, job: Job, good: bool, reason: str | None, note: str | None, actor: str | None = None) -> None:
         self.pending.append((job, good, reason, note, actor))
-        self._message = t("ui.tag.pressed", counter=number(job.card_counter),
-                          verdict=t("ui.verdict.good") if good else t("ui.verdict.bad_reason", reason=reason))
+        self._message = t(
+            "ui.tag.pressed",
+            counter=number(job.card_counter),
+            verdict=t("ui.verdict.good") if good else t("ui.verdict.bad_reason", reason=reason),
+        )
         place = next((i for i, c in enumerate(self.cards) if c.id == job.id), self.index)  # the list may have
         self.index = self._first_untagged(place + 1)  # been loaded again meanwhile (back from the sign-in)
         self._set_mode("verdict")

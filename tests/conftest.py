@@ -27,7 +27,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 async def wait_for(
-    condition: Callable[[], bool | Awaitable[bool]], timeout: float = 20.0, what: str = "",
+    condition: Callable[[], bool | Awaitable[bool]],
+    timeout: float = 20.0,
+    what: str = "",
     pause: Callable[[], Awaitable[object]] | None = None,
 ) -> None:
     """Poll `condition` until it holds; fail with `what` after `timeout` seconds. Never a fixed sleep.

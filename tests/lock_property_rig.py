@@ -33,7 +33,12 @@ from tests.station import make_engine
 from tests.test_report_kit import ALLOCATION, STATION_ID
 
 SERIALS = ("EMU1111111", "EMU2222222")
-STOPS = ("counter_ahead", "printer_unknown", "printer_mismatch", "counter_mismatch")  # the station waits for people, by design
+STOPS = (
+    "counter_ahead",
+    "printer_unknown",
+    "printer_mismatch",
+    "counter_mismatch",
+)  # the station waits for people, by design
 
 
 @dataclass
@@ -83,7 +88,11 @@ class Rig:
             where = self.folder / serial
             where.mkdir()
             emulator = EmulatorServer.pty(
-                state=where / "state.json", log=where / "output.jsonl", serial=serial, time_scale=0, feeder=200,
+                state=where / "state.json",
+                log=where / "output.jsonl",
+                serial=serial,
+                time_scale=0,
+                feeder=200,
                 frame_timeout_s=0.3,
             )
             await emulator.__aenter__()
@@ -191,7 +200,9 @@ class Rig:
             return
         try:
             issued = simulator.issue_grant(
-                self.reports_made[-1], self.centre_key, self.folder / "centre" / f"grant-{len(self.grants)}.json",
+                self.reports_made[-1],
+                self.centre_key,
+                self.folder / "centre" / f"grant-{len(self.grants)}.json",
                 simulator.ledger_beside(self.centre.private),
             )
         except UsageError:
@@ -206,7 +217,7 @@ class Rig:
         document = self.grants[-1 - which % len(self.grants)]  # 0: the newest
         try:
             applied = await unlock.apply_grant(
-                self.store, json.dumps(document).encode(), station_id=STATION_ID, keys=self.keys, actor="test",
+                self.store, json.dumps(document).encode(), station_id=STATION_ID, keys=self.keys, actor="test"
             )
         except unlock.GrantRejected as rejected:
             self.log.append(f"  grant rejected: {rejected.check}")
@@ -320,7 +331,9 @@ class Rig:
     def printed(self) -> Counter[str]:
         """Cards with a NIK on them that came out of either printer (its own log: the printer's truth)."""
         return Counter(
-            card["nik"] for serial in SERIALS for card in read_output_log(self.folder / serial / "output.jsonl")
+            card["nik"]
+            for serial in SERIALS
+            for card in read_output_log(self.folder / serial / "output.jsonl")
             if card["nik"] is not None
         )
 
@@ -353,7 +366,8 @@ class Rig:
             logged = read_output_log(self.folder / serial / "output.jsonl")
             rows = await self.store.fetchall(
                 "SELECT id, nik, card_counter, card_dest FROM jobs WHERE printer_serial = ? AND card_counter IS NOT "
-                "NULL", (serial,),
+                "NULL",
+                (serial,),
             )
             jobs_by_counter = {row["card_counter"]: row for row in rows}
             assert len(jobs_by_counter) == len(rows), f"{serial}: two jobs claim one card"
@@ -367,4 +381,3 @@ class Rig:
         booked_cards = await self.store.scalar("SELECT count(*) FROM jobs WHERE card_counter IS NOT NULL")
         spent = self.blanks - await books.stock_total(self.store)
         assert booked_cards == spent == taken, f"blanks: printers took {taken}, jobs {booked_cards}, spent {spent}"
-

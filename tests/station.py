@@ -22,8 +22,9 @@ from drivers.emulator import EmulatorServer, read_output_log
 from drivers.printer import Printer
 
 
-async def seeded_store(path: Path, residents: int, blanks: int, queue: bool = True,
-                       database: Path | str | None = None) -> Store:
+async def seeded_store(
+    path: Path, residents: int, blanks: int, queue: bool = True, database: Path | str | None = None
+) -> Store:
     """`database`: where the store lives (the `database` fixture's SQLite file or ledger URL); by default an
     SQLite file in `path`."""
     store = await Store.open(database or path / "station.db")
@@ -36,7 +37,9 @@ async def seeded_store(path: Path, residents: int, blanks: int, queue: bool = Tr
 
 
 @asynccontextmanager
-async def emulated_printer(path: Path, reply_timeout: float = 3.0, **options: Any) -> AsyncIterator[tuple[EmulatorServer, Printer]]:
+async def emulated_printer(
+    path: Path, reply_timeout: float = 3.0, **options: Any
+) -> AsyncIterator[tuple[EmulatorServer, Printer]]:
     options.setdefault("time_scale", 0)
     options.setdefault("feeder", 100)
     async with EmulatorServer.pty(state=path / "emulator-state.json", log=path / "output.jsonl", **options) as emu:

@@ -48,8 +48,11 @@ def test_a_lock_deleted_and_its_good_card_cancelled_by_hand_prints_no_second_car
 def test_a_job_queued_by_hand_for_a_locked_nik_is_refused_by_the_engine(tmp_path):
     """The engine asks the rule again as it takes the blank: a job slipped into the table does not print."""
     config, nik = printed_and_tagged(tmp_path)
-    sql(tmp_path, ("DELETE FROM nik_locks WHERE nik = ?", (nik,)),
-        ("INSERT INTO jobs (nik, state, queued_at) VALUES (?, 'queued', '2026-12-01T10:00:00.000+08:00')", (nik,)))
+    sql(
+        tmp_path,
+        ("DELETE FROM nik_locks WHERE nik = ?", (nik,)),
+        ("INSERT INTO jobs (nik, state, queued_at) VALUES (?, 'queued', '2026-12-01T10:00:00.000+08:00')", (nik,)),
+    )
     cards_before = len((tmp_path / "output.jsonl").read_text().splitlines())
     printed = station(config, "print")
     assert "audit_locked" in printed.stdout, printed.stdout

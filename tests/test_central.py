@@ -117,8 +117,15 @@ def test_an_altered_report_or_another_file_is_refused(tmp_path):
         simulator.load_private_key(pair.public)
 
 
-@pytest.mark.parametrize("text, expected", [("7d", timedelta(days=7)), ("12h", timedelta(hours=12)),
-                                            ("30m", timedelta(minutes=30)), ("90s", timedelta(seconds=90))])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("7d", timedelta(days=7)),
+        ("12h", timedelta(hours=12)),
+        ("30m", timedelta(minutes=30)),
+        ("90s", timedelta(seconds=90)),
+    ],
+)
 def test_durations(text, expected):
     assert simulator.parse_duration(text) == expected
 

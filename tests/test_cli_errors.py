@@ -50,12 +50,15 @@ def test_a_port_written_with_a_space_is_a_config_error(tmp_path):
     assert result.returncode == 2 and "printer.port" in result.stderr
 
 
-@pytest.mark.parametrize("args", [
-    ("allocation", "add", "J1", "99999999999999999999999"),
-    ("allocation", "add", "J1", "10000001"),
-    ("allocation", "count", "J0", "99999999999999999999999"),
-    ("allocation", "count", "J0", "-1"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("allocation", "add", "J1", "99999999999999999999999"),
+        ("allocation", "add", "J1", "10000001"),
+        ("allocation", "count", "J0", "99999999999999999999999"),
+        ("allocation", "count", "J0", "-1"),
+    ],
+)
 def test_impossible_blank_counts_are_refused_and_change_nothing(tmp_path, args):
     config = write_config(tmp_path)
     assert station(config, "allocation", "add", "J0", "100").returncode == 0
@@ -76,13 +79,16 @@ def test_audit_export_to_a_place_it_cannot_write_leaves_nothing_behind(tmp_path,
     assert list((tmp_path / "a-folder").iterdir()) == []
 
 
-@pytest.mark.parametrize("args, said", [
-    (("enqueue", "abc"), "'abc' is not a NIK"),
-    (("enqueue", "520301010101000"), "is not a NIK"),
-    (("enqueue", "5203010101010001", "--kecamatan", "Selong"), "go with --all"),
-    (("print", "--count", "0"), "--count must be 1 or more"),
-    (("print", "--count", "-3"), "--count must be 1 or more"),
-])
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (("enqueue", "abc"), "'abc' is not a NIK"),
+        (("enqueue", "520301010101000"), "is not a NIK"),
+        (("enqueue", "5203010101010001", "--kecamatan", "Selong"), "go with --all"),
+        (("print", "--count", "0"), "--count must be 1 or more"),
+        (("print", "--count", "-3"), "--count must be 1 or more"),
+    ],
+)
 def test_queue_commands_refuse_malformed_requests_before_touching_anything(tmp_path, args, said):
     config = write_config(tmp_path, emulator={"state": "emulator-state.json", "log": "output.jsonl"})
     result = station(config, *args)

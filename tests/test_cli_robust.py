@@ -81,8 +81,10 @@ def test_a_trailing_newline_or_another_scripts_digits_are_refused(tmp_path, args
     assert json.loads(station(config, "status", "--json").stdout)["allocations"] == []
 
 
-@pytest.mark.parametrize(("note", "code"), [("kartu\u202erusak", "U+202E"), ("kartu\x85", "U+0085"), ("kartu\x7f", "U+007F"),
-                                            ("kartu\nrusak", "U+000A")])
+@pytest.mark.parametrize(
+    ("note", "code"),
+    [("kartu\u202erusak", "U+202E"), ("kartu\x85", "U+0085"), ("kartu\x7f", "U+007F"), ("kartu\nrusak", "U+000A")],
+)
 def test_a_tag_note_is_checked_as_the_import_checks_text(tmp_path, note, code):
     config = make_station(tmp_path, residents=1)
     assert station(config, "allocation", "add", "A1", "1", "--period", "2026-11").returncode == 0

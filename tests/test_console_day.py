@@ -38,8 +38,11 @@ async def tag_current(pilot, screen: TaggingScreen, *keys: str, note: str | None
     if note is not None:
         await type_text(pilot, note)
         await pilot.press("enter")
-    await until(pilot, lambda: not screen.pending and any(c.id == job.id and c.tagged_at != job.tagged_at
-                                                        for c in screen.cards), f"the tag of card {job.card_counter}")
+    await until(
+        pilot,
+        lambda: not screen.pending and any(c.id == job.id and c.tagged_at != job.tagged_at for c in screen.cards),
+        f"the tag of card {job.card_counter}",
+    )
     return next(c for c in screen.cards if c.id == job.id)
 
 
@@ -144,7 +147,9 @@ async def test_a_whole_day_at_the_console(tmp_path):
         [b] = await books.all_books(store)
         assert b.balanced
         assert (b.received, b.good, b.bad, b.untagged, b.spoiled, b.in_stock) == (20, 3, 5, 0, 0, 12)
-        cards = await store.fetchall("SELECT nik, card_counter, card_dest, state FROM jobs WHERE card_counter IS NOT NULL")
+        cards = await store.fetchall(
+            "SELECT nik, card_counter, card_dest, state FROM jobs WHERE card_counter IS NOT NULL"
+        )
         audit = await store.fetchall("SELECT action FROM audit WHERE action IN ('card.tagged', 'card.retagged')")
     out = read_output_log(settings.emulator.log)
     assert sorted((line["counter"], line["nik"], line["dest"]) for line in out) == sorted(

@@ -54,4 +54,6 @@ async def test_the_console_speaks_english(tmp_path):
         await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help")
         help_text = screen_text(app)
         assert "Help: keys" in help_text and "On every screen" in help_text and "Check cards" in help_text
-        assert re.search(r"Ctrl\+Q +Quit", help_text) and re.search(r"Ctrl\+C +\(a reminder: quit with Ctrl\+Q\)", help_text)
+        assert re.search(r"Ctrl\+Q +Quit", help_text) and re.search(
+            r"Ctrl\+C +\(a reminder: quit with Ctrl\+Q\)", help_text
+        )

@@ -183,7 +183,10 @@ async def test_a_wrong_pin_is_refused_on_screen_and_its_wait_counted_down(tmp_pa
         assert waits == [1.0] * 5
         failed = await audit_rows(store, "operator.sign_in_failed")
         assert [(row["why"], row["failures"], row["wait_s"]) for row in failed] == [
-            ("wrong_pin", 1, 0.0), ("wrong_pin", 2, 0.0), ("wrong_pin", 3, 5.0)]
+            ("wrong_pin", 1, 0.0),
+            ("wrong_pin", 2, 0.0),
+            ("wrong_pin", 3, 5.0),
+        ]
         assert all("999999" not in json.dumps(row) for row in failed)
         # The wait is the operator's, kept in the database: an attempt now is refused unchecked.
         await sign_in(pilot, "Siti", OPERATOR_PIN)
@@ -319,6 +322,7 @@ async def test_a_tag_correction_needs_a_supervisor_who_signs_in_for_it(tmp_path)
 
 
 # ------------------------------------------------------------------------------------------ what it looks like
+
 
 @pytest.fixture
 def registered_station(tmp_path, monkeypatch) -> Path:

@@ -54,7 +54,9 @@ async def _make_station(folder: Path, cards_before: int = 0) -> None:
         write_demo_csv(folder / "residents.csv", 40, seed=11)
         await import_residents(store, folder / "residents.csv", source="snapshot")
         await books.add_allocation(store, "JATAH-2026-11", 100, "2026-11", "operator")
-        niks = [row["nik"] for row in await store.fetchall("SELECT nik FROM residents ORDER BY nik LIMIT ?", (PRINTED,))]
+        niks = [
+            row["nik"] for row in await store.fetchall("SELECT nik FROM residents ORDER BY nik LIMIT ?", (PRINTED,))
+        ]
         await jobs.enqueue(store, niks, "operator")
         if cards_before:  # a used printer new to these books stops the queue until a supervisor accepts it
             async with printer_session(settings, store) as session:

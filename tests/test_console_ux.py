@@ -291,8 +291,11 @@ async def test_reports_and_rejected_grants_are_events_and_the_report_has_help(st
         await until(pilot, lambda: "Laporan (L di Beranda, atau F6)" in screen_text(app), "the report's help")
         await pilot.press("escape", "escape")
         await until(pilot, lambda: isinstance(app.screen, DashboardScreen), "home")
-        await until(pilot, lambda: "laporan jatah JATAH-2026-11 dibuat" in screen_text(app)
-                    and "DITOLAK" in screen_text(app), "the report and the rejected grant among the events")
+        await until(
+            pilot,
+            lambda: "laporan jatah JATAH-2026-11 dibuat" in screen_text(app) and "DITOLAK" in screen_text(app),
+            "the report and the rejected grant among the events",
+        )
 
 
 async def test_the_supervisors_printer_panel_is_not_cut(tmp_path):

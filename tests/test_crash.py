@@ -31,14 +31,14 @@ def write_config(folder: Path, port: str) -> Path:
 [station]
 id = "5203-01"
 [database]
-path = "{folder / 'station.db'}"
+path = "{folder / "station.db"}"
 [printer]
 port = "{port}"
 reply_timeout_s = 20  # a killed station may leave the emulator mid-payload: resync takes longer on a loaded machine
 [queue]
 hopper_capacity = 10000
 [logging]
-file = "{folder / 'station.log'}"
+file = "{folder / "station.log"}"
 """,
         encoding="utf-8",
     )
@@ -47,9 +47,24 @@ file = "{folder / 'station.log'}"
 
 def start_emulator(folder: Path) -> tuple[subprocess.Popen, str]:
     emulator = subprocess.Popen(
-        [STATION, "emulator", "--pty", "--state", str(folder / "emulator-state.json"), "--log",
-         str(folder / "output.jsonl"), "--time-scale", "0.01", "--feeder", "1000", "--seed", "5"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            STATION,
+            "emulator",
+            "--pty",
+            "--state",
+            str(folder / "emulator-state.json"),
+            "--log",
+            str(folder / "output.jsonl"),
+            "--time-scale",
+            "0.01",
+            "--feeder",
+            "1000",
+            "--seed",
+            "5",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     port = emulator.stdout.readline().strip()
     assert port.startswith("/dev/"), f"the emulator did not start: {port or emulator.stderr.read()}"

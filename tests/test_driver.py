@@ -81,8 +81,9 @@ class RecordedPrinter:
     """Plays a script of (frame expected, answer): raw reply bytes, Late(...), SILENT or HANG_UP. With
     `answers` instead, it answers any frame by content. `delay` is its thinking time before each reply."""
 
-    def __init__(self, script: list[tuple[bytes, object]] = (), *, answers: dict[bytes, bytes] | None = None,
-                 delay: float = 0.0) -> None:
+    def __init__(
+        self, script: list[tuple[bytes, object]] = (), *, answers: dict[bytes, bytes] | None = None, delay: float = 0.0
+    ) -> None:
         self.script = deque(script)
         self.answers = answers
         self.delay = delay
@@ -400,8 +401,9 @@ async def test_garbage_without_cr_before_the_probes_is_skipped() -> None:
 
 
 async def test_a_reply_that_cannot_answer_the_command_is_garbled() -> None:
-    printer_end = RecordedPrinter([(frame("Rco;c"), reply("OK")), (frame("Rlr;p"), reply("CARD")),
-                                   (frame("Ss"), reply("CARD"))])
+    printer_end = RecordedPrinter(
+        [(frame("Rco;c"), reply("OK")), (frame("Rlr;p"), reply("CARD")), (frame("Ss"), reply("CARD"))]
+    )
     async with pty_printer(printer_end) as path, await Printer.open(path, reply_timeout=5) as printer:
         with pytest.raises(GarbledReply, match="cannot answer Rco;c"):
             await printer.card_counter()
@@ -490,13 +492,26 @@ async def test_whole_card_over_tcp_matches_the_transcript() -> None:
 
 
 async def test_concurrent_callers_never_interleave() -> None:
-    answers = {frame("Rco;c"): reply("41"), frame("Rco;p"): reply("900"), frame("Rr"): reply("ko"),
-               frame("Sk;f"): reply("0"), frame("Rtp"): reply("Evolis Primacy")}
+    answers = {
+        frame("Rco;c"): reply("41"),
+        frame("Rco;p"): reply("900"),
+        frame("Rr"): reply("ko"),
+        frame("Sk;f"): reply("0"),
+        frame("Rtp"): reply("Evolis Primacy"),
+    }
     printer_end = RecordedPrinter(answers=answers, delay=0.002)
     async with pty_printer(printer_end) as path, await Printer.open(path, reply_timeout=5) as printer:
-        calls = [call for _ in range(8) for call in (printer.card_counter(), printer.command("Rco", "p"),
-                                                      printer.command("Rr"), printer.command("Sk", "f"),
-                                                      printer.command("Rtp"))]
+        calls = [
+            call
+            for _ in range(8)
+            for call in (
+                printer.card_counter(),
+                printer.command("Rco", "p"),
+                printer.command("Rr"),
+                printer.command("Sk", "f"),
+                printer.command("Rtp"),
+            )
+        ]
         results = await asyncio.gather(*calls)
     assert results == [41, "900", "ko", "0", "Evolis Primacy"] * 8
     assert printer_end.interleaved == []
@@ -533,12 +548,25 @@ async def test_bad_frames_are_refused_before_anything_is_sent() -> None:
     assert printer_end.frames == []
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("FEEDER EMPTY", "feeder_empty"), ("COVER OPEN", "cover_open"), ("ERROR RIBBON", "ribbon"),
-    ("CARD JAM", "jam"), ("HOPPER FULL", "hopper_full"), ("ERROR HEAD", "head"), ("NEED CLEANING", "cleaning"),
-    ("ERROR TIME OUT", "mechanical_timeout"), ("ERROR CDE", "refused"), ("ERROR PARAMETRES", "refused"),
-    ("ERROR HOPPER", "unknown"), ("OK", None), ("1041", None), ("CARD", None),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("FEEDER EMPTY", "feeder_empty"),
+        ("COVER OPEN", "cover_open"),
+        ("ERROR RIBBON", "ribbon"),
+        ("CARD JAM", "jam"),
+        ("HOPPER FULL", "hopper_full"),
+        ("ERROR HEAD", "head"),
+        ("NEED CLEANING", "cleaning"),
+        ("ERROR TIME OUT", "mechanical_timeout"),
+        ("ERROR CDE", "refused"),
+        ("ERROR PARAMETRES", "refused"),
+        ("ERROR HOPPER", "unknown"),
+        ("OK", None),
+        ("1041", None),
+        ("CARD", None),
+    ],
+)
 def test_fault_from_reply(text: str, code: str | None) -> None:
     fault = fault_from_reply(text, "Se")
     assert (fault.code if fault else None) == code
@@ -572,22 +600,39 @@ def portrait_jpeg() -> bytes:
 
 def card_frames(nik: str = NIK) -> tuple[bytes, ...]:
     fields = CardFields(
-        provinsi="PROVINSI NUSA TENGGARA BARAT", kabupaten="KABUPATEN LOMBOK TIMUR", nik=nik,
-        nama="BAIQ NURUL AINI", tempat_lahir="SELONG", tanggal_lahir="07-08-1990", jenis_kelamin="PEREMPUAN",
-        gol_darah="O", alamat="JL. PAHLAWAN NO. 7", rt_rw="002/001", kel_desa="PANCOR", kecamatan="SELONG",
-        agama="ISLAM", status_perkawinan="KAWIN", pekerjaan="GURU", kewarganegaraan="WNI",
-        berlaku_hingga="SEUMUR HIDUP", tempat_terbit="LOMBOK TIMUR", tanggal_terbit="28-11-2026",
+        provinsi="PROVINSI NUSA TENGGARA BARAT",
+        kabupaten="KABUPATEN LOMBOK TIMUR",
+        nik=nik,
+        nama="BAIQ NURUL AINI",
+        tempat_lahir="SELONG",
+        tanggal_lahir="07-08-1990",
+        jenis_kelamin="PEREMPUAN",
+        gol_darah="O",
+        alamat="JL. PAHLAWAN NO. 7",
+        rt_rw="002/001",
+        kel_desa="PANCOR",
+        kecamatan="SELONG",
+        agama="ISLAM",
+        status_perkawinan="KAWIN",
+        pekerjaan="GURU",
+        kewarganegaraan="WNI",
+        berlaku_hingga="SEUMUR HIDUP",
+        tempat_terbit="LOMBOK TIMUR",
+        tanggal_terbit="28-11-2026",
         photo=portrait_jpeg(),
     )
     return layout_card(fields).frames
 
 
 @asynccontextmanager
-async def emulated(door: str, reply_timeout: float = 5, time_scale: float = 0,
-                   **options: object) -> AsyncIterator[tuple[EmulatorServer, Printer]]:
+async def emulated(
+    door: str, reply_timeout: float = 5, time_scale: float = 0, **options: object
+) -> AsyncIterator[tuple[EmulatorServer, Printer]]:
     make = EmulatorServer.pty if door == "pty" else EmulatorServer.tcp
-    async with make(time_scale=time_scale, **options) as emu, \
-            await Printer.open(emu.port, reply_timeout=reply_timeout) as printer:
+    async with (
+        make(time_scale=time_scale, **options) as emu,
+        await Printer.open(emu.port, reply_timeout=reply_timeout) as printer,
+    ):
         yield emu, printer
 
 

@@ -491,8 +491,9 @@ def test_del_and_latin1_text_go_on_the_wire_only_bytes_below_0x20_are_refused() 
         p.text_command(10, 10, 0, 30, "A\x1fB")
 
 
-@pytest.mark.parametrize(("spec", "why"),
-                         [("jam@²", "bad_card"), ("jam@١", "bad_card"), ("head~٠.٥", "bad_probability")])
+@pytest.mark.parametrize(
+    ("spec", "why"), [("jam@²", "bad_card"), ("jam@١", "bad_card"), ("head~٠.٥", "bad_probability")]
+)
 def test_a_fault_spec_with_digits_that_are_not_ascii_is_refused_as_a_bad_item(spec: str, why: str) -> None:
     with pytest.raises(FaultSpecError) as caught:
         parse_faults(spec)
@@ -505,8 +506,9 @@ SPEC_KINDS = {"jam", "ribbon_end", "feeder_empty", "cover_open", "hopper_full", 
 
 def test_every_fault_kind_is_documented_and_one_beyond_the_spec_is_marked_an_extension() -> None:
     docs = (Path(__file__).resolve().parent.parent / "docs" / "emulator.md").read_text(encoding="utf-8")
-    rows = {line.split("`")[1]: line for line in docs.splitlines()
-            if line.startswith("| `") and line.count("|") == 9}  # the rows of the fault table
+    rows = {
+        line.split("`")[1]: line for line in docs.splitlines() if line.startswith("| `") and line.count("|") == 9
+    }  # the rows of the fault table
     assert set(KINDS) <= set(rows)
     for kind in set(KINDS) - SPEC_KINDS:
         assert "extension" in rows[kind], f"{kind} is not in emulator.md's list: docs/emulator.md must say so"

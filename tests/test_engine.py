@@ -60,8 +60,6 @@ OPERATOR_FIX = {
 
 
 @pytest.mark.parametrize("kind", sorted(OPERATOR_FIX))
-
-
 async def test_fault_matrix_ends_in_balanced_books_that_agree_with_the_printer(bench, kind):
     rig = await bench(6, 20, reply_timeout=1.0, faults=f"{kind}@3", drop_s=0.2)
     store, emu, engine = rig.store, rig.emu, rig.engine

@@ -50,10 +50,15 @@ def test_a_real_days_log_reads_as_sentences(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('[station]\nlanguage = "id"\n[database]\npath = "station.db"\n[logging]\nfile = "s.log"\n')
     write_demo_csv(tmp_path / "r.csv", 4, seed=5)
-    for args in (["import", "r.csv"], ["allocation", "add", "JATAH-2026-12", "1500", "--period", "2026-12"],
-                 ["enqueue", "--all"], ["allocation", "count", "JATAH-2026-12", "1499"]):
-        result = subprocess.run([STATION, *args, "--config", str(config)], capture_output=True, text=True,
-                                cwd=tmp_path, timeout=120)
+    for args in (
+        ["import", "r.csv"],
+        ["allocation", "add", "JATAH-2026-12", "1500", "--period", "2026-12"],
+        ["enqueue", "--all"],
+        ["allocation", "count", "JATAH-2026-12", "1499"],
+    ):
+        result = subprocess.run(
+            [STATION, *args, "--config", str(config)], capture_output=True, text=True, cwd=tmp_path, timeout=120
+        )
         assert result.returncode == 0, (args, result.stderr)
     with sqlite3.connect(tmp_path / "station.db") as db:
         db.row_factory = sqlite3.Row
@@ -67,7 +72,13 @@ def test_a_real_days_log_reads_as_sentences(tmp_path):
 
 
 def test_times_in_an_entry_are_shown_in_the_stations_zone_and_unknown_actions_are_not_hidden():
-    grant = {"action": "grant.applied", "subject": "R-1", "actor": "siti",
-             "data": '{"niks": ["5203014107900001", "5203014107900002"], "expires_at": "2026-12-08T02:00:00+00:00"}'}
-    assert describe_event(grant).endswith("NIK 5203014107900001, 5203014107900002; berlaku sampai 8 Des 2026 10.00 WITA")
+    grant = {
+        "action": "grant.applied",
+        "subject": "R-1",
+        "actor": "siti",
+        "data": '{"niks": ["5203014107900001", "5203014107900002"], "expires_at": "2026-12-08T02:00:00+00:00"}',
+    }
+    assert describe_event(grant).endswith(
+        "NIK 5203014107900001, 5203014107900002; berlaku sampai 8 Des 2026 10.00 WITA"
+    )
     assert describe_event({"action": "future.thing", "subject": "x", "data": {}}) == "peristiwa future.thing (x)"

@@ -65,8 +65,10 @@ def test_durations_for_people():
 
 def write_config(folder: Path, extra: str = "", language: str = "id") -> Path:
     config = folder / "config.toml"
-    config.write_text(f'[station]\nlanguage = "{language}"\n{extra}\n[database]\npath = "station.db"\n'
-                      '[logging]\nfile = "station.log"\n')
+    config.write_text(
+        f'[station]\nlanguage = "{language}"\n{extra}\n[database]\npath = "station.db"\n'
+        '[logging]\nfile = "station.log"\n'
+    )
     return config
 
 
@@ -90,8 +92,10 @@ def test_status_speaks_indonesian_with_grouped_counts_and_local_times(tmp_path):
     # the engine's last state as a running station publishes it
 
     with sqlite3.connect(tmp_path / "station.db") as db:
-        db.execute("INSERT INTO live_state (key, value, at) VALUES ('engine', ?, ?)",
-                   (json.dumps({"state": "empty", "fault": None}), "2026-12-01T18:58:33.745+00:00"))
+        db.execute(
+            "INSERT INTO live_state (key, value, at) VALUES ('engine', ?, ?)",
+            (json.dumps({"state": "empty", "fault": None}), "2026-12-01T18:58:33.745+00:00"),
+        )
     result = station(config, "status")
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -107,9 +111,10 @@ def test_status_names_a_fault_in_the_operators_words(tmp_path):
     assert station(config, "status").returncode == 0
 
     with sqlite3.connect(tmp_path / "station.db") as db:
-        db.execute("INSERT INTO live_state (key, value, at) VALUES ('engine', ?, ?)",
-                   (json.dumps({"state": "stopped", "fault": "jam", "fault_reply": "ERR JAM"}),
-                    "2026-12-01T02:00:00+00:00"))
+        db.execute(
+            "INSERT INTO live_state (key, value, at) VALUES ('engine', ?, ?)",
+            (json.dumps({"state": "stopped", "fault": "jam", "fault_reply": "ERR JAM"}), "2026-12-01T02:00:00+00:00"),
+        )
     out = station(config, "status").stdout
     assert "STOPPED (fault)" in out and "fault: jam" not in out and "1 Dec 2026 10:00 WITA" in out
 
@@ -123,8 +128,16 @@ def test_file_errors_are_catalogue_sentences_not_the_systems_english(tmp_path):
     assert station(config, "central", "keygen", "--out", str(tmp_path / "keys")).returncode == 0
     key = next((tmp_path / "keys").glob("*private*"))
     (tmp_path / "report.json").write_text('{"format": "x",\n "station_id" "5203-01"}')
-    bad_json = station(config, "central", "grant", str(tmp_path / "report.json"), "--key", str(key),
-                       "--out", str(tmp_path / "grant.json"))
+    bad_json = station(
+        config,
+        "central",
+        "grant",
+        str(tmp_path / "report.json"),
+        "--key",
+        str(key),
+        "--out",
+        str(tmp_path / "grant.json"),
+    )
     assert bad_json.returncode != 0
     assert "bukan JSON yang sah (baris 2, kolom 15)" in bad_json.stderr, bad_json.stderr
     assert "Expecting" not in bad_json.stderr

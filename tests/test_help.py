@@ -67,8 +67,12 @@ def test_every_help_text_of_every_command_comes_from_the_catalogue(language):
     try:
         install_argparse_words()
         texts = {entry[language] for entry in catalogue().values()}
-        helps = [(p.prog, a.help) for p in all_parsers(build_parser()) for a in p._actions
-                 if a.help and a.help is not argparse.SUPPRESS]
+        helps = [
+            (p.prog, a.help)
+            for p in all_parsers(build_parser())
+            for a in p._actions
+            if a.help and a.help is not argparse.SUPPRESS
+        ]
         assert len(helps) > 50
         assert [(prog, text) for prog, text in helps if text not in texts] == []
     finally:

@@ -16,17 +16,22 @@ def placeholders(text: str) -> set[str]:
 
 # One test a rule, each naming every key that breaks it: the suite's count says how many rules are checked.
 
+
 def test_every_message_is_written_in_both_languages():
-    wrong = [f"{key}: languages {sorted(texts)}" if set(texts) != {"id", "en"} else f"{key}: an empty text"
-             for key, texts in sorted(catalogue().items())
-             if set(texts) != {"id", "en"} or not (texts["id"].strip() and texts["en"].strip())]
+    wrong = [
+        f"{key}: languages {sorted(texts)}" if set(texts) != {"id", "en"} else f"{key}: an empty text"
+        for key, texts in sorted(catalogue().items())
+        if set(texts) != {"id", "en"} or not (texts["id"].strip() and texts["en"].strip())
+    ]
     assert not wrong, "\n".join(wrong)
 
 
 def test_both_languages_of_a_message_have_the_same_placeholders():
-    wrong = [f"{key}: id {sorted(placeholders(texts['id']))}, en {sorted(placeholders(texts['en']))}"
-             for key, texts in sorted(catalogue().items())
-             if {"id", "en"} <= set(texts) and placeholders(texts["id"]) != placeholders(texts["en"])]
+    wrong = [
+        f"{key}: id {sorted(placeholders(texts['id']))}, en {sorted(placeholders(texts['en']))}"
+        for key, texts in sorted(catalogue().items())
+        if {"id", "en"} <= set(texts) and placeholders(texts["id"]) != placeholders(texts["en"])
+    ]
     assert not wrong, "\n".join(wrong)
 
 

@@ -39,8 +39,9 @@ def offending_imports(package: str, forbidden: tuple[str, ...]) -> list[str]:
         for path in sources(package)
         for name in sorted(imported(path))
         if name.split(".")[0] in forbidden
-        and not any(path.relative_to(ROOT).is_relative_to(folder) and name.split(".")[0] == top
-                    for folder, top in ALLOWED)
+        and not any(
+            path.relative_to(ROOT).is_relative_to(folder) and name.split(".")[0] == top for folder, top in ALLOWED
+        )
     ]
 
 

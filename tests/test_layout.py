@@ -38,11 +38,25 @@ NIK = "5203074708900001"
 WIRE_BUDGET = 3 * 115200 // 10  # bytes a 115200-baud line carries in 3 s: 34,560
 
 FIELDS = CardFields(
-    provinsi="PROVINSI NUSA TENGGARA BARAT", kabupaten="KABUPATEN LOMBOK TIMUR", nik=NIK, nama="BAIQ NURUL AINI",
-    tempat_lahir="SELONG", tanggal_lahir="07-08-1990", jenis_kelamin="PEREMPUAN", gol_darah="O",
-    alamat="JL. PAHLAWAN NO. 7", rt_rw="002/001", kel_desa="PANCOR", kecamatan="SELONG", agama="ISLAM",
-    status_perkawinan="KAWIN", pekerjaan="GURU", kewarganegaraan="WNI", berlaku_hingga="SEUMUR HIDUP",
-    tempat_terbit="LOMBOK TIMUR", tanggal_terbit="28-11-2026",
+    provinsi="PROVINSI NUSA TENGGARA BARAT",
+    kabupaten="KABUPATEN LOMBOK TIMUR",
+    nik=NIK,
+    nama="BAIQ NURUL AINI",
+    tempat_lahir="SELONG",
+    tanggal_lahir="07-08-1990",
+    jenis_kelamin="PEREMPUAN",
+    gol_darah="O",
+    alamat="JL. PAHLAWAN NO. 7",
+    rt_rw="002/001",
+    kel_desa="PANCOR",
+    kecamatan="SELONG",
+    agama="ISLAM",
+    status_perkawinan="KAWIN",
+    pekerjaan="GURU",
+    kewarganegaraan="WNI",
+    berlaku_hingga="SEUMUR HIDUP",
+    tempat_terbit="LOMBOK TIMUR",
+    tanggal_terbit="28-11-2026",
 )
 
 
@@ -80,8 +94,9 @@ def quadrant_png() -> bytes:
 def signature_png() -> bytes:
     """Black strokes on a transparent background, as signature pads give them."""
     image = Image.new("RGBA", (400, 120), (0, 0, 0, 0))
-    ImageDraw.Draw(image).line([(10, 90), (60, 20), (110, 100), (170, 30), (250, 80), (390, 40)],
-                               fill=(0, 0, 0, 255), width=6)
+    ImageDraw.Draw(image).line(
+        [(10, 90), (60, 20), (110, 100), (170, 30), (250, 80), (390, 40)], fill=(0, 0, 0, 255), width=6
+    )
     return _encoded(image, "PNG")
 
 
@@ -153,11 +168,25 @@ def test_the_nik_is_the_first_text_and_holds_the_16_digits() -> None:
 def test_every_label_of_the_card_is_printed_in_order() -> None:
     texts = texts_on_wire(layout_card(FIELDS))
     assert texts == [
-        f"NIK : {NIK}", "PROVINSI NUSA TENGGARA BARAT", "KABUPATEN LOMBOK TIMUR", "Nama : BAIQ NURUL AINI",
-        "Tempat/Tgl Lahir : SELONG, 07-08-1990", "Jenis kelamin : PEREMPUAN", "Gol. Darah : O",
-        "Alamat : JL. PAHLAWAN NO. 7", "RT/RW : 002/001", "Kel/Desa : PANCOR", "Kecamatan : SELONG",
-        "Agama : ISLAM", "Status Perkawinan : KAWIN", "Pekerjaan : GURU", "Kewarganegaraan : WNI",
-        "Berlaku Hingga : SEUMUR HIDUP", "LOMBOK TIMUR", "28-11-2026", "TANPA FOTO",
+        f"NIK : {NIK}",
+        "PROVINSI NUSA TENGGARA BARAT",
+        "KABUPATEN LOMBOK TIMUR",
+        "Nama : BAIQ NURUL AINI",
+        "Tempat/Tgl Lahir : SELONG, 07-08-1990",
+        "Jenis kelamin : PEREMPUAN",
+        "Gol. Darah : O",
+        "Alamat : JL. PAHLAWAN NO. 7",
+        "RT/RW : 002/001",
+        "Kel/Desa : PANCOR",
+        "Kecamatan : SELONG",
+        "Agama : ISLAM",
+        "Status Perkawinan : KAWIN",
+        "Pekerjaan : GURU",
+        "Kewarganegaraan : WNI",
+        "Berlaku Hingga : SEUMUR HIDUP",
+        "LOMBOK TIMUR",
+        "28-11-2026",
+        "TANPA FOTO",
     ]
 
 
@@ -208,7 +237,9 @@ def test_a_blank_field_is_refused() -> None:
     assert (refused.value.field, refused.value.code) == ("pekerjaan", "empty")
 
 
-@pytest.mark.parametrize("nik", ["520307470890000", "52030747089000012", "5203O74708900001", "５２０３０７４７０８９００００１"])
+@pytest.mark.parametrize(
+    "nik", ["520307470890000", "52030747089000012", "5203O74708900001", "５２０３０７４７０８９００００１"]
+)
 def test_a_nik_that_is_not_16_digits_is_refused(nik: str) -> None:
     with pytest.raises(LayoutError) as refused:
         layout_card(dataclasses.replace(FIELDS, nik=nik))

@@ -34,9 +34,14 @@ STEPS = {  # each step's arguments, and how often it is drawn against the others
     "restore": (st.tuples(st.integers(0, 3), st.booleans()), 2),
     "crash": (st.tuples(st.booleans(), st.booleans()), 2),
 }
-steps = st.one_of(*[
-    args.map(lambda drawn, kind=kind: (kind, *drawn)) for kind, (args, weight) in STEPS.items() for _ in range(weight)
-])
+steps = st.one_of(
+    *[
+        args.map(lambda drawn, kind=kind: (kind, *drawn))
+        for kind, (args, weight) in STEPS.items()
+        for _ in range(weight)
+    ]
+)
+
 
 @dataclass(frozen=True)
 class Played:

@@ -49,13 +49,27 @@ async def audit_of(store: Store, action: str) -> list[dict]:
     return [{"actor": r["actor"], "subject": r["subject"], **json.loads(r["data"])} for r in rows]
 
 
-@pytest.mark.parametrize(("secret", "why"), [
-    ("000000", "trivial"), ("123456", "trivial"), ("654321", "trivial"), ("890123", "trivial"),
-    ("121212", "trivial"), ("123123", "trivial"), ("12345", "short_pin"), ("password", "short_passphrase"),
-    ("Password1", "short_passphrase"), ("qwertyuiop", "trivial"), ("Password123", "trivial"),
-    ("abcabcabcabc", "trivial"), ("pendek", "short_passphrase"), ("Siti Aminah 2026", "trivial"), ("12\x0734567", "control"),
-    ("x" * 129, "too_long"),
-])
+@pytest.mark.parametrize(
+    ("secret", "why"),
+    [
+        ("000000", "trivial"),
+        ("123456", "trivial"),
+        ("654321", "trivial"),
+        ("890123", "trivial"),
+        ("121212", "trivial"),
+        ("123123", "trivial"),
+        ("12345", "short_pin"),
+        ("password", "short_passphrase"),
+        ("Password1", "short_passphrase"),
+        ("qwertyuiop", "trivial"),
+        ("Password123", "trivial"),
+        ("abcabcabcabc", "trivial"),
+        ("pendek", "short_passphrase"),
+        ("Siti Aminah 2026", "trivial"),
+        ("12\x0734567", "control"),
+        ("x" * 129, "too_long"),
+    ],
+)
 def test_weak_secrets_are_refused_saying_why(secret, why):
     assert pins.weakness(secret, "Siti Aminah") == why
 
@@ -102,7 +116,10 @@ async def test_wrong_pins_slow_down_the_next_attempt_and_are_audited(store):
     assert sleeper.waits == [5]  # the first two slips cost nothing; the third is awaited
     failed = await audit_of(store, "operator.sign_in_failed")
     assert [(e["why"], e["failures"], e["wait_s"]) for e in failed] == [
-        ("wrong_pin", 1, 0), ("wrong_pin", 2, 0), ("wrong_pin", 3, 5)]
+        ("wrong_pin", 1, 0),
+        ("wrong_pin", 2, 0),
+        ("wrong_pin", 3, 5),
+    ]
     assert all(OPERATOR_PIN not in json.dumps(e) and "wrong passphrase" not in json.dumps(e) for e in failed)
 
     clock.moment -= timedelta(seconds=2)  # another terminal tries within the wait: the right PIN is not even looked at
@@ -127,8 +144,10 @@ async def test_unknown_and_disabled_operators_cannot_sign_in(store):
 async def test_older_hash_parameters_are_raised_at_the_next_sign_in(store):
     weaker = pins.hash_pin(OPERATOR_PIN, pins.ScryptParams(n=2**12))
     async with store.transaction("test") as tx:
-        await tx.execute("UPDATE operators SET pin_hash = ?, pin_salt = ?, pin_params = ? WHERE name = 'Baiq'",
-                         (weaker.hash_hex, weaker.salt_hex, weaker.params))
+        await tx.execute(
+            "UPDATE operators SET pin_hash = ?, pin_salt = ?, pin_params = ? WHERE name = 'Baiq'",
+            (weaker.hash_hex, weaker.salt_hex, weaker.params),
+        )
     assert await operators.sign_in(store, "Baiq", OPERATOR_PIN, terminal="x") == SignedIn("Baiq", "operator")
     row = await store.fetchone("SELECT pin_params FROM operators WHERE name = 'Baiq'")
     assert row["pin_params"] == pins.CURRENT.encode()
@@ -174,7 +193,9 @@ async def test_registration_rules(tmp_path):
             await operators.change_pin(store, "Siti", "surely my turn now", "Baiq")
         added = await audit_of(store, "operator.added")
         assert [(e["actor"], e["subject"], e["role"]) for e in added] == [
-            ("root", "operator:Siti", SUPERVISOR), ("Siti", "operator:Baiq", "operator")]
+            ("root", "operator:Siti", SUPERVISOR),
+            ("Siti", "operator:Baiq", "operator"),
+        ]
 
 
 async def test_a_new_pin_lifts_the_wait(store):
@@ -185,6 +206,8 @@ async def test_a_new_pin_lifts_the_wait(store):
     clock.moment -= timedelta(seconds=1)
     await operators.change_pin(store, "Baiq", "kopi tubruk pagi", "Siti Aminah")
     assert await operators.sign_in(store, "Baiq", "kopi tubruk pagi", terminal="x", now=clock) == SignedIn(
-        "Baiq", "operator")
+        "Baiq", "operator"
+    )
     assert await operators.sign_in(store, "Baiq", OPERATOR_PIN, terminal="x", now=clock) == SignInRefused(
-        "Baiq", "wrong_pin", 0)
+        "Baiq", "wrong_pin", 0
+    )

@@ -60,7 +60,9 @@ def test_registering_operators(tmp_path):
     assert refused.returncode == 4 and "needs a signed-in supervisor" in refused.stderr
     listed = json.loads(ok(station(config, "operator", "list", "--json")).stdout)
     assert [(o["name"], o["role"], o["state"]) for o in listed] == [
-        (BAIQ, "operator", "active"), (SITI, "supervisor", "active")]
+        (BAIQ, "operator", "active"),
+        (SITI, "supervisor", "active"),
+    ]
 
     ok(station(config, "operator", "passwd", BAIQ, "--operator", BAIQ, stdin=f"{BAIQ_PIN}\nes kelapa muda\n"))
     ok(station(config, "operator", "disable", BAIQ, "--operator", SITI, STATION_PIN=SITI_PIN))
@@ -82,8 +84,10 @@ def test_changes_need_a_signed_in_operator_whom_the_log_names(tmp_path):
     no_pin = station(config, "allocation", "add", ALLOCATION, "10", "--operator", SITI)
     assert no_pin.returncode == 2 and "STATION_PIN" in no_pin.stderr
     assert query(db, "SELECT count(*) FROM allocations") == [(0,)]
-    assert query(db, "SELECT actor, json_extract(data, '$.why') FROM audit WHERE action = 'operator.sign_in_failed'")[
-        0][1] == "wrong_pin"
+    assert (
+        query(db, "SELECT actor, json_extract(data, '$.why') FROM audit WHERE action = 'operator.sign_in_failed'")[0][1]
+        == "wrong_pin"
+    )
 
     ok(station(config, "status"))  # reading needs no sign-in, even where a profile sets STATION_OPERATOR
     ok(station(config, "status", STATION_OPERATOR=SITI))
@@ -93,8 +97,12 @@ def test_changes_need_a_signed_in_operator_whom_the_log_names(tmp_path):
     rows = query(db, "SELECT action, actor FROM audit WHERE action NOT LIKE 'operator.%' ORDER BY seq")
     assert rows == [("allocation.received", SITI), ("stock.counted", SITI)]
     assert [a for (a,) in query(db, "SELECT action FROM audit WHERE action LIKE 'operator.%' ORDER BY seq")] == [
-        "operator.added", "operator.sign_in_failed", "operator.sign_in_failed", "operator.signed_in",
-        "operator.signed_in"]
+        "operator.added",
+        "operator.sign_in_failed",
+        "operator.sign_in_failed",
+        "operator.signed_in",
+        "operator.signed_in",
+    ]
 
 
 async def test_a_wait_earned_by_wrong_pins_holds_in_the_next_process(tmp_path):
@@ -129,8 +137,9 @@ async def test_a_supervisor_corrects_tags_and_applies_grants(tmp_path):
         return query(db, "SELECT state, tagged_by FROM jobs WHERE nik = ? ORDER BY id DESC LIMIT 1", nik)[0]
 
     ok(station(config, "tag", niks[0], "good", "--operator", BAIQ, STATION_PIN=BAIQ_PIN))  # out of the hopper
-    correction = station(config, "tag", niks[0], "bad", "--reason", "gagal_cetak", "--operator", BAIQ,
-                         STATION_PIN=BAIQ_PIN)
+    correction = station(
+        config, "tag", niks[0], "bad", "--reason", "gagal_cetak", "--operator", BAIQ, STATION_PIN=BAIQ_PIN
+    )
     assert correction.returncode == 4 and "Correcting the tag" in correction.stderr
     assert state_of(niks[0]) == ("done_good", BAIQ)
     ok(station(config, "tag", niks[0], "bad", "--reason", "gagal_cetak", "--operator", SITI, STATION_PIN=SITI_PIN))
@@ -141,11 +150,22 @@ async def test_a_supervisor_corrects_tags_and_applies_grants(tmp_path):
     ok(station(config, "report", ALLOCATION, "--out", str(tmp_path / "r1"), "--operator", BAIQ, STATION_PIN=BAIQ_PIN))
     ok(station(None, "central", "keygen", "--out", str(tmp_path / "centre")))
     write_config(tmp_path, language="en", public_keys=("centre/central-public.pem",))
-    ok(station(None, "central", "grant", str(tmp_path / "r1" / f"laporan-{ALLOCATION}.json"),
-               "--key", str(tmp_path / "centre" / "central-private.pem"), "--out", str(tmp_path / "grant.json")))
+    ok(
+        station(
+            None,
+            "central",
+            "grant",
+            str(tmp_path / "r1" / f"laporan-{ALLOCATION}.json"),
+            "--key",
+            str(tmp_path / "centre" / "central-private.pem"),
+            "--out",
+            str(tmp_path / "grant.json"),
+        )
+    )
     by_operator = station(config, "unlock", str(tmp_path / "grant.json"), "--operator", BAIQ, STATION_PIN=BAIQ_PIN)
     assert by_operator.returncode == 4 and "Applying the centre's unlock grant needs a signed-in supervisor" in (
-        by_operator.stderr)
+        by_operator.stderr
+    )
     assert query(db, "SELECT count(*) FROM grants") == [(0,)]
     ok(station(config, "unlock", str(tmp_path / "grant.json"), "--operator", SITI, STATION_PIN=SITI_PIN))
     assert query(db, "SELECT actor FROM audit WHERE action = 'grant.applied'") == [(SITI,)]

@@ -26,7 +26,9 @@ def slow_station(folder: Path) -> Path:
 
 def start_print(config: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [STATION, "print", "--count", "1", "--config", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [STATION, "print", "--count", "1", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
 
@@ -59,11 +61,16 @@ def test_a_second_owner_while_the_first_prints_is_refused_naming_it(tmp_path):
 def test_the_lock_is_released_when_its_holder_dies(tmp_path):
     database = tmp_path / "station.db"
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from console.owner import PrinterOwnership;"
-         f"o = PrinterOwnership(__import__('pathlib').Path({str(database)!r})); o.acquire();"
-         "print('held', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from console.owner import PrinterOwnership;"
+            f"o = PrinterOwnership(__import__('pathlib').Path({str(database)!r})); o.acquire();"
+            "print('held', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "held"
     with pytest.raises(PrinterHeldError):

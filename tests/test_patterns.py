@@ -18,9 +18,15 @@ RE_FUNCTIONS = {"compile", "match", "fullmatch", "search", "findall", "finditer"
 def risky_patterns(path: Path) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "re"
-                and node.func.attr in RE_FUNCTIONS and node.args and isinstance(node.args[0], ast.Constant)):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "re"
+            and node.func.attr in RE_FUNCTIONS
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
             continue  # fmt: skip
         pattern = node.args[0].value
         text = pattern.decode("latin-1") if isinstance(pattern, bytes) else pattern
@@ -52,4 +58,3 @@ def test_the_source_check_sees_a_risky_pattern(tmp_path):
 ])  # fmt: skip
 def test_a_grants_fields_with_a_final_newline_are_not_their_form(pattern, value):
     assert pattern.match(value.rstrip("\n")) and not pattern.match(value)
-

@@ -74,7 +74,7 @@ async def test_two_concurrent_transactions_cannot_both_open_a_lock_for_one_nik(p
 
 async def test_two_concurrent_claimers_skip_each_others_locked_job(pg_database: PgDatabase):
     setup, first, second = [await connect(pg_database) for _ in range(3)]
-    claim = ("SELECT id FROM job WHERE state = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED")
+    claim = "SELECT id FROM job WHERE state = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
     try:
         await setup.execute("CREATE TABLE job (id bigserial PRIMARY KEY, state text NOT NULL, station text)")
         await setup.execute("INSERT INTO job (state) SELECT 'queued' FROM generate_series(1, 3)")

@@ -20,6 +20,7 @@ from tests.test_import import english, person, run_import, store, write_csv  # n
 
 def png_header_claiming(path: Path, width: int, height: int) -> Path:
     """A tiny PNG whose header says width x height (Pillow reads the header alone when asked the size)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 

@@ -73,8 +73,12 @@ async def test_the_console_says_the_printer_does_not_answer_within_seconds(tmp_p
         started = time.monotonic()
         await pilot.press("enter")
         await until(pilot, lambda: "Memeriksa printer…" in screen_text(app), "the seconds counted while it asks")
-        await until(pilot, lambda: "Printer tidak menjawab" in screen_text(app), "the printer said not to answer",
-                    timeout=TOLD_WITHIN_S)
+        await until(
+            pilot,
+            lambda: "Printer tidak menjawab" in screen_text(app),
+            "the printer said not to answer",
+            timeout=TOLD_WITHIN_S,
+        )
         assert time.monotonic() - started < TOLD_WITHIN_S
         assert "masih melaporkan" not in screen_text(app)
 

@@ -29,8 +29,9 @@ async def test_the_import_reports_rows_done_up_to_the_whole_file(tmp_path):
     assert heard == [(2_500, 2_500)]
     heard.clear()
     async with await Store.open(tmp_path / "s.db") as store:
-        result = await import_residents(store, tmp_path / "r.csv", batch_rows=500,
-                                        on_progress=lambda done, total: heard.append((done, total)))
+        result = await import_residents(
+            store, tmp_path / "r.csv", batch_rows=500, on_progress=lambda done, total: heard.append((done, total))
+        )
     assert result.added == 2_500
     dones = [done for done, _ in heard]
     assert dones == sorted(dones) and len(set(dones)) >= 5  # one report at least a batch, never going back
@@ -39,12 +40,18 @@ async def test_the_import_reports_rows_done_up_to_the_whole_file(tmp_path):
 
 def test_without_a_terminal_a_line_now_and_then_on_standard_error(tmp_path):
     config = write_config(tmp_path)
-    demo = subprocess.run([STATION, "demo-data", "--count", str(BIG), "--out", "r.csv", "--config", str(config)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    demo = subprocess.run(
+        [STATION, "demo-data", "--count", str(BIG), "--out", "r.csv", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert demo.returncode == 0, demo.stderr
     assert "Menulis penduduk contoh" not in demo.stdout  # the result alone on standard output
-    imported = subprocess.run([STATION, "import", "r.csv", "--config", str(config)], capture_output=True, text=True,
-                              cwd=tmp_path, timeout=300)
+    imported = subprocess.run(
+        [STATION, "import", "r.csv", "--config", str(config)], capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
     assert imported.returncode == 0, imported.stderr
     lines = imported.stderr.splitlines()
     assert 2 <= len(lines) <= 11, lines  # a tenth at a time, not a line a row
@@ -57,8 +64,21 @@ def test_without_a_terminal_a_line_now_and_then_on_standard_error(tmp_path):
 
 def test_on_a_terminal_a_bar_is_drawn_as_the_work_goes(tmp_path):
     config = write_config(tmp_path)
-    terminal = Terminal([sys.executable, "-m", "console.cli", "demo-data", "--count", str(BIG), "--out", "r.csv", "--config",
-                         str(config)], cwd=tmp_path)
+    terminal = Terminal(
+        [
+            sys.executable,
+            "-m",
+            "console.cli",
+            "demo-data",
+            "--count",
+            str(BIG),
+            "--out",
+            "r.csv",
+            "--config",
+            str(config),
+        ],
+        cwd=tmp_path,
+    )
     try:
         assert terminal.wait(timeout=300) == 0
     finally:

@@ -14,7 +14,7 @@ def test_a_dbc_header_leaves_its_payload_out() -> None:
     frame = protocol.dbc_command("k", 3, b"\x02;\r\x1b\x00")
     assert protocol.command_header(frame) == "Dbc;k;2;3;5"
     assert protocol.command_name(frame) == "Dbc"
-    assert frame[protocol.payload_offset(frame):] == b"\x02;\r\x1b\x00\r"
+    assert frame[protocol.payload_offset(frame) :] == b"\x02;\r\x1b\x00\r"
 
 
 def test_a_db_payload_starts_after_its_third_field() -> None:
@@ -24,8 +24,16 @@ def test_a_db_payload_starts_after_its_third_field() -> None:
     assert protocol.payload_offset(frame) == len(frame) - len(payload) - 1
 
 
-@pytest.mark.parametrize("frame", [protocol.encode_command("Wt", 1, 2, 0, 10, "AINI; S.Pd"),
-                                   protocol.encode_command("Se"), b"\r\r\r", b"", b"\x1bDbc;k\r"])
+@pytest.mark.parametrize(
+    "frame",
+    [
+        protocol.encode_command("Wt", 1, 2, 0, 10, "AINI; S.Pd"),
+        protocol.encode_command("Se"),
+        b"\r\r\r",
+        b"",
+        b"\x1bDbc;k\r",
+    ],
+)
 def test_frames_without_a_payload_have_no_offset(frame: bytes) -> None:
     assert protocol.payload_offset(frame) is None
 

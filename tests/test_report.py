@@ -76,7 +76,11 @@ async def test_fields_counts_and_report_id(printed):
     serial = await store.scalar("SELECT value FROM meta WHERE key = 'printer.serial'")
     assert serial and {card["printer_serial"] for card in body["good"] + body["bad"]} == {serial}
     assert body["bad"][1] | {"printed_at": None} == {
-        "nik": niks[4], "card_counter": 5, "printer_serial": serial, "printed_at": None, "reason": "lainnya",
+        "nik": niks[4],
+        "card_counter": 5,
+        "printer_serial": serial,
+        "printed_at": None,
+        "reason": "lainnya",
         "note": "tergores",
     }
     assert body["report_id"] == sha256_hex({k: v for k, v in body.items() if k != "report_id"})
@@ -131,9 +135,15 @@ async def test_the_four_files(printed, tmp_path):
         good = list(csv.DictReader(f))
     with open(files.bad_csv, newline="", encoding="utf-8") as f:
         bad = list(csv.DictReader(f))
-    assert [row["nik"] for row in good] == niks[:3] and list(good[0]) == ["nik", "card_counter", "printer_serial", "printed_at"]
+    assert [row["nik"] for row in good] == niks[:3] and list(good[0]) == [
+        "nik",
+        "card_counter",
+        "printer_serial",
+        "printed_at",
+    ]
     assert [(row["nik"], row["card_counter"], row["reason"], row["note"]) for row in bad] == [
-        (niks[3], "4", "gagal_cetak", ""), (niks[4], "5", "lainnya", "tergores")
+        (niks[3], "4", "gagal_cetak", ""),
+        (niks[4], "5", "lainnya", "tergores"),
     ]
     text = files.text.read_text(encoding="utf-8")
     lines = text.splitlines()
@@ -141,7 +151,12 @@ async def test_the_four_files(printed, tmp_path):
     assert "LAPORAN HASIL CETAK KTP-el" in text and report.report_id in text and ALLOCATION in text
     assert f"{niks[3]}  #4" in text and "gagal cetak" in text and "lainnya: tergores" in text
     assert "Petugas cetak," in text and text.count("NIP:") == 2
-    counted = (("Blangko diterima", 12), ("Cetak baik", 3), ("Cetak rusak (tidak baik)", 2), ("Sisa blangko di stok", 7))
+    counted = (
+        ("Blangko diterima", 12),
+        ("Cetak baik", 3),
+        ("Cetak rusak (tidak baik)", 2),
+        ("Sisa blangko di stok", 7),
+    )
     for label, value in counted:
         [line] = [line for line in lines if line.strip().startswith(label)]
         assert line.split()[-1] == str(value)
@@ -154,9 +169,12 @@ def test_the_page_stays_one_page_with_many_bad_cards_and_speaks_english():
     bad = [{"nik": f"52030701019{i:05d}", "card_counter": i, "printed_at": "2026-11-28T09:00:00.000+08:00",
             "reason": "rusak_fisik", "note": None} for i in range(1, 200)]  # fmt: skip
     body = {
-        "format": reports.REPORT_FORMAT, "station_id": STATION_ID,
+        "format": reports.REPORT_FORMAT,
+        "station_id": STATION_ID,
         "allocation": {"id": "J", "received": 1000, "period": None},
-        "counts": {"good": 700, "bad": 199, "spoiled_no_nik": 3, "in_stock": 98}, "good": [], "bad": bad,
+        "counts": {"good": 700, "bad": 199, "spoiled_no_nik": 3, "in_stock": 98},
+        "good": [],
+        "bad": bad,
         "spoiled_no_nik": [{"card_counter": 900 + i, "reason": "taken_outside_station"} for i in range(3)],
         "generated_at": "2026-11-28T09:00:00.000+08:00",
     }
@@ -174,7 +192,9 @@ def test_the_page_stays_one_page_with_many_bad_cards_and_speaks_english():
     assert f"and {199 - len(shown)} more" in text and "Print operator," in text
 
 
-async def test_a_physical_count_difference_is_printed_on_the_signed_page_but_does_not_stop_the_report(printed, tmp_path):
+async def test_a_physical_count_difference_is_printed_on_the_signed_page_but_does_not_stop_the_report(
+    printed, tmp_path
+):
     store, niks = printed.store, printed.niks
     await tag(store, niks, {})
     in_stock = (await books.allocation_books(store, ALLOCATION)).in_stock

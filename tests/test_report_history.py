@@ -41,8 +41,16 @@ async def test_the_life_of_a_reprinted_nik(tmp_path):
     finally:
         await store.close()
     assert [entry.kind for entry in history] == [
-        "queued", "printed", "tagged_bad", "retagged_bad", "reported_bad", "unlocked", "queued", "reprinted",
-        "tagged_good", "reported_good",
+        "queued",
+        "printed",
+        "tagged_bad",
+        "retagged_bad",
+        "reported_bad",
+        "unlocked",
+        "queued",
+        "reprinted",
+        "tagged_good",
+        "reported_good",
     ]
     assert [entry.card_counter for entry in history if entry.kind.startswith(("printed", "reprinted"))] == [1, 2]
     assert history[3].actor == "supervisor" and "salah data" in history[3].text()

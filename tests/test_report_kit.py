@@ -24,10 +24,18 @@ ALLOCATION = "JATAH-2026-11"
 TABLES = ("residents", "allocations", "jobs", "nik_locks", "spoiled", "reports", "grants", "unlocks")
 
 
-def write_config(folder: Path, *, port: str = "emulator", public_keys: tuple[str, ...] = (),
-                 time_scale: float = 0, language: str = "id", station_id: str = STATION_ID) -> Path:
+def write_config(
+    folder: Path,
+    *,
+    port: str = "emulator",
+    public_keys: tuple[str, ...] = (),
+    time_scale: float = 0,
+    language: str = "id",
+    station_id: str = STATION_ID,
+) -> Path:
     return command.write_config(
-        folder, station={"id": station_id, "name": "Dukcapil Lombok Timur, loket cetak 1", "language": language},
+        folder,
+        station={"id": station_id, "name": "Dukcapil Lombok Timur, loket cetak 1", "language": language},
         printer={"port": port, "reply_timeout_s": 5},
         emulator={"time_scale": time_scale, "feeder": 100, "state": "emulator-state.json", "log": "output.jsonl"},
         central={"public_keys": list(public_keys)},
@@ -60,8 +68,9 @@ class Printed:
     niks: list[str]  # in the order their cards came out
 
 
-async def print_cards(folder: Path, residents: int, blanks: int = 20, printing: int | None = None,
-                      database: Path | str | None = None) -> Printed:
+async def print_cards(
+    folder: Path, residents: int, blanks: int = 20, printing: int | None = None, database: Path | str | None = None
+) -> Printed:
     """A station in `folder` whose first `printing` residents (all by default) have a printed card, untagged;
     its store in `database` (an SQLite file in `folder` by default)."""
     store = await seeded_store(folder, residents=residents, blanks=blanks, queue=False, database=database)

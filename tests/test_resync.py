@@ -137,8 +137,12 @@ def test_a_garbled_parametres_is_no_pair() -> None:
     earlier=st.lists(st.booleans(), max_size=3),
     late=st.lists(late_line, max_size=1),
     noise=garbage,
-    steps=st.lists(st.tuples(st.sampled_from(["deliver", "deliver", "probe", "lost probe"]),
-                             st.integers(min_value=1, max_value=12)), max_size=80),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["deliver", "deliver", "probe", "lost probe"]), st.integers(min_value=1, max_value=12)
+        ),
+        max_size=80,
+    ),
 )
 def test_never_in_step_while_an_answer_is_still_to_come(earlier, late, noise, steps) -> None:
     """Probes lost, probes sent again while answers are on their way, probes of an earlier attempt still owed (their

@@ -7,8 +7,12 @@ from console.settling import Decision, Facts, FaultKind, JobOutcome, Stop, decid
 
 counters = st.integers(min_value=0, max_value=60)
 facts = st.builds(
-    Facts, counter=st.none() | counters, card_inside=st.booleans(), booked=st.none() | counters,
-    job_before=st.none() | counters, fault=st.none() | st.sampled_from(FaultKind),
+    Facts,
+    counter=st.none() | counters,
+    card_inside=st.booleans(),
+    booked=st.none() | counters,
+    job_before=st.none() | counters,
+    fault=st.none() | st.sampled_from(FaultKind),
 )
 
 
@@ -39,7 +43,12 @@ def test_a_job_is_given_a_card_only_when_the_counter_moved_past_its_own(f: Facts
         assert f.counter == f.job_before  # the blank never left the feeder
     if f.job_before is not None and (f.fault is FaultKind.LINK or f.counter is None):
         assert d == Decision(stop=Stop.FAULT)  # nothing known: nothing booked, the job stays in doubt
-    if f.job_before is not None and f.counter is not None and f.counter < f.job_before and f.fault is not FaultKind.LINK:
+    if (
+        f.job_before is not None
+        and f.counter is not None
+        and f.counter < f.job_before
+        and f.fault is not FaultKind.LINK
+    ):
         assert d.job is JobOutcome.KEEP and d.book_counter is None
 
 

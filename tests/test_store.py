@@ -118,6 +118,8 @@ async def test_a_database_with_two_open_jobs_for_one_nik_stops_the_migration_lou
         await Store.open(path)
     assert "jobs.nik" in str(refused.value)
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == step - 1  # the steps before it stand, it changed nothing
+    assert (
+        conn.execute("PRAGMA user_version").fetchone()[0] == step - 1
+    )  # the steps before it stand, it changed nothing
     assert conn.execute("SELECT count(*) FROM jobs WHERE state = 'queued'").fetchone()[0] == 2  # nothing dropped
     conn.close()

@@ -23,8 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 async def _station_print(folder: Path, *args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        *STATION, "print", "--config", "config.toml", *args, cwd=folder, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(ROOT), USER="operator"),
+        *STATION,
+        "print",
+        "--config",
+        "config.toml",
+        *args,
+        cwd=folder,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=dict(os.environ, PYTHONPATH=str(ROOT), USER="operator"),
     )
 
 
@@ -87,8 +94,14 @@ async def test_opening_the_database_again_in_a_watching_process_keeps_it_followi
 
     async def holder(state: str) -> asyncio.subprocess.Process:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", HOLDER, str(database), state, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            sys.executable,
+            "-c",
+            HOLDER,
+            str(database),
+            state,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
         )
         assert await asyncio.wait_for(process.stdout.readline(), 30) == b"open\n"
         return process

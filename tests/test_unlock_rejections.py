@@ -192,13 +192,23 @@ CASES: list[tuple[str, Callable[[Template], Any], str]] = [
     ("not a date unsigned", tampered("grant.expires_at", "besok"), "bad_signature"),
     ("nonce not hex", resigned(tampered("grant.nonce", "z" * 32)), "bad_value"),
     ("nonce not hex unsigned", tampered("grant.nonce", "z" * 32), "bad_signature"),
-    ("a lone surrogate in a NIK", lambda t: json.dumps(grant(t)).replace(t.bad[0], "\\ud800", 1).encode(),
-     "not_unicode"),
+    (
+        "a lone surrogate in a NIK",
+        lambda t: json.dumps(grant(t)).replace(t.bad[0], "\\ud800", 1).encode(),
+        "not_unicode",
+    ),
     ("a lone surrogate in the format", tampered("format", "\ud800"), "format"),
     ("a lone surrogate as a field", lambda t: {**grant(t), "\udfff": 1}, "extra_field"),
     ("100,000 nested brackets", lambda t: b"[" * 100_000 + b"]" * 100_000, "too_deep"),
-    ("a grant nested 100,000 deep", lambda t: json.dumps(grant(t)).replace(
-        '"station_id"', '"x": ' + "[" * 100_000 + "]" * 100_000 + ', "station_id"', 1).encode(), "too_deep"),
+    (
+        "a grant nested 100,000 deep",
+        lambda t: (
+            json.dumps(grant(t))
+            .replace('"station_id"', '"x": ' + "[" * 100_000 + "]" * 100_000 + ', "station_id"', 1)
+            .encode()
+        ),
+        "too_deep",
+    ),
 ]
 
 
@@ -220,7 +230,7 @@ def unlock_rejected(config: Path, path: Path, capsys) -> tuple[str, str]:
         if table != "audit":
             assert after[table] == before[table], f"{table} changed"
     assert after["audit"][: len(before["audit"])] == before["audit"]
-    [entry] = after["audit"][len(before["audit"]):]
+    [entry] = after["audit"][len(before["audit"]) :]
     assert entry[1] == "grant.rejected"
     return json.loads(entry[3])["check"], stderr
 

@@ -175,7 +175,9 @@ async def test_a_new_database_on_a_used_printer_stops_until_a_supervisor_accepts
             with pytest.raises(UsageError):
                 await printer_record.accept_printer(store, serial, "  ", "supervisor-ana")
             assert await printer_record.booked_counter(store, serial) is None
-            accepted = await printer_record.accept_printer(store, serial, "new from the regency office", "supervisor-ana")
+            accepted = await printer_record.accept_printer(
+                store, serial, "new from the regency office", "supervisor-ana"
+            )
             assert (accepted.serial, accepted.counter) == (serial, 4)
             with pytest.raises(RefusedError):  # done once: nothing left to accept
                 await printer_record.accept_printer(store, serial, "again", "supervisor-ana")

@@ -114,8 +114,14 @@ def sign_grant(private_key: Ed25519PrivateKey, grant: dict[str, Any]) -> dict[st
 
 
 def make_grant(
-    private_key: Ed25519PrivateKey, *, station_id: str, report_id: str, niks: list[str],
-    issued_at: datetime | None = None, expires_in: timedelta = DEFAULT_EXPIRY, nonce: str | None = None,
+    private_key: Ed25519PrivateKey,
+    *,
+    station_id: str,
+    report_id: str,
+    niks: list[str],
+    issued_at: datetime | None = None,
+    expires_in: timedelta = DEFAULT_EXPIRY,
+    nonce: str | None = None,
 ) -> dict[str, Any]:
     issued = (issued_at or datetime.now().astimezone()).replace(microsecond=0)
     grant = {
@@ -243,26 +249,31 @@ def choose_niks(
 
 
 def grant_for_report(
-    report: dict[str, Any], private_key: Ed25519PrivateKey, niks: list[str] | None = None,
-    expires_in: timedelta = DEFAULT_EXPIRY, granted: Set[tuple[Any, ...]] = frozenset(),
+    report: dict[str, Any],
+    private_key: Ed25519PrivateKey,
+    niks: list[str] | None = None,
+    expires_in: timedelta = DEFAULT_EXPIRY,
+    granted: Set[tuple[Any, ...]] = frozenset(),
 ) -> dict[str, Any]:
     """A grant document for the NIKs `choose_niks` gives."""
     chosen, _ = choose_niks(report, niks, granted)
     return make_grant(
-        private_key, station_id=report["station_id"], report_id=report["report_id"], niks=chosen,
-        expires_in=expires_in,
+        private_key, station_id=report["station_id"], report_id=report["report_id"], niks=chosen, expires_in=expires_in
     )
 
 
 def issue_grant(
-    report: dict[str, Any], private_key: Ed25519PrivateKey, out: Path, ledger: Path, niks: list[str] | None = None,
+    report: dict[str, Any],
+    private_key: Ed25519PrivateKey,
+    out: Path,
+    ledger: Path,
+    niks: list[str] | None = None,
     expires_in: timedelta = DEFAULT_EXPIRY,
 ) -> Issued:
     """What the centre does: choose the NIKs by its ledger, sign, write the grant file, then record it."""
     chosen, skipped = choose_niks(report, niks, granted_cards(ledger))
     document = make_grant(
-        private_key, station_id=report["station_id"], report_id=report["report_id"], niks=chosen,
-        expires_in=expires_in,
+        private_key, station_id=report["station_id"], report_id=report["report_id"], niks=chosen, expires_in=expires_in
     )
     write_grant(document, out)
     record_grant(ledger, document, report)

@@ -51,7 +51,7 @@ def _bar(label: str, unit: str, stream: TextIO) -> Iterator[Callable[[int, int],
     from rich.text import Text
 
     class _Counts(ProgressColumn):
-        """"12.000/1.000.000 baris · 8.500/dtk": the counts and rate in the language's grouping."""
+        """ "12.000/1.000.000 baris · 8.500/dtk": the counts and rate in the language's grouping."""
 
         def __init__(self, unit: str) -> None:
             super().__init__()
@@ -59,11 +59,23 @@ def _bar(label: str, unit: str, stream: TextIO) -> Iterator[Callable[[int, int],
 
         def render(self, task: Task) -> Text:
             rate = t("progress.rate", rate=count(round(task.speed))) if task.speed else ""
-            return Text(t("progress.counts", done=count(int(task.completed)), total=count(int(task.total or 0)),
-                          unit=t(self.unit), rate=rate))
+            return Text(
+                t(
+                    "progress.counts",
+                    done=count(int(task.completed)),
+                    total=count(int(task.total or 0)),
+                    unit=t(self.unit),
+                    rate=rate,
+                )
+            )
 
-    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), _Counts(unit),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        _Counts(unit),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=Console(file=stream), transient=False) as progress:
         task = progress.add_task(t(label), total=None)
 
@@ -94,5 +106,17 @@ class _Lines:
         rate = done / elapsed if elapsed > 0 else 0.0
         left = duration((total - done) / rate) if rate and total >= done else "?"
         percent = int(100 * done / total) if total else 0
-        print(t("progress.line", label=t(self.label), percent=percent, done=count(done), total=count(total),
-                unit=t(self.unit), rate=count(round(rate)), left=left), file=self.stream, flush=True)
+        print(
+            t(
+                "progress.line",
+                label=t(self.label),
+                percent=percent,
+                done=count(done),
+                total=count(total),
+                unit=t(self.unit),
+                rate=count(round(rate)),
+                left=left,
+            ),
+            file=self.stream,
+            flush=True,
+        )

@@ -75,7 +75,8 @@ async def reconcile(args: argparse.Namespace, settings: Settings) -> int:
             said = t("printer.accepted", serial=accepted.serial, counter=accepted.counter)
         else:
             found = await books.reconcile_outside(store, args.outside, args.reason, operator_name())
-            said = t("books.reconciled", cards=found.cards, serial=found.serial, first=found.booked + 1,
-                     last=found.counter)
+            said = t(
+                "books.reconciled", cards=found.cards, serial=found.serial, first=found.booked + 1, last=found.counter
+            )
     print(said)
     return 0

@@ -22,8 +22,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     grant.add_argument("report", type=Path, metavar="REPORT.json")
     grant.add_argument("--key", required=True, type=Path, metavar="KEY", help=t("help.central.key"))
     grant.add_argument("--out", required=True, type=Path, metavar="GRANT.json")
-    grant.add_argument("--niks", nargs="+", metavar="NIK",
-                       help=t("help.central.niks"))
+    grant.add_argument("--niks", nargs="+", metavar="NIK", help=t("help.central.niks"))
     grant.add_argument("--expires", default="7d", metavar="DURATION", help=t("help.central.expires"))
     grant.add_argument("--json", action="store_true")
     grant.set_defaults(handler=grant_cmd, language_only=True)
@@ -54,8 +53,15 @@ def grant_cmd(args: argparse.Namespace, settings: None) -> int:
         print(json.dumps({"file": str(args.out), "key_id": document["key_id"], **grant,
                           "already_granted": issued.already_granted}, ensure_ascii=False))  # fmt: skip
     else:
-        print(t("central.granted", count=len(grant["niks"]), file=args.out, expires=grant["expires_at"],
-                key_id=document["key_id"]))
+        print(
+            t(
+                "central.granted",
+                count=len(grant["niks"]),
+                file=args.out,
+                expires=grant["expires_at"],
+                key_id=document["key_id"],
+            )
+        )
         for nik in grant["niks"]:
             print(f"  {nik}")
         if issued.already_granted:

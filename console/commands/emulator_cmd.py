@@ -70,7 +70,9 @@ def _options(args: argparse.Namespace) -> EmulatorOptions:
     try:
         parse_faults(args.faults)
     except FaultSpecError as exc:
-        raise UsageError(t("emulator.bad_fault", position=exc.position, item=exc.item, why=t(f"emulator.fault_{exc.why}"))) from None
+        raise UsageError(
+            t("emulator.bad_fault", position=exc.position, item=exc.item, why=t(f"emulator.fault_{exc.why}"))
+        ) from None
     if not math.isfinite(args.time_scale):
         raise UsageError(t("emulator.not_finite", option="--time-scale", value=args.time_scale))
     for name, value, low in (("--time-scale", args.time_scale, 0), ("--feeder", args.feeder, 0)):

@@ -43,9 +43,23 @@ async def list_cmd(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database) as store:
         found = await operators.list_operators(store)
     if args.json:
-        print(json.dumps([{"name": o.name, "role": o.role, "state": state_of(o), "created_at": o.created_at,
-                           "disabled_at": o.disabled_at, "failed_attempts": o.failed_attempts,
-                           "locked_until": o.locked_until} for o in found], ensure_ascii=False))
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": o.name,
+                        "role": o.role,
+                        "state": state_of(o),
+                        "created_at": o.created_at,
+                        "disabled_at": o.disabled_at,
+                        "failed_attempts": o.failed_attempts,
+                        "locked_until": o.locked_until,
+                    }
+                    for o in found
+                ],
+                ensure_ascii=False,
+            )
+        )
         return 0
     if not found:
         print(t("operator.none"))

@@ -65,7 +65,14 @@ async def tag_cmd(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(t("tag.reason_missing"))
     async with await Store.open(settings.database) as store:
         job = await jobs.tag(store, args.nik, good, operator_name(), args.reason, args.note)
-    print(t("queue.tagged_good" if good else "queue.tagged_bad", nik=job.nik, counter=job.card_counter, reason=args.reason))
+    print(
+        t(
+            "queue.tagged_good" if good else "queue.tagged_bad",
+            nik=job.nik,
+            counter=job.card_counter,
+            reason=args.reason,
+        )
+    )
     return 0
 
 
@@ -75,5 +82,3 @@ async def print_cmd(args: argparse.Namespace, settings: Settings) -> int:
     from console.printing import run_headless  # the printer stack loads only for the commands that print
 
     return await run_headless(settings, args.count, args.resume)
-
-

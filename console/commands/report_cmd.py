@@ -33,14 +33,31 @@ async def report_cmd(args: argparse.Namespace, settings: Settings) -> int:
     files = reports.write_report_files(made.body, args.out, settings.station.name, made.stock_count, args.force)
     counts = made.body["counts"]
     if args.json:
-        print(json.dumps({
-            "report_id": made.report_id, "allocation": made.allocation_id, "new": made.new,
-            "generated_at": made.body["generated_at"], "counts": counts,
-            "files": [str(path) for path in files.all()],
-        }, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "report_id": made.report_id,
+                    "allocation": made.allocation_id,
+                    "new": made.new,
+                    "generated_at": made.body["generated_at"],
+                    "counts": counts,
+                    "files": [str(path) for path in files.all()],
+                },
+                ensure_ascii=False,
+            )
+        )
         return 0
-    print(t("report.made" if made.new else "report.made_again", id=made.allocation_id, report=made.report_id,
-            good=counts["good"], bad=counts["bad"], spoiled=counts["spoiled_no_nik"], in_stock=counts["in_stock"]))
+    print(
+        t(
+            "report.made" if made.new else "report.made_again",
+            id=made.allocation_id,
+            report=made.report_id,
+            good=counts["good"],
+            bad=counts["bad"],
+            spoiled=counts["spoiled_no_nik"],
+            in_stock=counts["in_stock"],
+        )
+    )
     for path in files.all():
         print(f"  {path}")
     return 0
@@ -53,10 +70,19 @@ async def unlock_cmd(args: argparse.Namespace, settings: Settings) -> int:
             store, args.grant, station_id=settings.station.id, keys=keys, actor=operator_name()
         )
     if args.json:
-        print(json.dumps({
-            "nonce": applied.nonce, "report_id": applied.report_id, "allocation": applied.allocation_id,
-            "key_id": applied.key_id, "niks": list(applied.niks), "expires_at": applied.expires_at,
-        }, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "nonce": applied.nonce,
+                    "report_id": applied.report_id,
+                    "allocation": applied.allocation_id,
+                    "key_id": applied.key_id,
+                    "niks": list(applied.niks),
+                    "expires_at": applied.expires_at,
+                },
+                ensure_ascii=False,
+            )
+        )
         return 0
     print(t("unlock.applied", count=len(applied.niks), report=applied.report_id[:12], key_id=applied.key_id))
     for nik in applied.niks:

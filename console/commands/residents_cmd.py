@@ -41,8 +41,9 @@ async def import_file(args: argparse.Namespace, settings: Settings) -> int:
 
     async with await Store.open(settings.database) as store:
         with progress_report("progress.import", "progress.rows") as on_progress:
-            result = await import_residents(store, args.file, source=args.source, actor=operator_name(),
-                                            on_reject=report, on_progress=on_progress)
+            result = await import_residents(
+                store, args.file, source=args.source, actor=operator_name(), on_reject=report, on_progress=on_progress
+            )
     if args.json:
         summary = {k: getattr(result, k) for k in ("rows", "added", "updated", "unchanged", "rejected", "sha256")}
         print(json.dumps({"file": str(result.file), **summary}, ensure_ascii=False))

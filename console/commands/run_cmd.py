@@ -21,8 +21,7 @@ if TYPE_CHECKING:
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("run", parents=[common], help=t("help.run"))
-    p.add_argument("--demo", action="store_true",
-                   help=t("help.run.demo"))
+    p.add_argument("--demo", action="store_true", help=t("help.run.demo"))
     p.set_defaults(handler=run)
 
 
@@ -32,7 +31,9 @@ async def _held(session: PrinterSession) -> AsyncIterator[PrinterSession]:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    if not (sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()):  # Textual reads stdin and draws on stderr
+    if not (
+        sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()
+    ):  # Textual reads stdin and draws on stderr
         raise UsageError(t("run.no_terminal"))
     if args.demo:
         check_demo_printer(settings)

@@ -37,16 +37,34 @@ def status_lines(snap: dict[str, Any], settings: Settings) -> list[str]:
     q = {state: count(n) for state, n in snap["queue"].items()}
     lines = [
         t("status.station", id=settings.station.id, name=settings.station.name),
-        t("status.queue", queued=q["queued"], held=q["held"], printing=q["printing"], untagged=count(snap["untagged"]),
-          good=q["done_good"], bad=q["done_bad"]),
+        t(
+            "status.queue",
+            queued=q["queued"],
+            held=q["held"],
+            printing=q["printing"],
+            untagged=count(snap["untagged"]),
+            good=q["done_good"],
+            bad=q["done_bad"],
+        ),
         _engine_line(snap["engine"]),
-        t("status.stock", stock=count(snap["stock"]), locked=count(snap["locks"]["locked"]),
-          unlocked=count(snap["locks"]["unlocked_for_reprint"]), residents=count(snap["residents"])),
+        t(
+            "status.stock",
+            stock=count(snap["stock"]),
+            locked=count(snap["locks"]["locked"]),
+            unlocked=count(snap["locks"]["unlocked_for_reprint"]),
+            residents=count(snap["residents"]),
+        ),
     ]
     for b in snap["allocations"]:
         numbers = {k: count(b[k]) for k in ("received", "good", "bad", "untagged", "spoiled_no_nik", "in_stock")}
-        lines.append(t("status.allocation", id=b["id"], **numbers,
-                       balanced=t("books.balanced" if b["balanced"] else "books.unbalanced")))
+        lines.append(
+            t(
+                "status.allocation",
+                id=b["id"],
+                **numbers,
+                balanced=t("books.balanced" if b["balanced"] else "books.unbalanced"),
+            )
+        )
     return lines
 
 
@@ -56,7 +74,10 @@ def _engine_line(engine: dict[str, Any] | None) -> str:
     state_key = f"engine.state.{engine['state']}"
     state = t(state_key) if state_key in catalogue() else engine["state"]
     if engine.get("fault"):
-        return t("status.engine_fault", state=state, fault=fault_title_for_code(engine["fault"],
-                                                                                engine.get("fault_reply")),
-                 at=moment(engine["at"]))
+        return t(
+            "status.engine_fault",
+            state=state,
+            fault=fault_title_for_code(engine["fault"], engine.get("fault_reply")),
+            at=moment(engine["at"]),
+        )
     return t("status.engine", state=state, at=moment(engine["at"]))

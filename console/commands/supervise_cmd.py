@@ -58,7 +58,9 @@ async def supervise(args: argparse.Namespace, settings: Settings) -> int:
     path = settings.database.path
     if not path.exists() or path.stat().st_size == 0:
         raise UsageError(t("supervise.no_database", file=path, config=settings.source))
-    if not (sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()):  # Textual reads stdin and draws on stderr
+    if not (
+        sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()
+    ):  # Textual reads stdin and draws on stderr
         raise UsageError(t("supervise.no_terminal"))
     SupervisorApp = load_console("supervisor")
 

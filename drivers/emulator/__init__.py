@@ -1,8 +1,8 @@
 """The printer emulator (emulator.md): a model of an Evolis card printer behind a pseudo-terminal or a TCP port.
 
-    from drivers.emulator import EmulatorServer
-    async with EmulatorServer.pty(feeder=100, time_scale=0.05, log="var/out.jsonl") as emu:
-        ...  # open emu.port with pyserial; emu.jam(), emu.clear(), emu.status(), ...
+from drivers.emulator import EmulatorServer
+async with EmulatorServer.pty(feeder=100, time_scale=0.05, log="var/out.jsonl") as emu:
+    ...  # open emu.port with pyserial; emu.jam(), emu.clear(), emu.status(), ...
 """
 
 from drivers.emulator.faults import KINDS, FaultSpecError, parse_faults

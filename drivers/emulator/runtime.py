@@ -65,7 +65,9 @@ class EmulatorOptions:
         known = {f.name for f in fields(cls)}
         unknown = set(options) - known
         if unknown:
-            raise TypeError(f"unknown emulator options: {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
+            raise TypeError(
+                f"unknown emulator options: {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}"
+            )
         for name in ("state", "log", "cards"):
             if options.get(name) is not None:
                 options[name] = Path(options[name])

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from console.watched_station import WatchedStation
 
 PENDING_SHOWN = 2  # pause/resume requests listed on the dashboard
-QUEUE_WORDS: dict[str, str] = {state: f"ui.sup.queue.{state}" for state in (EMPTY, NO_STOCK, PAUSED, STOPPED, WAITING_TAGS)}
+QUEUE_WORDS: dict[str, str] = {
+    state: f"ui.sup.queue.{state}" for state in (EMPTY, NO_STOCK, PAUSED, STOPPED, WAITING_TAGS)
+}
 
 
 class WatchDashboard(Supervised, LiveDashboard, inherit_bindings=False):
