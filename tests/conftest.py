@@ -8,9 +8,22 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from console.formats import DEFAULT_ZONE, set_zone
+from console.i18n import DEFAULT_LANGUAGE, set_language
+from console.operator import act_as
 from tests.station import bench  # noqa: F401  (a fixture: the printing station on the bench, for every test)
 
 pytest_plugins = ["tests.conftest_pg"]  # the throwaway PostgreSQL server's fixtures
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_state():
+    """What a command sets for its process (language, time zone, the operator acting) is put back after each
+    test, as a new process would start: in-process command-line tests must not speak to the next test."""
+    yield
+    set_language(DEFAULT_LANGUAGE)
+    set_zone(DEFAULT_ZONE)
+    act_as(None)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
