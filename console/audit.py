@@ -19,8 +19,7 @@ from console.logs import get_logger
 from drivers.atomic_file import atomic_writer, write_atomic
 
 if TYPE_CHECKING:
-    from console.backends.postgres import Transaction as LedgerTransaction
-    from console.store import Store, Transaction
+    from console.db_types import Database, Writer
 
 GENESIS = "0" * 64
 log = get_logger("audit")
@@ -33,12 +32,7 @@ def entry_hash(seq: int, at: str, actor: str, action: str, subject: str | None, 
 
 
 async def append(
-    tx: Transaction | LedgerTransaction,
-    action: str,
-    subject: str | None,
-    actor: str,
-    data: dict[str, Any],
-    head: tuple[int, str] | None = None,
+    tx: Writer, action: str, subject: str | None, actor: str, data: dict[str, Any], head: tuple[int, str] | None = None
 ) -> tuple[int, str]:
     """Append one entry after `head` (the chain's last seq and hash, read when not given); the new head."""
     if head is None:
@@ -65,7 +59,7 @@ Progress = Callable[[int, int], None]
 PROGRESS_ENTRIES = 5000
 
 
-async def _teller(store: Store, on_progress: Progress | None) -> Callable[..., None]:
+async def _teller(store: Database, on_progress: Progress | None) -> Callable[..., None]:
     """A function telling `on_progress` every PROGRESS_ENTRIES entries (and at the last) how far a walk is."""
     if on_progress is None:
         return lambda done, last=False: None
@@ -78,7 +72,7 @@ async def _teller(store: Store, on_progress: Progress | None) -> Callable[..., N
     return tell
 
 
-async def _entries(store: Store, batch: int = 5000) -> AsyncIterator[Any]:
+async def _entries(store: Database, batch: int = 5000) -> AsyncIterator[Any]:
     after = 0
     while True:
         rows = await store.fetchall("SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (after, batch))
@@ -89,7 +83,7 @@ async def _entries(store: Store, batch: int = 5000) -> AsyncIterator[Any]:
         after = rows[-1]["seq"]
 
 
-async def verify(store: Store, on_progress: Progress | None = None) -> tuple[int, ChainBreak | None]:
+async def verify(store: Database, on_progress: Progress | None = None) -> tuple[int, ChainBreak | None]:
     """Walk the chain; return how many entries are sound and the first break, if any. `on_progress(done, total)`
     hears every PROGRESS_ENTRIES entries and at the end."""
     prev, expected_seq, count = GENESIS, 1, 0
@@ -110,7 +104,7 @@ async def verify(store: Store, on_progress: Progress | None = None) -> tuple[int
     return count, None
 
 
-async def export(store: Store, out: Path, on_progress: Progress | None = None) -> int:
+async def export(store: Database, out: Path, on_progress: Progress | None = None) -> int:
     """Write the log as JSON lines to `out`, whole or not at all (through a temporary file beside it);
     `on_progress(done, total)` as for `verify`."""
     count = 0
@@ -126,17 +120,17 @@ async def export(store: Store, out: Path, on_progress: Progress | None = None) -
     return count
 
 
-async def newest_seq(store: Store) -> int:
+async def newest_seq(store: Database) -> int:
     """The number of the newest entry (the chain numbers them 1, 2, 3…); 0 for an empty log."""
     return await store.scalar("SELECT coalesce(max(seq), 0) FROM audit")
 
 
-async def entries_back_from(store: Store, seq: int, limit: int) -> list[Any]:
+async def entries_back_from(store: Database, seq: int, limit: int) -> list[Any]:
     """Up to `limit` entries from `seq` back, newest first."""
     return await store.fetchall("SELECT * FROM audit WHERE seq <= ? ORDER BY seq DESC LIMIT ?", (seq, limit))
 
 
-async def recent(store: Store, limit: int = 50, subject: str | None = None) -> list[dict[str, Any]]:
+async def recent(store: Database, limit: int = 50, subject: str | None = None) -> list[dict[str, Any]]:
     if subject is None:
         rows = await store.fetchall("SELECT * FROM audit ORDER BY seq DESC LIMIT ?", (limit,))
     else:
@@ -179,7 +173,7 @@ def read_head(db_path: Path) -> tuple[int, str] | None:
         raise ValueError(str(exc)) from None
 
 
-async def head_behind(store: Store) -> str | None:
+async def head_behind(store: Database) -> str | None:
     """A sentence when the database's audit log does not reach the head recorded beside it, else None.
 
     A database ahead of its sidecar is accepted (a process may die between its commit and the sidecar's write).

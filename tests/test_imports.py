@@ -98,9 +98,9 @@ def test_the_graph_reads_the_imports_that_matter():
     graph = import_graph()
     assert "console.store" in graph["console.jobs"]
     assert "screens.console_app" in graph["screens.app"]
-    assert "console.store" in graph["console.audit"]  # under TYPE_CHECKING
+    assert "console.db_types" in graph["console.audit"]  # under TYPE_CHECKING
 
 
 def test_no_module_imports_itself_in_a_circle():
-    found = [part for part in circles(import_graph()) if frozenset(part) not in KNOWN]
+    found = circles(import_graph())
     assert found == [], f"import circles: {found}"
