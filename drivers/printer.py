@@ -29,6 +29,9 @@ from drivers.transport import SerialLink
 log = structlog.get_logger("drivers.printer")
 
 SYNC_QUIET = 0.2  # seconds without a byte after the pair, when older probes may still be answered
+# A frame cut by an owner that died leaves the printer counting payload bytes; it drops the frame after this long
+# without a byte (the emulator's frame time-out). Probes re-sent sooner would keep it counting for ever.
+CUT_FRAME_DROPPED_S = 6.0
 # The commands that move a card (and answer once the motion is done, up to `reply_timeout`). Every other command
 # (a question, a setting, a bitmap, a probe) is answered at once: silence past QUERY_TIMEOUT_S is a printer that
 # does not answer (link pulled, printer off), told within seconds rather than after a card's longest motion.
@@ -299,6 +302,8 @@ class Printer:
         # a printer that answers nothing within a question's time does not answer.
         deadline = max(started + self._timeout_for("Zsync"), min(self._busy_until, started + self._reply_timeout))
         reprobe = min(max(self._reply_timeout / 10, 0.5), 5.0, (deadline - started) / 2)
+        if deadline - started > 2 * CUT_FRAME_DROPPED_S:  # time for the printer to drop a frame cut before we came
+            reprobe = CUT_FRAME_DROPPED_S
         await self._close_cut_frame(command)
         self._forget_input()
         sync = resync.Resync(self._probes_owed)
