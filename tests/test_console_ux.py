@@ -4,9 +4,7 @@ cards printed by the built-in emulator (tests/test_console_snapshots.py makes it
 
 from __future__ import annotations
 
-import asyncio
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -23,26 +21,9 @@ from screens.residents import ResidentsScreen
 from screens.tagging import TaggingScreen
 from screens.widgets.dialogs import ConfirmDialog, FormDialog
 from tests.test_console_kit import FIXED_NOW, screen_text, station_ready, until
-from tests.test_console_snapshots import _make_station, app_on
+from tests.test_console_snapshots import _make_station, app_on, made_station, station  # noqa: F401  (fixtures)
 
 BLOCKS = set("▊▎▔▁▀▄█▌▐")
-
-
-@pytest.fixture(scope="module")
-def made_station(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("station")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(clock, "now", lambda: FIXED_NOW)
-        asyncio.run(_make_station(folder))
-    return folder
-
-
-@pytest.fixture
-def station(made_station, tmp_path, monkeypatch) -> Path:
-    monkeypatch.setattr(clock, "now", lambda: FIXED_NOW)
-    folder = tmp_path / "station"
-    shutil.copytree(made_station, folder)
-    return folder
 
 
 def drawn(widget) -> str:

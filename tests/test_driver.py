@@ -20,7 +20,7 @@ import tty
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -47,10 +47,11 @@ from drivers.faults import (
     RibbonFault,
     fault_from_reply,
 )
-from drivers.layout import CardFields, layout_card
+from drivers.layout import layout_card
 from drivers.printer import Printer, PrinterInfo, PrinterStatus
 from drivers.resync import PROBES
 from tests.conftest import wait_for
+from tests.test_layout import FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSCRIPTS = ROOT / "tests" / "data" / "transcripts.json"  # a copy of the spec's conformance transcripts
@@ -599,29 +600,7 @@ def portrait_jpeg() -> bytes:
 
 
 def card_frames(nik: str = NIK) -> tuple[bytes, ...]:
-    fields = CardFields(
-        provinsi="PROVINSI NUSA TENGGARA BARAT",
-        kabupaten="KABUPATEN LOMBOK TIMUR",
-        nik=nik,
-        nama="BAIQ NURUL AINI",
-        tempat_lahir="SELONG",
-        tanggal_lahir="07-08-1990",
-        jenis_kelamin="PEREMPUAN",
-        gol_darah="O",
-        alamat="JL. PAHLAWAN NO. 7",
-        rt_rw="002/001",
-        kel_desa="PANCOR",
-        kecamatan="SELONG",
-        agama="ISLAM",
-        status_perkawinan="KAWIN",
-        pekerjaan="GURU",
-        kewarganegaraan="WNI",
-        berlaku_hingga="SEUMUR HIDUP",
-        tempat_terbit="LOMBOK TIMUR",
-        tanggal_terbit="28-11-2026",
-        photo=portrait_jpeg(),
-    )
-    return layout_card(fields).frames
+    return layout_card(replace(FIELDS, nik=nik, photo=portrait_jpeg())).frames
 
 
 @asynccontextmanager
