@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/station run --demo
 
-# ruff check and mypy only: the tree is not formatted with `ruff format` yet (configured in pyproject.toml).
+# ruff check (lint rules), ruff format --check (the layout: the tree is formatted) and mypy; all configured in
+# pyproject.toml. `ruff format .` lays a change out before it is committed.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
