@@ -12,38 +12,40 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a program whos
 
 
 class StationError(Exception):
-    """An error meant for the operator: one clear sentence, and the exit status it maps to."""
+    """An error meant for the operator: one clear sentence, and the exit status it maps to. A kind of error names
+    its status in its class line (`class X(StationError, exit_code=EXIT_…)`); without one it keeps its base's."""
 
     exit_code = EXIT_UNEXPECTED
 
-
-class ConfigError(StationError):
-    exit_code = EXIT_USAGE
-
-
-class UsageError(StationError):
-    exit_code = EXIT_USAGE
+    def __init_subclass__(cls, exit_code: int | None = None, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if exit_code is not None:
+            cls.exit_code = exit_code
 
 
-class RefusedError(StationError):
+class ConfigError(StationError, exit_code=EXIT_USAGE):
+    """The configuration file is missing, unreadable, or holds a value the station cannot use."""
+
+
+class UsageError(StationError, exit_code=EXIT_USAGE):
+    """The command was given wrong: a bad argument, a file that cannot be read, input that is not what it says."""
+
+
+class RefusedError(StationError, exit_code=EXIT_REFUSED):
     """A rule refused the request: a locked NIK, untagged cards, books that do not balance, a held printer."""
 
-    exit_code = EXIT_REFUSED
 
-
-class DatabaseError(StationError):
+class DatabaseError(StationError, exit_code=EXIT_USAGE):
     """The database file is not ours, is damaged, or is newer than this program."""
 
-    exit_code = EXIT_USAGE
+
+class AuditBrokenError(StationError, exit_code=EXIT_AUDIT_BROKEN):
+    """The audit log's chain is broken, or the database is behind its head file (put back from a copy)."""
 
 
-class AuditBrokenError(StationError):
-    exit_code = EXIT_AUDIT_BROKEN
+class GrantRejectedError(StationError, exit_code=EXIT_GRANT_REJECTED):
+    """The centre's grant failed one of its checks: nothing of it was applied."""
 
 
-class GrantRejectedError(StationError):
-    exit_code = EXIT_GRANT_REJECTED
-
-
-class PrinterStoppedError(StationError):
-    exit_code = EXIT_PRINTER_FAULT
+class PrinterStoppedError(StationError, exit_code=EXIT_PRINTER_FAULT):
+    """The printer stopped on a fault the operator must see to."""

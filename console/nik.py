@@ -32,14 +32,7 @@ class NikError(ValueError):
 @dataclass(frozen=True)
 class Nik:
     text: str
-    region_code: str  # PPKKCC
-    province_code: str
-    province: str
-    regency_code: str  # PPKK
-    regency: str
-    district_code: str  # PPKKCC, the same as region_code
-    district: str
-    historical_region: bool
+    region: regions.District  # the kecamatan of PPKKCC, with its regency and province
     birth_date: date
     sex: str  # LAKI-LAKI or PEREMPUAN
     serial: int
@@ -88,20 +81,7 @@ def parse_nik(text: str, today: date | None = None) -> Nik:
         raise NikError("date", t(key, day=f"{day:02d}", month=f"{month:02d}", year=year)) from None
     if serial == 0:
         raise NikError("serial", t("nik.serial_zero"))
-    return Nik(
-        text=text,
-        region_code=region.code,
-        province_code=region.province_code,
-        province=region.province,
-        regency_code=region.regency_code,
-        regency=region.regency,
-        district_code=region.code,
-        district=region.name,
-        historical_region=region.historical,
-        birth_date=birth,
-        sex=sex,
-        serial=serial,
-    )
+    return Nik(text=text, region=region, birth_date=birth, sex=sex, serial=serial)
 
 
 def resolve_year(yy: int, month: int, day: int, today: date) -> int:
@@ -130,10 +110,10 @@ def check_record_against_nik(
         mismatches.append(Mismatch("jenis_kelamin", t("nik.sex_mismatch", value=sex, sex=nik.sex)))
     if (
         kecamatan is not None
-        and nik.regency_code == regions.LOMBOK_TIMUR
-        and _name_key(kecamatan) != _name_key(nik.district)
+        and nik.region.regency_code == regions.LOMBOK_TIMUR
+        and _name_key(kecamatan) != _name_key(nik.region.name)
     ):
-        reason = t("nik.district_mismatch", value=kecamatan, code=nik.region_code, name=nik.district)
+        reason = t("nik.district_mismatch", value=kecamatan, code=nik.region.code, name=nik.region.name)
         mismatches.append(Mismatch("kecamatan", reason))
     return mismatches
 

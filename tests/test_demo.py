@@ -30,12 +30,12 @@ def test_every_resident_is_valid_and_agrees_with_its_nik():
         assert tuple(record) == DEMO_COLUMNS
         resident = validate_record(record, today=date.today())
         nik = parse_nik(resident.nik, DEMO_TODAY)
-        assert nik.regency_code == "5203" and not nik.historical_region
+        assert nik.region.regency_code == "5203" and not nik.region.historical
         assert check_record_against_nik(
             nik, birth_date=date.fromisoformat(record["tanggal_lahir"]), sex=record["jenis_kelamin"],
             kecamatan=record["kecamatan"],
         ) == []  # fmt: skip
-        assert record["kel_desa"] in villages[nik.region_code]
+        assert record["kel_desa"] in villages[nik.region.code]
         assert 17 <= (DEMO_TODAY - nik.birth_date).days // 365 <= 90
         assert len(record["nama"]) <= 60
 

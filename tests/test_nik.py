@@ -28,24 +28,22 @@ def rejects(text: str, kind: str, today: date = TODAY) -> str:
 
 def test_a_man_of_selong():
     nik = parse_nik("5203071708900001", TODAY)
-    assert nik == Nik(
-        text="5203071708900001", region_code="520307", province_code="52", province="Nusa Tenggara Barat",
-        regency_code="5203", regency="Kabupaten Lombok Timur", district_code="520307", district="Selong",
-        historical_region=False, birth_date=date(1990, 8, 17), sex=MALE, serial=1,
-    )  # fmt: skip
+    selong = regions.District(code="520307", name="Selong", regency_code="5203", regency="Kabupaten Lombok Timur",
+                              province_code="52", province="Nusa Tenggara Barat", historical=False)  # fmt: skip
+    assert nik == Nik(text="5203071708900001", region=selong, birth_date=date(1990, 8, 17), sex=MALE, serial=1)
     assert nik.birth_digits == "170890"
 
 
 def test_a_woman_has_forty_added_to_her_birth_day():
     nik = parse_nik("5203015708900002", TODAY)
-    assert (nik.birth_date, nik.sex, nik.serial, nik.district) == (date(1990, 8, 17), FEMALE, 2, "Keruak")
+    assert (nik.birth_date, nik.sex, nik.serial, nik.region.name) == (date(1990, 8, 17), FEMALE, 2, "Keruak")
     assert parse_nik("5203014101000001", TODAY).birth_date == date(2000, 1, 1)
     assert parse_nik("5203017112990001", TODAY).birth_date == date(1999, 12, 31)
 
 
 def test_a_nik_issued_under_a_historical_code_stays_valid():
     nik = parse_nik("9101011708900001", TODAY)
-    assert nik.historical_region and nik.district == "Merauke" and nik.regency == "KAB. MERAUKE"
+    assert nik.region.historical and nik.region.name == "Merauke" and nik.region.regency == "KAB. MERAUKE"
 
 
 def test_empty():
@@ -151,9 +149,9 @@ DISTRICT_CODES = sorted({d.code for d in regions.districts_of("5203")} | {"91010
 def test_a_made_nik_parses_back_to_its_parts(region, age_days, sex, serial):
     born = TODAY - timedelta(days=age_days)
     nik = parse_nik(make_nik(region, born, sex, serial), TODAY)
-    assert (nik.region_code, nik.birth_date, nik.sex, nik.serial) == (region, born, sex, serial)
-    assert nik.district == regions.district(region).name
-    assert check_record_against_nik(nik, birth_date=born, sex=sex, kecamatan=nik.district) == []
+    assert (nik.region.code, nik.birth_date, nik.sex, nik.serial) == (region, born, sex, serial)
+    assert nik.region == regions.district(region)
+    assert check_record_against_nik(nik, birth_date=born, sex=sex, kecamatan=nik.region.name) == []
 
 
 @settings(max_examples=500, deadline=None)
