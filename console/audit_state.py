@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from console import audit
 from console.errors import AuditBrokenError
 from console.i18n import t
 
@@ -140,3 +141,16 @@ async def check(db: Any) -> None:
         raise AuditBrokenError(
             t("audit.state_differs", count=len(places), places="\n".join(f"  - {place}" for place in places))
         )
+
+
+async def verify_all(store: Any, on_progress: audit.Progress | None = None) -> int:
+    """All that `station audit verify` and `doctor` check: the hash chain, the head file beside the database, the
+    tables against the log. The number of sound entries, or AuditBrokenError (exit 7) saying the first failure."""
+    count, broken = await audit.verify(store, on_progress)
+    behind = await audit.head_behind(store)
+    if broken is not None:
+        raise AuditBrokenError(t("audit.broken", seq=broken.seq, why=broken.why, count=count))
+    if behind is not None:
+        raise AuditBrokenError(behind)
+    await check(store)
+    return count

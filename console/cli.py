@@ -81,23 +81,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"station: {exc}", file=sys.stderr)
         return exc.exit_code
     except sqlite3.Error as exc:
-        failure = database_failure(exc, settings.database.location if settings else None)
-        if failure is None:
-            return unexpected(args, exc)
-        get_logger("cli").error("database_failure", command=args.command, exc_info=exc)
-        print(f"station: {failure}", file=sys.stderr)
-        return failure.exit_code
+        return database_failed(args, settings, exc)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        failure = None
         if type(exc).__module__.startswith("psycopg"):  # the ledger's failures: psycopg loads only for a ledger
-            failure = database_failure(exc, settings.database.location if settings else None)
-        if failure is None:
-            return unexpected(args, exc)
-        get_logger("cli").error("database_failure", command=args.command, exc_info=exc)
-        print(f"station: {failure}", file=sys.stderr)
-        return failure.exit_code
+            return database_failed(args, settings, exc)
+        return unexpected(args, exc)
+
+
+def database_failed(args: argparse.Namespace, settings: Settings | None, exc: Exception) -> int:
+    """A database's failure said as one sentence (its exit status), or, when it is not one we know, unexpected."""
+    failure = database_failure(exc, settings.database.location if settings else None)
+    if failure is None:
+        return unexpected(args, exc)
+    get_logger("cli").error("database_failure", command=args.command, exc_info=exc)
+    print(f"station: {failure}", file=sys.stderr)
+    return failure.exit_code
 
 
 def unexpected(args: argparse.Namespace, exc: BaseException) -> int:

@@ -231,18 +231,8 @@ class PrintEngine:
         if decision.job is JobOutcome.REQUEUE:
             result = await self._requeue(job, "settled_no_card_taken")
         else:
-            async with self.store.transaction(self.actor) as tx:
-                result = await jobs.set_state(
-                    tx,
-                    job.id,
-                    jobs.PRINTED,
-                    "settled_among_others" if decision.unaccounted else "settled_card_taken",
-                    card_counter=decision.job_counter,
-                    card_dest=decision.card_dest,
-                    printed_at=now_iso(),
-                )
-                booked = await self._book(tx, decision, counter)
-            self._counter_booked = booked
+            reason = "settled_among_others" if decision.unaccounted else "settled_card_taken"
+            result = await self._book_card(job, jobs.PRINTED, reason, decision, counter)
         if decision.eject:
             await self._eject_to_reject()
         log.info("job_settled", job=job.id, nik=job.nik, counter=counter, state=result.state)
@@ -250,6 +240,17 @@ class PrintEngine:
         if decision.stop is Stop.COUNTER_AHEAD:
             raise CounterAhead(reply=str(decision.unaccounted))
         return result
+
+    async def _book_card(self, job: Job, state: str, reason: str, decision: Decision, counter: int | None,
+                         **tag: Any) -> Job:  # fmt: skip
+        """The job's card as `decision` says (`tag`: a card spoiled is tagged bad at once), and the counter the
+        books account for, in one transaction."""
+        async with self.store.transaction(self.actor) as tx:
+            job = await jobs.set_state(tx, job.id, state, reason, card_counter=decision.job_counter,
+                                       card_dest=decision.card_dest, printed_at=now_iso(), **tag)  # fmt: skip
+            booked = await self._book(tx, decision, counter)
+        self._counter_booked = booked
+        return job
 
     async def _book(self, tx: Any, decision: Decision, counter: int | None) -> int | None:
         """The counter part of a decision, inside the transaction that carries its job part out; the counter the
@@ -556,22 +557,10 @@ class PrintEngine:
         if decision.job is JobOutcome.REQUEUE:
             await self._requeue(job, f"fault: {fault.code}")
         else:
-            async with self.store.transaction(self.actor) as tx:
-                job = await jobs.set_state(
-                    tx,
-                    job.id,
-                    jobs.DONE_BAD,
-                    f"fault: {fault.code}",
-                    card_counter=decision.job_counter,
-                    card_dest=decision.card_dest,
-                    tag_reason=decision.bad_reason,
-                    tag_note=getattr(fault, "reply", fault.code),
-                    tagged_by=self.actor,
-                    printed_at=now_iso(),
-                    tagged_at=now_iso(),
-                )
-                booked = await self._book(tx, decision, counter)
-            self._counter_booked = booked
+            job = await self._book_card(
+                job, jobs.DONE_BAD, f"fault: {fault.code}", decision, counter, tag_reason=decision.bad_reason,
+                tag_note=getattr(fault, "reply", fault.code), tagged_by=self.actor, tagged_at=now_iso(),
+            )  # fmt: skip
             self._emit("card_spoiled", job, counter=counter, reason=decision.bad_reason)
             if decision.eject:
                 try:

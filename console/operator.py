@@ -8,6 +8,7 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Sequence
 
 from console import operators
 from console.config import Settings
@@ -44,8 +45,12 @@ def act_as(who: SignedIn | None, named: str | None = None) -> None:
     _signed_in, _named = who, named
 
 
-def os_user() -> str:
-    for variable in ("STATION_OPERATOR", "SUDO_USER"):
+OPERATOR_VARIABLES = ("STATION_OPERATOR", "SUDO_USER")
+
+
+def os_user(variables: Sequence[str] = OPERATOR_VARIABLES) -> str:
+    """The first of `variables` set in the environment, else the process's login, else its uid."""
+    for variable in variables:
         if os.environ.get(variable):
             return os.environ[variable]
     try:

@@ -7,7 +7,7 @@ outside it; both mean something only for the printer whose counter it is, so the
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from console import live_state
@@ -89,10 +89,7 @@ async def counter_ahead(db: Any) -> CounterAhead | None:
 
 async def record_counter_ahead(tx: Any, found: CounterAhead) -> None:
     """Kept for the supervisor's reconciliation (which must name the same number of cards); audited once."""
-    if await counter_ahead(tx) == found:
-        return
-    await _set(tx, AHEAD, json.dumps({"serial": found.serial, "booked": found.booked, "counter": found.counter}))
-    await tx.audit("printer.counter_ahead", found.serial, booked=found.booked, counter=found.counter)
+    await _record_once(tx, AHEAD, found)
 
 
 async def clear_counter_ahead(tx: Any) -> None:
@@ -114,10 +111,17 @@ async def unknown_printer(db: Any) -> UnknownPrinter | None:
 
 async def record_unknown_printer(tx: Any, found: UnknownPrinter) -> None:
     """Kept for the supervisor's acceptance (which must name the same serial); audited once."""
-    if await unknown_printer(tx) == found:
+    await _record_once(tx, UNKNOWN, found)
+
+
+async def _record_once(tx: Any, key: str, found: CounterAhead | UnknownPrinter) -> None:
+    """What the queue stopped on, kept in `meta` under `key` (its fields as JSON) and audited under the same name,
+    with the printer's serial as the subject; nothing again while the same is kept."""
+    fields = asdict(found)
+    if await _get(tx, key) == json.dumps(fields):
         return
-    await _set(tx, UNKNOWN, json.dumps({"serial": found.serial, "counter": found.counter}))
-    await tx.audit("printer.unknown", found.serial, counter=found.counter)
+    await _set(tx, key, json.dumps(fields))
+    await tx.audit(key, fields.pop("serial"), **fields)
 
 
 async def accept_printer(store: Store, serial: str, reason: str, actor: str) -> UnknownPrinter:

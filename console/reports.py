@@ -105,6 +105,11 @@ async def check_reportable(db: Any, allocation_id: str) -> books.Books:
     return b
 
 
+def _card(row: Any) -> dict[str, Any]:
+    """A card as the report names it, good or bad."""
+    return {key: row[key] for key in ("nik", "card_counter", "printer_serial", "printed_at")}
+
+
 async def _content_of(db: Any, b: books.Books, station_id: str) -> dict[str, Any]:
     cards = await db.fetchall(
         "SELECT nik, state, card_counter, printer_serial, printed_at, tag_reason, tag_note FROM jobs "
@@ -117,25 +122,9 @@ async def _content_of(db: Any, b: books.Books, station_id: str) -> dict[str, Any
         "ORDER BY card_counter IS NULL, card_counter, id",
         (b.allocation_id,),
     )
-    good = [
-        {
-            "nik": row["nik"],
-            "card_counter": row["card_counter"],
-            "printer_serial": row["printer_serial"],
-            "printed_at": row["printed_at"],
-        }
-        for row in cards
-        if row["state"] == "done_good"
-    ]
+    good = [_card(row) for row in cards if row["state"] == "done_good"]
     bad = [
-        {
-            "nik": row["nik"],
-            "card_counter": row["card_counter"],
-            "printer_serial": row["printer_serial"],
-            "printed_at": row["printed_at"],
-            "reason": row["tag_reason"],
-            "note": row["tag_note"],
-        }
+        _card(row) | {"reason": row["tag_reason"], "note": row["tag_note"]}
         for row in cards
         if row["state"] == "done_bad"
     ]

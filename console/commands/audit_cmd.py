@@ -7,33 +7,25 @@ from pathlib import Path
 
 from console import audit, audit_state, formats
 from console.commands._progress import progress_report
+from console.commands._verbs import Verbs
 from console.config import Settings
-from console.errors import AuditBrokenError, UsageError
+from console.errors import UsageError
 from console.formats import os_error
 from console.i18n import t
 from console.store import Store
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("audit", help=t("help.audit"))
-    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
-    v = verbs.add_parser("verify", parents=[common], help=t("help.audit.verify"))
-    v.set_defaults(handler=verify)
-    e = verbs.add_parser("export", parents=[common], help=t("help.audit.export"))
+    verbs = Verbs(sub, common, "audit", t("help.audit"))
+    verbs.add("verify", t("help.audit.verify"), verify)
+    e = verbs.add("export", t("help.audit.export"), export)
     e.add_argument("--out", required=True, type=Path, metavar="FILE")
-    e.set_defaults(handler=export)
 
 
 async def verify(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database, readonly=True) as store:
         with progress_report("progress.audit_verify", "progress.entries") as on_progress:
-            count, broken = await audit.verify(store, on_progress)
-        behind = await audit.head_behind(store)
-        if broken is not None:
-            raise AuditBrokenError(t("audit.broken", seq=broken.seq, why=broken.why, count=count))
-        if behind is not None:
-            raise AuditBrokenError(behind)
-        await audit_state.check(store)
+            count = await audit_state.verify_all(store, on_progress)
     print(t("audit.sound", count=formats.count(count)))
     return 0
 

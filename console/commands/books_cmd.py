@@ -8,6 +8,7 @@ import json
 
 from console import books, printer_record
 from console.commands import whole_number
+from console.commands._verbs import Verbs
 from console.config import Settings
 from console.i18n import t
 from console.operator import operator_name
@@ -15,27 +16,22 @@ from console.store import Store
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("allocation", help=t("help.allocation"))
-    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
-    add = verbs.add_parser("add", parents=[common], help=t("help.allocation.add"))
+    verbs = Verbs(sub, common, "allocation", t("help.allocation"))
+    add = verbs.add("add", t("help.allocation.add"), add_allocation)
     add.add_argument("id")
     add.add_argument("count", type=whole_number)
     add.add_argument("--period", metavar="YYYY-MM")
-    add.set_defaults(handler=add_allocation)
-    ls = verbs.add_parser("list", parents=[common], help=t("help.allocation.list"))
+    ls = verbs.add("list", t("help.allocation.list"), list_allocations)
     ls.add_argument("--json", action="store_true")
-    ls.set_defaults(handler=list_allocations)
-    count = verbs.add_parser("count", parents=[common], help=t("help.allocation.count"))
+    count = verbs.add("count", t("help.allocation.count"), enter_count)
     count.add_argument("id")
     count.add_argument("counted", type=whole_number)
     count.add_argument("--note")
-    count.set_defaults(handler=enter_count)
-    settle = verbs.add_parser("reconcile", parents=[common], help=t("help.allocation.reconcile"))
+    settle = verbs.add("reconcile", t("help.allocation.reconcile"), reconcile)
     what = settle.add_mutually_exclusive_group(required=True)
     what.add_argument("--outside", type=int, metavar="N", help=t("help.allocation.reconcile.outside"))
     what.add_argument("--accept-printer", metavar="SERIAL", help=t("help.allocation.reconcile.accept_printer"))
     settle.add_argument("--reason", required=True, metavar="TEXT")
-    settle.set_defaults(handler=reconcile)
 
 
 async def add_allocation(args: argparse.Namespace, settings: Settings) -> int:

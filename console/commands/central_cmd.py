@@ -8,24 +8,22 @@ import argparse
 import json
 from pathlib import Path
 
+from console.commands._verbs import Verbs
 from console.i18n import t
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("central", help=t("help.central"))
-    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
-    keygen = verbs.add_parser("keygen", parents=[common], help=t("help.central.keygen"))
+    verbs = Verbs(sub, common, "central", t("help.central"))
+    keygen = verbs.add("keygen", t("help.central.keygen"), keygen_cmd, language_only=True)
     keygen.add_argument("--out", required=True, type=Path, metavar="DIR")
     keygen.add_argument("--json", action="store_true")
-    keygen.set_defaults(handler=keygen_cmd, language_only=True)
-    grant = verbs.add_parser("grant", parents=[common], help=t("help.central.grant"))
+    grant = verbs.add("grant", t("help.central.grant"), grant_cmd, language_only=True)
     grant.add_argument("report", type=Path, metavar="REPORT.json")
     grant.add_argument("--key", required=True, type=Path, metavar="KEY", help=t("help.central.key"))
     grant.add_argument("--out", required=True, type=Path, metavar="GRANT.json")
     grant.add_argument("--niks", nargs="+", metavar="NIK", help=t("help.central.niks"))
     grant.add_argument("--expires", default="7d", metavar="DURATION", help=t("help.central.expires"))
     grant.add_argument("--json", action="store_true")
-    grant.set_defaults(handler=grant_cmd, language_only=True)
 
 
 def keygen_cmd(args: argparse.Namespace, settings: None) -> int:

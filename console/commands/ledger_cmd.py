@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from console.commands._verbs import Verbs
 from console.config import Settings
 from console.errors import UsageError
 from console.i18n import t
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("ledger", help=t("help.ledger"))
-    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
-    migrate = verbs.add_parser("migrate", parents=[common], help=t("help.ledger.migrate"))
-    migrate.set_defaults(handler=migrate_ledger)
+    verbs = Verbs(sub, common, "ledger", t("help.ledger"))
+    verbs.add("migrate", t("help.ledger.migrate"), migrate_ledger)
 
 
 async def migrate_ledger(args: argparse.Namespace, settings: Settings) -> int:

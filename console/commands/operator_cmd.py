@@ -7,6 +7,7 @@ import json
 
 from console import operators
 from console.clock import instant, now
+from console.commands._verbs import Verbs
 from console.config import Settings
 from console.i18n import t
 from console.operator import operator_name, read_new_secret
@@ -14,21 +15,16 @@ from console.store import Store
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("operator", help=t("help.operator"))
-    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
-    add = verbs.add_parser("add", parents=[common], help=t("help.operator.add"))
+    verbs = Verbs(sub, common, "operator", t("help.operator"))
+    add = verbs.add("add", t("help.operator.add"), add_cmd)
     add.add_argument("name", metavar="NAME")
     add.add_argument("--role", choices=operators.ROLES, default=operators.OPERATOR)
-    add.set_defaults(handler=add_cmd)
-    ls = verbs.add_parser("list", parents=[common], help=t("help.operator.list"))
+    ls = verbs.add("list", t("help.operator.list"), list_cmd)
     ls.add_argument("--json", action="store_true")
-    ls.set_defaults(handler=list_cmd)
-    disable = verbs.add_parser("disable", parents=[common], help=t("help.operator.disable"))
+    disable = verbs.add("disable", t("help.operator.disable"), disable_cmd)
     disable.add_argument("name", metavar="NAME")
-    disable.set_defaults(handler=disable_cmd)
-    passwd = verbs.add_parser("passwd", parents=[common], help=t("help.operator.passwd"))
+    passwd = verbs.add("passwd", t("help.operator.passwd"), passwd_cmd)
     passwd.add_argument("name", metavar="NAME")
-    passwd.set_defaults(handler=passwd_cmd)
 
 
 async def add_cmd(args: argparse.Namespace, settings: Settings) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import os
 import signal
 import sys
@@ -18,6 +17,7 @@ from console.consoles import load_console
 from console.errors import EXIT_OK, UsageError
 from console.i18n import t
 from console.logs import get_logger
+from console.operator import os_user
 from console.store import Store
 
 log = get_logger("supervise")
@@ -42,13 +42,7 @@ def supervisor_name(explicit: str | None = None) -> str:
         if not 0 < len(name) <= NAME_MAX or not name.isprintable():
             raise UsageError(t("supervise.bad_name", name=explicit))
         return name
-    for variable in NAME_VARIABLES:
-        if os.environ.get(variable):
-            return os.environ[variable]
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid-{os.getuid()}"
+    return os_user(NAME_VARIABLES)
 
 
 async def supervise(args: argparse.Namespace, settings: Settings) -> int:
