@@ -66,7 +66,8 @@ class Rig:
     grants: list[dict[str, Any]] = field(default_factory=list)  # signed by the centre, in the order issued
     applied: dict[str, set[str]] = field(default_factory=dict)  # NIK -> nonces of grants applied that name it
     backups: list[Backup] = field(default_factory=list)
-    newest: Backup | None = None  # the database set aside while a backup stands in its place
+    newest: Backup | None = None  # the database set aside while a backup that stopped the station stands in its place
+    rolled_back: bool = False  # a backup put back stopped nothing and is used: its books lost what came after it
     log: list[str] = field(default_factory=list)  # what happened, for a failing example's report
     _patches: ExitStack = field(default_factory=ExitStack)
 
@@ -263,6 +264,9 @@ class Rig:
         if not keep_head:
             audit.head_path(self.db).unlink(missing_ok=True)
         await self.start_station()
+        if self.refused is None and self.stopped_on not in STOPS:
+            self.newest, self.rolled_back = None, True  # it stopped nothing: the station's database from now on
+            self.log.append("  the backup is used from now on")
 
     async def put_newest_back(self) -> None:
         """After the station stopped on a restored database: the newest database (and its head) go back."""
@@ -341,10 +345,13 @@ class Rig:
         return {serial: emu.status()["counters"]["cards"] for serial, emu in zip(SERIALS, self.emulators)}
 
     async def check(self) -> None:
-        """(a) At most one card per NIK per unlock applied. (b) Every blank the printers took is in the books, and
-        the printer on the cable agrees with them, unless the station stopped for people (`STOPS`): no card
-        prints while the books disagree. On a database put back from a backup, only the printer on the cable is
-        compared (the other one is checked when it is connected: it must stop the station then)."""
+        """(a) At most one card per NIK per unlock applied, over every printer's output log together. (b) The books
+        balance, and, unless the station stopped for people (`STOPS`) or a card is in doubt, the printer on the
+        cable agrees with them: its counter is theirs and every card in its log is their job with that NIK (no card
+        prints while the books disagree). While the books never went back, the printer off the cable agrees too,
+        and every blank the printers took is in the books. Once a backup is put back (standing in place until the
+        station stops on it, or used from then on) its books know nothing of what came after it: only the printer on
+        the cable is compared; the other one is checked when it is connected, and must stop the station then."""
         for nik, printed in self.printed().items():
             allowed = 1 + len(self.applied.get(nik, ()))
             assert printed <= allowed, f"NIK {nik} is on {printed} cards with {allowed - 1} unlocks applied"
@@ -354,10 +361,10 @@ class Rig:
             assert b.balanced, f"the books do not balance: {b}"
         if self.stopped_on in STOPS or await jobs.jobs_in_doubt(self.store):
             return  # the books wait for the printer's answer or for people: nothing prints meanwhile
-        serials = SERIALS if self.newest is None else (SERIALS[self.connected],)
-        await self._check_cards(serials)
+        whole = self.newest is None and not self.rolled_back
+        await self._check_cards(SERIALS if whole else (SERIALS[self.connected],), whole)
 
-    async def _check_cards(self, serials: tuple[str, ...]) -> None:
+    async def _check_cards(self, serials: tuple[str, ...], whole: bool) -> None:
         counters = self.counters()
         for serial in serials:
             booked = await printer_record.booked_counter(self.store, serial)
@@ -375,7 +382,7 @@ class Rig:
                 row = jobs_by_counter.get(card["counter"])
                 assert row is not None, f"{serial} card #{card['counter']} came out but is not in the books"
                 assert card["nik"] in (None, row["nik"]), f"{serial} card #{card['counter']} shows another NIK"
-        if self.newest is not None:
+        if not whole:
             return
         taken = sum(counters.values())
         booked_cards = await self.store.scalar("SELECT count(*) FROM jobs WHERE card_counter IS NOT NULL")
