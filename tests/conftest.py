@@ -26,6 +26,12 @@ def fresh_process_state():
     act_as(None)
 
 
+@pytest.fixture
+def english():
+    """The station speaking English for the test (`fresh_process_state` puts the default back after it)."""
+    set_language("en")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--runslow", action="store_true", help="also run the long crash trials and big runs")
 

@@ -10,7 +10,6 @@ import pytest
 
 from console.demo import write_demo_csv
 from console.errors import EXIT_USAGE
-from console.i18n import current_language, set_language
 from console.resident_import import import_residents
 from console.store import Store, database_failure
 from tests.test_cli_robust import make_station, station
@@ -51,14 +50,6 @@ def test_a_dropped_table_is_named_by_the_command_and_by_doctor(tmp_path):
     doctor = station(config, "doctor")
     [line] = [line for line in doctor.stdout.splitlines() if line.startswith("database")]
     assert doctor.returncode == EXIT_USAGE and "FAIL" in line and "lacks table nik_locks" in line
-
-
-@pytest.fixture
-def english():
-    before = current_language()
-    set_language("en")
-    yield
-    set_language(before)
 
 
 async def test_a_full_disk_is_said_as_such_and_changes_nothing(tmp_path, english):

@@ -17,7 +17,6 @@ from PIL import Image
 
 from console import jobs
 from console.clock import now_iso
-from console.i18n import current_language, set_language
 from console.locks import settled_among
 from console.nik import FEMALE, MALE, make_nik
 from console.resident_csv import ImportRefused
@@ -37,12 +36,7 @@ STATION = Path(sys.executable).parent / "station"
 TODAY = date.today()
 
 
-@pytest.fixture(autouse=True)
-def english():
-    before = current_language()
-    set_language("en")
-    yield
-    set_language(before)
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture

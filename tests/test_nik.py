@@ -5,18 +5,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from console import regions
-from console.i18n import current_language, set_language
 from console.nik import FEMALE, MALE, Nik, NikError, check_record_against_nik, make_nik, parse_nik
 
 TODAY = date(2026, 11, 28)
 
 
-@pytest.fixture(autouse=True)
-def english():
-    before = current_language()
-    set_language("en")
-    yield
-    set_language(before)
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def rejects(text: str, kind: str, today: date = TODAY) -> str:
