@@ -14,13 +14,13 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from textual import events
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from console import operators
 from console.clock import now
 from console.config import Settings
 from console.engine import PRINTING, STOPPED, EngineEvent
-from console.i18n import set_language, t
+from console.i18n import t
 from console.live import Live
 from console.logs import get_logger
 from console.operator import act_as, signed_in
@@ -59,6 +59,7 @@ class StationApp(ConsoleApp):
         "allocations": AllocationsScreen,
     }
     DEFAULT_MODE = "dashboard"
+    HELP_SCREEN = HelpScreen
     BINDINGS = [
         key("f1", "help", "ui.key.help"),
         key("f2", "open('dashboard')", "ui.key.dashboard", show=False),
@@ -77,11 +78,8 @@ class StationApp(ConsoleApp):
         self, settings: Settings, open_session: SessionOpener, *, clock: Callable[[], datetime] = now,
         idle_clock: Callable[[], float] = time.monotonic, sign_in_sleep: Sleep = asyncio.sleep,
     ) -> None:  # fmt: skip
-        set_language(settings.station.language)
-        super().__init__()
+        super().__init__(settings, clock)
         self.title = t("ui.app_title")
-        self.settings = settings
-        self.clock = clock
         self.station: Station | None = None
         self._open_session = open_session
         self._session: AbstractAsyncContextManager[PrinterSession] | None = None
@@ -277,20 +275,15 @@ class StationApp(ConsoleApp):
                 return
         self.push_screen(FaultScreen(self.station))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
-        log.error("console_worker_failed", worker=event.worker.name, group=event.worker.group,
-                  error=f"{type(error).__name__}: {error}")  # fmt: skip
-        if event.worker.group == "station":
+    def worker_failed(self, worker: Worker, error: BaseException) -> None:
+        if worker.group == "station":
             self.push_screen(
                 MessageDialog(
                     t("ui.error.engine_title"), t("ui.error.engine", error=error, log=self.settings.logging.file)
                 )
             )
         else:
-            self.notify(t("ui.error.action", error=error), severity="error", timeout=15)
+            super().worker_failed(worker, error)
 
     # ------------------------------------------------------------------------------------------ actions
 
@@ -309,10 +302,6 @@ class StationApp(ConsoleApp):
         if self.ready():
             self.switch_mode(mode)
             self.call_after_refresh(self.screen.run_action, action)
-
-    def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
 
     def action_report(self) -> None:
         if self.ready():

@@ -1,11 +1,14 @@
 """What both consoles' apps share: the Linux-console theme, keys written for people, the command palette,
 refreshes coalesced into one read of the live data, plain-text notifications, and crashes written to the log.
 
-Each app says how it reads the live data (`read_live`); the batching around it is here once."""
+Each app says how it reads the live data (`read_live`); the batching around it is here once. So are the station's
+language set before the first word, the help screen on F1, and a failed worker written to the log and said."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from textual.app import App
@@ -13,9 +16,13 @@ from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.timer import Timer
+from textual.worker import Worker, WorkerState
 
-from console.i18n import t
+from console.clock import now
+from console.config import Settings
+from console.i18n import set_language, t
 from console.live import Live
 from console.logs import get_logger
 from screens.commands import StationPalette
@@ -31,9 +38,13 @@ SWITCH_MASK_S = 0.01  # Textual holds the screen back 50 ms when switching scree
 class ConsoleApp(App[int], inherit_bindings=False):
     CSS_PATH = Path(__file__).parent / "station.tcss"  # absolute: the apps that extend this live elsewhere
     who_line: reactive[str] = reactive("")  # who is signed in, for the title bar ("" when no one)
+    HELP_SCREEN: type[Screen] = Screen  # what F1 shows: each app's own
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = now) -> None:
+        set_language(settings.station.language)  # the bindings are put into words as the app is made
         super().__init__()
+        self.settings = settings
+        self.clock = clock
         translate_bindings(self)
         self.animation_level = "none"
         self.linux_console = os.environ.get("TERM") == "linux"
@@ -103,6 +114,23 @@ class ConsoleApp(App[int], inherit_bindings=False):
     def action_command_palette(self) -> None:
         if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]  # App[T] is invariant
             self.push_screen(StationPalette(placeholder=t("ui.palette.placeholder"), id="--command-palette"))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, self.HELP_SCREEN):
+            self.push_screen(self.HELP_SCREEN())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        assert error is not None  # a worker in ERROR has one
+        log.error("worker_failed", app=type(self).__name__, worker=event.worker.name, group=event.worker.group,
+                  error=f"{type(error).__name__}: {error}")  # fmt: skip
+        self.worker_failed(event.worker, error)
+
+    def worker_failed(self, worker: Worker, error: BaseException) -> None:
+        """Say what failed, once it is in the log."""
+        self.notify(t("ui.error.action", error=error), severity="error", timeout=15)
 
     def run_action_later(self, action: str) -> None:
         """For the command palette: run an app action once the palette has closed."""

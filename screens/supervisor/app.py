@@ -6,13 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from textual.worker import Worker, WorkerState
-
 from console import requests
 from console.clock import now
 from console.config import Settings
 from console.errors import StationError
-from console.i18n import set_language, t
+from console.i18n import t
 from console.live import Live
 from console.logs import get_logger
 from console.store import Store
@@ -42,6 +40,7 @@ class SupervisorApp(ConsoleApp):
         "audit": WatchAudit,
     }
     DEFAULT_MODE = "dashboard"
+    HELP_SCREEN = SupervisorHelp
     BINDINGS = [
         key("f1", "help", "ui.key.help"),
         key("f2,1", "open('dashboard')", "ui.key.dashboard", show=False),
@@ -58,14 +57,11 @@ class SupervisorApp(ConsoleApp):
 
     def __init__(self, settings: Settings, store: Store, who: str, *, requests_allowed: bool = True,
                  clock: Callable[[], datetime] = now) -> None:  # fmt: skip
-        set_language(settings.station.language)
-        super().__init__()
+        super().__init__(settings, clock)
         self.title = t("ui.sup.title", who=who, screen=t("ui.screen.dashboard"), station=settings.station.name)
-        self.settings = settings
         self.store = store
         self.who = who
         self.requests_allowed = requests_allowed
-        self.clock = clock
         self.station = WatchedStation(settings, store, clock)
         self._asking = False
 
@@ -86,12 +82,6 @@ class SupervisorApp(ConsoleApp):
     def live_read(self, live: Live) -> None:
         self.refresh_bindings()  # P asks the opposite of what the printer will be doing
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:
-            error = event.worker.error
-            log.error("supervise_worker_failed", worker=event.worker.name, error=f"{type(error).__name__}: {error}")
-            self.notify(t("ui.error.action", error=error), severity="error", timeout=15)
-
     # ------------------------------------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -101,10 +91,6 @@ class SupervisorApp(ConsoleApp):
 
     def action_open(self, mode: str) -> None:
         self.switch_mode(mode)
-
-    def action_help(self) -> None:
-        if not isinstance(self.screen, SupervisorHelp):
-            self.push_screen(SupervisorHelp())
 
     def action_ask(self, kind: str) -> None:
         if not self.requests_allowed:

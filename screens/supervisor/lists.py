@@ -11,8 +11,7 @@ from console.i18n import t
 from console.live import describe_entry
 from console.store import Store
 from console.text import day_and_time, number
-from screens.keys import key
-from screens.supervisor.paging import LAST_PAGE, Page, PagedScreen, clamp
+from screens.supervisor.paging import Page, PagedScreen, clamp, page_keys
 
 
 class WatchQueue(PagedScreen):
@@ -69,13 +68,7 @@ class WatchAudit(PagedScreen):
     COLUMNS = ("ui.sup.col.seq", "ui.sup.col.time", "ui.sup.col.actor", "ui.sup.col.action", "ui.sup.col.what")
     WIDE = 4
     NONE_KEY = "ui.sup.audit.none"
-    BINDINGS = [
-        key("pagedown,down,space", "turn(1)", "ui.sup.key.next", id="next-page"),
-        key("pageup,up", "turn(-1)", "ui.sup.key.previous", id="previous-page"),
-        key("home", "offset_to(0)", "ui.sup.key.newest", show=False, id="first-page"),
-        key("end", f"offset_to({LAST_PAGE})", "ui.sup.key.oldest", show=False, id="last-page"),
-        key("escape", "app.open('dashboard')", "ui.key.back", id="back"),
-    ]
+    BINDINGS = page_keys("ui.sup.key.newest", "ui.sup.key.oldest")
 
     def __init__(self) -> None:
         super().__init__()

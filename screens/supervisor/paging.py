@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.widgets import Static
 
 from console.i18n import t
@@ -36,6 +37,18 @@ def clamp(offset: int, total: int, rows: int) -> int:
     return min(max(offset, 0), last)
 
 
+def page_keys(first: str, last: str) -> list[BindingType]:
+    """A list's keys: a page on or back, the first page and the last (`first`, `last`: what they are called in
+    this list), back to the dashboard."""
+    return [
+        key("pagedown,down,space", "turn(1)", "ui.sup.key.next", id="next-page"),
+        key("pageup,up", "turn(-1)", "ui.sup.key.previous", id="previous-page"),
+        key("home", "offset_to(0)", first, show=False, id="first-page"),
+        key("end", f"offset_to({LAST_PAGE})", last, show=False, id="last-page"),
+        key("escape", "app.open('dashboard')", "ui.key.back", id="back"),
+    ]
+
+
 class PagedScreen(Supervised, StationScreen, inherit_bindings=False):
     """A list read a page at a time: only the rows that fit on the screen are read, again when the database changes."""
 
@@ -43,13 +56,7 @@ class PagedScreen(Supervised, StationScreen, inherit_bindings=False):
     COLUMNS: tuple[str, ...] = ()  # the catalogue keys of the column heads
     WIDE = 0  # the column that takes the room left
     NONE_KEY = ""  # what an empty list says
-    BINDINGS = [
-        key("pagedown,down,space", "turn(1)", "ui.sup.key.next", id="next-page"),
-        key("pageup,up", "turn(-1)", "ui.sup.key.previous", id="previous-page"),
-        key("home", "offset_to(0)", "ui.sup.key.first", show=False, id="first-page"),
-        key("end", f"offset_to({LAST_PAGE})", "ui.sup.key.last", show=False, id="last-page"),
-        key("escape", "app.open('dashboard')", "ui.key.back", id="back"),
-    ]
+    BINDINGS = page_keys("ui.sup.key.first", "ui.sup.key.last")
 
     def __init__(self) -> None:
         super().__init__()
