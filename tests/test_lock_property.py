@@ -128,6 +128,10 @@ RESTORES = [("print", 1), ("swap",), ("print", 1), ("backup",), ("print", 1), ("
             ("print", 1), ("restore", 0, False), ("print", 1), ("swap",), ("print", 1)]  # fmt: skip
 NEVER_MET = [("print", 1), ("backup",), ("swap",), ("print", 2), ("restore", 0, False), ("print", 3), ("swap",),
              ("print", 1)]  # fmt: skip
+# A backup put back that stops nothing (nothing printed since the copy) is used; a card printed on it, then a crash
+# with the other printer plugged in (`printer_mismatch`): the backup stays the station's database.
+USED_BACKUP = [("print", 1), ("backup",), ("tag", 0), ("restore", 0, False), ("print", 1), ("crash", True, True),
+               ("print", 1), ("swap",), ("print", 1)]  # fmt: skip
 CRASHES = [("print", 1), ("crash", True, False), ("tag", 0), ("grant", 0), ("apply", 0), ("enqueue", 0),
            ("crash", True, False), ("crash", True, True), ("print", 1), ("swap",), ("print", 1), ("swap",),
            ("crash", False, False), ("print", 2)]  # fmt: skip
@@ -139,6 +143,7 @@ CRASHES = [("print", 1), ("crash", True, False), ("tag", 0), ("grant", 0), ("app
 @example(RESTORES)
 @example(NEVER_MET)
 @example(CRASHES)
+@example(USED_BACKUP)
 def test_no_second_card_without_an_unlock_and_every_blank_accounted_for(script):
     note_what_happened(play_in_a_new_folder(script))
 
@@ -149,6 +154,13 @@ def test_the_checks_count_a_reprint_on_an_unlock_as_the_one_card_more():
     assert played.printed[nik] == 2 and len(played.applied[nik]) == 1
     assert "grant rejected: nonce_used" in played.log  # the same grant again unlocks nothing
     assert f"queued [] refused ['locked']\n{len(REPRINT) - 1}: ('print', 1)" in played.log  # nor a third card
+
+
+def test_a_backup_put_back_that_stops_nothing_stays_in_use_through_a_later_stop():
+    played = play_in_a_new_folder(USED_BACKUP)
+    assert "3: ('restore', 0, False)\n  the backup is used from now on" in played.log
+    assert "stopped at start: printer_mismatch" in played.log
+    assert max(played.printed.values()) == 1
 
 
 def test_a_backup_put_back_stops_the_station_with_or_without_its_head_file():
@@ -219,7 +231,7 @@ async def restore_a_backup_with_the_other_printer_connected(copy_met_the_other_p
             rig.backup()
             await rig.print_cards(1)
             await rig.swap()
-            await rig.restore(0, keep_head=False)
+            await rig.restore(0, keep_head=False, outside_the_procedure=True)
             await rig.print_cards(3)
             twice = sorted(nik for nik, cards in rig.printed().items() if cards > 1)
             assert twice == [], f"second cards without an unlock for {twice}; the station stopped on {rig.stopped_on}"
