@@ -256,15 +256,18 @@ class Rig:
 
     async def restore(self, which: int, keep_head: bool, *, outside_the_procedure: bool = False) -> None:
         """A backup put back in the database's place; the head file left as it is, or removed too. The head file
-        is removed as the centre's procedure says (docs/queue.md): only with the printer on the cable the one that
-        printed since the copy, if any did. The case outside it is an open gap, tested on its own
+        is removed as the centre's procedure says (docs/queue.md): only while the printer on the cable can witness
+        the cards printed since the copy (it printed some of them, or the other printer printed none). The case
+        outside it is an open gap, tested on its own
         (`test_a_backup_put_back_with_the_other_printer_connected_gives_no_second_card`)."""
         if not self.backups or self.newest is not None:
             return
         backup = self.backups[which % len(self.backups)]
-        other = SERIALS[1 - self.connected]
-        if not keep_head and not outside_the_procedure and self.counters()[other] != backup.counters[other]:
-            self.log.append(f"  not put back without its head: {other}, off the cable, printed since the copy")
+        moved = {serial for serial, counter in self.counters().items() if counter != backup.counters[serial]}
+        if not keep_head and not outside_the_procedure and moved and SERIALS[self.connected] not in moved:
+            self.log.append(
+                f"  not put back without its head: only {', '.join(sorted(moved))}, off the cable, printed since"
+            )
             return
         await self.stop_station()
         self.newest = self._set_aside()
