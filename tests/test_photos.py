@@ -11,11 +11,14 @@ import struct
 import zlib
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from console.photo_file import PHOTO_MAX_BYTES
 from tests.test_cli_robust import make_station, station
-from tests.test_import import english, person, run_import, store, write_csv  # noqa: F401 (fixtures)
+from tests.test_import import person, run_import, store, write_csv  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def png_header_claiming(path: Path, width: int, height: int) -> Path:
