@@ -55,20 +55,25 @@ def day(at: date | datetime | str) -> str:
     if isinstance(at, str) and "T" not in at and len(at) == 10:
         at = date.fromisoformat(at)
     if isinstance(at, (str, datetime)):
-        at = _as_datetime(at).astimezone(_zone).date()
+        at = local(at).date()
     month = t("formats.months").split()[at.month - 1]
     return t("formats.day", day=at.day, month=month, year=at.year)
 
 
+def local(at: datetime | str) -> datetime:
+    """A point in time (aware, ISO 8601, or naive taken as UTC) as the station's clocks show it."""
+    return _as_datetime(at).astimezone(_zone)
+
+
 def moment(at: datetime | str) -> str:
     """A point in time as "1 Des 2026 10.58 WITA", in the station's zone."""
-    local = _as_datetime(at).astimezone(_zone)
+    local_time = local(at)
     return t(
         "formats.moment",
-        day=day(local.date()),
-        hour=f"{local.hour:02d}",
-        minute=f"{local.minute:02d}",
-        zone=local.tzname(),
+        day=day(local_time.date()),
+        hour=f"{local_time.hour:02d}",
+        minute=f"{local_time.minute:02d}",
+        zone=local_time.tzname(),
     )
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from console.config import Settings
+from console.formats import local
 from console.store import Store
 from drivers.printer import PrinterInfo, PrinterStatus
 
@@ -32,7 +33,10 @@ class StationView(Protocol):
 
 
 def midnight(moment: datetime) -> str:
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0).isoformat(timespec="milliseconds")
+    """The start of the station's day (`[station] timezone`) holding `moment`, written in `moment`'s offset as the
+    database's times are, so that they compare as text."""
+    start = local(moment).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start.astimezone(moment.tzinfo).isoformat(timespec="milliseconds")
 
 
 def time_left(span_s: float, cards_in_span: int, cards: int) -> float | None:

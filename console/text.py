@@ -1,9 +1,13 @@
-"""How the console writes numbers, times, durations and bars: in the operator's language, in plain characters."""
+"""How the console writes numbers, times, durations and bars: in the operator's language, in plain characters.
+
+Times are shown in the station's zone (`[station] timezone`, `console.formats.local`), whatever the zone of the
+machine that wrote or reads them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from console.formats import local
 from console.i18n import current_language, t
 
 _EMPTY = "—"
@@ -26,24 +30,27 @@ def signed(value: int) -> str:
     return "0"
 
 
-def clock_line(moment: datetime) -> str:
-    """ "Sabtu 28-11-2026 09:14" (the weekday in words)."""
-    weekday = t(f"ui.weekday.{moment.weekday()}")
-    return f"{weekday} {moment:%d-%m-%Y %H:%M}"
+def clock_line(moment: datetime, short: bool = False) -> str:
+    """ "Sabtu 28-11-2026 09:14" (the weekday in words); short, "28-11 09:14"."""
+    at = local(moment)
+    if short:
+        return f"{at:%d-%m %H:%M}"
+    weekday = t(f"ui.weekday.{at.weekday()}")
+    return f"{weekday} {at:%d-%m-%Y %H:%M}"
 
 
 def time_of(iso: str | None) -> str:
     """The HH:MM:SS of a stored ISO timestamp."""
     if not iso:
         return _EMPTY
-    return iso[11:19]
+    return f"{local(iso):%H:%M:%S}"
 
 
 def day_and_time(iso: str | None) -> str:
     """ "28-11 09:14" of a stored ISO timestamp."""
     if not iso:
         return _EMPTY
-    return f"{iso[8:10]}-{iso[5:7]} {iso[11:16]}"
+    return f"{local(iso):%d-%m %H:%M}"
 
 
 def duration(seconds: float | None) -> str:
