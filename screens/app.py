@@ -109,12 +109,15 @@ class StationApp(ConsoleApp):
         self._session = opening  # closed by on_unmount, once entered
         self.sign_in_required = await operators.any_registered(session.store)
         station = Station(self.settings, session, self.clock, self._engine_event)
-        if self.sign_in_required:
+        checked = signed_in()  # `station run --operator NAME` checked the PIN already: one ask is enough
+        if self.sign_in_required and checked is None:
             self._lock(session.store, t("ui.signin.start", station=self.settings.station.name))
-        else:
+        elif not self.sign_in_required:
             self.who_line = t("operator.title.no_sign_in")
             self._first_sign_in.set()
         self.station = station
+        if self.sign_in_required and checked is not None:
+            self._signed_in(checked)
         await self.station.open_search()
         self.request_refresh()
         self.call_after_refresh(self._build_screens)

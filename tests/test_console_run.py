@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from console.owner import PrinterOwnership
 from console.store import Store
 from tests.terminal import Terminal
 from tests.test_console_kit import station_settings
+from tests.test_console_signin import OPERATOR_PIN, make_station
 
 STATION = [sys.executable, "-m", "console.cli"]
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,3 +69,26 @@ async def test_demo_fills_an_empty_database_once_and_only_on_the_emulator(tmp_pa
         settings.source.write_text(config)
         with pytest.raises(UsageError, match="emulator"):
             await prepare_demo(store, load_settings(settings.source), "test")
+
+
+def test_run_with_an_operator_asks_the_pin_once(tmp_path):
+    """`station run --operator NAME` checks the PIN on the command line; the console then opens signed in as that
+    operator, without asking it again at its own sign-in screen."""
+    settings = asyncio.run(make_station(tmp_path))
+    terminal = Terminal([*STATION, "run", "--operator", "Siti", "--config", "config.toml"], cwd=tmp_path)
+    try:
+        terminal.read_until(b"PIN Siti: ")
+        terminal.type(OPERATOR_PIN.encode() + b"\r")
+        shown = terminal.until(lambda text: "Siti (operator)" in text and "MENCETAK" in text, "the console signed in")
+        assert "PIN" not in shown  # no second ask
+        terminal.type(b"\x11")  # Ctrl+Q
+        assert terminal.wait() == 0
+    finally:
+        terminal.close()
+
+    async def sign_ins() -> list[str]:
+        async with await Store.open(settings.database.path) as store:
+            rows = await store.fetchall("SELECT action FROM audit WHERE action LIKE 'operator.sign%' ORDER BY seq")
+        return [row["action"] for row in rows]
+
+    assert asyncio.run(sign_ins()) == ["operator.signed_in", "operator.signed_out"]
