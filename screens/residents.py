@@ -110,11 +110,12 @@ class ResidentsScreen(StationScreen):
         """Columns to the table's width (the name takes what is left), and a page as tall as the table."""
         table = self.query_one(ResidentTable)
         fixed = sum(width for _, width in COLUMNS) + 2 * len(COLUMNS) + 1
-        left = max(NAME_MIN, table.size.width - fixed)
-        name_width = min(left, NAME_MAX)
+        left = table.size.width - fixed
+        name_width = min(max(left, NAME_MIN), NAME_MAX)
         widths = dict(COLUMNS) | {"nama": name_width}
-        widths["kel_desa"] += (left - name_width) // 2
-        widths["kecamatan"] += (left - name_width) - (left - name_width) // 2
+        spare = left - name_width  # below zero (a bordered table at 80 columns): the places give way, never scroll
+        widths["kel_desa"] += spare // 2
+        widths["kecamatan"] += spare - spare // 2
         if self._name_width != name_width or self._widths != widths:
             self._name_width, self._widths = name_width, widths
             table.clear(columns=True)

@@ -197,3 +197,37 @@ def test_inputs_on_the_linux_console(name, station, snap_compare, monkeypatch):
 
 def screen_type_name(screen_type: type) -> str:
     return next(name for name, (_, kind, _) in SCREENS.items() if kind is screen_type)
+
+
+async def test_the_tagging_title_is_whole_at_80_columns_without_sign_in(station):
+    """The screen's title (which card, where in the hopper, how many left) is never cut at 80 columns, also when
+    the title bar says "tanpa masuk" and the time."""
+    app = app_on(station)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_screen("f4", TaggingScreen, SCREENS["tagging"][2])(pilot)
+        await pilot.pause()
+        bar = drawn(app.screen.query_one("#title-text")) + drawn(app.screen.query_one("#title-who"))
+        assert "Periksa kartu #4 · 1 dari 3 · 3 belum ditandai" in bar and "tanpa masuk" in bar
+        assert "28-11 09:14" in drawn(app.screen.query_one("#title-clock"))
+
+
+def test_residents_on_the_linux_console(station, snap_compare, monkeypatch):
+    monkeypatch.setenv("TERM", "linux")
+    run_before = open_screen("f3", ResidentsScreen, SCREENS["residents"][2])
+    assert snap_compare(app_on(station), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_the_residents_table_fits_without_scrollbars_on_the_linux_console(station, monkeypatch):
+    """On the Linux console the table has a border: its columns still fit, so no scrollbar is drawn (in block
+    glyphs that console fonts lack) and no row of the page is lost to one."""
+    monkeypatch.setenv("TERM", "linux")
+    app = app_on(station)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_screen("f3", ResidentsScreen, SCREENS["residents"][2])(pilot)
+        await pilot.pause()
+        table = app.screen.query_one("#resident-table")
+        assert table.virtual_size.width <= table.size.width
+        assert not table.show_horizontal_scrollbar and not table.show_vertical_scrollbar
+        text = drawn(table)
+        assert not set(text) & set("▁▂▃▄▅▆▇█▉▊▋▌▍▎▏")
+        assert len(app.screen.found) == table.size.height - 1  # every row below the heading holds a resident

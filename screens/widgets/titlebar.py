@@ -12,6 +12,7 @@ from console.text import clock_line
 from screens.widgets.words import LabelWords
 
 CLOCK_EVERY_S = 15.0
+SHORT_CLOCK_BELOW = 100  # columns: at 80 the screen's title needs the room more than the weekday and the year
 
 
 class TitleBar(Horizontal):
@@ -38,6 +39,10 @@ class TitleBar(Horizontal):
         self._title = title
         self.query_one("#title-text", Label).update(title)
 
+    def on_resize(self) -> None:
+        self._tick()
+
     def _tick(self) -> None:
         clock = getattr(self.app, "clock", now)  # the station's apps keep their own (frozen in tests)
-        self.query_one("#title-clock", Label).update(clock_line(clock()))
+        short = 0 < self.size.width < SHORT_CLOCK_BELOW
+        self.query_one("#title-clock", Label).update(clock_line(clock(), short=short))
