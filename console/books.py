@@ -95,7 +95,7 @@ async def take_blank(tx: Any) -> str:
     """Spend one blank from the oldest allocation that has stock; return its id."""
     row = await tx.fetchone("SELECT id FROM allocations WHERE in_stock > 0 ORDER BY seq LIMIT 1")
     if row is None:
-        raise NoStockError(t("books.no_stock"))
+        raise NoStockError(t("books.no_stock"), hint="books.no_stock")
     await tx.execute("UPDATE allocations SET in_stock = in_stock - 1 WHERE id = ?", (row["id"],))
     return row["id"]
 
@@ -165,7 +165,7 @@ async def enter_count(store: Store, allocation_id: str, counted: int, note: str 
     async with store.transaction(actor) as tx:
         row = await tx.fetchone("SELECT in_stock FROM allocations WHERE id = ?", (allocation_id,))
         if row is None:
-            raise UsageError(t("books.unknown", id=allocation_id))
+            raise UsageError(t("books.unknown", id=allocation_id), hint="books.unknown")
         expected = row["in_stock"]
         await tx.execute(
             "INSERT INTO stock_counts (allocation_id, counted, expected, note, counted_by, at) VALUES (?, ?, ?, ?, ?, ?)",

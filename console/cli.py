@@ -19,6 +19,7 @@ from console.commands._help import install_argparse_words, language_before_parsi
 from console.config import LANGUAGES, Settings, default_config_path, load_settings
 from console.errors import EXIT_BROKEN_PIPE, EXIT_UNEXPECTED, ConfigError, StationError
 from console.formats import os_error, set_zone
+from console.hints import CLI, advised
 from console.i18n import DEFAULT_LANGUAGE, set_language, t
 from console.logs import configure_logging, get_logger
 from console.operator import act_as, sign_in_for_command
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         silence_stdout()
         return EXIT_BROKEN_PIPE
     except StationError as exc:
-        print(f"station: {exc}", file=sys.stderr)
+        print(f"station: {advised(exc, CLI)}", file=sys.stderr)
         return exc.exit_code
     except sqlite3.Error as exc:
         return database_failed(args, settings, exc)

@@ -6,6 +6,7 @@ import sqlite3
 
 from console.config import Settings
 from console.errors import StationError
+from console.hints import CLI, advised
 from console.i18n import t
 from console.owner import PrinterHeldError, PrinterOwnership
 from console.schema import MIGRATIONS
@@ -22,7 +23,7 @@ async def check_printer(settings: Settings) -> str:
     try:
         owner.acquire()
     except PrinterHeldError as exc:
-        return str(exc)
+        return advised(exc, CLI)
     try:
         emulator = None
         port = settings.printer.port

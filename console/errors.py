@@ -13,7 +13,9 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a program whos
 
 class StationError(Exception):
     """An error meant for the operator: one clear sentence, and the exit status it maps to. A kind of error names
-    its status in its class line (`class X(StationError, exit_code=EXIT_…)`); without one it keeps its base's."""
+    its status in its class line (`class X(StationError, exit_code=EXIT_…)`); without one it keeps its base's.
+    `hint` names the advice that follows it (`console.hints`): a command on the command line, a key in the
+    consoles."""
 
     exit_code = EXIT_UNEXPECTED
 
@@ -21,6 +23,10 @@ class StationError(Exception):
         super().__init_subclass__(**kwargs)
         if exit_code is not None:
             cls.exit_code = exit_code
+
+    def __init__(self, *args: object, hint: str | None = None) -> None:
+        super().__init__(*args)
+        self.hint = hint
 
 
 class ConfigError(StationError, exit_code=EXIT_USAGE):

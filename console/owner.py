@@ -151,7 +151,8 @@ class PrinterOwnership:
                 pid=holder.get("pid", "?"),
                 command=holder.get("command", "?"),
                 since=holder.get("since", "?"),
-            )
+            ),
+            hint="owner.held",
         ) from None
 
     def holder(self) -> dict[str, object]:

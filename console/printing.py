@@ -17,6 +17,7 @@ from console.config import Settings
 from console.engine import EMPTY, IDLE, NO_STOCK, STOPPED, WAITING_TAGS, EngineEvent, PrintEngine
 from console.errors import EXIT_PRINTER_FAULT, EXIT_REFUSED, ConfigError, PrinterStoppedError, RefusedError
 from console.faults_text import fault_advice, fault_title
+from console.hints import CLI, with_hint
 from console.i18n import t
 from console.logs import get_logger
 from console.operator import operator_name
@@ -143,10 +144,11 @@ async def run_headless(settings: Settings, count: int | None, resume: bool = Fal
         print(f"station: {fault_title(engine.fault)}: {fault_advice(engine.fault)}", file=sys.stderr)
         return EXIT_PRINTER_FAULT
     if state == WAITING_TAGS:
-        print(t("print.waiting_tags", limit=settings.queue.hopper_capacity), file=sys.stderr)
+        waiting = t("print.waiting_tags", limit=settings.queue.hopper_capacity)
+        print(with_hint(waiting, "print.waiting_tags", CLI), file=sys.stderr)
         return EXIT_REFUSED
     if state == NO_STOCK:
-        print(t("books.no_stock"), file=sys.stderr)
+        print(with_hint(t("books.no_stock"), "books.no_stock", CLI), file=sys.stderr)
         return EXIT_REFUSED
     assert state in (EMPTY, IDLE), state
     return 0

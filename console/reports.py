@@ -70,7 +70,7 @@ async def check_reportable(db: Any, allocation_id: str) -> books.Books:
     """The allocation's books, if a report may be made now; else RefusedError saying what to do first."""
     b = await books.allocation_books(db, allocation_id)
     if b is None:
-        raise UsageError(t("report.unknown_allocation", id=allocation_id))
+        raise UsageError(t("report.unknown_allocation", id=allocation_id), hint="report.unknown_allocation")
     waiting = await db.fetchall(
         "SELECT nik, state, card_counter, counter_before FROM jobs WHERE allocation_id = ? "
         "AND state IN ('printing', 'printed') ORDER BY coalesce(card_counter, counter_before + 1), id",
@@ -86,7 +86,8 @@ async def check_reportable(db: Any, allocation_id: str) -> books.Books:
         more = len(waiting) - len(named)
         raise RefusedError(
             t("report.untagged", id=allocation_id, count=len(waiting), cards="; ".join(named))
-            + (t("report.untagged_more", count=more) if more else "")
+            + (t("report.untagged_more", count=more) if more else ""),
+            hint="report.untagged",
         )
     if not b.balanced:
         raise RefusedError(

@@ -19,6 +19,7 @@ from textual.widgets import Footer, Static
 
 from console import jobs, residents
 from console.faults_text import fault_advice, fault_title
+from console.hints import CONSOLE, advised
 from console.i18n import t
 from console.station import Station
 from console.text import number
@@ -98,7 +99,7 @@ class FaultScreen(ModalScreen[bool]):
         try:
             recovered = await self.station.recover()
         except Exception as exc:  # a fault of the books, not of the printer: say it, stay stopped
-            self.query_one("#fault-status", Static).update(t("ui.fault.error", error=exc))
+            self.query_one("#fault-status", Static).update(t("ui.fault.error", error=advised(exc, CONSOLE)))
             return
         finally:
             self.recovering = False

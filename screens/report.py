@@ -21,6 +21,7 @@ from console import books, jobs, locks, reports, residents, unlock
 from console.books import Books
 from console.config import Settings
 from console.errors import StationError
+from console.hints import CONSOLE, advised
 from console.i18n import t
 from console.operator import operator_name
 from console.refusals import describe
@@ -190,7 +191,7 @@ class ReportScreen(Screen[None]):
         b = self.books
         waiting = await jobs.untagged(self.store, 1) if b is not None and b.untagged else []
         if b is None or not waiting:
-            return str(refused)
+            return advised(refused, CONSOLE)
         first = waiting[0]
         return t("ui.reportscreen.untagged", count=number(b.untagged), nik=first.nik,
                  counter=number(first.card_counter))  # fmt: skip
@@ -351,7 +352,7 @@ class ReportScreen(Screen[None]):
                 self.store, path, station_id=self.settings.station.id, keys=keys, actor=actor
             )
         except StationError as rejected:
-            self._say(str(rejected), error=True)
+            self._say(advised(rejected, CONSOLE), error=True)
             return
         shown = applied.niks[:NIKS_SHOWN]
         names = await residents.names_of(self.store, shown)
@@ -381,7 +382,7 @@ class ReportScreen(Screen[None]):
             result = await jobs.enqueue(self.store, niks, operator_name())
             queued, refused = len(result.queued), list(result.refused)
         lines = [t("ui.reportscreen.reprints_queued", count=number(queued))]
-        lines += [describe(refusal) for refusal in refused[:NIKS_SHOWN]]
+        lines += [describe(refusal, CONSOLE) for refusal in refused[:NIKS_SHOWN]]
         self._say("\n".join(lines), error=bool(refused))
         if self.on_change is not None:
             self.on_change()

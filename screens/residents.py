@@ -16,6 +16,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from console import jobs, locks
+from console.hints import CONSOLE
 from console.i18n import t
 from console.jobs import Job
 from console.refusals import describe
@@ -245,7 +246,7 @@ class ResidentsScreen(StationScreen):
         assert self.station is not None
         result = await self.station.enqueue_nik(nik)
         if result.refused:
-            self.say(t("ui.residents.refused", why=describe(result.refused[0])))
+            self.say(t("ui.residents.refused", why=describe(result.refused[0], CONSOLE)))
         else:
             self.say(t("ui.residents.queued_one", nik=nik))
         self._after_queue()

@@ -20,6 +20,7 @@ from textual.widgets import Input, Static
 from console import jobs
 from console.cards import card_fields
 from console.errors import StationError
+from console.hints import CONSOLE, advised
 from console.i18n import t
 from console.jobs import BAD_REASONS, Job
 from console.live import Live
@@ -308,7 +309,7 @@ class TaggingScreen(StationScreen):
                 except StationError as exc:
                     self.pending.clear()  # the presses after it were meant for the cards after it: ask again
                     self.index = next((i for i, c in enumerate(self.cards) if c.id == job.id), self.index)
-                    self._message = t("ui.tag.refused", why=exc)
+                    self._message = t("ui.tag.refused", why=advised(exc, CONSOLE))
                     await self._show()
                     return
                 self.pending.pop(0)

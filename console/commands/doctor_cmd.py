@@ -10,6 +10,7 @@ from console import audit_state
 from console.config import Settings
 from console.doctor_checks import check_keys, check_printer, missing_schema_objects
 from console.errors import EXIT_USAGE, StationError, UsageError
+from console.hints import CLI, advised
 from console.i18n import t
 from console.store import Store, database_failure
 
@@ -63,7 +64,7 @@ async def doctor(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{name:<9} {t('doctor.ok'):<7} {line}")
         except StationError as exc:
             failed += 1
-            print(f"{name:<9} {t('doctor.fail'):<7} {exc}")
+            print(f"{name:<9} {t('doctor.fail'):<7} {advised(exc, CLI)}")
         except sqlite3.Error as exc:
             failure = database_failure(exc, settings.database.path)
             if failure is None:

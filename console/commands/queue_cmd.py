@@ -9,6 +9,7 @@ from console import jobs
 from console.commands import whole_number
 from console.config import Settings
 from console.errors import EXIT_REFUSED, UsageError
+from console.hints import CLI
 from console.i18n import t
 from console.nik import NikError, parse_nik
 from console.operator import operator_name
@@ -54,7 +55,7 @@ async def enqueue_cmd(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         result = await jobs.enqueue(store, args.niks, operator_name())
     for refusal in result.refused:
-        print(f"station: {describe(refusal)}", file=sys.stderr)
+        print(f"station: {describe(refusal, CLI)}", file=sys.stderr)
     print(t("queue.queued", count=len(result.queued)))
     return EXIT_REFUSED if result.refused else 0
 

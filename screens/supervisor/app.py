@@ -10,6 +10,7 @@ from console import requests
 from console.clock import now
 from console.config import Settings
 from console.errors import StationError
+from console.hints import CONSOLE, advised
 from console.i18n import t
 from console.live import Live
 from console.logs import get_logger
@@ -107,7 +108,7 @@ class SupervisorApp(ConsoleApp):
             async with await Store.open(self.store.path, create=False) as store:
                 await requests.request(store, kind, self.who)
         except StationError as exc:
-            self.notify(t("ui.sup.ask.failed", error=exc), severity="error", timeout=15)
+            self.notify(t("ui.sup.ask.failed", error=advised(exc, CONSOLE)), severity="error", timeout=15)
         else:
             log.info("supervise_request", kind=kind, supervisor=self.who)
             self.notify(t(f"ui.sup.ask.{kind}_sent", who=self.who))

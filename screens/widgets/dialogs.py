@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
 from console.errors import StationError
+from console.hints import CONSOLE, advised
 from console.i18n import t
 from screens.keys import key, translate_bindings
 from screens.widgets.words import LabelWords, Words, plain
@@ -118,7 +119,7 @@ class FormDialog(ModalScreen[Any]):
         try:
             result = await self._submit(self.values())
         except StationError as exc:
-            self.query_one("#form-error", Static).update(t("ui.dialog.refused", why=exc))
+            self.query_one("#form-error", Static).update(t("ui.dialog.refused", why=advised(exc, CONSOLE)))
             return
         finally:
             self._busy = False
