@@ -5,11 +5,13 @@ Checking one record is in `console/resident_rows.py`; the streamed CSV import in
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+from console import regions
 from console.store import Store
 
 COLUMNS = (
@@ -79,69 +81,115 @@ async def names_of(store: Store, niks: Sequence[str]) -> dict[str, str]:
 
 
 async def search_residents(store: Store, text: str, limit: int = 50, offset: int = 0) -> list[Resident]:
-    """Residents matching `text`: digits are a NIK prefix (in NIK order); anything else matches names, those that
-    start with it first, then those that contain it (each in name order, case not minded). Empty text: everyone,
-    by name. Prefixes use the indexes; "contains" walks the name index alone, in order, and stops once the page is
-    full (a whole walk of a million names takes well under a second: see bench/README.md).
+    """Residents matching `text`, a page of `limit` from `offset`:
+
+    - digits, also in groups split by spaces, dots or dashes (`5203 0101 …`, `5203.0101.…`): a NIK prefix, in
+      NIK order;
+    - a Kemendagri code written with its dots, `52.03.01` (a kecamatan) or `52.03.01.2001` (a desa/kelurahan of
+      Lombok Timur): the residents recorded there, by village and name;
+    - anything else: names that start with it, then names that contain it, then residents of the villages and
+      then of the kecamatan whose names start with it (each in that order, case not minded, nobody twice);
+    - nothing: everyone, by name.
+
+    Each part is walked on an index that holds what it filters on (the residents' rows are read for the page
+    alone), and stops once the page is full; the parts before the page are counted to skip them, not read
+    (a whole walk of a million names takes well under a second: see bench/README.md).
     """
-    text = text.strip()
-    if not text or (text.isdigit() and text.isascii()):
-        where, params = _nik_prefix(text)
-        rows = await store.fetchall(
-            f"{_SELECT} WHERE {where} ORDER BY {'nik' if text else 'nama COLLATE NOCASE, nik'} LIMIT ? OFFSET ?",
-            (*params, limit, offset),
-        )
-        return [Resident.from_row(r) for r in rows]
-    prefix_where, prefix_params = _name_prefix(text)
-    prefixed = await store.scalar(f"SELECT count(*) FROM residents WHERE {prefix_where}", prefix_params)
+    parts = _parts(text)
     found: list[Resident] = []
-    if offset < prefixed:
+    skip = offset
+    for number, part in enumerate(parts):
+        if skip and number < len(parts) - 1:
+            before = await store.scalar(f"SELECT count(*) FROM residents WHERE {part.where}", part.params)
+            if skip >= before:
+                skip -= before
+                continue
         rows = await store.fetchall(
-            f"{_SELECT} WHERE {prefix_where} ORDER BY nama COLLATE NOCASE, nik LIMIT ? OFFSET ?",
-            (*prefix_params, limit, offset),
-        )
-        found = [Resident.from_row(r) for r in rows]
-    if len(found) < limit:
-        contains_where, contains_params = _name_contains(text)
-        # Only the name index is walked (it holds nama and nik): reading each row as well is forty times slower.
-        rows = await store.fetchall(
-            f"{_SELECT} WHERE nik IN (SELECT nik FROM residents WHERE {contains_where} "
-            "ORDER BY nama COLLATE NOCASE, nik LIMIT ? OFFSET ?) ORDER BY nama COLLATE NOCASE, nik",
-            (*contains_params, limit - len(found), max(0, offset - prefixed)),
+            f"{_SELECT} WHERE nik IN (SELECT nik FROM residents WHERE {part.where} "
+            f"ORDER BY {part.order} LIMIT ? OFFSET ?) ORDER BY {part.order}",
+            (*part.params, limit - len(found), skip),
         )
         found += [Resident.from_row(r) for r in rows]
+        skip = 0
+        if len(found) >= limit:
+            break
     return found
 
 
 async def count_residents(store: Store, text: str | None = None) -> int:
     """How many residents there are, or how many `search_residents(text)` would find in all."""
-    text = (text or "").strip()
+    total = 0
+    for part in _parts(text or ""):
+        total += await store.scalar(f"SELECT count(*) FROM residents WHERE {part.where}", part.params)
+    return total
+
+
+def nik_typed(text: str) -> str | None:
+    """The digits of a NIK (or of its start) as people type it, in groups split by spaces, dots or dashes."""
+    digits = "".join(char for char in text if char not in _NIK_SEPARATORS)
+    return digits if digits.isdigit() and digits.isascii() else None
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One part of a search: which residents (an indexed condition), in which order."""
+
+    where: str
+    params: tuple[str, ...]
+    order: str
+
+
+_NIK_SEPARATORS = frozenset(" .-")
+_REGION_CODE = re.compile(r"[0-9]{2}\.[0-9]{2}\.[0-9]{2}(\.[0-9]{4})?")
+_BY_NIK = "nik"
+_BY_NAME = "nama COLLATE NOCASE, nik"
+_BY_VILLAGE = "kel_desa COLLATE NOCASE, nama COLLATE NOCASE, nik"
+_BY_DISTRICT = "kecamatan COLLATE NOCASE, kel_desa COLLATE NOCASE, nama COLLATE NOCASE, nik"
+
+
+def _parts(text: str) -> list[_Part]:
+    text = text.strip()
     if not text:
-        return await store.scalar("SELECT count(*) FROM residents")
-    if text.isdigit() and text.isascii():
-        where, params = _nik_prefix(text)
-        return await store.scalar(f"SELECT count(*) FROM residents WHERE {where}", params)
-    prefix_where, prefix_params = _name_prefix(text)
-    contains_where, contains_params = _name_contains(text)
-    prefixed = await store.scalar(f"SELECT count(*) FROM residents WHERE {prefix_where}", prefix_params)
-    containing = await store.scalar(f"SELECT count(*) FROM residents WHERE {contains_where}", contains_params)
-    return prefixed + containing
-
-
-def _nik_prefix(digits: str) -> tuple[str, tuple[str, ...]]:
-    if not digits:
-        return "1", ()
-    return "nik >= ? AND nik < ?", (digits, digits + ":")  # ':' follows '9'
-
-
-def _name_prefix(text: str) -> tuple[str, tuple[str, ...]]:
-    return "nama >= ? COLLATE NOCASE AND nama < ? COLLATE NOCASE", (text, text + _LAST_CHAR)
-
-
-def _name_contains(text: str) -> tuple[str, tuple[str, ...]]:
+        return [_Part("1", (), _BY_NAME)]
+    if _REGION_CODE.fullmatch(text):
+        return _region(regions.plain_code(text))
+    digits = nik_typed(text)
+    if digits is not None:
+        return [_Part("nik >= ? AND nik < ?", (digits, digits + ":"), _BY_NIK)]  # ':' follows '9'
+    name_starts, name_params = _starts("nama", text)
+    village_starts, village_params = _starts("kel_desa", text)
+    district_starts, district_params = _starts("kecamatan", text)
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    prefix_where, prefix_params = _name_prefix(text)
-    return f"nama LIKE ? ESCAPE '\\' AND NOT ({prefix_where})", (pattern, *prefix_params)
+    name_contains = "nama LIKE ? ESCAPE '\\'"
+    return [
+        _Part(name_starts, name_params, _BY_NAME),
+        _Part(f"{name_contains} AND NOT ({name_starts})", (pattern, *name_params), _BY_NAME),
+        _Part(f"{village_starts} AND NOT ({name_contains})", (*village_params, pattern), _BY_VILLAGE),
+        _Part(
+            f"{district_starts} AND NOT ({village_starts}) AND NOT ({name_contains})",
+            (*district_params, *village_params, pattern),
+            _BY_DISTRICT,
+        ),
+    ]
+
+
+def _starts(column: str, text: str) -> tuple[str, tuple[str, str]]:
+    """`column` starts with `text`, case not minded: a range of its NOCASE index."""
+    return f"{column} >= ? COLLATE NOCASE AND {column} < ? COLLATE NOCASE", (text, text + _LAST_CHAR)
+
+
+def _region(code: str) -> list[_Part]:
+    """The residents of a kecamatan (six digits) or of a desa/kelurahan (ten); none for a code no edition knows."""
+    district = regions.district(code[:6])
+    if district is None:
+        return []
+    if len(code) == 6:
+        return [_Part("kecamatan = ? COLLATE NOCASE", (district.name,), _BY_DISTRICT)]
+    village = next((v for v in regions.villages_of(code[:6]) if v.code == code), None)
+    if village is None:
+        return []
+    where = "kecamatan = ? COLLATE NOCASE AND kel_desa = ? COLLATE NOCASE"
+    return [_Part(where, (district.name, village.name), _BY_DISTRICT)]
 
 
 async def list_villages(store: Store, kecamatan: str | None = None) -> list[VillageCount]:

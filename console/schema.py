@@ -231,4 +231,11 @@ MIGRATIONS: list[str] = [
     UPDATE reports SET made_seq = rowid;
     CREATE UNIQUE INDEX reports_by_made_seq ON reports (made_seq);
     """,
+    # Residents found by the name of their village or kecamatan, a page at a time in the order shown (place,
+    # then name): each index holds what the search filters on, so a page never reads the rows it skips.
+    """
+    CREATE INDEX residents_by_village_name ON residents (kel_desa COLLATE NOCASE, nama COLLATE NOCASE);
+    CREATE INDEX residents_by_district_name
+        ON residents (kecamatan COLLATE NOCASE, kel_desa COLLATE NOCASE, nama COLLATE NOCASE);
+    """,
 ]

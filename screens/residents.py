@@ -326,9 +326,8 @@ class ResidentsScreen(StationScreen):
 
 
 def search_text(typed: str) -> str:
-    """What is searched for: a NIK may be typed in groups (`5203 0108 …`), as it is often written."""
-    text = typed.strip()
-    return "".join(text.split()) if text.replace(" ", "").isdigit() else text
+    """What is searched for (a NIK typed in groups, `5203 0108 …`, is read by `search_residents` itself)."""
+    return typed.strip()
 
 
 async def page_status(store: Store, niks: list[str]) -> dict[str, str]:

@@ -113,3 +113,33 @@ async def test_search_shows_one_page_of_many_and_the_lock(tmp_path):
         [job] = await jobs.history(app.station.store, ready)
         assert job.state == jobs.CANCELLED
         assert await locks.refusal(app.station.store, ready) is None
+
+
+async def test_residents_found_by_village_kecamatan_code_and_a_dotted_nik_a_page_at_a_time(tmp_path):
+    settings = station_settings(tmp_path)
+    configure_logging(settings.logging.file)
+    async with await Store.open(settings.database.path) as store:
+        await add_many_residents(store, MANY)  # all of Pancor (52.03.07.1001), in Selong (52.03.07)
+
+    app = console_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await station_ready(pilot)
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, ResidentsScreen) and app.screen.found, "the first page")
+        screen = app.screen
+        table = screen.query_one(ResidentTable)
+        for typed in ("pancor", "Selong", "52.03.07.1001", "52.03.07"):
+            await pilot.press("slash", "ctrl+u")
+            await type_text(pilot, typed)
+            await pilot.press("enter")
+            await until(pilot, lambda: screen.query_text == typed and "dari 20.000" in screen_text(app), typed)
+            assert table.row_count == screen.page_size < 30  # one page of the twenty thousand
+            assert all(r.kel_desa == "PANCOR" for r in screen.found)
+        await pilot.press("pagedown")
+        await until(pilot, lambda: screen.first_row == screen.page_size, "the second page of the kecamatan")
+
+        await pilot.press("slash", "ctrl+u")
+        await type_text(pilot, "5203.0701.0190.0077")
+        await pilot.press("enter")
+        await until(pilot, lambda: [r.nik for r in screen.found] == [nik_of(77)], "the NIK typed with dots")
+        await until(pilot, lambda: "Halaman 1: 1–1 dari 1" in screen_text(app), "its count")
