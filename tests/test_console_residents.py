@@ -132,7 +132,9 @@ async def test_residents_found_by_village_kecamatan_code_and_a_dotted_nik_a_page
             await pilot.press("slash", "ctrl+u")
             await type_text(pilot, typed)
             await pilot.press("enter")
-            await until(pilot, lambda: screen.query_text == typed and "dari 20.000" in screen_text(app), typed)
+            await until(
+                pilot, lambda typed=typed: screen.query_text == typed and "dari 20.000" in screen_text(app), typed
+            )
             assert table.row_count == screen.page_size < 30  # one page of the twenty thousand
             assert all(r.kel_desa == "PANCOR" for r in screen.found)
         await pilot.press("pagedown")
