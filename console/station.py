@@ -30,6 +30,10 @@ from drivers.printer import PrinterInfo, PrinterStatus
 STATUS_EVERY_S = 5.0  # the printer's status (feeder, ribbon, counter) is read this often, between cards
 RATE_WINDOW = 10  # cards whose pace predicts the time left
 LOCAL_EVENTS = 20
+# A reply awaited longer than this (and than this share of its time-out) is counted on the dashboard: a card's
+# motions at the KO ribbon's pace answer within about a quarter of the 45 s time-out, so an ordinary card shows none.
+PRINTER_WAIT_SHOWN_AFTER_S = 5.0
+PRINTER_WAIT_SHOWN_SHARE = 0.25
 UNATTENDED = "station"  # the engine's name in the log while the console is locked (a reserved operator name)
 
 
@@ -175,6 +179,17 @@ class Station:
         if self.engine.state != PRINTING or not times:
             return None
         return time_left(times[-1] - times[0], len(times), cards)
+
+    def printer_wait(self) -> tuple[int, int] | None:
+        """The reply the printer owes, once it is longer in coming than a card's motions ordinarily take: the
+        seconds waited so far and the time-out, for the screen to count; None otherwise."""
+        awaited = self.printer.awaiting
+        if awaited is None:
+            return None
+        waited = awaited.waited()
+        if waited < max(PRINTER_WAIT_SHOWN_AFTER_S, awaited.timeout * PRINTER_WAIT_SHOWN_SHARE):
+            return None
+        return int(waited), round(awaited.timeout)
 
     # ------------------------------------------------------------------------------------------ live data
 

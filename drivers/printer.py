@@ -50,6 +50,19 @@ class PrinterInfo:
 
 
 @dataclass(frozen=True)
+class Awaited:
+    """A reply the driver is waiting for: to which command, since when (`time.monotonic()`), for how long at most
+    before it gives up (ReplyTimeout)."""
+
+    command: str
+    since: float
+    timeout: float
+
+    def waited(self, now: float | None = None) -> float:
+        return (time.monotonic() if now is None else now) - self.since
+
+
+@dataclass(frozen=True)
 class PrinterStatus:
     card_inside: str | None  # None (Rlr;p said OK) or "CARD" / "SMART CARD" / "CONTACTLESS CARD"
     feeder_empty: bool
@@ -72,6 +85,7 @@ class Printer:
         self._probes_owed = 0
         self._cut_tail = 0  # payload bytes the printer still expects from a frame cut short
         self._closed = False
+        self.awaiting: Awaited | None = None  # the reply being waited for now, for a screen to count the seconds
         # Until when the printer may still be busy with a motion that got no reply (it answers nothing meanwhile):
         # at open a previous owner may have left one running.
         self._busy_until = time.monotonic() + reply_timeout
@@ -244,10 +258,13 @@ class Printer:
             self._busy_until = started + timeout
         try:
             await self._send(frame, command)
+            self.awaiting = Awaited(name, time.monotonic(), timeout)
             reply = await self._next_reply(timeout, command)
         except PrinterFault as fault:
             log.debug("printer.exchange", command=name, fault=fault.code, ms=_ms(started))
             raise
+        finally:
+            self.awaiting = None
         self._busy_until = 0.0  # it answered: whatever it was doing is done
         if isinstance(reply, protocol.GarbledReply):
             log.debug("printer.exchange", command=name, fault=GarbledReply.code, ms=_ms(started))
@@ -309,6 +326,7 @@ class Printer:
         sync = resync.Resync(self._probes_owed)
         next_probe = started
         action: resync.Action | None = None
+        self.awaiting = Awaited(_loggable(command), started, deadline - started)
         try:
             while not isinstance(action, resync.InStep):
                 now = time.monotonic()
@@ -330,6 +348,7 @@ class Printer:
                     await self._send(action.frame, command)
         finally:
             self._probes_owed = sync.probes_owed
+            self.awaiting = None
         self._out_of_step = False
         log.debug("printer.resync", before=command.split(";", 1)[0], discarded=action.discarded, ms=_ms(started))
 

@@ -22,6 +22,7 @@ from screens.widgets.words import Words, plain
 
 NARROWEST_PANEL = 32  # the printer panel's text at 80 columns
 ATTENTION = {states.STOPPED, states.WAITING_TAGS, states.NO_STOCK, states.PAUSED}
+PRINTER_WAIT_EVERY_S = 1.0
 
 
 class LiveDashboard(StationScreen):
@@ -155,6 +156,17 @@ class DashboardScreen(LiveDashboard):
         key("ctrl+p", "app.command_palette", "ui.key.commands"),  # shown here; it works everywhere
     ]
 
+    _waiting: tuple[int, int] | None = None  # the printer's reply being counted on the panel
+
+    def on_mount(self) -> None:  # after LiveDashboard's (Textual calls each class's handler)
+        self.set_interval(PRINTER_WAIT_EVERY_S, self._count_printer_wait)
+
+    def _count_printer_wait(self) -> None:
+        """Each second while a reply is overdue (and once when it comes): the panel counts the seconds."""
+        station = self.station
+        if station is not None and (self._waiting is not None or station.printer_wait() is not None):
+            self.show_printer()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "pause_key":
             return parameters[0] == self._pause_key()
@@ -185,6 +197,10 @@ class DashboardScreen(LiveDashboard):
             lines.append(line(fault_title(station.engine.fault), style="bold"))
         if station.printer_silent:
             lines.append(line(t("ui.printer.silent"), style="bold"))
+        self._waiting = station.printer_wait()
+        if self._waiting is not None:
+            waited, timeout = self._waiting
+            lines.append(line(t("ui.printer.waiting", waited=waited, timeout=timeout), style="bold"))
         if status is not None:
             feeder = t("ui.printer.feeder_empty") if status.feeder_empty else t("ui.printer.feeder_ok")
             lines.append(line(t("ui.printer.feeder", feeder=feeder)))

@@ -1,0 +1,86 @@
+"""While the printer owes a reply longer than a card's motions ordinarily take, the dashboard counts the seconds
+against the time-out ("Menunggu printer: 6/8 dtk"), so that a silent printer is never mistaken for a hung console;
+and a re-check that gets no reply says the printer does not answer, not that it still reports a fault."""
+
+from __future__ import annotations
+
+import re
+
+from console.config import load_settings
+from console.logs import configure_logging
+from screens.dashboard import DashboardScreen
+from screens.fault import FaultScreen
+from tests.station import seeded_store
+from tests.test_console_kit import console_app, screen_text, station_ready, station_settings, until
+
+REPLY_TIMEOUT_S = 8  # [printer] reply_timeout_s: a card's motion may take this long before the printer is silent
+WAITING = re.compile(r"Menunggu printer: (\d+)/(\d+) dtk")
+
+
+def settings_with(tmp_path, faults: str = "", time_scale: float = 0):
+    """`time_scale`: the emulator's pace against a real printer's (a KO card's motions take about 12 s)."""
+    config = station_settings(tmp_path, faults=faults).source
+    text = config.read_text().replace("time_scale = 0\n", f"time_scale = {time_scale}\n")
+    config.write_text(text + f"[printer]\nreply_timeout_s = {REPLY_TIMEOUT_S}\n")
+    return load_settings(config)
+
+
+def waiting_shown(app) -> tuple[int, int] | None:
+    found = WAITING.search(screen_text(app))
+    return None if found is None else (int(found[1]), int(found[2]))
+
+
+async def test_the_dashboard_counts_the_seconds_of_a_reply_awaited(tmp_path):
+    settings = settings_with(tmp_path, time_scale=2)  # printing the card takes twice the time-out: no reply
+    configure_logging(settings.logging.file)
+    async with await seeded_store(tmp_path, residents=1, blanks=5):
+        pass
+    app = console_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await station_ready(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        await until(pilot, lambda: waiting_shown(app) is not None, "the wait counted", timeout=40)
+        first = waiting_shown(app)
+        assert first is not None and first[1] == REPLY_TIMEOUT_S and 2 <= first[0] < REPLY_TIMEOUT_S
+        await until(pilot, lambda: (waiting_shown(app) or (0, 0))[0] > first[0], "the seconds going on")
+        await until(pilot, lambda: isinstance(app.screen, FaultScreen), "the fault once it times out")
+        await until(pilot, lambda: waiting_shown(app) is None, "no more counting once the wait is over")
+
+
+async def test_an_ordinary_card_shows_no_wait(tmp_path):
+    settings = settings_with(tmp_path, time_scale=0.3)  # a printer a little faster than a real one
+    configure_logging(settings.logging.file)
+    async with await seeded_store(tmp_path, residents=2, blanks=5):
+        pass
+    app = console_app(settings)
+    seen: list[tuple[int, int]] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await station_ready(pilot)
+
+        def all_printed() -> bool:
+            if (shown := waiting_shown(app)) is not None:
+                seen.append(shown)
+            return app.live is not None and app.live.today.printed == 2
+
+        await until(pilot, all_printed, "the cards printed", timeout=60)
+    assert seen == []
+
+
+async def test_a_recheck_that_gets_no_reply_says_the_printer_does_not_answer(tmp_path):
+    settings = settings_with(tmp_path, "jam@1")
+    configure_logging(settings.logging.file)
+    async with await seeded_store(tmp_path, residents=2, blanks=5):
+        pass
+    app = console_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        station = (await station_ready(pilot)).station
+        await until(pilot, lambda: isinstance(app.screen, FaultScreen), "the jam's dialog")
+        station.emulator.clear()  # the operator takes the jammed card out
+        station.emulator.unplug()  # and the cable comes loose
+        await pilot.press("enter")
+        await until(pilot, lambda: "Printer tidak menjawab" in screen_text(app), "no answer said", timeout=20)
+        assert "masih melaporkan" not in screen_text(app)
+        station.emulator.plug()
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, FaultScreen) and app.live.queued == 0,
+                    "the queue done once plugged back", 30)  # fmt: skip
