@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from console.formats import moment
 from console.hints import Where, with_hint
 from console.i18n import t
 from console.locks import Refusal
@@ -12,7 +13,7 @@ def describe(refusal: Refusal, where: Where) -> str:
     fact = t(
         f"refusal.{refusal.code}",
         nik=refusal.nik,
-        since=refusal.since,
+        since=moment(refusal.since) if refusal.since else "-",
         job=refusal.job_id,
         counter=refusal.card_counter if refusal.card_counter is not None else "?",
         state=t(f"jobs.state.{refusal.state}") if refusal.state else "",

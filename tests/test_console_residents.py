@@ -90,7 +90,7 @@ async def test_search_shows_one_page_of_many_and_the_lock(tmp_path):
         # Queueing it is refused, in words.
         await pilot.press("enter")
         await until(pilot, lambda: "TIDAK diantrikan" in screen_text(app), "the refusal")
-        assert f"NIK {locked} terkunci sejak" in screen_text(app)
+        assert f"NIK {locked} terkunci sejak 28 Nov 2026 08.30 WITA" in screen_text(app)  # the station's time
 
         # A name: the prefix search, and queueing one who is ready.
         await pilot.press("slash", "ctrl+u")
