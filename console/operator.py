@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from console import operators
 from console.config import Settings
 from console.errors import RefusedError, UsageError
+from console.hints import CLI
 from console.i18n import t
 from console.operators import SignedIn
 from console.store import Store
@@ -85,7 +86,7 @@ async def sign_in_for_command(args: argparse.Namespace, settings: Settings) -> N
         pin = read_secret(t("operator.prompt_pin", name=name), "STATION_PIN")
         outcome = await operators.sign_in(store, name, pin, terminal=os_user())
     if isinstance(outcome, operators.SignInRefused):
-        raise RefusedError(outcome.sentence())
+        raise RefusedError(outcome.sentence(CLI))
     act_as(outcome)
 
 

@@ -18,6 +18,7 @@ from console import pins
 from console.clock import instant
 from console.clock import now as clock_now
 from console.errors import RefusedError, UsageError
+from console.hints import Where, with_hint
 from console.i18n import t
 from console.store import Store
 
@@ -57,8 +58,10 @@ class SignInRefused:
     why: str  # unknown | disabled | locked_out | wrong_pin
     wait_s: float = 0.0
 
-    def sentence(self) -> str:
-        return t(f"operator.refused.{self.why}", name=self.name, wait=int(self.wait_s + 0.999))
+    def sentence(self, where: Where) -> str:
+        """Why, and what to do next for `where` (a command on the command line, a step at the console)."""
+        fact = t(f"operator.refused.{self.why}", name=self.name, wait=int(self.wait_s + 0.999))
+        return with_hint(fact, f"operator.refused.{self.why}", where)
 
 
 def covers(held: str, needed: str) -> bool:

@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Input, Static
 
 from console import operators
+from console.hints import CONSOLE
 from console.i18n import t
 from console.operator import operator_name, os_user, signed_in
 from console.operators import OPERATOR, SUPERVISOR, SignedIn, SignInRefused
@@ -115,7 +116,7 @@ class SignInDialog(ModalScreen[SignedIn | None]):
 def refusal(outcome: SignInRefused) -> str:
     if outcome.why == "wrong_pin":  # its wait, if any, has been sat out already
         return t("ui.signin.wrong_pin", name=outcome.name)
-    return outcome.sentence()
+    return outcome.sentence(CONSOLE)
 
 
 class LockScreen(SignInDialog):

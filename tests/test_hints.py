@@ -3,11 +3,14 @@ consoles name a key. The fact is one message; each side appends its own advice f
 
 from __future__ import annotations
 
-from console import books
+import asyncio
+
+from console import books, operators
 from console.i18n import catalogue
 from console.logs import configure_logging
 from console.store import Store
 from screens.residents import ResidentsScreen
+from screens.signin import LockScreen
 from tests.test_audit_state import printed_and_tagged, sql
 from tests.test_cli_queue import make_station, station
 from tests.test_console_kit import console_app, screen_text, station_ready, station_settings, until
@@ -67,3 +70,32 @@ async def test_the_console_names_the_key_not_the_command(tmp_path):
         text = screen_text(app)
         assert f"NIK {nik} terkunci menurut log audit" in text and "beri tahu penyelia" in text
         assert "station audit verify" not in text
+
+
+def test_an_unknown_operator_is_told_the_command_on_the_command_line(tmp_path):
+    config = make_station(tmp_path, residents=1)
+
+    async def register() -> None:
+        async with await Store.open(tmp_path / "station.db") as store:
+            await operators.add_operator(store, "Rina", operators.SUPERVISOR, "482915", "test")
+
+    asyncio.run(register())
+    refused = station(config, "enqueue", "--all", "--operator", "Nobody", stdin="123456\n")
+    assert refused.returncode == 4
+    assert "no operator is named Nobody; see `station operator list`" in refused.stderr
+
+
+async def test_an_unknown_operator_is_told_what_to_do_at_the_console(tmp_path):
+    settings = station_settings(tmp_path)
+    configure_logging(settings.logging.file)
+    async with await Store.open(settings.database.path) as store:
+        await operators.add_operator(store, "Rina", operators.SUPERVISOR, "482915", "test")
+    app = console_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, LockScreen), "the sign-in screen")
+        await type_text(pilot, "Nobody")
+        await pilot.press("enter")
+        await type_text(pilot, "123456")
+        await pilot.press("enter")
+        await until(pilot, lambda: "tidak ada operator bernama Nobody" in screen_text(app), "the refusal")
+        assert "minta penyelia mendaftarkan Anda" in screen_text(app) and "station operator" not in screen_text(app)
