@@ -231,3 +231,14 @@ async def test_the_residents_table_fits_without_scrollbars_on_the_linux_console(
         text = drawn(table)
         assert not set(text) & set("▁▂▃▄▅▆▇█▉▊▋▌▍▎▏")
         assert len(app.screen.found) == table.size.height - 1  # every row below the heading holds a resident
+
+
+async def test_a_long_operator_name_gives_way_to_the_tagging_title_at_80_columns(station):
+    app = app_on(station)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_screen("f4", TaggingScreen, SCREENS["tagging"][2])(pilot)
+        app.who_line = "Baiq Nurul Hidayati Rahmawati (supervisor)"  # as the title bar says who signed in
+        await pilot.pause()
+        assert "Periksa kartu #4 · 1 dari 3 · 3 belum ditandai" in drawn(app.screen.query_one("#title-text"))
+        who = drawn(app.screen.query_one("#title-who"))
+        assert who.startswith("Baiq Nurul") and "…" in who

@@ -12,7 +12,9 @@ from console.text import clock_line
 from screens.widgets.words import LabelWords
 
 CLOCK_EVERY_S = 15.0
-SHORT_CLOCK_BELOW = 100  # columns: at 80 the screen's title needs the room more than the weekday and the year
+SHORT_CLOCK_BELOW = (
+    100  # columns: at 80 the screen's title needs the room more than the weekday, the year and a long name
+)
 
 
 class TitleBar(Horizontal):
@@ -45,4 +47,5 @@ class TitleBar(Horizontal):
     def _tick(self) -> None:
         clock = getattr(self.app, "clock", now)  # the station's apps keep their own (frozen in tests)
         short = 0 < self.size.width < SHORT_CLOCK_BELOW
+        self.set_class(short, "-narrow")
         self.query_one("#title-clock", Label).update(clock_line(clock(), short=short))
