@@ -25,26 +25,37 @@ GENESIS = "0" * 64
 log = get_logger("audit")
 
 
-def entry_hash(seq: int, at: str, actor: str, action: str, subject: str | None, data: str, prev_hash: str) -> str:
-    return sha256_hex(
-        {"seq": seq, "at": at, "actor": actor, "action": action, "subject": subject, "data": data, "prev": prev_hash}
-    )
+def entry_hash(
+    seq: int, at: str, actor: str, action: str, subject: str | None, data: str, prev_hash: str, station: str | None
+) -> str:
+    """The entry's hash; the station that wrote it is covered once entries name one (older entries have none, and
+    their hashes stay as they were made)."""
+    fields = {"seq": seq, "at": at, "actor": actor, "action": action, "subject": subject, "data": data}
+    return sha256_hex(fields | {"prev": prev_hash} | ({} if station is None else {"station": station}))
 
 
 async def append(
-    tx: Writer, action: str, subject: str | None, actor: str, data: dict[str, Any], head: tuple[int, str] | None = None
+    tx: Writer,
+    action: str,
+    subject: str | None,
+    actor: str,
+    data: dict[str, Any],
+    head: tuple[int, str] | None = None,
+    station: str | None = None,
 ) -> tuple[int, str]:
-    """Append one entry after `head` (the chain's last seq and hash, read when not given); the new head."""
+    """Append one entry after `head` (the chain's last seq and hash, read when not given), written by `station`;
+    the new head."""
     if head is None:
         last = await tx.fetchone("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
         head = (last["seq"], last["hash"]) if last else (0, GENESIS)
     seq, prev = head[0] + 1, head[1]
     at = now_iso()
     body = canonical_json(data)
-    digest = entry_hash(seq, at, actor, action, subject, body, prev)
+    digest = entry_hash(seq, at, actor, action, subject, body, prev, station)
     await tx.execute(
-        "INSERT INTO audit (seq, at, actor, action, subject, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (seq, at, actor, action, subject, body, prev, digest),
+        "INSERT INTO audit (seq, at, actor, action, subject, data, prev_hash, hash, station_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, at, actor, action, subject, body, prev, digest, station),
     )
     return seq, digest
 
@@ -95,7 +106,14 @@ async def verify(store: Database, on_progress: Progress | None = None) -> tuple[
         if row["prev_hash"] != prev:
             return count, ChainBreak(row["seq"], "its prev_hash is not the hash of the entry before it")
         digest = entry_hash(
-            row["seq"], row["at"], row["actor"], row["action"], row["subject"], row["data"], row["prev_hash"]
+            row["seq"],
+            row["at"],
+            row["actor"],
+            row["action"],
+            row["subject"],
+            row["data"],
+            row["prev_hash"],
+            row["station_id"],
         )
         if digest != row["hash"]:
             return count, ChainBreak(row["seq"], "its content does not match its hash (altered after writing)")

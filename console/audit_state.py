@@ -114,7 +114,10 @@ async def differences(db: Any) -> list[str]:
             found.append(t("audit_state.job_differs", job=job_id, table=in_table, audit=in_audit))
     if len(jobs) != replay.single_queued + replay.bulk_queued:
         found.append(t("audit_state.job_count", table=len(jobs), audit=replay.single_queued + replay.bulk_queued))
-    allocations = await db.fetchall("SELECT id, received, in_stock FROM allocations ORDER BY id")
+    allocations = await db.fetchall(  # the stock of the regency and of its stations together
+        "SELECT a.id, a.received, a.in_stock + coalesce((SELECT sum(s.in_stock) FROM station_stock s "
+        "WHERE s.allocation_id = a.id), 0) AS in_stock FROM allocations a ORDER BY a.id"
+    )
     spoiled = Counter({r["allocation_id"]: r["n"] for r in await db.fetchall(
         "SELECT allocation_id, count(*) AS n FROM spoiled GROUP BY allocation_id")})  # fmt: skip
     for a in allocations:

@@ -1,7 +1,13 @@
-"""The blank books: allocations received, blanks spent oldest allocation first, physical counts.
+"""The blank books: allocations received, blanks issued to stations, spent oldest allocation first, counted.
 
-For each allocation, at every moment: received = good + bad + untagged + spoiled + in_stock. `in_stock` is kept
-as its own column (changed in the same transaction as the blank it counts), so the equation is a real check.
+For each allocation, at every moment: received = good + bad + untagged + spoiled + in_stock, where in_stock is
+the regency's stock (`allocations.in_stock`, not issued yet) plus every station's (`station_stock.in_stock`).
+At the two levels: the regency's received = issued to stations + in the regency's stock; each station's issued
+= good + bad + untagged + spoiled + in its stock (its own jobs and spoiled blanks). The stocks are kept as their
+own columns (changed in the same transaction as the blank they count), so the equations are real checks.
+
+A station spends only the blanks issued to it. A station's own SQLite file is a regency of one: an allocation
+received there is issued to the station whole, at once.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from console import formats, printer_record
+from console import formats, printer_record, stations
 from console.clock import now_iso
 from console.errors import RefusedError, UsageError
 from console.i18n import t
@@ -40,6 +46,7 @@ class Books:
     last_count: int | None = None
     last_count_at: str | None = None
     count_expected: int | None = None
+    regency_stock: int = 0  # blanks not issued to any station yet (part of in_stock)
 
     @property
     def balanced(self) -> bool:
@@ -70,6 +77,8 @@ class Books:
             "balanced": self.balanced,
             "last_count": self.last_count,
             "count_difference": self.count_difference,
+            "regency_stock": self.regency_stock,
+            "issued": self.received - self.regency_stock,
         }
 
 
@@ -89,28 +98,90 @@ async def add_allocation(store: Store, allocation_id: str, count: int, period: s
             (allocation_id, seq, count, count, period, now_iso()),
         )
         await tx.audit("allocation.received", allocation_id, received=count, period=period)
+        if tx.dialect == "sqlite":  # a regency of one: the station holds every blank the regency receives
+            await _move(tx, allocation_id, tx.station_id, count)
+
+
+async def _move(tx: Any, allocation_id: str, station_id: str, count: int) -> None:
+    """`count` blanks from the regency's stock to the station's (a negative count: back); audited."""
+    await tx.execute("UPDATE allocations SET in_stock = in_stock - ? WHERE id = ?", (count, allocation_id))
+    key = (allocation_id, station_id)
+    if await tx.fetchone("SELECT 1 FROM station_stock WHERE allocation_id = ? AND station_id = ?", key):
+        await tx.execute("UPDATE station_stock SET issued = issued + ?, in_stock = in_stock + ? "
+                         "WHERE allocation_id = ? AND station_id = ?", (count, count, *key))  # fmt: skip
+    else:
+        await tx.execute("INSERT INTO station_stock (allocation_id, station_id, issued, in_stock) VALUES (?, ?, ?, ?)",
+                         (*key, count, count))  # fmt: skip
+    action = "blanks.issued" if count > 0 else "blanks.returned"
+    await tx.audit(action, allocation_id, station=station_id, count=abs(count))
+
+
+async def issue(store: Store, allocation_id: str, station_id: str, count: int, actor: str) -> StationBooks:
+    """Blanks of an allocation from the regency's stock to a station. Refused (nothing changed) for an unknown
+    allocation or station, or more blanks than the regency's stock holds."""
+    return await _issue_or_return(store, allocation_id, station_id, count, actor, back=False)
+
+
+async def return_unused(store: Store, allocation_id: str, station_id: str, count: int, actor: str) -> StationBooks:
+    """Unused blanks back from a station to the regency's stock. Refused (nothing changed) for more than the
+    station holds unused."""
+    return await _issue_or_return(store, allocation_id, station_id, count, actor, back=True)
+
+
+async def _issue_or_return(store: Store, allocation_id: str, station_id: str, count: int, actor: str,
+                           back: bool) -> StationBooks:  # fmt: skip
+    if not 0 < count <= MAX_BLANKS:
+        raise UsageError(t("books.bad_count", count=count, most=formats.count(MAX_BLANKS)))
+    async with store.transaction(actor) as tx:
+        row = await tx.fetchone("SELECT in_stock FROM allocations WHERE id = ?", (allocation_id,))
+        if row is None:
+            raise UsageError(t("books.unknown", id=allocation_id), hint="books.unknown")
+        await stations.require(tx, station_id)
+        held = await tx.fetchone(
+            "SELECT in_stock FROM station_stock WHERE allocation_id = ? AND station_id = ?", (allocation_id, station_id)
+        )
+        unused = 0 if held is None else held["in_stock"]
+        if back and count > unused:
+            raise RefusedError(t("books.return_too_many", id=allocation_id, station=station_id, count=count,
+                                 unused=unused))  # fmt: skip
+        if not back and count > row["in_stock"]:
+            raise RefusedError(t("books.issue_too_many", id=allocation_id, station=station_id, count=count,
+                                 stock=row["in_stock"]))  # fmt: skip
+        await _move(tx, allocation_id, station_id, -count if back else count)
+    [result] = [b for b in await station_books(store, allocation_id) if b.station_id == station_id]
+    return result
 
 
 async def take_blank(tx: Any) -> str:
-    """Spend one blank from the oldest allocation that has stock; return its id."""
-    row = await tx.fetchone("SELECT id FROM allocations WHERE in_stock > 0 ORDER BY seq LIMIT 1")
+    """Spend one blank of the transaction's station, from the oldest allocation it holds stock of; its id."""
+    row = await tx.fetchone(
+        "SELECT s.allocation_id FROM station_stock s JOIN allocations a ON a.id = s.allocation_id "
+        "WHERE s.station_id = ? AND s.in_stock > 0 ORDER BY a.seq LIMIT 1",
+        (tx.station_id,),
+    )
     if row is None:
-        raise NoStockError(t("books.no_stock"), hint="books.no_stock")
-    await tx.execute("UPDATE allocations SET in_stock = in_stock - 1 WHERE id = ?", (row["id"],))
-    return row["id"]
+        raise NoStockError(t("books.no_stock_here", station=tx.station_id), hint="books.no_stock_here")
+    await tx.execute(
+        "UPDATE station_stock SET in_stock = in_stock - 1 WHERE allocation_id = ? AND station_id = ?",
+        (row["allocation_id"], tx.station_id),
+    )
+    return row["allocation_id"]
 
 
 async def return_blank(tx: Any, allocation_id: str | None) -> None:
-    """A blank booked as spent never left the feeder: it is back in stock."""
-    await tx.execute("UPDATE allocations SET in_stock = in_stock + 1 WHERE id = ?", (allocation_id,))
+    """A blank booked as spent never left the feeder: it is back in the transaction's station's stock."""
+    await tx.execute(
+        "UPDATE station_stock SET in_stock = in_stock + 1 WHERE allocation_id = ? AND station_id = ?",
+        (allocation_id, tx.station_id),
+    )
 
 
 async def record_spoiled(tx: Any, card_counter: int | None, reason: str, note: str | None = None) -> str:
     """A blank consumed without a NIK (taken by the printer with no job of ours, damaged in stock)."""
     allocation_id = await take_blank(tx)
     await tx.execute(
-        "INSERT INTO spoiled (allocation_id, card_counter, reason, note, at) VALUES (?, ?, ?, ?, ?)",
-        (allocation_id, card_counter, reason, note, now_iso()),
+        "INSERT INTO spoiled (allocation_id, card_counter, reason, note, at, station_id) VALUES (?, ?, ?, ?, ?, ?)",
+        (allocation_id, card_counter, reason, note, now_iso(), tx.station_id),
     )
     await tx.audit("blank.spoiled", allocation_id, card_counter=card_counter, reason=reason, note=note)
     return allocation_id
@@ -163,10 +234,13 @@ async def enter_count(store: Store, allocation_id: str, counted: int, note: str 
     if not 0 <= counted <= MAX_BLANKS:
         raise UsageError(t("books.bad_counted", count=counted, most=formats.count(MAX_BLANKS)))
     async with store.transaction(actor) as tx:
-        row = await tx.fetchone("SELECT in_stock FROM allocations WHERE id = ?", (allocation_id,))
-        if row is None:
+        if await tx.fetchone("SELECT 1 FROM allocations WHERE id = ?", (allocation_id,)) is None:
             raise UsageError(t("books.unknown", id=allocation_id), hint="books.unknown")
-        expected = row["in_stock"]
+        row = await tx.fetchone(  # the blanks counted are the station's own
+            "SELECT in_stock FROM station_stock WHERE allocation_id = ? AND station_id = ?",
+            (allocation_id, tx.station_id),
+        )
+        expected = 0 if row is None else row["in_stock"]
         await tx.execute(
             "INSERT INTO stock_counts (allocation_id, counted, expected, note, counted_by, at) VALUES (?, ?, ?, ?, ?, ?)",
             (allocation_id, counted, expected, note, actor, now_iso()),
@@ -176,7 +250,8 @@ async def enter_count(store: Store, allocation_id: str, counted: int, note: str 
 
 
 _BOOKS_SQL = """
-SELECT a.id, a.period, a.received, a.in_stock, a.received_at,
+SELECT a.id, a.period, a.received, a.received_at, a.in_stock AS regency_stock,
+  a.in_stock + coalesce((SELECT sum(s.in_stock) FROM station_stock s WHERE s.allocation_id = a.id), 0) AS in_stock,
   (SELECT count(*) FROM jobs j WHERE j.allocation_id = a.id AND j.state = 'done_good') AS good,
   (SELECT count(*) FROM jobs j WHERE j.allocation_id = a.id AND j.state = 'done_bad') AS bad,
   (SELECT count(*) FROM jobs j WHERE j.allocation_id = a.id AND j.state IN ('printing', 'printed')) AS untagged,
@@ -201,6 +276,7 @@ def _books(row: Any) -> Books:
         row["last_count"],
         row["last_count_at"],
         row["count_expected"],
+        row["regency_stock"],
     )
 
 
@@ -214,9 +290,13 @@ async def all_books(db: Any) -> list[Books]:
 
 
 async def current_allocation(db: Any) -> Books | None:
-    """The allocation blanks are being spent from now (else the newest one)."""
+    """The allocation the store's station spends blanks from now (else the newest one)."""
     row = await db.fetchone(
-        "SELECT id FROM allocations ORDER BY (in_stock = 0), CASE WHEN in_stock > 0 THEN seq ELSE -seq END LIMIT 1"
+        "SELECT a.id, coalesce(s.in_stock, 0) AS here FROM allocations a LEFT JOIN station_stock s "
+        "ON s.allocation_id = a.id AND s.station_id = ? "
+        "ORDER BY (coalesce(s.in_stock, 0) = 0), CASE WHEN coalesce(s.in_stock, 0) > 0 THEN a.seq ELSE -a.seq END "
+        "LIMIT 1",
+        (db.station_id,),
     )
     return None if row is None else await allocation_books(db, row["id"])
 
@@ -231,5 +311,49 @@ async def spoiled_since(db: Any, start: str) -> int:
 
 
 async def stock_total(db: Any) -> int:
-    row = await db.fetchone("SELECT coalesce(sum(in_stock), 0) AS n FROM allocations")
-    return row["n"]
+    """The blanks the store's station holds (issued to it, not spent), all allocations together."""
+    row = await db.fetchone("SELECT coalesce(sum(in_stock), 0) AS n FROM station_stock WHERE station_id = ?",
+                            (db.station_id,))  # fmt: skip
+    return int(row["n"])
+
+
+@dataclass(frozen=True)
+class StationBooks:
+    """One station's books of one allocation: issued = good + bad + untagged + spoiled + in_stock."""
+
+    allocation_id: str
+    station_id: str
+    issued: int
+    good: int
+    bad: int
+    untagged: int
+    spoiled: int
+    in_stock: int
+
+    @property
+    def balanced(self) -> bool:
+        return self.issued == self.good + self.bad + self.untagged + self.spoiled + self.in_stock
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"station": self.station_id, "issued": self.issued, "good": self.good, "bad": self.bad,
+                "untagged": self.untagged, "spoiled_no_nik": self.spoiled, "in_stock": self.in_stock,
+                "balanced": self.balanced}  # fmt: skip
+
+
+_STATION_BOOKS_SQL = """
+SELECT s.allocation_id, s.station_id, s.issued, s.in_stock,
+  (SELECT count(*) FROM jobs j WHERE j.allocation_id = s.allocation_id AND j.station_id = s.station_id
+     AND j.state = 'done_good') AS good,
+  (SELECT count(*) FROM jobs j WHERE j.allocation_id = s.allocation_id AND j.station_id = s.station_id
+     AND j.state = 'done_bad') AS bad,
+  (SELECT count(*) FROM jobs j WHERE j.allocation_id = s.allocation_id AND j.station_id = s.station_id
+     AND j.state IN ('printing', 'printed')) AS untagged,
+  (SELECT count(*) FROM spoiled p WHERE p.allocation_id = s.allocation_id AND p.station_id = s.station_id) AS spoiled
+FROM station_stock s WHERE s.allocation_id = ? ORDER BY s.station_id
+"""
+
+
+async def station_books(db: Any, allocation_id: str) -> list[StationBooks]:
+    """Each station's books of the allocation (the stations it was issued to)."""
+    return [StationBooks(r["allocation_id"], r["station_id"], r["issued"], r["good"], r["bad"], r["untagged"],
+                         r["spoiled"], r["in_stock"]) for r in await db.fetchall(_STATION_BOOKS_SQL, (allocation_id,))]  # fmt: skip

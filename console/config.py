@@ -9,7 +9,7 @@ import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,6 +35,8 @@ class DatabaseSettings:
     path: Path = Path("var/station.db")
     url: str = ""  # postgresql://ROLE@HOST:PORT/DB: the regency ledger instead of the SQLite file (never both)
     password_file: Path | None = None  # the ledger role's password; else libpq's PGPASSWORD or ~/.pgpass
+    # [station] id, copied here so that whoever opens the store knows the station its rows belong to
+    station_id: str = field(default=StationSettings.id, metadata={"from": "station.id"})
 
     @property
     def location(self) -> Path | str:
@@ -135,6 +137,7 @@ def settings_from_dict(raw: dict[str, Any], path: Path) -> Settings:
     given = raw.get("database", {})
     if "url" in given and "path" in given:
         raise ConfigError(t("config.path_or_url", file=path))
+    sections["database"] = replace(sections["database"], station_id=sections["station"].id)
     settings = Settings(source=path.resolve(), **sections)
     _check_values(settings, path)
     return settings
@@ -145,7 +148,8 @@ def _section_class(name: str) -> type:
 
 
 def _build_section(cls: type, section: str, values: dict[str, Any], path: Path, base: Path) -> Any:
-    hints = get_type_hints(cls)
+    derived = {f.name for f in fields(cls) if "from" in f.metadata}  # set from another section, never written
+    hints = {key: hint for key, hint in get_type_hints(cls).items() if key not in derived}
     kwargs: dict[str, Any] = {}
     for key, value in values.items():
         if key not in hints:

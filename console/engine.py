@@ -349,13 +349,15 @@ class PrintEngine:
             self._paused, self.paused_by = True, standing
         while True:
             await self._take_requests()
-            job = await jobs.next_queued(self.store)
-            reason = await self._why_not_print(job)
+            reason = await self._why_not_print()
             if reason is None and max_cards is not None and printed_here >= max_cards:
                 reason = IDLE
-            if reason is not None or job is None:  # no job: _why_not_print said EMPTY
-                assert reason is not None
+            job = None if reason is not None else await jobs.claim(self.store)
+            if reason is not None or job is None:  # no job to claim: the queue is empty for this station
+                reason = reason or EMPTY
                 if self.state != reason:
+                    self._cancel_prefetch()
+                    await jobs.release_claims(self.store)  # queued jobs it will not print now: free for any
                     await self._set_state(reason)
                 if stop_when_idle and reason != PAUSED:  # paused headless: wait for the resume request
                     self._cancel_prefetch()
@@ -372,17 +374,15 @@ class PrintEngine:
         except TimeoutError:
             pass
 
-    async def _why_not_print(self, job: Job | None) -> EngineState | None:
+    async def _why_not_print(self) -> EngineState | None:
         if self.fault is not None:
             return STOPPED
         if self._paused:
             return PAUSED
-        if await jobs.count_in_state(self.store, jobs.PRINTED) >= self.hopper_capacity:
+        if await jobs.count_here(self.store, jobs.PRINTED) >= self.hopper_capacity:
             return WAITING_TAGS
-        if job is None:
-            return EMPTY
-        if await books.stock_total(self.store) == 0:
-            return NO_STOCK
+        if await books.stock_total(self.store) == 0:  # no blank of its own: it claims nothing another could print
+            return NO_STOCK if await jobs.any_claimable(self.store) else EMPTY
         return None
 
     async def _take_requests(self, remote: bool = True) -> None:
@@ -419,7 +419,7 @@ class PrintEngine:
     async def _prefetch_next(self, after: Job) -> None:
         """Lay out the next card while this one prints, so that the printer never waits for the station."""
         self._cancel_prefetch()
-        following = await jobs.queued_after(self.store, after.id)
+        following = await jobs.claim(self.store, after=after.id)
         if following is not None:
             record = await _record(self.store, following.nik)
             self._prefetch = (following.id, record, asyncio.create_task(self.build_card(following)))
@@ -449,6 +449,7 @@ class PrintEngine:
         at = now_iso()
         try:
             async with self.store.transaction(self.actor) as tx:
+                await jobs.check_claim(tx, job.id)
                 refusal = await locks.refusal(tx, job.nik, for_job=job.id)
                 stale = refusal is None and await _record(tx, job.nik) != record
                 if refusal is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from console import locks
+from console import locks, stations
 from console.clock import now_iso
 from console.errors import RefusedError, UsageError
 from console.i18n import t
@@ -61,6 +61,8 @@ class Job:
     printed_at: str | None
     tagged_at: str | None
     nama: str | None = None
+    station_id: str | None = None  # the station that claimed it (None while unclaimed)
+    queued_for: str | None = None  # the one station it is queued for (None: any station)
 
     @classmethod
     def from_row(cls, row: Any) -> Job:
@@ -82,6 +84,8 @@ class Job:
             row["printed_at"],
             row["tagged_at"],
             row["nama"] if "nama" in keys else None,
+            row["station_id"] if "station_id" in keys else None,
+            row["queued_for"] if "queued_for" in keys else None,
         )
 
 
@@ -92,6 +96,8 @@ async def set_state(tx: Any, job_id: int, new: str, reason: str | None = None, *
         raise UsageError(t("jobs.unknown", job=job_id))
     if new not in TRANSITIONS[row["state"]]:
         raise TransitionError(t("jobs.bad_transition", job=job_id, old=row["state"], new=new))
+    if new == PRINTING:  # the station taking the blank prints the card: the job is its own from now on
+        columns["station_id"] = tx.station_id
     assignments = ", ".join(f"{name} = ?" for name in columns)
     updated = await tx.fetchone(
         f"UPDATE jobs SET state = ?, state_reason = ?{', ' + assignments if columns else ''} WHERE id = ? RETURNING *",
@@ -107,18 +113,22 @@ class EnqueueResult:
     refused: list[locks.Refusal]
 
 
-async def enqueue(store: Store, niks: list[str], actor: str) -> EnqueueResult:
+async def enqueue(store: Store, niks: list[str], actor: str, for_station: str | None = None) -> EnqueueResult:
+    """Queue these NIKs, for one station (`for_station`) or for any station of the regency (None)."""
     queued, refused = [], []
     async with store.transaction(actor) as tx:
+        if for_station is not None:
+            await stations.require(tx, for_station)
         for nik in dict.fromkeys(niks):
             refusal = await locks.refusal(tx, nik)
             if refusal is not None:
                 refused.append(refusal)
                 continue
             job_id = await tx.insert(
-                "INSERT INTO jobs (nik, state, queued_at) VALUES (?, 'queued', ?)", (nik, now_iso())
+                "INSERT INTO jobs (nik, state, queued_at, queued_for) VALUES (?, 'queued', ?, ?)",
+                (nik, now_iso(), for_station),
             )
-            await tx.audit("job.queued", nik, job=job_id)
+            await tx.audit("job.queued", nik, job=job_id, queued_for=for_station)
             queued.append(nik)
     return EnqueueResult(queued, refused)
 
@@ -140,7 +150,9 @@ async def count_ready(db: Any, kecamatan: str | None = None, kel_desa: str | Non
     return int(await db.scalar(f"SELECT count(*) FROM residents r WHERE {locks.ready_sql('r.nik')}{where}", params))
 
 
-async def enqueue_ready(store: Store, actor: str, kecamatan: str | None = None, kel_desa: str | None = None) -> int:
+async def enqueue_ready(
+    store: Store, actor: str, kecamatan: str | None = None, kel_desa: str | None = None, for_station: str | None = None
+) -> int:
     """Queue every resident that is ready (optionally of one district or village); returns how many.
 
     Ready is `locks.ready_sql`: the rule allows a card and the NIK never had one. A NIK printed before (locked,
@@ -148,14 +160,17 @@ async def enqueue_ready(store: Store, actor: str, kecamatan: str | None = None, 
     """
     where, params = _ready_in(kecamatan, kel_desa)
     async with store.transaction(actor) as tx:
+        if for_station is not None:
+            await stations.require(tx, for_station)
         at = now_iso()
         cur = await tx.execute(
-            "INSERT INTO jobs (nik, state, queued_at) SELECT nik, 'queued', ? FROM "
+            "INSERT INTO jobs (nik, state, queued_at, queued_for) SELECT nik, 'queued', ?, ? FROM "
             f"(SELECT r.nik FROM residents r WHERE {locks.ready_sql('r.nik')}{where} ORDER BY r.nik) AS ready",
-            (at, *params),
+            (at, for_station, *params),
         )
         count = cur.rowcount
-        await tx.audit("jobs.queued_bulk", kecamatan or kel_desa, count=count, kecamatan=kecamatan, kel_desa=kel_desa)
+        await tx.audit("jobs.queued_bulk", kecamatan or kel_desa, count=count, kecamatan=kecamatan, kel_desa=kel_desa,
+                       queued_for=for_station)  # fmt: skip
     return count
 
 
@@ -251,11 +266,11 @@ async def get_job(db: Any, job_id: int) -> Job | None:
 
 
 async def untagged(db: Any, limit: int = 1000) -> list[Job]:
-    """Printed cards waiting for their tag, in the order they lie in the output hopper (oldest first)."""
+    """Printed cards waiting for their tag in this station's output hopper, in the order they lie there."""
     rows = await db.fetchall(
         "SELECT j.*, r.nama FROM jobs j JOIN residents r ON r.nik = j.nik WHERE j.state = 'printed' "
-        "ORDER BY j.card_counter, j.id LIMIT ?",
-        (limit,),
+        "AND j.station_id = ? ORDER BY j.card_counter, j.id LIMIT ?",
+        (db.station_id, limit),
     )
     return [Job.from_row(row) for row in rows]
 
@@ -270,6 +285,11 @@ async def count_by_state(db: Any) -> dict[str, int]:
 async def count_in_state(db: Any, state: str) -> int:
     row = await db.fetchone("SELECT count(*) AS n FROM jobs WHERE state = ?", (state,))
     return row["n"]
+
+
+async def count_here(db: Any, state: str) -> int:
+    """Jobs in `state` that the store's station claimed (its printed cards waiting for their tag, say)."""
+    return int(await db.scalar("SELECT count(*) FROM jobs WHERE state = ? AND station_id = ?", (state, db.station_id)))
 
 
 async def next_queued(db: Any) -> Job | None:
@@ -288,9 +308,68 @@ async def queued_after(db: Any, job_id: int) -> Job | None:
     return None if row is None else Job.from_row(row)
 
 
+# A queued job this station may print: claimed by it, or unclaimed and queued for it or for any station.
+_MINE_OR_FREE = "state = 'queued' AND (station_id = :me OR (station_id IS NULL AND coalesce(queued_for, :me) = :me))"
+
+
+async def claim(store: Store, after: int = 0) -> Job | None:
+    """The next queued job (id above `after`) for the store's station: one it claimed before, else the oldest free
+    one, claimed now (`station_id` set while still queued), so that no other station lays it out or prints it.
+
+    On the ledger the free job is picked `FOR UPDATE SKIP LOCKED`: stations claiming at once each take another
+    job instead of waiting for each other's transaction. The claim is not audited (nothing is spent; the blank
+    taken for the job is, with the station's name); the claim only decides which station tries first.
+    """
+    me = {"me": store.station_id, "after": after}
+    mine = await store.fetchone(
+        "SELECT id FROM jobs WHERE state = 'queued' AND station_id = :me AND id > :after ORDER BY id LIMIT 1", me
+    )
+    if mine is None:
+        skip = " FOR UPDATE SKIP LOCKED" if store.dialect == "postgresql" else ""
+        async with store.claiming() as tx:
+            mine = await tx.fetchone(
+                "UPDATE jobs SET station_id = :me WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND "
+                "station_id IS NULL AND coalesce(queued_for, :me) = :me AND id > :after ORDER BY id LIMIT 1"
+                f"{skip}) AND station_id IS NULL RETURNING id",
+                me,
+            )
+    if mine is None:
+        return None
+    row = await store.fetchone(
+        "SELECT j.*, r.nama FROM jobs j JOIN residents r ON r.nik = j.nik WHERE j.id = ?", (mine["id"],)
+    )
+    return None if row is None else Job.from_row(row)
+
+
+async def any_claimable(store: Store) -> bool:
+    """A queued job waits that the store's station may print."""
+    row = await store.fetchone(f"SELECT 1 FROM jobs WHERE {_MINE_OR_FREE} LIMIT 1", {"me": store.station_id})
+    return row is not None
+
+
+async def release_claims(store: Store) -> None:
+    """The station stops printing: its queued jobs are free again for any station (those queued for it alone
+    stay its own by `queued_for`)."""
+    async with store.claiming() as tx:
+        await tx.execute("UPDATE jobs SET station_id = NULL WHERE state = 'queued' AND station_id = ?",
+                         (tx.station_id,))  # fmt: skip
+
+
+async def check_claim(tx: Any, job_id: int) -> None:
+    """Inside the transaction that takes the job's blank: the job is still queued and the transaction's station's
+    to print (claimed by it, or free and queued for it or any); else TransitionError, and nothing is taken."""
+    row = await tx.fetchone(
+        f"SELECT 1 FROM jobs WHERE id = :id AND {_MINE_OR_FREE}", {"id": job_id, "me": tx.station_id}
+    )
+    if row is None:
+        raise TransitionError(t("jobs.not_claimable", job=job_id, station=tx.station_id))
+
+
 async def jobs_in_doubt(db: Any) -> list[Job]:
-    """Jobs that took (or were about to take) a blank when the station last stopped: to settle with the printer."""
-    rows = await db.fetchall("SELECT * FROM jobs WHERE state = 'printing' ORDER BY id")
+    """Jobs this station was printing when it last stopped (took, or was about to take, a blank): to settle with
+    its printer."""
+    rows = await db.fetchall("SELECT * FROM jobs WHERE state = 'printing' AND station_id = ? ORDER BY id",
+                             (db.station_id,))  # fmt: skip
     return [Job.from_row(row) for row in rows]
 
 

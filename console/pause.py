@@ -1,5 +1,5 @@
 """A pause that lasts: the queue paused by an operator or at a supervisor's request stays paused, across restarts
-of the process that prints, until someone resumes it. Kept in `meta` (key `queue.paused`), written in the
+of the process that prints, until someone resumes it. Kept per station (`station_state`, key `queue.paused`), written in the
 transaction that audits the pause; whichever process holds the printer reads it at start."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from console import station_state
 from console.clock import now_iso
 from console.store import Store
 
@@ -29,15 +30,13 @@ def _parse(value: str | None) -> Pause | None:
 
 async def standing(store: Store | Any) -> Pause | None:
     """The pause in force, or None. Takes a store or a transaction (anything with `fetchone`)."""
-    row = await store.fetchone("SELECT value FROM meta WHERE key = ?", (KEY,))
-    return _parse(None if row is None else row["value"])
+    return _parse(await station_state.get(store, KEY))
 
 
 async def record(tx: Any, by: str, request: int | None = None) -> Pause:
     """The queue paused by `by`, audited, inside the caller's transaction."""
     paused = Pause(by, now_iso())
-    await tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                     (KEY, json.dumps({"by": paused.by, "at": paused.at})))  # fmt: skip
+    await station_state.put(tx, KEY, json.dumps({"by": paused.by, "at": paused.at}))
     await tx.audit("queue.paused", None, request=request, requester=by)
     return paused
 
@@ -45,7 +44,7 @@ async def record(tx: Any, by: str, request: int | None = None) -> Pause:
 async def clear(tx: Any, by: str, request: int | None = None) -> Pause | None:
     """The pause lifted by `by`, audited, inside the caller's transaction; the pause it lifted, if any."""
     lifted = await standing(tx)
-    await tx.execute("DELETE FROM meta WHERE key = ?", (KEY,))
+    await station_state.put(tx, KEY, None)
     await tx.audit("queue.resumed", None, request=request, requester=by,
                    paused_by=lifted.by if lifted else None)  # fmt: skip
     return lifted

@@ -1,6 +1,7 @@
 """What the books know of the printer: which one prints (its serial) and the last card counter they account for.
 
-The printer's card counter (`Rco;c`) is how the station settles a job left in doubt and notices blanks taken
+Kept per station (`station_state`): each station of a regency follows the printer it holds. The printer's card
+counter (`Rco;c`) is how the station settles a job left in doubt and notices blanks taken
 outside it; both mean something only for the printer whose counter it is, so the serial is kept beside it.
 """
 
@@ -10,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from console import live_state
+from console import live_state, station_state
 from console.errors import RefusedError, UsageError
 from console.i18n import t
 from console.operators import SUPERVISOR, require_role
@@ -20,19 +21,7 @@ SERIAL, COUNTER_OF, AHEAD = "printer.serial", "printer.counter:", "printer.count
 UNKNOWN = "printer.unknown"
 
 
-async def _get(db: Any, key: str) -> str | None:
-    row = await db.fetchone("SELECT value FROM meta WHERE key = ?", (key,))
-    return None if row is None else row["value"]
-
-
-async def _set(tx: Any, key: str, value: str | None) -> None:
-    if value is None:
-        await tx.execute("DELETE FROM meta WHERE key = ?", (key,))
-    else:
-        await tx.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+_get, _set = station_state.get, station_state.put  # each station follows its own printer
 
 
 async def booked_serial(db: Any) -> str | None:

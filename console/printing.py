@@ -147,8 +147,10 @@ async def run_headless(settings: Settings, count: int | None, resume: bool = Fal
         waiting = t("print.waiting_tags", limit=settings.queue.hopper_capacity)
         print(with_hint(waiting, "print.waiting_tags", CLI), file=sys.stderr)
         return EXIT_REFUSED
-    if state == NO_STOCK:
-        print(with_hint(t("books.no_stock"), "books.no_stock", CLI), file=sys.stderr)
+    if state == NO_STOCK:  # on a ledger the regency may hold blanks this station was not issued
+        here = engine.store.dialect != "sqlite"
+        key = "books.no_stock_here" if here else "books.no_stock"
+        print(with_hint(t(key, station=engine.store.station_id), key, CLI), file=sys.stderr)
         return EXIT_REFUSED
     assert state in (EMPTY, IDLE), state
     return 0

@@ -20,7 +20,8 @@ async def request(store: Store, kind: str, requester: str) -> int:
         raise UsageError(t("requests.unknown", kind=kind))
     async with store.transaction(requester) as tx:
         request_id = await tx.insert(
-            "INSERT INTO requests (kind, requester, at) VALUES (?, ?, ?)", (kind, requester, now_iso())
+            "INSERT INTO requests (kind, requester, at, station_id) VALUES (?, ?, ?, ?)",
+            (kind, requester, now_iso(), tx.station_id),
         )
         await tx.audit(f"queue.{kind}_requested", None, request=request_id, requester=requester)
     return request_id
@@ -35,11 +36,16 @@ class Request:
 
 
 async def pending(store: Store) -> list[Request]:
-    """The requests not yet carried out, oldest first."""
-    rows = await store.fetchall("SELECT id, kind, requester, at FROM requests WHERE done_at IS NULL ORDER BY id")
+    """The requests to the store's station not yet carried out, oldest first."""
+    rows = await store.fetchall(
+        "SELECT id, kind, requester, at FROM requests WHERE done_at IS NULL AND station_id = ? ORDER BY id",
+        (store.station_id,),
+    )
     return [Request(row["id"], row["kind"], row["requester"], row["at"]) for row in rows]
 
 
 async def mark_done(tx: Any, request_id: int) -> None:
     """Carried out, inside the transaction that audits it (the engine's)."""
-    await tx.execute("UPDATE requests SET done_at = ? WHERE id = ?", (now_iso(), request_id))
+    await tx.execute(
+        "UPDATE requests SET done_at = ? WHERE id = ? AND station_id = ?", (now_iso(), request_id, tx.station_id)
+    )

@@ -238,4 +238,62 @@ MIGRATIONS: list[str] = [
     CREATE INDEX residents_by_district_name
         ON residents (kecamatan COLLATE NOCASE, kel_desa COLLATE NOCASE, nama COLLATE NOCASE);
     """,
+    # Stations on rows (docs/multi-station.md): every row a station writes names it. Rows written before this
+    # step belong to the placeholder station '-'; a single station's SQLite file gives them to its configured
+    # station when it opens (console/stations.py), a regency ledger keeps them as history of '-'.
+    # A job names the station that claimed it (`station_id`, NULL while unclaimed) and, when queued for one
+    # station only, that station (`queued_for`, NULL = any). Blanks of an allocation are in the regency's stock
+    # (`allocations.in_stock`) or issued to a station (`station_stock`); a station spends only its own.
+    """
+    CREATE TABLE stations (
+        id      TEXT PRIMARY KEY,
+        name    TEXT NOT NULL,
+        created TEXT NOT NULL,
+        role    TEXT                                   -- the ledger role it logs in as, once registered
+    );
+    INSERT INTO stations (id, name, created) VALUES ('-', 'before stations', '1970-01-01T00:00:00.000+00:00');
+
+    ALTER TABLE jobs ADD COLUMN station_id TEXT REFERENCES stations (id);
+    ALTER TABLE jobs ADD COLUMN queued_for TEXT REFERENCES stations (id);
+    UPDATE jobs SET station_id = '-' WHERE allocation_id IS NOT NULL OR state <> 'queued';
+    CREATE INDEX jobs_claimable ON jobs (state, station_id, id);
+
+    ALTER TABLE spoiled ADD COLUMN station_id TEXT NOT NULL DEFAULT '-';   -- SQLite adds no key with a default
+    ALTER TABLE requests ADD COLUMN station_id TEXT NOT NULL DEFAULT '-';
+    ALTER TABLE audit ADD COLUMN station_id TEXT;      -- NULL before stations; the hash covers it when set
+
+    CREATE TABLE station_state (
+        station_id TEXT NOT NULL REFERENCES stations (id),
+        key        TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        at         TEXT NOT NULL,
+        PRIMARY KEY (station_id, key)
+    ) WITHOUT ROWID;
+    INSERT INTO station_state (station_id, key, value, at) SELECT '-', key, value, at FROM live_state;
+    DROP TABLE live_state;
+    CREATE TABLE live_state (
+        station_id TEXT NOT NULL REFERENCES stations (id),
+        key        TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        at         TEXT NOT NULL,
+        PRIMARY KEY (station_id, key)
+    ) WITHOUT ROWID;
+    INSERT INTO live_state SELECT * FROM station_state;
+    DELETE FROM station_state;
+    INSERT INTO station_state (station_id, key, value, at)
+        SELECT '-', key, value, '1970-01-01T00:00:00.000+00:00' FROM meta
+        WHERE key LIKE 'printer.%' OR key = 'queue.paused';
+    DELETE FROM meta WHERE key LIKE 'printer.%' OR key = 'queue.paused';
+
+    CREATE TABLE station_stock (
+        allocation_id TEXT NOT NULL REFERENCES allocations (id),
+        station_id    TEXT NOT NULL REFERENCES stations (id),
+        issued        INTEGER NOT NULL CHECK (issued >= 0),
+        in_stock      INTEGER NOT NULL CHECK (in_stock >= 0),
+        PRIMARY KEY (allocation_id, station_id)
+    ) WITHOUT ROWID;
+    INSERT INTO station_stock (allocation_id, station_id, issued, in_stock)
+        SELECT id, '-', received, in_stock FROM allocations;
+    UPDATE allocations SET in_stock = 0;
+    """,
 ]

@@ -18,14 +18,15 @@ from urllib.parse import quote
 
 import aiosqlite
 
-from console import audit
+from console import audit, stations
 from console.clock import now_iso
-from console.config import DatabaseSettings
+from console.config import DatabaseSettings, StationSettings
 from console.errors import AuditBrokenError, DatabaseError
 from console.i18n import t
 from console.schema import APPLICATION_ID, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
+DEFAULT_STATION = StationSettings.id
 SQLITE_HEADER = b"SQLite format 3\x00"
 # The database files this process has open through SQLite, by (device, inode), with how many stores hold each.
 # POSIX drops every lock a process holds on a file when it closes any descriptor of that file: reading the
@@ -60,9 +61,10 @@ class Transaction:
 
     dialect = "sqlite"
 
-    def __init__(self, conn: aiosqlite.Connection, actor: str) -> None:
+    def __init__(self, conn: aiosqlite.Connection, actor: str, station_id: str = DEFAULT_STATION) -> None:
         self._conn = conn
         self.actor = actor
+        self.station_id = station_id  # the station this transaction's rows and audit entries belong to
         self._audit_head: tuple[int, str] | None = None  # the writer holds the lock: no one else appends meanwhile
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Cursor:
@@ -83,15 +85,19 @@ class Transaction:
         return cur.lastrowid
 
     async def audit(self, action: str, subject: str | None = None, actor: str | None = None, **data: Any) -> int:
-        self._audit_head = await audit.append(self, action, subject, actor or self.actor, data, self._audit_head)
+        self._audit_head = await audit.append(
+            self, action, subject, actor or self.actor, data, self._audit_head, self.station_id
+        )
         return self._audit_head[0]
 
 
 class Store:
     dialect = "sqlite"  # the ledger's store says "postgresql": the few things only one engine has ask this
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection | None, reader: aiosqlite.Connection) -> None:
+    def __init__(self, path: Path, writer: aiosqlite.Connection | None, reader: aiosqlite.Connection,
+                 station_id: str = DEFAULT_STATION) -> None:  # fmt: skip
         self.path = path
+        self.station_id = station_id
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
@@ -99,21 +105,25 @@ class Store:
         _OPEN_FILES[self._file] = _OPEN_FILES.get(self._file, 0) + 1
 
     @classmethod
-    async def open(cls, path: Path | str | DatabaseSettings, *, create: bool = True, readonly: bool = False) -> Store:
+    async def open(cls, path: Path | str | DatabaseSettings, *, create: bool = True, readonly: bool = False,
+                   station_id: str | None = None) -> Store:  # fmt: skip
         """Open the station's database, creating it (mode 0600) if it does not exist and `create` is set.
 
         A file that is not this station's database is refused, never overwritten. A `postgresql://` URL opens
-        the regency ledger instead (console/backends/postgres.py), behind the same API.
+        the regency ledger instead (console/backends/postgres.py), behind the same API. The store writes as
+        `station_id` (the configuration's `[station] id`; `DEFAULT_STATION` when opened by a bare path).
         """
         password_file = None
         if isinstance(path, DatabaseSettings):  # the configuration's [database]: a ledger's url, else the path
             password_file = path.password_file
+            station_id = station_id or path.station_id
             path = path.location
+        station_id = station_id or DEFAULT_STATION
         if is_ledger(path):
             from console.backends.postgres import LedgerStore  # psycopg loads only for a ledger
 
             return await LedgerStore.open(str(path), create=create, readonly=readonly,  # type: ignore[return-value]
-                                          password_file=password_file)  # fmt: skip
+                                          password_file=password_file, station_id=station_id)  # fmt: skip
         path = Path(path)
         try:
             if path.is_dir():
@@ -143,12 +153,17 @@ class Store:
             if writer is not None:
                 await writer.close()
             raise
-        store = cls(path, writer, reader)
+        store = cls(path, writer, reader, station_id)
         if writer is not None:  # readers open anyway: `audit verify` and `doctor` say what is wrong
             behind = await audit.head_behind(store)
             if behind is not None:
                 await store.close()
                 raise AuditBrokenError(behind)
+            try:
+                await stations.take_its_place(store)
+            except BaseException:
+                await store.close()
+                raise
         return store
 
     async def close(self) -> None:
@@ -178,7 +193,7 @@ class Store:
         async with self._write_lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
-                tx = Transaction(self._writer, actor)
+                tx = Transaction(self._writer, actor, self.station_id)
                 yield tx
             except BaseException:
                 await self._writer.rollback()
@@ -186,6 +201,13 @@ class Store:
             await self._writer.commit()
             if tx._audit_head is not None:  # under the lock: this process's heads reach the sidecar in order
                 audit.write_head(self.path, tx._audit_head)
+
+    @asynccontextmanager
+    async def claiming(self) -> AsyncIterator[Transaction]:
+        """A short transaction that claims queued jobs for the station (console/jobs.py `claim`): on one SQLite
+        file, a transaction like any other; the ledger's skips the regency-wide lock."""
+        async with self.transaction("station") as tx:
+            yield tx
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         return list(await self._reader.execute_fetchall(sql, params))

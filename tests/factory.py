@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from console import books
 from console.clock import now_iso
 from console.store import Store
 
@@ -23,3 +24,11 @@ async def add_residents(store: Store, count: int, start: int = 1) -> list[str]:
             [(nik, f"LALU AHMAD {i}", at, at) for i, nik in enumerate(niks)],
         )
     return niks
+
+
+async def receive_blanks(store: Store, allocation_id: str, count: int, period: str | None, actor: str) -> None:
+    """An allocation received, and on a ledger issued whole to the store's station (its own SQLite file holds
+    every blank at once): the station may print from it."""
+    await books.add_allocation(store, allocation_id, count, period, actor)
+    if store.dialect == "postgresql":
+        await books.issue(store, allocation_id, store.station_id, count, actor)

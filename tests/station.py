@@ -20,6 +20,7 @@ from console.resident_import import import_residents
 from console.store import Store
 from drivers.emulator import EmulatorServer, read_output_log
 from drivers.printer import Printer
+from tests.factory import receive_blanks
 
 
 async def seeded_store(
@@ -30,7 +31,7 @@ async def seeded_store(
     store = await Store.open(database or path / "station.db")
     csv_path = write_demo_csv(path / "residents.csv", residents, seed=7)
     await import_residents(store, csv_path)
-    await books.add_allocation(store, "JATAH-2026-11", blanks, "2026-11", "test")
+    await receive_blanks(store, "JATAH-2026-11", blanks, "2026-11", "test")
     if queue:
         await jobs.enqueue_ready(store, "test")
     return store

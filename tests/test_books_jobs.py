@@ -5,7 +5,7 @@ import pytest
 from console import books, jobs, locks, reports
 from console.errors import RefusedError, UsageError
 from console.store import Store
-from tests.factory import add_residents
+from tests.factory import add_residents, receive_blanks
 
 
 @pytest.fixture
@@ -25,20 +25,20 @@ async def take_card(store, job_id, counter):
 
 
 async def test_allocation_rules(store):
-    await books.add_allocation(store, "JATAH-2026-11", 10, "2026-11", "op")
+    await receive_blanks(store, "JATAH-2026-11", 10, "2026-11", "op")
     with pytest.raises(RefusedError):
-        await books.add_allocation(store, "JATAH-2026-11", 5, None, "op")
+        await receive_blanks(store, "JATAH-2026-11", 5, None, "op")
     for bad in [("x y", 5, None), ("J2", 0, None), ("J3", 5, "2026-13")]:
         with pytest.raises(UsageError):
-            await books.add_allocation(store, *bad, "op")
+            await receive_blanks(store, *bad, "op")
     [b] = await books.all_books(store)
     assert (b.received, b.in_stock, b.balanced) == (10, 10, True)
 
 
 async def test_blanks_come_from_the_oldest_allocation_and_books_balance(store):
     niks = await add_residents(store, 4)
-    await books.add_allocation(store, "A", 2, None, "op")
-    await books.add_allocation(store, "B", 5, None, "op")
+    await receive_blanks(store, "A", 2, None, "op")
+    await receive_blanks(store, "B", 5, None, "op")
     await jobs.enqueue(store, niks, "op")
     for counter, job in enumerate(await store.fetchall("SELECT id FROM jobs ORDER BY id"), start=101):
         await take_card(store, job["id"], counter)
@@ -52,7 +52,7 @@ async def test_blanks_come_from_the_oldest_allocation_and_books_balance(store):
 
 async def test_locked_nik_is_refused_by_every_path(store):
     [nik] = await add_residents(store, 1)
-    await books.add_allocation(store, "A", 5, None, "op")
+    await receive_blanks(store, "A", 5, None, "op")
     await jobs.enqueue(store, [nik], "op")
     job = await jobs.next_queued(store)
     await take_card(store, job.id, 7)
@@ -73,7 +73,7 @@ async def test_queue_refuses_unknown_and_duplicate(store):
 
 async def test_tag_rules_and_correction_before_report(store):
     [nik] = await add_residents(store, 1)
-    await books.add_allocation(store, "A", 5, None, "op")
+    await receive_blanks(store, "A", 5, None, "op")
     await jobs.enqueue(store, [nik], "op")
     with pytest.raises(RefusedError):
         await jobs.tag(store, nik, True, "op")  # nothing printed yet
@@ -111,7 +111,7 @@ async def test_state_machine_refuses_illegal_moves(store):
 
 async def test_release_lock_when_no_card_was_taken(store):
     [nik] = await add_residents(store, 1)
-    await books.add_allocation(store, "A", 5, None, "op")
+    await receive_blanks(store, "A", 5, None, "op")
     await jobs.enqueue(store, [nik], "op")
     job = await jobs.next_queued(store)
     async with store.transaction() as tx:
@@ -128,7 +128,7 @@ async def test_release_lock_when_no_card_was_taken(store):
 
 
 async def test_physical_count_difference_is_kept(store):
-    await books.add_allocation(store, "A", 10, None, "op")
+    await receive_blanks(store, "A", 10, None, "op")
     assert await books.enter_count(store, "A", 9, "one missing", "op") == -1
     b = await books.allocation_books(store, "A")
     assert (b.last_count, b.count_difference, b.balanced) == (9, -1, True)

@@ -58,7 +58,7 @@ async def test_search_shows_one_page_of_many_and_the_lock(tmp_path):
         await books.add_allocation(store, "JATAH-2026-11", 100, "2026-11", "test")
         await lock_a_card(store, locked, counter=41)
         async with store.transaction("test") as tx:  # the printer stays idle: no blanks left to spend
-            await tx.execute("UPDATE allocations SET in_stock = 0")
+            await tx.execute("UPDATE station_stock SET in_stock = 0, issued = 1")
             await tx.execute("UPDATE allocations SET received = 1")
 
     app = console_app(settings)

@@ -77,6 +77,7 @@ def test_a_station_day_on_a_migrated_ledger(tmp_path, pg_database):
     assert again.returncode == 0 and "(0 steps run)" in again.stdout, again.stdout
     write_demo_csv(tmp_path / "residents.csv", 4, seed=11)
     for args in (("import", str(tmp_path / "residents.csv")), ("allocation", "add", "JATAH-2026-11", "10"),
+                 ("allocation", "issue", "JATAH-2026-11", "5203-01", "10"),
                  ("enqueue", "--all"), ("print",)):  # fmt: skip
         done = station(config, *args)
         assert done.returncode == 0, (args, done.stderr)

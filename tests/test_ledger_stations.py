@@ -8,17 +8,17 @@ import asyncio
 import psycopg
 import pytest
 
-from console import audit, audit_state, books, jobs
+from console import audit, audit_state, jobs
 from console.store import Store
 from tests.conftest import wait_for
-from tests.factory import add_residents
+from tests.factory import add_residents, receive_blanks
 from tests.test_books_jobs import take_card
 
 
 async def test_a_nik_one_station_queued_or_printed_is_refused_at_the_other(ledger):
     async with await Store.open(ledger.url) as east, await Store.open(ledger.url) as west:
         [nik] = await add_residents(east, 1)
-        await books.add_allocation(east, "A", 5, None, "op")
+        await receive_blanks(east, "A", 5, None, "op")
         assert (await jobs.enqueue(east, [nik], "op")).queued == [nik]
         [refusal] = (await jobs.enqueue(west, [nik], "op")).refused
         assert refusal.code == "already_queued"
@@ -83,7 +83,7 @@ async def test_a_lock_deleted_by_hand_on_the_ledger_still_refuses_and_is_named(l
     and the replay of the log names the difference."""
     async with await Store.open(ledger.url) as store:
         [nik] = await add_residents(store, 1)
-        await books.add_allocation(store, "A", 5, None, "op")
+        await receive_blanks(store, "A", 5, None, "op")
         await jobs.enqueue(store, [nik], "op")
         await take_card(store, 1, 1)
         await jobs.tag(store, nik, True, "op")

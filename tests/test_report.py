@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from console import books, jobs, reports
+from console import books, jobs, printer_record, reports
 from console.canonical import canonical_json, sha256_hex
 from console.errors import RefusedError, UsageError
 from console.i18n import current_language, set_language
@@ -50,7 +50,7 @@ async def test_refused_when_the_books_do_not_balance_saying_the_difference(print
     store, niks = printed.store, printed.niks
     await tag(store, niks, {})
     async with store.transaction("test") as tx:  # a blank gone from the books without a record
-        await tx.execute("UPDATE allocations SET in_stock = in_stock - 1")
+        await tx.execute("UPDATE station_stock SET in_stock = in_stock - 1")
     with pytest.raises(RefusedError) as refused:
         await reports.make_report(store, ALLOCATION, STATION_ID, "test")
     assert "selisih +1" in str(refused.value) and "diterima 12" in str(refused.value)
@@ -73,7 +73,7 @@ async def test_fields_counts_and_report_id(printed):
     assert sum(body["counts"].values()) == body["allocation"]["received"]
     assert [c["nik"] for c in body["good"]] == niks[:3]
     assert set(body["good"][0]) == {"nik", "card_counter", "printer_serial", "printed_at"}
-    serial = await store.scalar("SELECT value FROM meta WHERE key = 'printer.serial'")
+    serial = await printer_record.booked_serial(store)
     assert serial and {card["printer_serial"] for card in body["good"] + body["bad"]} == {serial}
     assert body["bad"][1] | {"printed_at": None} == {
         "nik": niks[4],

@@ -18,10 +18,11 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 
-from console import audit
+from console import audit, stations
 from console.backends.pg_schema import postgres_migrations, split
 from console.backends.pg_sql import translate
 from console.clock import now_iso
+from console.config import StationSettings
 from console.errors import DatabaseError
 from console.i18n import t
 from console.schema import APPLICATION_ID, MIGRATIONS
@@ -64,9 +65,10 @@ class Transaction:
 
     dialect = "postgresql"
 
-    def __init__(self, conn: psycopg.AsyncConnection[Any], actor: str) -> None:
+    def __init__(self, conn: psycopg.AsyncConnection[Any], actor: str, station_id: str) -> None:
         self._conn = conn
         self.actor = actor
+        self.station_id = station_id  # the station this transaction's rows and audit entries belong to
         self._audit_head: tuple[int, str] | None = None
 
     async def execute(self, sql: str, params: Params = ()) -> psycopg.AsyncCursor[Any]:
@@ -87,7 +89,9 @@ class Transaction:
         return int(row[0])
 
     async def audit(self, action: str, subject: str | None = None, actor: str | None = None, **data: Any) -> int:
-        self._audit_head = await audit.append(self, action, subject, actor or self.actor, data, self._audit_head)
+        self._audit_head = await audit.append(
+            self, action, subject, actor or self.actor, data, self._audit_head, self.station_id
+        )
         return self._audit_head[0]
 
 
@@ -97,8 +101,9 @@ class LedgerStore:
     dialect = "postgresql"
 
     def __init__(self, url: str, writer: psycopg.AsyncConnection[Any] | None,
-                 reader: psycopg.AsyncConnection[Any]) -> None:  # fmt: skip
+                 reader: psycopg.AsyncConnection[Any], station_id: str) -> None:  # fmt: skip
         self.url = url
+        self.station_id = station_id
         self.path = url  # where messages say which database: the URL, which never holds a password
         self._writer = writer
         self._reader = reader
@@ -106,7 +111,7 @@ class LedgerStore:
 
     @classmethod
     async def open(cls, url: str, *, create: bool = True, readonly: bool = False,
-                   password_file: Path | None = None) -> LedgerStore:  # fmt: skip
+                   password_file: Path | None = None, station_id: str = StationSettings.id) -> LedgerStore:  # fmt: skip
         """Connect to the ledger; migrate it first when `create` is set (an older schema is upgraded). The
         password is `password_file`'s first line, else libpq's own (PGPASSWORD, ~/.pgpass)."""
         password = read_password(url, password_file)
@@ -124,7 +129,14 @@ class LedgerStore:
             if writer is not None:
                 await writer.close()
             raise
-        return cls(url, writer, reader)
+        store = cls(url, writer, reader, station_id)
+        if writer is not None:
+            try:
+                await stations.take_its_place(store)
+            except BaseException:
+                await store.close()
+                raise
+        return store
 
     async def close(self) -> None:
         await self._reader.close()
@@ -148,7 +160,23 @@ class LedgerStore:
             await self._writer.execute("BEGIN")
             try:
                 await self._writer.execute("SELECT pg_advisory_xact_lock(%s)", (APPLICATION_ID,))
-                yield Transaction(self._writer, actor)
+                yield Transaction(self._writer, actor, self.station_id)
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    @asynccontextmanager
+    async def claiming(self) -> AsyncIterator[Transaction]:
+        """A short transaction that claims queued jobs for the station (console/jobs.py `claim`), without the
+        ledger's write lock: claims of several stations run at once, each row they pick locked `FOR UPDATE SKIP
+        LOCKED`. It appends nothing to the audit log (whose head needs the write lock)."""
+        if self._writer is None:
+            raise DatabaseError(t("db.read_only", file=self.url))
+        async with self._write_lock:
+            await self._writer.execute("BEGIN")
+            try:
+                yield Transaction(self._writer, "station", self.station_id)
             except BaseException:
                 await self._writer.execute("ROLLBACK")
                 raise

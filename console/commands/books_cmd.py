@@ -21,6 +21,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     add.add_argument("id")
     add.add_argument("count", type=whole_number)
     add.add_argument("--period", metavar="YYYY-MM")
+    for verb, handler in (("issue", issue_blanks), ("return", return_blanks)):
+        move = verbs.add(verb, t(f"help.allocation.{verb}"), handler)
+        move.add_argument("id", metavar="ALLOCATION")
+        move.add_argument("station", metavar="STATION")
+        move.add_argument("count", type=whole_number, metavar="COUNT")
     ls = verbs.add("list", t("help.allocation.list"), list_allocations)
     ls.add_argument("--json", action="store_true")
     count = verbs.add("count", t("help.allocation.count"), enter_count)
@@ -41,11 +46,27 @@ async def add_allocation(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def issue_blanks(args: argparse.Namespace, settings: Settings) -> int:
+    async with await Store.open(settings.database) as store:
+        held = await books.issue(store, args.id, args.station, args.count, operator_name())
+    print(t("books.issued", count=args.count, id=args.id, station=args.station, in_stock=held.in_stock))
+    return 0
+
+
+async def return_blanks(args: argparse.Namespace, settings: Settings) -> int:
+    async with await Store.open(settings.database) as store:
+        held = await books.return_unused(store, args.id, args.station, args.count, operator_name())
+    print(t("books.returned", count=args.count, id=args.id, station=args.station, in_stock=held.in_stock))
+    return 0
+
+
 async def list_allocations(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database) as store:
         all_books = await books.all_books(store)
+        by_station = {b.allocation_id: await books.station_books(store, b.allocation_id) for b in all_books}
     if args.json:
-        print(json.dumps([b.as_dict() for b in all_books], ensure_ascii=False))
+        listed = [b.as_dict() | {"stations": [s.as_dict() for s in by_station[b.allocation_id]]} for b in all_books]
+        print(json.dumps(listed, ensure_ascii=False))
         return 0
     print(t("books.header"))
     for b in all_books:
@@ -54,6 +75,11 @@ async def list_allocations(args: argparse.Namespace, settings: Settings) -> int:
             f"{b.allocation_id:<20} {b.period or '-':<8} {b.received:>8} {b.good:>7} {b.bad:>6} {b.untagged:>7} "
             f"{b.spoiled:>7} {b.in_stock:>7} {difference:>7}  {t('books.balanced') if b.balanced else t('books.unbalanced')}"
         )
+        print(t("books.regency_line", received=b.received, issued=b.received - b.regency_stock, stock=b.regency_stock))
+        for s in by_station[b.allocation_id]:
+            balanced = t("books.balanced") if s.balanced else t("books.unbalanced")
+            print(t("books.station_line", station=s.station_id, issued=s.issued, good=s.good, bad=s.bad,
+                    untagged=s.untagged, spoiled=s.spoiled, in_stock=s.in_stock, balanced=balanced))  # fmt: skip
     return 0
 
 

@@ -23,6 +23,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     enqueue.add_argument("--all", action="store_true", help=t("help.enqueue.all"))
     enqueue.add_argument("--kecamatan", help=t("help.enqueue.kecamatan"))
     enqueue.add_argument("--desa", help=t("help.enqueue.desa"))
+    enqueue.add_argument("--station", metavar="ID", help=t("help.enqueue.station"))
     enqueue.set_defaults(handler=enqueue_cmd)
 
     printing = sub.add_parser("print", parents=[common], help=t("help.print"))
@@ -50,10 +51,10 @@ async def enqueue_cmd(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError(t("queue.not_a_nik", nik=nik, why=exc)) from None
     async with await Store.open(settings.database) as store:
         if args.all:
-            count = await jobs.enqueue_ready(store, operator_name(), args.kecamatan, args.desa)
+            count = await jobs.enqueue_ready(store, operator_name(), args.kecamatan, args.desa, args.station)
             print(t("queue.queued", count=count))
             return 0
-        result = await jobs.enqueue(store, args.niks, operator_name())
+        result = await jobs.enqueue(store, args.niks, operator_name(), args.station)
     for refusal in result.refused:
         print(f"station: {describe(refusal, CLI)}", file=sys.stderr)
     print(t("queue.queued", count=len(result.queued)))
