@@ -223,7 +223,7 @@ async def connect(url: str, password: str | None, readonly: bool = False) -> psy
 
 async def schema_version(conn: psycopg.AsyncConnection[Any]) -> int:
     found = await (await conn.execute("SELECT to_regclass('schema_version') IS NOT NULL")).fetchone()
-    if not found[0]:  # asked first: a station's role may not create tables, even one that exists
+    if not (found and found[0]):  # asked first: a station's role may not create tables, even one that exists
         await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL PRIMARY KEY, "
                            "applied_at TEXT NOT NULL)")  # fmt: skip
     cursor = await conn.execute("SELECT coalesce(max(version), 0) FROM schema_version")
