@@ -28,6 +28,11 @@ class StationSettings:
     name: str = "Dukcapil Lombok Timur, loket cetak 1"
     language: str = "id"
     timezone: str = "Asia/Makassar"  # times for people are shown in this zone (WITA for East Lombok)
+    regency_id: str = ""  # the regency's id on a ledger's reports and grants; "" = the station id's part before '-'
+
+    @property
+    def regency(self) -> str:
+        return self.regency_id or self.id.split("-")[0]
 
 
 @dataclass(frozen=True)

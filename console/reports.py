@@ -129,7 +129,7 @@ async def _content_of(db: Any, b: books.Books, station_id: str) -> dict[str, Any
         for row in cards
         if row["state"] == "done_bad"
     ]
-    return {
+    content = {
         "format": REPORT_FORMAT,
         "station_id": station_id,
         "allocation": {"id": b.allocation_id, "received": b.received, "period": b.period},
@@ -138,6 +138,13 @@ async def _content_of(db: Any, b: books.Books, station_id: str) -> dict[str, Any
         "bad": bad,
         "spoiled_no_nik": [{"card_counter": row["card_counter"], "reason": row["reason"]} for row in spoiled],
     }
+    if db.dialect == "postgresql":  # the regency's report, over all its stations (files.md)
+        content |= {"regency_id": station_id, "regency_stock": b.regency_stock, "by_station": {
+            s.station_id: {"issued": s.issued, "good": s.good, "bad": s.bad, "spoiled_no_nik": s.spoiled,
+                           "in_stock": s.in_stock}
+            for s in await books.station_books(db, b.allocation_id)
+        }}  # fmt: skip
+    return content
 
 
 async def make_report(store: Store, allocation_id: str, station_id: str, actor: str) -> Report:

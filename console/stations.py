@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.clock import now_iso
+from console.config import Settings
 from console.errors import RefusedError, UsageError
 from console.i18n import t
 
@@ -29,6 +30,12 @@ class Station:
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "created": self.created, "role": self.role}
+
+
+def reporting_id(settings: Settings) -> str:
+    """The id the centre knows the reports and grants by: the station's own on its SQLite file, the regency's
+    on a ledger (its reports are the regency's, over all its stations: files.md)."""
+    return settings.station.regency if settings.database.url else settings.station.id
 
 
 def check_id(station_id: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from console import audit, audit_state, books, jobs, live_state, printer_record, stations
+from console import audit, audit_state, books, jobs, live_state, printer_record, reports, stations
 from console.books import NoStockError
 from console.engine import EMPTY, NO_STOCK
 from console.errors import RefusedError, UsageError
@@ -236,3 +236,47 @@ def _older_file(tmp_path: Path, niks: list[str]) -> Path:
     conn.executemany("INSERT INTO meta VALUES (?, ?)", [("printer.serial", "S1"), ("printer.counter:S1", "3")])
     conn.close()
     return path
+
+
+async def test_the_regency_report_counts_every_station_and_each_apart(ledger, tmp_path):
+    east, west = await _two_stations(ledger.url)
+    try:
+        niks = await add_residents(east, 6)
+        await books.add_allocation(east, "A", 20, "2026-11", "admin")
+        await books.issue(east, "A", "east", 8, "admin")
+        await books.issue(east, "A", "west", 4, "admin")
+        await jobs.enqueue(east, niks[:4], "admin", for_station="east")
+        await jobs.enqueue(east, niks[4:], "admin", for_station="west")
+        for store, folder in ((east, "east"), (west, "west")):
+            (tmp_path / folder).mkdir()
+            async with emulated_printer(tmp_path / folder) as (_, printer):
+                engine = make_engine(store, printer)
+                await engine.start()
+                assert await engine.run() == EMPTY
+        for nik in niks[:5]:
+            await jobs.tag(east, nik, True, "op")
+        await jobs.tag(west, niks[5], False, "op", reason="gagal_cetak")
+        body = (await reports.make_report(east, "A", "5203", "admin")).body
+        assert body["station_id"] == body["regency_id"] == "5203"
+        assert body["counts"] == {"good": 5, "bad": 1, "spoiled_no_nik": 0, "in_stock": 14}
+        assert body["regency_stock"] == 8
+        assert body["by_station"] == {
+            "east": {"issued": 8, "good": 4, "bad": 0, "spoiled_no_nik": 0, "in_stock": 4},
+            "west": {"issued": 4, "good": 1, "bad": 1, "spoiled_no_nik": 0, "in_stock": 2},
+        }
+        assert body["report_id"] == reports.report_id_of(body)
+    finally:
+        await east.close()
+        await west.close()
+
+
+def test_reports_name_the_station_on_its_file_and_the_regency_on_a_ledger(tmp_path):
+    from console.config import settings_from_dict
+
+    def reporting(raw: dict) -> str:
+        return stations.reporting_id(settings_from_dict(raw, tmp_path / "config.toml"))
+
+    assert reporting({"station": {"id": "5203-01"}}) == "5203-01"
+    ledger = {"url": "postgresql://station_5203_01@ledger:5432/ktpel"}
+    assert reporting({"station": {"id": "5203-01"}, "database": ledger}) == "5203"
+    assert reporting({"station": {"id": "5203-01", "regency_id": "52.03"}, "database": ledger}) == "52.03"

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from console import reports, unlock
+from console import reports, stations, unlock
 from console.config import Settings
 from console.i18n import t
 from console.operator import operator_name
@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 async def report_cmd(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database) as store:
-        made = await reports.make_report(store, args.allocation, settings.station.id, operator_name())
+        made = await reports.make_report(store, args.allocation, stations.reporting_id(settings), operator_name())
     files = reports.write_report_files(made.body, args.out, settings.station.name, made.stock_count, args.force)
     counts = made.body["counts"]
     if args.json:
@@ -67,7 +67,7 @@ async def unlock_cmd(args: argparse.Namespace, settings: Settings) -> int:
     keys = unlock.load_central_keys(settings.central.public_keys)
     async with await Store.open(settings.database, create=False) as store:
         applied = await unlock.apply_grant_file(
-            store, args.grant, station_id=settings.station.id, keys=keys, actor=operator_name()
+            store, args.grant, station_id=stations.reporting_id(settings), keys=keys, actor=operator_name()
         )
     if args.json:
         print(
