@@ -129,7 +129,7 @@ async def _content_of(db: Any, b: books.Books, station_id: str) -> dict[str, Any
         for row in cards
         if row["state"] == "done_bad"
     ]
-    content = {
+    content: dict[str, Any] = {
         "format": REPORT_FORMAT,
         "station_id": station_id,
         "allocation": {"id": b.allocation_id, "received": b.received, "period": b.period},
