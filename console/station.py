@@ -70,7 +70,7 @@ class Station:
         """A reader of its own for the residents search: a search over a million names may take seconds, and
         the engine's reads must never wait behind it (SQLite in WAL mode lets both read at once)."""
         if self.search_store is None:
-            self.search_store = await Store.open(self.store.path, readonly=True)
+            self.search_store = await Store.open(self.store.path, readonly=True, station_id=self.store.station_id)
         return self.search_store
 
     async def close(self) -> None:

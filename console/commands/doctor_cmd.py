@@ -28,7 +28,7 @@ async def check_config(settings: Settings) -> str:
 
 async def check_database(settings: Settings) -> str:
     path = settings.database.path
-    async with await Store.open(path, create=False) as store:
+    async with await Store.open(path, create=False, station_id=settings.station.id) as store:
         problems = [row[0] for row in await store.fetchall("PRAGMA integrity_check(10)")]
         if problems != ["ok"]:  # every page read: a damaged one anywhere is found, not only where a query goes
             raise StationError(t("doctor.db_damaged", file=path, why="; ".join(problems)))

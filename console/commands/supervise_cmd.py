@@ -58,7 +58,7 @@ async def supervise(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(t("supervise.no_terminal"))
     SupervisorApp = load_console("supervisor")
 
-    async with await Store.open(path, readonly=True) as store:
+    async with await Store.open(path, readonly=True, station_id=settings.station.id) as store:
         app = SupervisorApp(settings, store, who, requests_allowed=not args.watch_only)
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _hung_up, who)
         log.info("supervise_started", supervisor=who, database=str(path))

@@ -105,7 +105,7 @@ class SupervisorApp(ConsoleApp):
     async def _ask(self, kind: str) -> None:
         """The one write: a short-lived writable store, one audited request, closed at once."""
         try:
-            async with await Store.open(self.store.path, create=False) as store:
+            async with await Store.open(self.store.path, create=False, station_id=self.store.station_id) as store:
                 await requests.request(store, kind, self.who)
         except StationError as exc:
             self.notify(t("ui.sup.ask.failed", error=advised(exc, CONSOLE)), severity="error", timeout=15)
