@@ -361,6 +361,7 @@ class PrintEngine:
                     await self._set_state(reason)
                 if stop_when_idle and reason != PAUSED:  # paused headless: wait for the resume request
                     self._cancel_prefetch()
+                    await jobs.release_claims(self.store)  # a stop with its state unchanged (a fault) too
                     return reason
                 self._wake.clear()
                 await self._wait()

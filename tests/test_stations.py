@@ -4,6 +4,7 @@ queued for it), spends only the blanks issued to it; a single station's SQLite f
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -280,3 +281,25 @@ def test_reports_name_the_station_on_its_file_and_the_regency_on_a_ledger(tmp_pa
     ledger = {"url": "postgresql://station_5203_01@ledger:5432/ktpel"}
     assert reporting({"station": {"id": "5203-01"}, "database": ledger}) == "5203"
     assert reporting({"station": {"id": "5203-01", "regency_id": "52.03"}, "database": ledger}) == "52.03"
+
+
+def test_blanks_and_the_queue_for_one_station_through_the_command_line_of_a_single_station(tmp_path):
+    from tests.command import station
+    from tests.test_cli_queue import make_station
+
+    config = make_station(tmp_path, residents=3)
+    assert station(config, "allocation", "add", "A", "5").returncode == 0
+    unknown = station(config, "allocation", "issue", "A", "5203-99", "1")
+    assert unknown.returncode == 2 and "5203-99" in unknown.stderr and "5203-01" in unknown.stderr
+    too_many = station(config, "allocation", "return", "A", "5203-01", "6")
+    assert too_many.returncode == 4 and "nothing changed" in too_many.stderr
+    assert station(config, "allocation", "return", "A", "5203-01", "5").returncode == 0
+    listed = json.loads(station(config, "allocation", "list", "--json").stdout)
+    assert listed[0]["regency_stock"] == 5 and listed[0]["stations"][0]["in_stock"] == 0
+    assert station(config, "enqueue", "--all", "--station", "5203-01").returncode == 0
+    refused = station(config, "print")
+    assert refused.returncode == 4 and refused.stderr.strip()
+    assert station(config, "allocation", "issue", "A", "5203-01", "5").returncode == 0
+    assert station(config, "print").returncode == 0
+    text = station(config, "allocation", "list").stdout
+    assert "issued to stations 5 + regency stock 0" in text and "station 5203-01: issued 5" in text
