@@ -99,10 +99,10 @@ async def add_allocation(store: Store, allocation_id: str, count: int, period: s
         )
         await tx.audit("allocation.received", allocation_id, received=count, period=period)
         if tx.dialect == "sqlite":  # a regency of one: the station holds every blank the regency receives
-            await _move(tx, allocation_id, tx.station_id, count)
+            await _move(tx, allocation_id, tx.station_id, count, audited=False)  # said by allocation.received
 
 
-async def _move(tx: Any, allocation_id: str, station_id: str, count: int) -> None:
+async def _move(tx: Any, allocation_id: str, station_id: str, count: int, audited: bool = True) -> None:
     """`count` blanks from the regency's stock to the station's (a negative count: back); audited."""
     await tx.execute("UPDATE allocations SET in_stock = in_stock - ? WHERE id = ?", (count, allocation_id))
     key = (allocation_id, station_id)
@@ -112,8 +112,9 @@ async def _move(tx: Any, allocation_id: str, station_id: str, count: int) -> Non
     else:
         await tx.execute("INSERT INTO station_stock (allocation_id, station_id, issued, in_stock) VALUES (?, ?, ?, ?)",
                          (*key, count, count))  # fmt: skip
-    action = "blanks.issued" if count > 0 else "blanks.returned"
-    await tx.audit(action, allocation_id, station=station_id, count=abs(count))
+    if audited:
+        action = "blanks.issued" if count > 0 else "blanks.returned"
+        await tx.audit(action, allocation_id, station=station_id, count=abs(count))
 
 
 async def issue(store: Store, allocation_id: str, station_id: str, count: int, actor: str) -> StationBooks:

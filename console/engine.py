@@ -357,8 +357,9 @@ class PrintEngine:
                 reason = reason or EMPTY
                 if self.state != reason:
                     self._cancel_prefetch()
-                    await jobs.release_claims(self.store)  # queued jobs it will not print now: free for any
                     await self._set_state(reason)
+                    if reason != EMPTY:  # queued jobs it claimed and will not print now: free for any station
+                        await jobs.release_claims(self.store)
                 if stop_when_idle and reason != PAUSED:  # paused headless: wait for the resume request
                     self._cancel_prefetch()
                     await jobs.release_claims(self.store)  # a stop with its state unchanged (a fault) too

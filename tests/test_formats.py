@@ -93,7 +93,7 @@ def test_status_speaks_indonesian_with_grouped_counts_and_local_times(tmp_path):
 
     with sqlite3.connect(tmp_path / "station.db") as db:
         db.execute(
-            "INSERT INTO live_state (key, value, at) VALUES ('engine', ?, ?)",
+            "INSERT INTO live_state (station_id, key, value, at) VALUES ('5203-01', 'engine', ?, ?)",
             (json.dumps({"state": "empty", "fault": None}), "2026-12-01T18:58:33.745+00:00"),
         )
     result = station(config, "status")
@@ -112,7 +112,7 @@ def test_status_names_a_fault_in_the_operators_words(tmp_path):
 
     with sqlite3.connect(tmp_path / "station.db") as db:
         db.execute(
-            "INSERT INTO live_state (key, value, at) VALUES ('engine', ?, ?)",
+            "INSERT INTO live_state (station_id, key, value, at) VALUES ('5203-01', 'engine', ?, ?)",
             (json.dumps({"state": "stopped", "fault": "jam", "fault_reply": "ERR JAM"}), "2026-12-01T02:00:00+00:00"),
         )
     out = station(config, "status").stdout
