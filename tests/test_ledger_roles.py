@@ -107,3 +107,18 @@ def test_a_station_role_cannot_rewrite_the_audit_log_the_allocations_or_another_
     [a] = listed
     assert a["balanced"] and a["regency_stock"] == 5
     assert [(s["station"], s["issued"], s["untagged"], s["in_stock"]) for s in a["stations"]] == [(east, 5, 3, 2)]
+
+
+def test_a_station_role_cannot_pass_for_another_by_a_table_of_its_own(regency, tmp_path):
+    """An attacker with west's role shadows `stations` with a temporary table naming its role as east's."""
+    _, configs = regency
+    east = _station_id(configs["east"])
+    with _connect_as(configs["east"]) as conn:
+        conn.execute("INSERT INTO live_state VALUES (%s, 'engine', '{}', 'now')", (east,))
+    with _connect_as(configs["west"]) as conn:
+        conn.execute("CREATE TEMP TABLE stations (id text, name text, created text, role text)")
+        conn.execute("INSERT INTO stations VALUES (%s, 'x', 'x', current_user)", (east,))
+        assert conn.execute("SELECT count(*) FROM stations").fetchone()[0] == 1  # its own table, first in its path
+        assert conn.execute("UPDATE live_state SET value = '[]' WHERE station_id = %s", (east,)).rowcount == 0
+        with pytest.raises(errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO live_state VALUES (%s, 'printer', '{}', 'now')", (east,))

@@ -47,9 +47,12 @@ _POLICIES = {
     "audit": [f"FOR INSERT WITH CHECK (station_id = {_MINE})"],
 }
 
+# The table named with its schema and the search path fixed: a role's own temporary `stations` (pg_temp comes
+# first in a search path) must not decide which station it is.
 _FUNCTION = """
-CREATE OR REPLACE FUNCTION ktpel_station() RETURNS text LANGUAGE sql STABLE
-AS 'SELECT id FROM stations WHERE role = current_user'
+CREATE OR REPLACE FUNCTION public.ktpel_station() RETURNS text LANGUAGE sql STABLE
+SET search_path = pg_catalog, public
+AS 'SELECT id FROM public.stations WHERE role = current_user'
 """
 
 
