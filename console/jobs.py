@@ -324,12 +324,12 @@ async def claim(store: Store, after: int = 0) -> Job | None:
     mine = await store.fetchone(
         "SELECT id FROM jobs WHERE state = 'queued' AND station_id = :me AND id > :after ORDER BY id LIMIT 1", me
     )
-    if mine is None:
+    free = "state = 'queued' AND station_id IS NULL AND coalesce(queued_for, :me) = :me AND id > :after"
+    if mine is None and await store.fetchone(f"SELECT 1 FROM jobs WHERE {free} LIMIT 1", me) is not None:
         skip = " FOR UPDATE SKIP LOCKED" if store.dialect == "postgresql" else ""
         async with store.claiming() as tx:
             mine = await tx.fetchone(
-                "UPDATE jobs SET station_id = :me WHERE id = (SELECT id FROM jobs WHERE state = 'queued' AND "
-                "station_id IS NULL AND coalesce(queued_for, :me) = :me AND id > :after ORDER BY id LIMIT 1"
+                f"UPDATE jobs SET station_id = :me WHERE id = (SELECT id FROM jobs WHERE {free} ORDER BY id LIMIT 1"
                 f"{skip}) AND station_id IS NULL RETURNING id",
                 me,
             )
