@@ -103,6 +103,12 @@ async def check_reportable(db: Any, allocation_id: str) -> books.Books:
                 difference=f"{b.difference:+d}",
             )
         )
+    for s in await books.station_books(db, allocation_id):  # the regency's sum may hide a station's gap
+        if not s.balanced:
+            accounted = s.good + s.bad + s.spoiled + s.in_stock
+            raise RefusedError(t("report.station_unbalanced", id=allocation_id, station=s.station_id, issued=s.issued,
+                                 good=s.good, bad=s.bad, spoiled=s.spoiled, in_stock=s.in_stock,
+                                 accounted=accounted))  # fmt: skip
     return b
 
 

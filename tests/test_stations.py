@@ -303,3 +303,18 @@ def test_blanks_and_the_queue_for_one_station_through_the_command_line_of_a_sing
     assert station(config, "print").returncode == 0
     text = station(config, "allocation", "list").stdout
     assert "issued to stations 5 + regency stock 0" in text and "station 5203-01: issued 5" in text
+
+
+async def test_the_report_is_refused_while_a_stations_books_do_not_balance_though_the_regencys_do(ledger):
+    async with await Store.open(ledger.url, station_id="east") as east:
+        await books.add_allocation(east, "A", 10, None, "admin")
+        await books.issue(east, "A", "east", 4, "admin")
+        async with east.transaction("test") as tx:  # a blank moved by hand, past the books of issue
+            await tx.execute("UPDATE allocations SET in_stock = in_stock - 1")
+            await tx.execute("UPDATE station_stock SET in_stock = in_stock + 1")
+        [b] = await books.all_books(east)
+        assert b.balanced
+        with pytest.raises(RefusedError, match="stasiun east") as refused:
+            await reports.make_report(east, "A", "5203", "admin")
+        assert "diserahkan 4" in str(refused.value) and "sisa 5" in str(refused.value)
+        assert await east.scalar("SELECT count(*) FROM reports") == 0
