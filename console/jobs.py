@@ -299,15 +299,6 @@ async def next_queued(db: Any) -> Job | None:
     return None if row is None else Job.from_row(row)
 
 
-async def queued_after(db: Any, job_id: int) -> Job | None:
-    row = await db.fetchone(
-        "SELECT j.*, r.nama FROM jobs j JOIN residents r ON r.nik = j.nik WHERE j.state = 'queued' AND j.id > ? "
-        "ORDER BY j.id LIMIT 1",
-        (job_id,),
-    )
-    return None if row is None else Job.from_row(row)
-
-
 # A queued job this station may print: claimed by it, or unclaimed and queued for it or for any station.
 _MINE_OR_FREE = "state = 'queued' AND (station_id = :me OR (station_id IS NULL AND coalesce(queued_for, :me) = :me))"
 
