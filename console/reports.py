@@ -355,6 +355,16 @@ def render_text(body: dict[str, Any], station_name: str, stock_count: StockCount
         number("  " + t("report.text.total"), sum(counts.values())),
         "",
     ]
+    if "by_station" in body:  # the regency's report (a ledger): each station's share, then the regency's stock
+        head[-1:] = [
+            *(
+                _fit(t("report.text.by_station", station=station, issued=c["issued"], good=c["good"], bad=c["bad"],
+                       spoiled=c["spoiled_no_nik"], in_stock=c["in_stock"]))
+                for station, c in sorted(body["by_station"].items())
+            ),
+            _fit(t("report.text.regency_stock", count=body["regency_stock"])),
+            "",
+        ]  # fmt: skip
     if stock_count is not None:
         head[-1:] = [
             _fit(

@@ -266,6 +266,10 @@ async def test_the_regency_report_counts_every_station_and_each_apart(ledger, tm
             "west": {"issued": 4, "good": 1, "bad": 1, "spoiled_no_nik": 0, "in_stock": 2},
         }
         assert body["report_id"] == reports.report_id_of(body)
+        text = reports.render_text(body, "Dukcapil Lombok Timur")
+        assert "Stasiun east: diserahkan 8 = baik 4 + rusak 0 + rusak tanpa NIK 0 + sisa 4" in text
+        assert "Stasiun west: diserahkan 4 = baik 1 + rusak 1 + rusak tanpa NIK 0 + sisa 2" in text
+        assert "Stok kabupaten (belum diserahkan ke stasiun): 8" in text and len(text.splitlines()) <= 64
     finally:
         await east.close()
         await west.close()
