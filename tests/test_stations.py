@@ -300,6 +300,9 @@ def test_blanks_and_the_queue_for_one_station_through_the_command_line_of_a_sing
     assert station(config, "allocation", "return", "A", "5203-01", "5").returncode == 0
     listed = json.loads(station(config, "allocation", "list", "--json").stdout)
     assert listed[0]["regency_stock"] == 5 and listed[0]["stations"][0]["in_stock"] == 0
+    unknown_station = station(config, "enqueue", "--all", "--station", "5203-99")
+    assert unknown_station.returncode == 2 and "5203-99" in unknown_station.stderr
+    assert json.loads(station(config, "status", "--json").stdout)["queue"]["queued"] == 0
     assert station(config, "enqueue", "--all", "--station", "5203-01").returncode == 0
     refused = station(config, "print")
     assert refused.returncode == 4 and refused.stderr.strip()
