@@ -223,6 +223,8 @@ async def tag(
             row = await tx.fetchone("SELECT * FROM jobs WHERE id = ? AND nik = ?", (job_id, nik))
         if row is None or row["state"] not in (PRINTED, DONE_GOOD, DONE_BAD):
             raise RefusedError(t("tag.nothing_printed", nik=nik))
+        if row["station_id"] not in (None, stations.BEFORE_STATIONS, tx.station_id):  # it lies in that one's hopper
+            raise RefusedError(t("tag.other_station", nik=nik, station=row["station_id"]))
         if row["state"] != PRINTED:
             reported = await report_listing(tx, row["id"])
             if reported is not None:

@@ -254,8 +254,11 @@ async def test_the_regency_report_counts_every_station_and_each_apart(ledger, tm
                 engine = make_engine(store, printer)
                 await engine.start()
                 assert await engine.run() == EMPTY
-        for nik in niks[:5]:
+        with pytest.raises(RefusedError, match="west"):  # west's card is tagged at west, where it lies
+            await jobs.tag(east, niks[5], True, "op")
+        for nik in niks[:4]:
             await jobs.tag(east, nik, True, "op")
+        await jobs.tag(west, niks[4], True, "op")
         await jobs.tag(west, niks[5], False, "op", reason="gagal_cetak")
         body = (await reports.make_report(east, "A", "5203", "admin")).body
         assert body["station_id"] == body["regency_id"] == "5203"
