@@ -93,7 +93,7 @@ async def require(db: Any, station_id: str) -> Station:
     station = await get(db, station_id)
     if station is None:
         known = ", ".join(s.id for s in await all_stations(db)) or "-"
-        raise UsageError(t("stations.unknown", id=station_id, known=known))
+        raise UsageError(t("stations.unknown", id=station_id, known=known), hint="stations.unknown")
     return station
 
 
