@@ -167,13 +167,16 @@ def head_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".head")
 
 
-def write_head(db_path: Path, head: tuple[int, str]) -> None:
+def write_head(db_path: Path, head: tuple[int, str], *, strict: bool = False) -> None:
     """Atomically (drivers/atomic_file.py), mode 0600. Called after the commit: a failure leaves
-    the sidecar behind the database, which is the safe side, so it is logged and the commit stands."""
+    the sidecar behind the database, which is the safe side, so it is logged and the commit stands (with `strict`,
+    where the head is the point of the step, the OSError is raised)."""
     path = head_path(db_path)
     try:
         write_atomic(path, json.dumps({"seq": head[0], "hash": head[1]}))
     except OSError as exc:
+        if strict:
+            raise
         log.warning("audit_head_not_written", file=str(path), why=str(exc))
 
 
@@ -191,11 +194,14 @@ def read_head(db_path: Path) -> tuple[int, str] | None:
         raise ValueError(str(exc)) from None
 
 
-async def head_behind(store: Database) -> str | None:
+async def head_behind(store: Database, *, missing_ok: bool = False) -> str | None:
     """A sentence when the database's audit log does not reach the head recorded beside it, else None.
 
-    A database ahead of its sidecar is accepted (a process may die between its commit and the sidecar's write).
-    A ledger has no sidecar yet: its head is kept on the server, beside the log (docs/multi-station-design.md)."""
+    A database ahead of its sidecar is accepted (a process may die between its commit and the sidecar's write); a
+    head at entry 0 is the one a new database gets when first opened. A head file missing beside a log that is not
+    empty is a copy put back (or a head removed): refused until a supervisor accepts the restore (`missing_ok`, for
+    that step alone; console/restore.py). A ledger has no sidecar yet: its head is kept on the server, beside the
+    log (docs/multi-station-design.md)."""
     if store.dialect != "sqlite":
         return None
     head = head_path(store.path)
@@ -204,8 +210,12 @@ async def head_behind(store: Database) -> str | None:
     except ValueError as exc:
         return t("audit.head_unreadable", head=head, why=exc)
     if recorded is None:
-        return None
+        if missing_ok or await newest_seq(store) == 0:
+            return None
+        return t("audit.head_missing", file=store.path, head=head, newest=await newest_seq(store))
     seq, digest = recorded
+    if (seq, digest) == (0, GENESIS):
+        return None
     row = await store.fetchone("SELECT hash FROM audit WHERE seq = ?", (seq,))
     if row is None:
         return t("audit.head_behind", file=store.path, head=head, seq=seq, newest=await newest_seq(store))

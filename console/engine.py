@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from console import books, jobs, live_state, locks, pause, printer_record, requests
+from console import books, jobs, live_state, locks, pause, printer_record, requests, restore
 from console.books import NoStockError
 from console.clock import now_iso
 from console.jobs import Job, TransitionError
@@ -98,7 +98,15 @@ class PrinterUnknown(PrinterFault):
     code = "printer_unknown"
 
 
-STOPS_FOR_A_SUPERVISOR = (CounterAhead, PrinterUnknown)
+class RestoreUnwitnessed(PrinterFault):
+    """A database put back from a backup was accepted (`station audit accept-restore`) and printers the books know
+    have not yet been connected and matched their counters: one of them may have printed after the copy. The reply
+    is their serials. Lifted by itself once each has witnessed."""
+
+    code = "restore_unwitnessed"
+
+
+STOPS_FOR_A_SUPERVISOR = (CounterAhead, PrinterUnknown, RestoreUnwitnessed)
 
 
 async def _record(db: Any, nik: str) -> tuple | None:
@@ -513,17 +521,32 @@ class PrintEngine:
         counter went back; cards they cannot account for raise CounterAhead (recorded for the reconciliation), a
         used printer they never met PrinterUnknown (recorded for the supervisor's acceptance)."""
         decision = decide(Facts(counter, False, self._counter_booked))
-        if decision.book_counter is None and decision.stop is None:
-            return
-        async with self.store.transaction(self.actor) as tx:
-            booked = await self._book(tx, decision, counter)
-        self._counter_booked = booked
+        if decision.book_counter is not None or decision.stop is not None:
+            async with self.store.transaction(self.actor) as tx:
+                booked = await self._book(tx, decision, counter)
+            self._counter_booked = booked
         if decision.stop is Stop.COUNTER_AHEAD:
-            log.warning("counter_ahead", counter=counter, booked=booked)
+            log.warning("counter_ahead", counter=counter, booked=self._counter_booked)
             raise CounterAhead(reply=str(decision.unaccounted))
         if decision.stop is Stop.PRINTER_UNKNOWN:
             log.warning("printer_unknown", serial=self._serial, counter=counter)
             raise PrinterUnknown(reply=f"{self._serial} {counter}")
+        await self._check_witnesses(matched=decision.book_counter is None)
+
+    async def _check_witnesses(self, matched: bool) -> None:
+        """After a restore was accepted, nothing prints until every printer the books know has been connected and
+        matched their counter (`matched`: this one does now, with nothing followed): RestoreUnwitnessed."""
+        waiting = await restore.unwitnessed(self.store)
+        if not waiting:
+            return
+        async with self.store.transaction(self.actor) as tx:
+            if matched:
+                waiting = await restore.witness(tx, self._serial)
+            if waiting:
+                await restore.record_stop(tx, self._serial, waiting)
+        if waiting:
+            log.warning("restore_unwitnessed", serial=self._serial, waiting=waiting)
+            raise RestoreUnwitnessed(reply=" ".join(waiting))
 
     async def _guarded(self, call: Awaitable[Any]) -> Any:
         try:

@@ -77,7 +77,8 @@ async def sign_in_for_command(args: argparse.Namespace, settings: Settings) -> N
     if not settings.database.url and not settings.database.path.is_file():
         act_as(None, name)
         return
-    async with await Store.open(settings.database, create=False) as store:
+    accepting = command_of(args) == "audit accept-restore"  # the one step a database without its head may take
+    async with await Store.open(settings.database, create=False, accepting_restore=accepting) as store:
         if not await operators.any_registered(store):
             act_as(None, name)
             return

@@ -21,18 +21,18 @@ SERIAL, COUNTER_OF, AHEAD = "printer.serial", "printer.counter:", "printer.count
 UNKNOWN = "printer.unknown"
 
 
-_get, _set = station_state.get, station_state.put  # each station follows its own printer
+get_meta, set_meta = station_state.get, station_state.put  # each station follows its own printer
 
 
 async def booked_serial(db: Any) -> str | None:
-    return await _get(db, SERIAL)
+    return await get_meta(db, SERIAL)
 
 
 async def booked_counter(db: Any, serial: str | None = None) -> int | None:
     """The highest card counter the books account for on a printer (the booked one when `serial` is None), kept
     per serial so that a printer swapped out and back is followed from where the books left it."""
     serial = serial if serial is not None else await booked_serial(db)
-    value = None if serial is None else await _get(db, COUNTER_OF + serial)
+    value = None if serial is None else await get_meta(db, COUNTER_OF + serial)
     return None if value is None else int(value)
 
 
@@ -40,14 +40,14 @@ async def book_counter(tx: Any, counter: int) -> None:
     serial = await booked_serial(tx)
     if serial is None:
         raise RuntimeError("a card counter booked before the printer was recorded")
-    await _set(tx, COUNTER_OF + serial, str(counter))
+    await set_meta(tx, COUNTER_OF + serial, str(counter))
 
 
 async def record_printer(tx: Any, serial: str, model: str, firmware: str) -> None:
     """The printer connected now is the one the books follow; its counter is followed from where they left it."""
-    was = await _get(tx, SERIAL)
+    was = await get_meta(tx, SERIAL)
     if was != serial:
-        await _set(tx, SERIAL, serial)
+        await set_meta(tx, SERIAL, serial)
         await tx.audit("printer.changed" if was else "printer.first_seen", serial, was=was, model=model)
     await live_state.publish(tx, live_state.PRINTER, {"model": model, "serial": serial, "firmware": firmware})
 
@@ -55,7 +55,7 @@ async def record_printer(tx: Any, serial: str, model: str, firmware: str) -> Non
 async def rebase_counter(tx: Any, counter: int, was: int) -> None:
     """The same printer shows a counter below the books' with nothing in doubt (a service reset): follow it."""
     await book_counter(tx, counter)
-    await tx.audit("printer.counter_went_back", await _get(tx, SERIAL), counter=counter, was=was)
+    await tx.audit("printer.counter_went_back", await get_meta(tx, SERIAL), counter=counter, was=was)
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class CounterAhead:
 
 
 async def counter_ahead(db: Any) -> CounterAhead | None:
-    value = await _get(db, AHEAD)
+    value = await get_meta(db, AHEAD)
     return None if value is None else CounterAhead(**json.loads(value))
 
 
@@ -82,7 +82,7 @@ async def record_counter_ahead(tx: Any, found: CounterAhead) -> None:
 
 
 async def clear_counter_ahead(tx: Any) -> None:
-    await _set(tx, AHEAD, None)
+    await set_meta(tx, AHEAD, None)
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class UnknownPrinter:
 
 
 async def unknown_printer(db: Any) -> UnknownPrinter | None:
-    value = await _get(db, UNKNOWN)
+    value = await get_meta(db, UNKNOWN)
     return None if value is None else UnknownPrinter(**json.loads(value))
 
 
@@ -107,9 +107,9 @@ async def _record_once(tx: Any, key: str, found: CounterAhead | UnknownPrinter) 
     """What the queue stopped on, kept in `meta` under `key` (its fields as JSON) and audited under the same name,
     with the printer's serial as the subject; nothing again while the same is kept."""
     fields = asdict(found)
-    if await _get(tx, key) == json.dumps(fields):
+    if await get_meta(tx, key) == json.dumps(fields):
         return
-    await _set(tx, key, json.dumps(fields))
+    await set_meta(tx, key, json.dumps(fields))
     await tx.audit(key, fields.pop("serial"), **fields)
 
 
@@ -132,6 +132,6 @@ async def accept_printer(store: Store, serial: str, reason: str, actor: str) -> 
         if await booked_serial(tx) != serial or await booked_counter(tx, serial) is not None:
             raise RefusedError(t("printer.accept_stale", serial=serial))
         await book_counter(tx, found.counter)
-        await _set(tx, UNKNOWN, None)
+        await set_meta(tx, UNKNOWN, None)
         await tx.audit("printer.accepted", serial, counter=found.counter, reason=reason)
     return found

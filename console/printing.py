@@ -14,7 +14,7 @@ from console import formats, pause
 from console.broken_pipe import silence_stdout, stdout_is_broken, stdout_silenced
 from console.cards import CardBuilder
 from console.config import Settings
-from console.engine import EMPTY, IDLE, NO_STOCK, STOPPED, WAITING_TAGS, EngineEvent, PrintEngine
+from console.engine import EMPTY, IDLE, NO_STOCK, STOPPED, WAITING_TAGS, EngineEvent, PrintEngine, RestoreUnwitnessed
 from console.errors import EXIT_PRINTER_FAULT, EXIT_REFUSED, ConfigError, PrinterStoppedError, RefusedError
 from console.faults_text import fault_advice, fault_title
 from console.hints import CLI, with_hint
@@ -136,13 +136,13 @@ async def run_headless(settings: Settings, count: int | None, resume: bool = Fal
             await session.engine.start(reset=True)  # no resume key headless: a latched fault is cleared here
         except PrinterFault as fault:
             print(f"station: {fault_title(fault)}: {fault_advice(fault)}", file=sys.stderr)
-            return EXIT_PRINTER_FAULT
+            return _exit_for(fault)
         state = await session.engine.run(max_cards=count, stop_when_idle=True)
         engine = session.engine
     print(t("print.done", cards=engine.cards_printed, state=t(f"engine.state.{state}")))
     if state == STOPPED:
         print(f"station: {fault_title(engine.fault)}: {fault_advice(engine.fault)}", file=sys.stderr)
-        return EXIT_PRINTER_FAULT
+        return _exit_for(engine.fault)
     if state == WAITING_TAGS:
         waiting = t("print.waiting_tags", limit=settings.queue.hopper_capacity)
         print(with_hint(waiting, "print.waiting_tags", CLI), file=sys.stderr)
@@ -154,3 +154,8 @@ async def run_headless(settings: Settings, count: int | None, resume: bool = Fal
         return EXIT_REFUSED
     assert state in (EMPTY, IDLE), state
     return 0
+
+
+def _exit_for(fault: PrinterFault | None) -> int:
+    """A restore waiting for its printers is a rule's refusal (exit 4), not a fault of the printer (exit 5)."""
+    return EXIT_REFUSED if isinstance(fault, RestoreUnwitnessed) else EXIT_PRINTER_FAULT

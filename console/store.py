@@ -102,12 +102,27 @@ class Store:
         self._reader = reader
         self._write_lock = asyncio.Lock()
         self._file: tuple[int, int] | None = _file_identity(path)
+        # True while a database without its head file is open for a supervisor to accept it as restored: nothing
+        # committed meanwhile (a sign-in) writes a head for it; console/restore.py writes it and lifts this.
+        self.head_on_hold = False
         _OPEN_FILES[self._file] = _OPEN_FILES.get(self._file, 0) + 1
 
     @classmethod
-    async def open(cls, path: Path | str | DatabaseSettings, *, create: bool = True, readonly: bool = False,
-                   station_id: str | None = None) -> Store:  # fmt: skip
+    async def open(
+        cls,
+        path: Path | str | DatabaseSettings,
+        *,
+        create: bool = True,
+        readonly: bool = False,
+        station_id: str | None = None,
+        accepting_restore: bool = False,
+    ) -> Store:
         """Open the station's database, creating it (mode 0600) if it does not exist and `create` is set.
+
+        Opened for writing, a database whose audit log does not reach its head file, or whose head file is missing
+        while its log is not empty, is refused (exit 7); `accepting_restore` lets the missing head through, held
+        (`head_on_hold`), for `station audit accept-restore` alone. A new database gets its head (entry 0) at once,
+        so that no crash before its first head leaves a log without one.
 
         A file that is not this station's database is refused, never overwritten. A `postgresql://` URL opens
         the regency ledger instead (console/backends/postgres.py), behind the same API. The store writes as
@@ -155,10 +170,15 @@ class Store:
             raise
         store = cls(path, writer, reader, station_id)
         if writer is not None:  # readers open anyway: `audit verify` and `doctor` say what is wrong
-            behind = await audit.head_behind(store)
+            behind = await audit.head_behind(store, missing_ok=accepting_restore)
             if behind is not None:
                 await store.close()
                 raise AuditBrokenError(behind)
+            if not audit.head_path(path).exists():
+                if await audit.newest_seq(store) == 0:  # a new database
+                    audit.write_head(path, (0, audit.GENESIS))
+                else:  # let through above only for a supervisor's accept-restore
+                    store.head_on_hold = True
             try:
                 await stations.take_its_place(store)
             except BaseException:
@@ -199,7 +219,7 @@ class Store:
                 await self._writer.rollback()
                 raise
             await self._writer.commit()
-            if tx._audit_head is not None:  # under the lock: this process's heads reach the sidecar in order
+            if tx._audit_head is not None and not self.head_on_hold:  # under the lock: the sidecar follows in order
                 audit.write_head(self.path, tx._audit_head)
 
     @asynccontextmanager

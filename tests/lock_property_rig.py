@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from console import audit, books, cards, clock, jobs, printer_record, reports, unlock
+from console import audit, books, cards, clock, jobs, printer_record, reports, restore, unlock
 from console.central import simulator
 from console.engine import PrintEngine
 from console.errors import AuditBrokenError, RefusedError, UsageError
@@ -38,7 +38,11 @@ STOPS = (
     "printer_unknown",
     "printer_mismatch",
     "counter_mismatch",
+    "restore_unwitnessed",
 )  # the station waits for people, by design
+# A restore accepted waits for its printers: the backup stands until another printer is connected (it witnesses,
+# or stops the station), rather than being put aside at once as after the other stops.
+WAITS_FOR_PRINTERS = "restore_unwitnessed"
 
 
 @dataclass
@@ -233,6 +237,7 @@ class Rig:
         await self.stop_station()
         self.connected = 1 - self.connected
         await self.start_station()
+        self.use_backup_if_nothing_stopped()  # the last printer a restore waited for witnessed it
 
     def jump_clock(self, days: float) -> None:
         self.clock_offset += timedelta(days=days)
@@ -254,30 +259,41 @@ class Rig:
             shutil.copyfile(head, kept)
         self.backups.append(Backup(copy, kept, self.counters()))
 
-    async def restore(self, which: int, keep_head: bool, *, outside_the_procedure: bool = False) -> None:
-        """A backup put back in the database's place; the head file left as it is, or removed too. The head file
-        is removed as the centre's procedure says (docs/queue.md): only while the printer on the cable can witness
-        the cards printed since the copy (it printed some of them, or the other printer printed none). The case
-        outside it is an open gap, tested on its own
-        (`test_a_backup_put_back_with_the_other_printer_connected_gives_no_second_card`)."""
+    async def restore(self, which: int, keep_head: bool) -> None:
+        """A backup put back in the database's place, with the head file left as it is, or removed: then the
+        station refuses it (exit 7) and a supervisor accepts the restore (`station audit accept-restore`, the
+        centre's word), after which every printer the books know must witness before anything prints."""
         if not self.backups or self.newest is not None:
             return
         backup = self.backups[which % len(self.backups)]
-        moved = {serial for serial, counter in self.counters().items() if counter != backup.counters[serial]}
-        if not keep_head and not outside_the_procedure and moved and SERIALS[self.connected] not in moved:
-            self.log.append(
-                f"  not put back without its head: only {', '.join(sorted(moved))}, off the cable, printed since"
-            )
-            return
         await self.stop_station()
         self.newest = self._set_aside()
         self._put(backup.db)
         if not keep_head:
             audit.head_path(self.db).unlink(missing_ok=True)
+            await self.start_station()
+            assert self.refused is not None and "accept-restore" in self.refused, "a missing head file was not refused"
+            await self.accept_restore()
         await self.start_station()
-        if self.refused is None and self.stopped_on not in STOPS:
-            self.newest, self.rolled_back = None, True  # it stopped nothing: the station's database from now on
+        self.use_backup_if_nothing_stopped()
+
+    async def accept_restore(self) -> None:
+        async with await Store.open(self.db, accepting_restore=True) as store:
+            accepted = await restore.accept_restore(store, "the centre's word", "test")
+        self.log.append(f"  restore accepted; to witness: {accepted.printers}")
+
+    def use_backup_if_nothing_stopped(self) -> None:
+        """A backup put back that stops nothing (any more) is the station's database from now on."""
+        if self.newest is not None and self.refused is None and self.stopped_on not in STOPS:
+            self.newest, self.rolled_back = None, True
             self.log.append("  the backup is used from now on")
+
+    @property
+    def stopped_on_a_backup(self) -> bool:
+        """The station refused or stopped on a backup put back (not merely waiting for its printers)."""
+        if self.refused is not None:
+            return True
+        return self.newest is not None and self.stopped_on in STOPS and self.stopped_on != WAITS_FOR_PRINTERS
 
     async def put_newest_back(self) -> None:
         """After the station stopped on a restored database: the newest database (and its head) go back."""

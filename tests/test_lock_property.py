@@ -19,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.lock_property_rig import STOPS, Rig
+from console import audit
+from tests.lock_property_rig import SERIALS, Rig
 
 STEPS = {  # each step's arguments, and how often it is drawn against the others
     "print": (st.tuples(st.integers(1, 3)), 3),
@@ -59,7 +60,7 @@ async def play(folder: Path, script: list[tuple]) -> Played:
         for number, step in enumerate(script):
             rig.log.append(f"{number}: {step}")
             await run_step(rig, step)
-            if rig.refused is not None or (rig.newest is not None and rig.stopped_on in STOPS):
+            if rig.stopped_on_a_backup:
                 # The station stopped on the database put back: the newest goes back (the centre's word).
                 await rig.check()
                 await rig.put_newest_back()
@@ -158,7 +159,8 @@ def test_the_checks_count_a_reprint_on_an_unlock_as_the_one_card_more():
 
 def test_a_backup_put_back_that_stops_nothing_stays_in_use_through_a_later_stop():
     played = play_in_a_new_folder(USED_BACKUP)
-    assert "3: ('restore', 0, False)\n  the backup is used from now on" in played.log
+    assert "3: ('restore', 0, False)\n  refused to open: exit 7" in played.log
+    assert "  the backup is used from now on\n4: ('print', 1)" in played.log
     assert "stopped at start: printer_mismatch" in played.log
     assert max(played.printed.values()) == 1
 
@@ -166,10 +168,12 @@ def test_a_backup_put_back_that_stops_nothing_stays_in_use_through_a_later_stop(
 def test_a_backup_put_back_stops_the_station_with_or_without_its_head_file():
     played = play_in_a_new_folder(RESTORES)
     assert "5: ('restore', 0, True)\n  refused to open: exit 7" in played.log
-    assert "8: ('restore', 0, False)\n  stopped at start: counter_ahead" in played.log
+    assert "8: ('restore', 0, False)\n  refused to open: exit 7\n  restore accepted" in played.log
+    assert "stopped at start: counter_ahead\n9: ('print', 1)" in played.log
     assert max(played.printed.values()) == 1
     never_met = play_in_a_new_folder(NEVER_MET)  # the copy's books never met the printer now connected
-    assert "4: ('restore', 0, False)\n  stopped at start: printer_unknown" in never_met.log
+    assert "4: ('restore', 0, False)\n  refused to open: exit 7\n  restore accepted" in never_met.log
+    assert "stopped at start: printer_unknown\n5: ('print', 3)" in never_met.log
     assert max(never_met.printed.values()) == 1
 
 
@@ -206,11 +210,9 @@ async def restore_a_backup_older_than_the_printer() -> None:
             await rig.close()
 
 
-# An open gap (docs/decisions.md, "A backup put back while the other printer is on the cable"): the printer that
-# printed after the copy is the only witness of those cards, and it is not on the cable.
-@pytest.mark.xfail(
-    strict=True, reason="open gap: a backup put back without its head file, the other printer on the cable"
-)
+# Once an open gap (docs/decisions.md, "A backup put back while the other printer is on the cable"): the printer that
+# printed after the copy is the only witness of those cards, and it is not on the cable. The head file's absence
+# refuses the copy (exit 7) until a supervisor accepts it, and then every printer the books know must witness.
 @pytest.mark.parametrize("copy_met_the_other_printer", [False, True])
 def test_a_backup_put_back_with_the_other_printer_connected_gives_no_second_card(copy_met_the_other_printer):
     asyncio.run(restore_a_backup_with_the_other_printer_connected(copy_met_the_other_printer))
@@ -219,7 +221,8 @@ def test_a_backup_put_back_with_the_other_printer_connected_gives_no_second_card
 async def restore_a_backup_with_the_other_printer_connected(copy_met_the_other_printer: bool) -> None:
     """Two cards on the first printer, a backup, a third card on it, the second printer connected, the backup put
     back without its head file: the copy's queue still holds the third NIK, and the printer on the cable (which never
-    printed, whether or not the copy's books met it) cannot tell that the NIK has its card."""
+    printed, whether or not the copy's books met it) cannot tell that the NIK has its card. The copy is refused, then
+    accepted by a supervisor; nothing prints until the first printer is connected, and that one shows the card."""
     with tempfile.TemporaryDirectory() as folder:
         rig = Rig(Path(folder))
         await rig.open()
@@ -231,9 +234,55 @@ async def restore_a_backup_with_the_other_printer_connected(copy_met_the_other_p
             rig.backup()
             await rig.print_cards(1)
             await rig.swap()
-            await rig.restore(0, keep_head=False, outside_the_procedure=True)
+            await rig.restore(0, keep_head=False)
+            assert "refused to open: exit 7\n  restore accepted" in "\n".join(rig.log)
+            assert rig.stopped_on == "restore_unwitnessed" and rig.engine.fault.reply == SERIALS[0]
             await rig.print_cards(3)
+            assert rig.stopped_on == "restore_unwitnessed", "printed on a restore its first printer never witnessed"
+            await rig.swap()
+            assert rig.stopped_on == "counter_ahead"  # the first printer shows the card printed after the copy
             twice = sorted(nik for nik, cards in rig.printed().items() if cards > 1)
             assert twice == [], f"second cards without an unlock for {twice}; the station stopped on {rig.stopped_on}"
+        finally:
+            await rig.close()
+
+
+@pytest.mark.parametrize("copy_met_the_other_printer", [False, True])
+def test_after_a_restore_is_accepted_printing_goes_on_once_every_known_printer_matched(copy_met_the_other_printer):
+    asyncio.run(witness_a_restore(copy_met_the_other_printer))
+
+
+async def witness_a_restore(copy_met_the_other_printer: bool) -> None:
+    """Two cards on the first printer (A), a backup, nothing printed since; the second printer (B) connected, the
+    backup put back without its head and accepted: B connected still stops, naming A; A connected and matched, the
+    queue goes on by itself, and the audit log says who witnessed."""
+    with tempfile.TemporaryDirectory() as folder:
+        rig = Rig(Path(folder))
+        await rig.open()
+        try:
+            if copy_met_the_other_printer:
+                await rig.swap()
+                await rig.swap()
+            await rig.print_cards(2)
+            rig.backup()
+            await rig.swap()
+            await rig.restore(0, keep_head=False)
+            assert rig.stopped_on == "restore_unwitnessed" and rig.engine.fault.reply == SERIALS[0]
+            await rig.print_cards(1)
+            assert rig.stopped_on == "restore_unwitnessed" and sum(rig.counters().values()) == 2
+            await rig.swap()
+            assert rig.stopped_on is None and rig.newest is None  # the backup is the station's database now
+            await rig.print_cards(1)
+            assert rig.counters()[SERIALS[0]] == 3 and max(rig.printed().values()) == 1
+            actions = [(e["action"], e["subject"]) for e in await audit.recent(rig.store, 30)][::-1]
+            restored = [a for a in actions if a[0].startswith("restore.")]
+            b_witnessed = [("restore.witnessed", SERIALS[1])] if copy_met_the_other_printer else []
+            assert restored == [
+                ("restore.accepted", None),
+                *b_witnessed,
+                ("restore.stopped", SERIALS[1]),
+                ("restore.witnessed", SERIALS[0]),
+                ("restore.all_witnessed", None),
+            ], actions
         finally:
             await rig.close()

@@ -10,7 +10,7 @@ import sqlite3
 
 import pytest
 
-from console import audit, books, jobs, operators, printer_record
+from console import audit, books, jobs, operators, printer_record, restore
 from console.engine import EMPTY, IDLE, STOPPED, CounterAhead, PrinterUnknown
 from console.errors import AuditBrokenError, RefusedError, UsageError
 from console.store import Store
@@ -59,6 +59,10 @@ async def test_a_database_restored_from_an_old_copy_refuses_every_write(tmp_path
 async def test_the_printer_stops_a_restored_database_even_without_its_head_file(tmp_path):
     later = await print_then_restore(tmp_path, before=2, after=3)
     (tmp_path / "station.db.head").unlink()  # the attacker puts back the copy and removes the sidecar too
+    with pytest.raises(AuditBrokenError, match="accept-restore"):
+        await Store.open(tmp_path / "station.db")
+    async with await Store.open(tmp_path / "station.db", accepting_restore=True) as accepting:
+        await restore.accept_restore(accepting, "the centre's word", "supervisor")  # the attacker talked one round
     store = await Store.open(tmp_path / "station.db")
     try:
         queued = {r["nik"] for r in await store.fetchall("SELECT nik FROM jobs WHERE state = 'queued'")}
@@ -268,7 +272,10 @@ async def test_headless_print_stops_a_backup_from_before_the_first_print_put_bac
     assert station(config, "print", "--count", "2").returncode == 0
     shutil.copyfile(tmp_path / "copy.db", tmp_path / "station.db")
     (tmp_path / "station.db.head").unlink()
-    stopped = station(config, "print")
+    refused = station(config, "print")
+    assert refused.returncode == 7 and "accept-restore" in refused.stderr, refused.stderr
+    assert station(config, "audit", "accept-restore", "--reason", "centre letter 12").returncode == 0
+    stopped = station(config, "print")  # the copy's books knew no printer: none to witness, and this one is unknown
     assert stopped.returncode == 5 and "--accept-printer EMU" in stopped.stderr, stopped.stderr
     niks = [card["nik"] for card in read_output_log(tmp_path / "output.jsonl")]
     assert len(niks) == 2 and len(set(niks)) == 2  # no second card
