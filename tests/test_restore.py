@@ -12,12 +12,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from console import audit
+from console import audit, jobs, restore
+from console.engine import IDLE, RestoreUnwitnessed
 from console.errors import EXIT_AUDIT_BROKEN, EXIT_REFUSED
+from console.faults_text import fault_title
+from console.i18n import t
+from console.store import Store
 from drivers.emulator import read_output_log
+from screens.fault import FaultScreen
 from tests.command import station, write_config
+from tests.station import emulated_printer, make_engine, seeded_store
 from tests.terminal import Terminal
 from tests.test_cli_queue import make_station
+from tests.test_console_kit import console_app, screen_text, station_settings, until
 from tests.test_witness import backup
 
 SITI, SITI_PIN = "Siti", "482915"
@@ -174,3 +181,38 @@ def test_the_console_does_not_open_on_a_database_without_its_head(tmp_path):
         terminal.close()
     said = terminal.output.decode(errors="replace")
     assert "station.db.head" in said and "accept-restore" in said, said
+
+
+async def test_the_console_stops_on_an_accepted_restore_naming_the_printer_still_to_witness(tmp_path):
+    """The books know two printers (B in another folder, A the console's); a backup put back without its head and
+    accepted; the console opens on A, which matches: the fault dialog names B, and Enter alone does not go on."""
+    settings = station_settings(tmp_path, language="en")
+    store = await seeded_store(tmp_path, residents=4, blanks=10)
+    (tmp_path / "b").mkdir()
+    for folder in (tmp_path / "b", tmp_path):  # B prints one card, then A (the state the console's emulator loads)
+        async with emulated_printer(folder) as (emu, printer):
+            serial = emu.status()["serial"]
+            engine = make_engine(store, printer)
+            await engine.start()
+            assert await engine.run(max_cards=1) == IDLE
+    serial_b = json.loads((tmp_path / "b" / "emulator-state.json").read_text())["serial"]
+    await store.close()
+    backup(str(tmp_path / "station.db"), str(tmp_path / "copy.db"))
+    put_back_without_head(tmp_path)
+    async with await Store.open(tmp_path / "station.db", accepting_restore=True) as accepting:
+        accepted = await restore.accept_restore(accepting, "centre letter 12", "supervisor")
+    assert accepted.printers == sorted([serial, serial_b])
+
+    app = console_app(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.station is not None and isinstance(app.screen, FaultScreen),
+                    "the fault dialog at start")  # fmt: skip
+        title = fault_title(RestoreUnwitnessed(reply=serial_b))
+        await until(pilot, lambda: title in screen_text(app), "the stop naming printer B")
+        await pilot.press("enter")
+        await until(pilot, lambda: t("ui.fault.still") in screen_text(app) and not app.screen.recovering,
+                    "the dialog to say the stop still stands")  # fmt: skip
+        assert isinstance(app.screen, FaultScreen) and title in screen_text(app)
+        assert await jobs.count_in_state(app.station.store, jobs.PRINTED) == 2  # the two before the copy, no more
+    async with await Store.open(tmp_path / "station.db", readonly=True) as store:
+        assert await restore.unwitnessed(store) == [serial_b]
