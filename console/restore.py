@@ -52,10 +52,9 @@ async def accept_restore(store: Store, reason: str, actor: str) -> Accepted:
         await printer_record.set_meta(tx, UNWITNESSED, json.dumps(printers) if printers else None)
         await printer_record.set_meta(tx, STOPPED, None)
         seq = await tx.audit("restore.accepted", None, reason=reason, printers=printers, head=newest["seq"])
-        head = tx._audit_head
-    assert head is not None and head[0] == seq
+        digest = (await tx.fetchone("SELECT hash FROM audit WHERE seq = ?", (seq,)))["hash"]
     try:
-        audit.write_head(store.path, head, strict=True)
+        audit.write_head(store.path, (seq, digest), strict=True)
     except OSError as exc:
         raise UsageError(t("restore.head_not_written", head=audit.head_path(store.path), why=exc)) from None
     store.head_on_hold = False
