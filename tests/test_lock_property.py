@@ -77,7 +77,10 @@ def note_what_happened(played: Played) -> None:
     for event, sign in (("a grant applied", "unlocked"), ("a grant rejected", "grant rejected"),
                         ("a restored database refused (exit 7)", "refused to open"),
                         ("stopped at start (counter_ahead, printer_unknown, printer_mismatch)", "stopped at start"),
-                        ("a crash", "crashed"), ("a report refused", "report refused")):  # fmt: skip
+                        ("a crash", "crashed"), ("a report refused", "report refused"),
+                        ("a restore accepted by a supervisor", "restore accepted"),
+                        ("a restore waiting for its printers", "restore_unwitnessed"),
+                        ("a backup used from then on", "the backup is used from now on")):  # fmt: skip
         if sign in played.log:
             hypothesis.event(event)
     if any(count > 1 for count in played.printed.values()):
@@ -133,6 +136,10 @@ NEVER_MET = [("print", 1), ("backup",), ("swap",), ("print", 2), ("restore", 0, 
 # with the other printer plugged in (`printer_mismatch`): the backup stays the station's database.
 USED_BACKUP = [("print", 1), ("backup",), ("tag", 0), ("restore", 0, False), ("print", 1), ("crash", True, True),
                ("print", 1), ("swap",), ("print", 1)]  # fmt: skip
+# A backup put back without its head, accepted, with the printer that never printed on the cable: it waits for the
+# first printer (`restore_unwitnessed`), which then witnesses, and the backup is used; or shows the cards since.
+WITNESS = [("print", 2), ("backup",), ("swap",), ("restore", 0, False), ("print", 1), ("swap",), ("print", 1),
+           ("backup",), ("print", 1), ("swap",), ("restore", 1, False), ("swap",), ("print", 1)]  # fmt: skip
 CRASHES = [("print", 1), ("crash", True, False), ("tag", 0), ("grant", 0), ("apply", 0), ("enqueue", 0),
            ("crash", True, False), ("crash", True, True), ("print", 1), ("swap",), ("print", 1), ("swap",),
            ("crash", False, False), ("print", 2)]  # fmt: skip
@@ -145,6 +152,7 @@ CRASHES = [("print", 1), ("crash", True, False), ("tag", 0), ("grant", 0), ("app
 @example(NEVER_MET)
 @example(CRASHES)
 @example(USED_BACKUP)
+@example(WITNESS)
 def test_no_second_card_without_an_unlock_and_every_blank_accounted_for(script):
     note_what_happened(play_in_a_new_folder(script))
 
@@ -182,6 +190,17 @@ def test_a_backup_put_back_stops_the_station_with_or_without_its_head_file():
 @given(st.lists(steps, min_size=10, max_size=40))
 def test_no_second_card_without_an_unlock_over_many_long_interleavings(script):
     note_what_happened(play_in_a_new_folder(script))
+
+
+def test_a_restore_accepted_waits_for_the_printer_off_the_cable_then_goes_on_or_stops():
+    played = play_in_a_new_folder(WITNESS)
+    assert "3: ('restore', 0, False)\n  refused to open: exit 7\n  restore accepted" in played.log
+    assert "stopped at start: restore_unwitnessed\n4: ('print', 1)\n  still stopped: restore_unwitnessed" in played.log
+    assert "5: ('swap',)\n  the backup is used from now on" in played.log
+    assert (
+        "10: ('restore', 1, False)" in played.log and "11: ('swap',)\n  stopped at start: counter_ahead" in played.log
+    )
+    assert max(played.printed.values()) == 1
 
 
 def test_a_restored_database_that_never_met_the_printer_gives_no_second_card():
