@@ -519,7 +519,8 @@ class PrintEngine:
     async def _check_counter(self, counter: int) -> None:
         """The printer's counter between cards against the books': followed when the printer never printed or its
         counter went back; cards they cannot account for raise CounterAhead (recorded for the reconciliation), a
-        used printer they never met PrinterUnknown (recorded for the supervisor's acceptance)."""
+        used printer they never met PrinterUnknown (recorded for the supervisor's acceptance); after an accepted
+        restore, printers the books know that have not matched yet RestoreUnwitnessed."""
         decision = decide(Facts(counter, False, self._counter_booked))
         if decision.book_counter is not None or decision.stop is not None:
             async with self.store.transaction(self.actor) as tx:
