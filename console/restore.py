@@ -52,9 +52,10 @@ async def accept_restore(store: Store, reason: str, actor: str) -> Accepted:
         await printer_record.set_meta(tx, UNWITNESSED, json.dumps(printers) if printers else None)
         await printer_record.set_meta(tx, STOPPED, None)
         seq = await tx.audit("restore.accepted", None, reason=reason, printers=printers, head=newest["seq"])
-        digest = (await tx.fetchone("SELECT hash FROM audit WHERE seq = ?", (seq,)))["hash"]
+        digest = await tx.fetchone("SELECT hash FROM audit WHERE seq = ?", (seq,))
+        assert digest is not None  # appended just above, in this transaction
     try:
-        audit.write_head(store.path, (seq, digest), strict=True)
+        audit.write_head(store.path, (seq, digest["hash"]), strict=True)
     except OSError as exc:
         raise UsageError(t("restore.head_not_written", head=audit.head_path(store.path), why=exc)) from None
     store.head_on_hold = False
