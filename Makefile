@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/printer.py
 	$(BIN)/python bench/print_queue.py
 	$(BIN)/python bench/console.py
+	$(BIN)/python bench/ledger.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
