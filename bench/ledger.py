@@ -68,30 +68,40 @@ HOST_ADDR, NS_ADDR = "10.251.77.1", "10.251.77.2"
 # ------------------------------------------------------------------------------------------------- a station
 
 
-def time_lock_transactions(store) -> list[float]:
+def time_lock_transactions(store) -> tuple[list[float], list[int]]:
     """Seconds of each transaction that locked a NIK (`locks.lock_for_job` called inside it), from asking for the
-    transaction to its COMMIT. The store's own method is wrapped on this instance; nothing else changes."""
+    transaction to its COMMIT, and its statements (each a round trip to the ledger, BEGIN and COMMIT included).
+    The store's methods are wrapped on this instance (the statements counted on its writer connection, which only
+    this process's write transactions use); nothing else changes."""
     latencies: list[float] = []
-    inside = {"locked": False}
-    real_transaction, real_lock = store.transaction, locks.lock_for_job
+    statements: list[int] = []
+    inside = {"locked": False, "statements": 0}
+    real_transaction, real_lock, real_execute = store.transaction, locks.lock_for_job, store._writer.execute
 
     async def lock_for_job(*args, **kwargs):
         inside["locked"] = True
         return await real_lock(*args, **kwargs)
 
+    async def execute(*args, **kwargs):
+        inside["statements"] += 1
+        return await real_execute(*args, **kwargs)
+
     @asynccontextmanager
     async def transaction(*args, **kwargs):
         asked = time.perf_counter()
+        inside["statements"] = 0  # one write transaction at a time in a process: the figures are this one's
         async with real_transaction(*args, **kwargs) as tx:
-            inside["locked"] = False  # one write transaction at a time in a process: the flag is this one's
+            inside["locked"] = False
             yield tx
             locked = inside["locked"]
         if locked:
             latencies.append(time.perf_counter() - asked)
+            statements.append(inside["statements"])
 
     locks.lock_for_job = lock_for_job
     store.transaction = transaction
-    return latencies
+    store._writer.execute = execute
+    return latencies, statements
 
 
 @asynccontextmanager
@@ -116,7 +126,7 @@ async def worker(url: str, station_id: str, folder: Path, cards: int, time_scale
     its figures as one JSON line."""
     store = await Store.open(url, station_id=station_id)
     try:
-        latencies = time_lock_transactions(store)
+        latencies, statements = time_lock_transactions(store)
         async with station_emulator(folder, cards + 5, time_scale) as port:
             async with await Printer.open(port, reply_timeout=120) as printer:
                 timed = queue_bench.TimedPrinter(printer)
@@ -128,6 +138,7 @@ async def worker(url: str, station_id: str, folder: Path, cards: int, time_scale
                 offset = time.time() - time.perf_counter()  # the stations' moments on one clock: the machine's
                 await engine.run()
         print(json.dumps({"station": station_id, "cards": engine.cards_printed, "latencies": latencies,
+                          "statements": statements,
                           "starts": [offset + s for s in timed.starts], "ends": [offset + e for e in timed.ends]}),
               flush=True)  # fmt: skip
     finally:
@@ -210,8 +221,9 @@ async def run_stations(server: PgServer, stations: int, cards: int, time_scale: 
     starts = [s for r in reports for s in r["starts"]]
     ends = [e for r in reports for e in r["ends"]]
     latencies = sorted(x for r in reports for x in r["latencies"])
+    statements = [n for r in reports for n in r["statements"]]
     return {"cards": sum(r["cards"] for r in reports), "seconds": max(ends) - min(starts), "latencies": latencies,
-            "once": once, "reports": reports}  # fmt: skip
+            "statements": statistics.mean(statements), "once": once, "reports": reports}  # fmt: skip
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -334,7 +346,7 @@ async def paced_run(server: PgServer, args: argparse.Namespace, host: str, netns
           f"{statistics.mean(gaps) * 1000:.0f} ms, max {max(gaps) * 1000:.0f} ms; idle share {share:.2%} "
           f"({'met' if share < 0.02 else 'MISSED'}: target < 2%)\n"
           f"  lock transaction p50 {percentile(r['latencies'], 0.5) * 1000:.0f} ms, "
-          f"p99 {percentile(r['latencies'], 0.99) * 1000:.0f} ms", flush=True)  # fmt: skip
+          f"p99 {percentile(r['latencies'], 0.99) * 1000:.0f} ms, {r['statements']:.1f} statements", flush=True)  # fmt: skip
     return bool(r["once"])
 
 
@@ -350,13 +362,14 @@ async def main(args: argparse.Namespace) -> int:
         if why_no_delay is None:
             open_to_namespace(server)
         server.start()
-        print(f"{'stations':>8} {'cards':>6} {'seconds':>8} {'cards/s':>8} {'lock p50 ms':>12} {'lock p99 ms':>12}  "
+        print(f"{'stations':>8} {'cards':>6} {'seconds':>8} {'cards/s':>8} {'lock p50 ms':>12} {'lock p99 ms':>12} {'statements':>10}  "
               "each NIK once")  # fmt: skip
         for stations in args.stations:
             r = await run_stations(server, stations, args.cards)
             ok &= r["once"]
             print(f"{stations:>8} {r['cards']:>6} {r['seconds']:>8.2f} {r['cards'] / r['seconds']:>8.1f} "
-                  f"{percentile(r['latencies'], 0.5) * 1000:>12.1f} {percentile(r['latencies'], 0.99) * 1000:>12.1f}  "
+                  f"{percentile(r['latencies'], 0.5) * 1000:>12.1f} {percentile(r['latencies'], 0.99) * 1000:>12.1f} "
+                  f"{r['statements']:>10.1f}  "
                   f"{'ok' if r['once'] else 'FAILED'}", flush=True)  # fmt: skip
         if why_no_delay is None:
             ok &= await paced_run(server, args, HOST_ADDR, NETNS, f"netem in a network namespace, {args.delay_ms} ms")
