@@ -121,6 +121,14 @@ async def station_emulator(folder: Path, cards: int, time_scale: float):
         process.communicate(timeout=30)
 
 
+async def go_signal() -> None:
+    """The parent's "go" line on stdin, read by the event loop: a thread blocked on it would hold an interrupted
+    worker's exit (asyncio.run waits for its threads)."""
+    reader = asyncio.StreamReader()
+    await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    await reader.readline()
+
+
 async def worker(url: str, station_id: str, folder: Path, cards: int, time_scale: float) -> None:
     """One station: says "ready" once its printer is open, prints on "go" until the queue is empty, then writes
     its figures as one JSON line."""
@@ -134,7 +142,7 @@ async def worker(url: str, station_id: str, folder: Path, cards: int, time_scale
                                      hopper_capacity=cards + 5, ribbon="ko", actor="bench")  # fmt: skip
                 await engine.start(reset=True)
                 print("ready", flush=True)
-                await asyncio.to_thread(sys.stdin.readline)
+                await go_signal()
                 offset = time.time() - time.perf_counter()  # the stations' moments on one clock: the machine's
                 await engine.run()
         print(json.dumps({"station": station_id, "cards": engine.cards_printed, "latencies": latencies,
@@ -163,30 +171,31 @@ async def seed(url: str, folder: Path, stations: list[str], cards: int) -> list[
         return [row["nik"] for row in await store.fetchall("SELECT nik FROM residents")]
 
 
-def start_workers(url: str, folder: Path, stations: list[str], cards: int, time_scale: float,
-                  netns: str | None) -> list[subprocess.Popen]:  # fmt: skip
+async def start_workers(url: str, folder: Path, stations: list[str], cards: int, time_scale: float,
+                        netns: str | None) -> list[asyncio.subprocess.Process]:  # fmt: skip
+    """The station processes. Their pipes are the event loop's (not threads blocked on a read), so that an
+    interruption stops them at once and the relay, in the same loop, keeps passing their last words."""
     prefix = ["ip", "netns", "exec", netns] if netns else []
     workers = []
     for station_id in stations:
         (folder / station_id).mkdir()
-        workers.append(subprocess.Popen(
-            [*prefix, sys.executable, __file__, "--worker", url, station_id, str(folder / station_id), str(cards),
-             str(time_scale)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        workers.append(await asyncio.create_subprocess_exec(
+            *prefix, sys.executable, __file__, "--worker", url, station_id, str(folder / station_id), str(cards),
+            str(time_scale), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         ))  # fmt: skip
     return workers
 
 
-def stop_workers(workers: list[subprocess.Popen]) -> None:
+async def stop_workers(workers: list[asyncio.subprocess.Process]) -> None:
     for process in workers:
-        if process.poll() is None:
+        if process.returncode is None:
             process.send_signal(signal.SIGTERM)
     for process in workers:
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
+            await asyncio.wait_for(process.wait(), timeout=30)
+        except TimeoutError:
             process.kill()
-            process.wait()
+            await process.wait()
 
 
 async def run_stations(server: PgServer, stations: int, cards: int, time_scale: float = 0,
@@ -200,19 +209,19 @@ async def run_stations(server: PgServer, stations: int, cards: int, time_scale: 
         with tempfile.TemporaryDirectory(prefix="ktpel-ledger-bench-") as tmp:
             folder = Path(tmp)
             niks = await seed(server.url(database), folder, names, cards)
-            workers = start_workers(url, folder, names, cards, time_scale, netns)
+            workers = await start_workers(url, folder, names, cards, time_scale, netns)
             try:
                 for process in workers:
-                    if (await asyncio.to_thread(process.stdout.readline)).strip() != "ready":
+                    if (await process.stdout.readline()).strip() != b"ready":
                         raise RuntimeError("a station did not start")
                 for process in workers:
-                    process.stdin.write("go\n")
-                    process.stdin.flush()
-                reports = [json.loads(await asyncio.to_thread(process.stdout.readline)) for process in workers]
+                    process.stdin.write(b"go\n")
+                    await process.stdin.drain()
+                reports = [json.loads(await process.stdout.readline()) for process in workers]
                 for process in workers:  # each closes its store and stops its emulator
-                    await asyncio.to_thread(process.wait, 60)
+                    await asyncio.wait_for(process.wait(), timeout=60)
             finally:
-                stop_workers(workers)
+                await stop_workers(workers)
             on_cards = Counter(card["nik"] for name in names
                                for card in read_output_log(folder / name / "output.jsonl") if card["nik"])  # fmt: skip
         once = sorted(on_cards) == sorted(niks) and set(on_cards.values()) == {1}
@@ -220,6 +229,8 @@ async def run_stations(server: PgServer, stations: int, cards: int, time_scale: 
         server.drop(database)
     starts = [s for r in reports for s in r["starts"]]
     ends = [e for r in reports for e in r["ends"]]
+    if not ends:  # the stations were stopped (an interruption) before any card
+        raise RuntimeError("no station printed a card")
     latencies = sorted(x for r in reports for x in r["latencies"])
     statements = [n for r in reports for n in r["statements"]]
     return {"cards": sum(r["cards"] for r in reports), "seconds": max(ends) - min(starts), "latencies": latencies,
