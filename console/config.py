@@ -84,6 +84,16 @@ class CentralSettings:
 
 
 @dataclass(frozen=True)
+class HandoverSettings:
+    office: str = ""  # the office named on official papers; "" = the station's name
+    place: str = "Selong"  # the place written before the date on papers
+    proxies: bool = False  # may a proxy collect a resident's card (with a letter)?
+    receipts: bool = False  # does the office number a receipt for each card handed over?
+    remind_after_days: int = 30  # a card not collected this long after its hand-over is listed
+    slips: Path = Path("var/tanda-terima")  # where a collection's receipt slip is written
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     file: Path = Path("var/station.log")
     level: str = "info"
@@ -99,6 +109,7 @@ class Settings:
     queue: QueueSettings = field(default_factory=QueueSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     central: CentralSettings = field(default_factory=CentralSettings)
+    handover: HandoverSettings = field(default_factory=HandoverSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
 
 
@@ -172,6 +183,10 @@ def _coerce(hint: Any, value: Any, key: str, path: Path) -> Any:
     if hint is str:
         if not isinstance(value, str):
             raise wrong("string")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise wrong("bool")
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -250,6 +265,8 @@ def _check_values(s: Settings, path: Path) -> None:
         raise bad("queue.hopper_capacity", "at_least_1", value=s.queue.hopper_capacity)
     if s.console.lock_after_min < 0:
         raise bad("console.lock_after_min", "not_negative", value=s.console.lock_after_min)
+    if s.handover.remind_after_days < 1:
+        raise bad("handover.remind_after_days", "at_least_1", value=s.handover.remind_after_days)
     if s.logging.level not in LOG_LEVELS:
         raise bad("logging.level", "one_of", allowed=", ".join(LOG_LEVELS), value=s.logging.level)
 

@@ -296,4 +296,72 @@ MIGRATIONS: list[str] = [
         SELECT id, '-', received, in_stock FROM allocations;
     UPDATE allocations SET in_stock = 0;
     """,
+    # Cards after their tag (console/custody.py): batches released for the hand-over all at once, the signed
+    # records of a hand-over to a village and of a destruction (their files' SHA-256 kept), each good card handed
+    # over or collected, each bad card or spoiled blank destroyed (once: the unique indexes hold it).
+    """
+    CREATE TABLE batch_releases (
+        batch       TEXT PRIMARY KEY,
+        released_at TEXT NOT NULL,
+        released_by TEXT NOT NULL,
+        early       INTEGER NOT NULL CHECK (early IN (0, 1)),
+        reason      TEXT,
+        blocking    INTEGER NOT NULL                  -- residents not yet printed good when released early
+    );
+
+    CREATE TABLE handovers (
+        id          INTEGER PRIMARY KEY,
+        batch       TEXT NOT NULL REFERENCES batch_releases (batch),
+        received_by TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        cards       INTEGER NOT NULL CHECK (cards > 0),
+        pdf_name    TEXT NOT NULL,
+        pdf_sha256  TEXT NOT NULL,
+        csv_name    TEXT NOT NULL,
+        csv_sha256  TEXT NOT NULL
+    );
+
+    CREATE TABLE card_custody (
+        job_id         INTEGER PRIMARY KEY REFERENCES jobs (id),
+        nik            TEXT NOT NULL REFERENCES residents (nik),
+        state          TEXT NOT NULL CHECK (state IN ('issued_to_village', 'collected')),
+        handover_id    INTEGER REFERENCES handovers (id),
+        receipt        TEXT,
+        issued_at      TEXT,
+        issued_by      TEXT,
+        collected_at   TEXT,
+        collected_by   TEXT,
+        collector      TEXT,
+        proxy_relation TEXT,
+        proxy_letter   TEXT,
+        slip_sha256    TEXT
+    );
+    CREATE INDEX card_custody_by_nik ON card_custody (nik);
+    CREATE UNIQUE INDEX card_custody_receipts ON card_custody (receipt) WHERE receipt IS NOT NULL;
+
+    CREATE TABLE destructions (
+        id            INTEGER PRIMARY KEY,
+        allocation_id TEXT NOT NULL REFERENCES allocations (id),
+        report_id     TEXT NOT NULL REFERENCES reports (report_id),
+        at            TEXT NOT NULL,
+        actor         TEXT NOT NULL,
+        witnesses     TEXT NOT NULL,                  -- JSON list of names
+        cards         INTEGER NOT NULL,
+        blanks        INTEGER NOT NULL,
+        pdf_name      TEXT NOT NULL,
+        pdf_sha256    TEXT NOT NULL,
+        csv_name      TEXT NOT NULL,
+        csv_sha256    TEXT NOT NULL
+    );
+
+    CREATE TABLE destroyed (
+        destruction_id INTEGER NOT NULL REFERENCES destructions (id),
+        job_id         INTEGER REFERENCES jobs (id),
+        spoiled_id     INTEGER REFERENCES spoiled (id),
+        CHECK ((job_id IS NULL) <> (spoiled_id IS NULL))
+    );
+    CREATE UNIQUE INDEX destroyed_cards ON destroyed (job_id) WHERE job_id IS NOT NULL;
+    CREATE UNIQUE INDEX destroyed_blanks ON destroyed (spoiled_id) WHERE spoiled_id IS NOT NULL;
+    """,
 ]
