@@ -225,6 +225,8 @@ async def tag(
             raise RefusedError(t("tag.nothing_printed", nik=nik))
         if row["station_id"] not in (None, stations.BEFORE_STATIONS, tx.station_id):  # it lies in that one's hopper
             raise RefusedError(t("tag.other_station", nik=nik, station=row["station_id"]))
+        if row["state"] == DONE_GOOD and await tx.fetchone("SELECT 1 FROM card_custody WHERE job_id = ?", (row["id"],)):
+            raise RefusedError(t("tag.handed_over", nik=nik))  # the card has left the office: its tag stands
         if row["state"] != PRINTED:
             reported = await report_listing(tx, row["id"])
             if reported is not None:

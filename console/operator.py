@@ -22,7 +22,18 @@ from console.store import Store
 # STATION_OPERATOR of a supervisor's profile is not taken for one). `run` is the console, which signs its
 # operators in on its own screen.
 READ_ONLY_COMMANDS = frozenset(
-    {"status", "doctor", "supervise", "run", "audit verify", "audit export", "allocation list", "operator list"}
+    {
+        "status",
+        "doctor",
+        "supervise",
+        "run",
+        "audit verify",
+        "audit export",
+        "allocation list",
+        "operator list",
+        "handover batches",
+        "handover uncollected",
+    }
 )
 
 _signed_in: SignedIn | None = None
