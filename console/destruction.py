@@ -76,15 +76,15 @@ async def destroy(
             "ORDER BY j.card_counter IS NULL, j.card_counter, j.id",
             (report["report_id"],),
         )
-        bad_now = await tx.fetchone(
-            "SELECT count(*) AS n FROM jobs WHERE allocation_id = ? AND state = 'done_bad'", (allocation_id,)
+        bad_now = len(
+            await tx.fetchall("SELECT id FROM jobs WHERE allocation_id = ? AND state = 'done_bad'", (allocation_id,))
         )
         spoiled = await tx.fetchall(
             "SELECT id, card_counter, reason FROM spoiled WHERE allocation_id = ? "
             "ORDER BY card_counter IS NULL, card_counter, id",
             (allocation_id,),
         )
-        if not (len(reported_bad) == counts["bad"] == bad_now["n"] and len(spoiled) == counts["spoiled_no_nik"]):
+        if not (len(reported_bad) == counts["bad"] == bad_now and len(spoiled) == counts["spoiled_no_nik"]):
             raise RefusedError(
                 t(
                     "destroy.counts_differ",
@@ -92,7 +92,7 @@ async def destroy(
                     report=report["report_id"][:12],
                     report_bad=counts["bad"],
                     report_spoiled=counts["spoiled_no_nik"],
-                    bad=bad_now["n"],
+                    bad=bad_now,
                     spoiled=len(spoiled),
                 )
             )

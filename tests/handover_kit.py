@@ -96,3 +96,21 @@ def query(db: Path, sql: str, *params: Any) -> list[tuple]:
 
 def csv_rows(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def printed_station(folder: Path, per_village: tuple[int, int] = (2, 1), bad: int = 0, blanks: int = 10,
+                    names: dict[int, str] | None = None, **handover: Any) -> tuple[Path, dict[str, list[str]]]:  # fmt: skip
+    """Two villages imported, queued, printed on the emulator and tagged: all good but the last `bad` residents."""
+    config = write_config(folder, **handover)
+    niks = write_residents(folder / "residents.csv", per_village, names)
+    ok(station(config, "import", str(folder / "residents.csv")))
+    ok(station(config, "allocation", "add", ALLOCATION, str(blanks), "--period", "2026-12"))
+    ok(station(config, "enqueue", "--all"))
+    ok(station(config, "print"))
+    everyone = [nik for village in niks.values() for nik in village]
+    for i, nik in enumerate(everyone):
+        if i >= len(everyone) - bad:
+            ok(station(config, "tag", nik, "bad", "--reason", "rusak_fisik"))
+        else:
+            ok(station(config, "tag", nik, "good"))
+    return config, niks

@@ -8,6 +8,7 @@ written with a character missing. Writing the bytes is the caller's: through `dr
 keeping their SHA-256 where the record says so.
 """
 
-from console.papers.paper import Column, Paper, Signature, UntypesettableError, render, untypesettable
+from console.papers.paper import Column, Paper, Signature, UntypesettableError, untypesettable
+from console.papers.rendering import render
 
 __all__ = ["Column", "Paper", "Signature", "UntypesettableError", "render", "untypesettable"]

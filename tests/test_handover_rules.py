@@ -1,0 +1,149 @@
+"""Each refusal of the hand-over says why and changes nothing: a NIK not printed, a bad card, a card collected
+twice (also by two processes at once), a batch not released, a proxy where none is allowed, a wrong receipt,
+text the paper cannot print, an early release by an operator, a destruction whose counts disagree with the
+report; and what is allowed: proxies with their letter, receipts, an early release by a supervisor."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+
+from tests.command import STATION
+from tests.handover_kit import (
+    ALLOCATION,
+    batch_of,
+    csv_rows,
+    ok,
+    pdf_text,
+    printed_station,
+    query,
+    refused,
+    station,
+    two_villages,
+    write_config,
+)
+
+SUPERVISOR, SUPERVISOR_PIN = "Siti", "482915"
+OPERATOR, OPERATOR_PIN = "Baiq", "kopi tubruk pagi"
+
+
+def tables(db) -> dict[str, list[tuple]]:
+    names = ("batch_releases", "handovers", "card_custody", "destructions", "destroyed", "jobs")
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return {name: conn.execute(f"SELECT * FROM {name} ORDER BY 1").fetchall() for name in names}
+    finally:
+        conn.close()
+
+
+def test_refusals_name_the_reason_and_change_nothing(tmp_path):
+    config, niks = printed_station(tmp_path, (2, 1), bad=1)
+    first, second = two_villages()
+    db = tmp_path / "station.db"
+    ok(station(config, "handover", "release", batch_of(first)))
+    before = tables(db)
+    unknown = "5203070101909999"
+    refused(station(config, "handover", "collect", unknown), unknown, "not registered")
+    refused(station(config, "handover", "collect", niks[second.code][0]), "bad", "centre's unlock")
+    refused(station(config, "handover", "issue", batch_of(second), "--to", "Amaq", "--out", str(tmp_path / "o")),
+            "not released")  # fmt: skip
+    refused(station(config, "handover", "collect", niks[first.code][0], "--proxy", "Inaq", "--relation", "ibu",
+                    "--letter", "7"), "in person")  # fmt: skip
+    assert station(config, "handover", "release", "round:7").returncode == 2
+    assert "not available" in station(config, "handover", "release", "round:7").stderr
+    assert station(config, "handover", "release", "desa:52.03.07.9999").returncode == 2
+    assert station(config, "handover", "release", "kampung:1").returncode == 2
+    assert tables(db) == before
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_a_card_is_collected_once_when_two_processes_try_at_once(tmp_path):
+    config, niks = printed_station(tmp_path, (1, 1))
+    first, _ = two_villages()
+    ok(station(config, "handover", "release", batch_of(first)))
+    nik = niks[first.code][0]
+    command = [STATION, "handover", "collect", nik, "--config", str(config)]
+    racers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(racer.wait(timeout=120), racer.stderr.read()) for racer in racers]
+    for racer in racers:
+        racer.stdout.close()
+        racer.stderr.close()
+    assert sorted(code for code, _ in results) == [0, 4], results
+    assert any("already collected" in err for _, err in results)
+    assert query(tmp_path / "station.db", "SELECT count(*) FROM card_custody WHERE state = 'collected'") == [(1,)]
+    assert len(list((tmp_path / "slips").glob("*.pdf"))) == 1
+
+
+def test_a_proxy_collects_with_a_letter_when_allowed_and_receipts_are_checked(tmp_path):
+    config, niks = printed_station(tmp_path, (2, 1), proxies=True, receipts=True)
+    first, _ = two_villages()
+    ok(station(config, "handover", "release", batch_of(first)))
+    ok(station(config, "handover", "issue", batch_of(first), "--to", "Kades", "--out", str(tmp_path / "ba")))
+    receipts = {row["nik"]: row["tanda_bukti"] for row in csv_rows(next((tmp_path / "ba").glob("*.csv")))}
+    one, two = niks[first.code]
+    assert len(set(receipts.values())) == 2 and all(len(r) == 8 for r in receipts.values())
+    assert station(config, "handover", "collect", one, "--proxy", "Inaq Sarah").returncode == 2  # no letter
+    refused(station(config, "handover", "collect", one, "--proxy", "Inaq Sarah", "--relation", "ibu", "--letter",
+                    "12/2026"), "give it with --receipt")  # fmt: skip
+    refused(station(config, "handover", "collect", one, "--receipt", receipts[two]), "does not match")
+    ok(station(config, "handover", "collect", one, "--receipt", receipts[one], "--proxy", "Inaq Sarah",
+               "--relation", "ibu", "--letter", "12/2026"))  # fmt: skip
+    slip = pdf_text(next((tmp_path / "slips").glob(f"tanda-terima-{one}-*.pdf")))
+    assert "Inaq Sarah" in slip and "12/2026" in slip and one in slip
+    assert query(tmp_path / "station.db", "SELECT collector, proxy_relation, proxy_letter FROM card_custody "
+                 "WHERE nik = ?", one) == [("Inaq Sarah", "ibu", "12/2026")]  # fmt: skip
+
+
+def test_an_early_release_is_a_supervisors_step_with_a_reason(tmp_path):
+    config, niks = printed_station(tmp_path, (2, 1), bad=1)
+    _, second = two_villages()
+    ok(station(config, "operator", "add", SUPERVISOR, "--role", "supervisor", stdin=f"{SUPERVISOR_PIN}\n"))
+    ok(
+        station(
+            config, "operator", "add", OPERATOR, "--operator", SUPERVISOR, stdin=f"{SUPERVISOR_PIN}\n{OPERATOR_PIN}\n"
+        )
+    )
+    batch = batch_of(second)
+    assert station(config, "handover", "release", batch, "--early", "--operator", SUPERVISOR,
+                   stdin=f"{SUPERVISOR_PIN}\n").returncode == 2  # no reason  # fmt: skip
+    refused(station(config, "handover", "release", batch, "--early", "--reason", "lebaran", "--operator", OPERATOR,
+                    stdin=f"{OPERATOR_PIN}\n"), "supervisor")  # fmt: skip
+    assert query(tmp_path / "station.db", "SELECT count(*) FROM batch_releases") == [(0,)]
+    ok(station(config, "handover", "release", batch, "--early", "--reason", "menjelang lebaran", "--operator",
+               SUPERVISOR, stdin=f"{SUPERVISOR_PIN}\n"))  # fmt: skip
+    assert query(tmp_path / "station.db", "SELECT batch, released_by, early, reason, blocking FROM batch_releases") == [
+        (batch, SUPERVISOR, 1, "menjelang lebaran", 1)
+    ]
+    listed = ok(station(config, "handover", "batches")).stdout
+    assert "released early by a supervisor" in listed
+
+
+def test_text_the_paper_cannot_print_is_refused_before_any_file(tmp_path):
+    config, niks = printed_station(tmp_path, (1, 1))  # the card takes ISO-8859-1 alone: so does the paper
+    first, _ = two_villages()
+    ok(station(config, "handover", "release", batch_of(first)))
+    refused(station(config, "handover", "issue", batch_of(first), "--to", "Kades Ş", "--out", str(tmp_path / "ba")),
+            "U+015E")  # fmt: skip
+    assert not any((tmp_path / "ba").iterdir())
+    assert query(tmp_path / "station.db", "SELECT count(*) FROM card_custody") == [(0,)]
+
+
+def test_a_destruction_agrees_with_the_report_or_is_refused(tmp_path):
+    config, niks = printed_station(tmp_path, (2, 1), bad=1, blanks=6)
+    out = str(tmp_path / "musnah")
+    refused(station(config, "destroy", ALLOCATION, "--witness", "A", "B", "--out", out), "station report")
+    ok(station(config, "report", ALLOCATION, "--out", str(tmp_path / "r1")))
+    assert station(config, "destroy", ALLOCATION, "--witness", "A", "--out", out).returncode == 2  # one witness
+    assert station(config, "destroy", ALLOCATION, "--witness", "A", "A", "--out", out).returncode == 2
+    write_config(tmp_path)
+    extra = tmp_path / "more.csv"
+    extra.write_text((tmp_path / "residents.csv").read_text().splitlines()[0] + "\n"
+                     "5203070101900009,LALU BARU,SELONG,1990-01-01,LAKI-LAKI,JL. X,002,001,PANCOR,SELONG,ISLAM,"
+                     "KAWIN,PETANI\n")  # fmt: skip
+    ok(station(config, "import", str(extra)))
+    ok(station(config, "enqueue", "5203070101900009"))
+    ok(station(config, "print"))
+    ok(station(config, "tag", "5203070101900009", "bad", "--reason", "gagal_cetak"))
+    refused(station(config, "destroy", ALLOCATION, "--witness", "A", "B", "--out", out), "counts disagree",
+            "names 1 bad", "now 2")  # fmt: skip
+    assert query(tmp_path / "station.db", "SELECT count(*) FROM destructions") == [(0,)]
