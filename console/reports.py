@@ -22,6 +22,7 @@ from console.csv_safe import SafeWriter
 from console.errors import RefusedError, UsageError
 from console.formats import os_error
 from console.i18n import t
+from console.papers import Paper, render, untypesettable
 from console.store import Store
 from drivers.atomic_file import write_atomic
 
@@ -249,9 +250,10 @@ class ReportFiles:
     good_csv: Path
     bad_csv: Path
     text: Path
+    pdf: Path  # the text's printed twin
 
     def all(self) -> tuple[Path, ...]:
-        return (self.json, self.good_csv, self.bad_csv, self.text)
+        return (self.json, self.good_csv, self.bad_csv, self.text, self.pdf)
 
 
 def report_json_name(allocation_id: str) -> str:
@@ -261,7 +263,11 @@ def report_json_name(allocation_id: str) -> str:
 def report_files_in(out_dir: Path, allocation_id: str) -> ReportFiles:
     out_dir = Path(out_dir)
     return ReportFiles(
-        out_dir / report_json_name(allocation_id), out_dir / "baik.csv", out_dir / "rusak.csv", out_dir / "laporan.txt"
+        out_dir / report_json_name(allocation_id),
+        out_dir / "baik.csv",
+        out_dir / "rusak.csv",
+        out_dir / "laporan.txt",
+        out_dir / "laporan.pdf",
     )
 
 
@@ -305,7 +311,9 @@ def write_report_files(
         out_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(files.good_csv, _csv(body["good"], GOOD_COLUMNS))
         write_atomic(files.bad_csv, _csv(body["bad"], BAD_COLUMNS))
-        write_atomic(files.text, render_text(body, station_name, stock_count).encode("utf-8"))
+        text_page = render_text(body, station_name, stock_count)
+        write_atomic(files.text, text_page.encode("utf-8"))
+        write_atomic(files.pdf, render_pdf(text_page, station_name, body["generated_at"]))
         text = json.dumps(body, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
         write_atomic(files.json, text.encode("utf-8"))
     except OSError as exc:
@@ -412,6 +420,18 @@ def render_text(body: dict[str, Any], station_name: str, stock_count: StockCount
     elif len(shown) < len(bad):
         lines.append("      " + t("report.text.bad_more", count=len(bad) - len(shown)))
     return "\n".join(head + lines + tail) + "\n"
+
+
+def render_pdf(text_page: str, station_name: str, generated_at: str) -> bytes:
+    """`laporan.txt` on A4, line for line in a monospaced face. The text is the report's own words: a character
+    the paper's fonts lack (an operator's note typed in another script) is shown as `?` on the PDF alone, rather
+    than refusing a report the centre may already hold; the text file keeps it."""
+    lines = [
+        "".join(char if not untypesettable([char]) else "?" for char in line.replace("…", "..."))
+        for line in text_page.splitlines()
+    ]
+    office = "".join(char if not untypesettable([char]) else "?" for char in station_name)
+    return render(Paper(office=office, title="", made_at=datetime.fromisoformat(generated_at), monospaced=lines))
 
 
 async def cards_page(db: Any, allocation_id: str, good: bool, offset: int, limit: int) -> list[dict[str, Any]]:

@@ -1,12 +1,14 @@
 """The report to the centre: refused while cards wait for tags or the books do not balance; exact fields, a
-report_id that is the hash of the rest and stays the same while nothing changed; its four files."""
+report_id that is the hash of the rest and stays the same while nothing changed; its five files (the text page with its PDF twin)."""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 
 import pytest
+from pypdf import PdfReader
 
 from console import books, jobs, printer_record, reports
 from console.canonical import canonical_json, sha256_hex
@@ -121,6 +123,10 @@ async def print_more(folder, store, nik):
         await engine.run()
 
 
+def pdf_text(path):
+    return "\n".join(page.extract_text(extraction_mode="layout") for page in PdfReader(path).pages)
+
+
 async def test_the_four_files(printed, tmp_path):
     store, niks = printed.store, printed.niks
     await tag(store, niks[:3], {niks[3]: "gagal_cetak", niks[4]: "lainnya"})
@@ -128,7 +134,10 @@ async def test_the_four_files(printed, tmp_path):
     out = tmp_path / "out" / "laporan"
     files = reports.write_report_files(report.body, out, "Dukcapil Lombok Timur, loket cetak 1")
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["baik.csv", f"laporan-{ALLOCATION}.json", "laporan.txt", "rusak.csv"]
+    assert names == ["baik.csv", f"laporan-{ALLOCATION}.json", "laporan.pdf", "laporan.txt", "rusak.csv"]
+    printed_twin = pdf_text(files.pdf)
+    for line in files.text.read_text(encoding="utf-8").splitlines():
+        assert line.strip() in printed_twin, line
     on_disk = json.loads(files.json.read_text(encoding="utf-8"))
     assert on_disk == report.body
     assert on_disk["report_id"] == sha256_hex({k: v for k, v in on_disk.items() if k != "report_id"})
@@ -163,7 +172,7 @@ async def test_the_four_files(printed, tmp_path):
         assert line.split()[-1] == str(value)
     # written again: the same content, and no temporary file left behind
     reports.write_report_files(report.body, out, "Dukcapil Lombok Timur, loket cetak 1")
-    assert len(list(out.iterdir())) == 4
+    assert len(list(out.iterdir())) == 5
 
 
 def test_the_page_stays_one_page_with_many_bad_cards_and_speaks_english():
@@ -191,6 +200,9 @@ def test_the_page_stays_one_page_with_many_bad_cards_and_speaks_english():
     assert "KTP-el PRINTING REPORT" in text and "physical damage" in text and "#900, #901, #902" in text
     shown = [line for line in lines if "physical damage" in line]
     assert f"and {199 - len(shown)} more" in text and "Print operator," in text
+    twin = PdfReader(io.BytesIO(reports.render_pdf(text, "Loket 1 — Selong", body["generated_at"])))
+    assert len(twin.pages) == 1  # the printed twin is one page too
+    assert "Loket 1 ? Selong" in twin.pages[0].extract_text()  # a dash the fonts lack is shown, not refused
 
 
 async def test_a_physical_count_difference_is_printed_on_the_signed_page_but_does_not_stop_the_report(

@@ -49,8 +49,9 @@ def typeset(paper: Paper) -> bytes:
     sheet = _Sheet(paper)
     sheet.add_page()
     width = sheet.w - 2 * MARGIN_MM
-    sheet.set_font("Helvetica", style="B", size=13)
-    sheet.multi_cell(width, 7, paper.title, align="C", new_x="LMARGIN", new_y="NEXT")
+    if paper.title:
+        sheet.set_font("Helvetica", style="B", size=13)
+        sheet.multi_cell(width, 7, paper.title, align="C", new_x="LMARGIN", new_y="NEXT")
     if paper.number:
         sheet.set_font("Helvetica", size=BODY_PT)
         sheet.multi_cell(width, LINE_MM, paper.number, align="C", new_x="LMARGIN", new_y="NEXT")
@@ -66,7 +67,7 @@ def typeset(paper: Paper) -> bytes:
     if paper.monospaced:
         sheet.set_font("Courier", size=8.5)
         for line in paper.monospaced:
-            sheet.cell(width, 3.8, line, new_x="LMARGIN", new_y="NEXT")
+            sheet.cell(width, 3.5, line, new_x="LMARGIN", new_y="NEXT")
         sheet.ln(2)
     _paragraphs(sheet, paper.closing, width)
     _signatures(sheet, paper, width)
