@@ -19,6 +19,7 @@ from typing import Any
 
 from console import batches
 from console.clock import instant, now
+from console.config import Settings
 from console.custody_papers import Collection, HandedCard, Office, handover_csv, handover_paper, slip_paper
 from console.errors import RefusedError, UsageError
 from console.i18n import t
@@ -46,6 +47,11 @@ def check_words(value: str | None, field: str, required: bool = True) -> str | N
     if len(value) > MAX_NAME_CHARS:
         raise UsageError(t("custody.too_long", field=field, max=MAX_NAME_CHARS))
     return value
+
+
+def office_of(settings: Settings) -> Office:
+    """The office as its papers name it: `[handover] office`, else the station's name."""
+    return Office(settings.handover.office or settings.station.name, settings.handover.place)
 
 
 def _new_receipt() -> str:

@@ -33,6 +33,7 @@ from screens.commands import StationCommands
 from screens.console_app import ConsoleApp
 from screens.dashboard import DashboardScreen
 from screens.fault import FaultScreen
+from screens.handover import HandoverScreen
 from screens.help import HelpScreen
 from screens.keys import key
 from screens.messages import PrinterUpdated
@@ -69,6 +70,7 @@ class StationApp(ConsoleApp):
         key("f6", "report", "ui.key.report", show=False),
         key("f7", "pause", "ui.key.pause_resume", show=False),
         key("f8", "sign_out", "ui.key.sign_out", show=False),
+        key("f9", "handover", "ui.key.handover", show=False),
         key("ctrl+p", "command_palette", "ui.key.commands", show=False),
         key("ctrl+q", "quit", "ui.key.quit", priority=True),
         key("ctrl+c", "help_quit", "ui.key.quit_how", show=False),
@@ -310,6 +312,11 @@ class StationApp(ConsoleApp):
         if self.ready():
             assert self.station is not None
             self.push_screen(ReportScreen(self.station.store, self.settings, on_change=self.request_refresh))
+
+    def action_handover(self) -> None:
+        if self.ready() and not isinstance(self.screen, HandoverScreen):
+            assert self.station is not None
+            self.push_screen(HandoverScreen(self.station.store, self.settings, on_change=self.request_refresh))
 
     def action_pause(self) -> None:
         if not self.ready():

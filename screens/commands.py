@@ -31,6 +31,7 @@ class StationCommands(Provider):
         yield t("ui.cmd.add_allocation"), t("ui.cmd.add_allocation.help"), run("open_and_run('allocations', 'add')")
         yield t("ui.cmd.count"), t("ui.cmd.count.help"), run("open_and_run('allocations', 'count')")
         yield t("ui.cmd.report"), t("ui.cmd.report.help"), run("report")
+        yield t("ui.cmd.handover"), t("ui.cmd.handover.help"), run("handover")
         yield t("ui.cmd.help"), t("ui.cmd.help.help"), run("help")
         yield t("ui.cmd.quit"), t("ui.cmd.quit.help"), run("quit")
 

@@ -55,9 +55,10 @@ def write_residents(
     return by_village
 
 
-def write_config(folder: Path, public_keys: tuple[str, ...] = (), **handover: Any) -> Path:
+def write_config(folder: Path, public_keys: tuple[str, ...] = (), language: str = "en", **handover: Any) -> Path:
     return command.write_config(
         folder,
+        station={"language": language},
         central={"public_keys": list(public_keys)},
         printer={"port": "emulator", "reply_timeout_s": 5},
         emulator={"time_scale": 0, "feeder": 100, "state": "emulator-state.json", "log": "output.jsonl"},
@@ -99,10 +100,10 @@ def csv_rows(path: Path) -> list[dict[str, str]]:
 
 
 def printed_station(folder: Path, per_village: tuple[int, int] = (2, 1), bad: int = 0, blanks: int = 10,
-                    names: dict[int, str] | None = None, **handover: Any) -> tuple[Path, dict[str, list[str]]]:  # fmt: skip
+                    language: str = "en", **handover: Any) -> tuple[Path, dict[str, list[str]]]:  # fmt: skip
     """Two villages imported, queued, printed on the emulator and tagged: all good but the last `bad` residents."""
-    config = write_config(folder, **handover)
-    niks = write_residents(folder / "residents.csv", per_village, names)
+    config = write_config(folder, language=language, **handover)
+    niks = write_residents(folder / "residents.csv", per_village)
     ok(station(config, "import", str(folder / "residents.csv")))
     ok(station(config, "allocation", "add", ALLOCATION, str(blanks), "--period", "2026-12"))
     ok(station(config, "enqueue", "--all"))

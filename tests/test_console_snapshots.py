@@ -30,6 +30,7 @@ from drivers.emulator import EmulatorServer
 from screens.allocations import AllocationsScreen
 from screens.dashboard import DashboardScreen
 from screens.fault import FaultScreen
+from screens.handover import HandoverScreen
 from screens.help import HelpScreen
 from screens.report import ReportScreen
 from screens.residents import ResidentsScreen
@@ -125,6 +126,10 @@ SCREENS = {
     "report": ("f6", ReportScreen, lambda app: getattr(app.screen, "books", None) is not None
                and "belum ditandai" in screen_text(app) and app.screen.query_one("#list-bad").row_count == 1
                and re.search(r"\d{16}", drawn(app.screen.query_one("#list-good"))) is not None),
+    "handover": ("f9", HandoverScreen, lambda app: getattr(app.screen, "progress", None)
+                 and app.screen.query_one("#handover-batches").has_focus
+                 and app.screen.query_one("#handover-batches").row_count == len(app.screen.progress)
+                 and re.search(r"52.03.02.2008", drawn(app.screen.query_one("#handover-batches"))) is not None),
 }  # fmt: skip
 
 
@@ -168,6 +173,7 @@ LINUX_INPUTS = {  # every input of every screen, typed into, on the Linux consol
     "report_grant": ("f6", ReportScreen, ("g",), "/media/usb/GRANT.json"),
     "tag_note": ("f4", TaggingScreen, ("r", "5"), "sobek"),
     "resident_search": ("f3", ResidentsScreen, (), "AMAQ"),
+    "handover_collect": ("f9", HandoverScreen, ("a",), "5203011234560001"),
 }
 
 

@@ -11,7 +11,6 @@ from console import batches, custody, destruction
 from console.commands import whole_number
 from console.config import Settings
 from console.csv_safe import SafeWriter
-from console.custody_papers import Office
 from console.errors import UsageError
 from console.formats import count, day
 from console.i18n import t
@@ -60,10 +59,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     burn.set_defaults(handler=destroy)
 
 
-def office_of(settings: Settings) -> Office:
-    return Office(settings.handover.office or settings.station.name, settings.handover.place)
-
-
 async def list_batches(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database, create=False, readonly=True) as store:
         found = await batches.progress(store)
@@ -98,7 +93,13 @@ async def release(args: argparse.Namespace, settings: Settings) -> int:
 async def issue(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database, create=False) as store:
         made = await custody.issue(
-            store, args.batch, args.to, args.out, operator_name(), office_of(settings), settings.handover.receipts
+            store,
+            args.batch,
+            args.to,
+            args.out,
+            operator_name(),
+            custody.office_of(settings),
+            settings.handover.receipts,
         )
     print(t("custody.issued", batch=made.batch, count=count(len(made.cards)), to=made.received_by))
     for path, digest in ((made.pdf, made.pdf_sha256), (made.csv, made.csv_sha256)):
@@ -113,7 +114,7 @@ async def collect(args: argparse.Namespace, settings: Settings) -> int:
             store,
             args.nik,
             operator_name(),
-            office_of(settings),
+            custody.office_of(settings),
             args.out or settings.handover.slips,
             receipt=args.receipt,
             proxy=proxy,
@@ -154,7 +155,7 @@ async def list_uncollected(args: argparse.Namespace, settings: Settings) -> int:
 async def destroy(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database, create=False) as store:
         made = await destruction.destroy(
-            store, args.allocation, args.witness, args.out, operator_name(), office_of(settings)
+            store, args.allocation, args.witness, args.out, operator_name(), custody.office_of(settings)
         )
     print(t("destroy.done", id=made.allocation_id, cards=made.cards, blanks=made.blanks, report=made.report_id[:12]))
     for path, digest in ((made.pdf, made.pdf_sha256), (made.csv, made.csv_sha256)):

@@ -19,6 +19,7 @@ from console.supervision import printer_holder
 from console.watch import changes
 from console.watched_station import WatchedStation
 from screens.console_app import ConsoleApp
+from screens.handover import HandoverScreen
 from screens.keys import key
 from screens.supervisor.books import WatchBooks
 from screens.supervisor.commands import SupervisorCommands
@@ -49,6 +50,7 @@ class SupervisorApp(ConsoleApp):
         key("f4,3", "open('untagged')", "ui.sup.key.untagged", show=False),
         key("f5,4", "open('books')", "ui.sup.key.books", show=False),
         key("f6,5", "open('audit')", "ui.sup.key.audit", show=False),
+        key("f9,6", "handover", "ui.key.handover", show=False),
         key("p,f7", "ask('pause')", "ui.sup.key.ask_pause"),
         key("p,f7", "ask('resume')", "ui.sup.key.ask_resume"),
         key("ctrl+p", "command_palette", "ui.key.commands", show=False),
@@ -92,6 +94,10 @@ class SupervisorApp(ConsoleApp):
 
     def action_open(self, mode: str) -> None:
         self.switch_mode(mode)
+
+    def action_handover(self) -> None:
+        if not isinstance(self.screen, HandoverScreen):
+            self.push_screen(HandoverScreen(self.store, self.settings, read_only=True))
 
     def action_ask(self, kind: str) -> None:
         if not self.requests_allowed:

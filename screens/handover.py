@@ -1,0 +1,224 @@
+"""The hand-over on screen: each batch with its progress; release one, hand one to its village, record a
+collection by NIK. A supervisor's console shows the batches alone (`read_only`).
+
+Everything goes through the core (`console.batches`, `console.custody`), which checks, keeps and audits it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from console import batches, custody
+from console.config import Settings
+from console.errors import StationError
+from console.formats import day
+from console.i18n import t
+from console.operator import operator_name
+from console.store import Store
+from console.text import number
+from screens.keys import key, translate_bindings
+from screens.signin import as_supervisor
+from screens.widgets.dialogs import StationInput
+from screens.widgets.titlebar import TitleBar
+from screens.widgets.words import PlainTable, Words
+
+WRITES = ("release", "release_early", "hand_over", "collect")
+NAME_CHARS = 16  # the table fits 80 columns
+
+
+class HandoverScreen(Screen[None]):
+    """`HandoverScreen(store, settings, read_only=False)`; inside the console the store, settings and refresh are
+    the app's when not given."""
+
+    BINDINGS = [
+        key("escape", "close", "ui.handover.key.close"),
+        key("l", "release", "ui.handover.key.release"),
+        key("e", "release_early", "ui.handover.key.early"),
+        key("s", "hand_over", "ui.handover.key.hand_over"),
+        key("a", "collect", "ui.handover.key.collect"),
+        key("f9", "close", "ui.handover.key.close", show=False, id="handover-close"),
+    ]
+
+    DEFAULT_CSS = """
+    HandoverScreen { layout: vertical; }
+    HandoverScreen #handover-hint { padding: 0 1; height: auto; }
+    HandoverScreen DataTable { height: 1fr; }
+    HandoverScreen #handover-asking { height: auto; }
+    HandoverScreen #handover-result { padding: 0 1; height: auto; max-height: 6; }
+    HandoverScreen #handover-result.-error { color: $error; }
+    HandoverScreen Input { display: none; margin: 0 1; }
+    HandoverScreen Input.-asking { display: block; }
+    """
+
+    def __init__(
+        self, store: Store | None = None, settings: Settings | None = None, *, read_only: bool = False,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        translate_bindings(self)
+        self.store: Store = store  # type: ignore[assignment]  # the app's, at mount, when not given
+        self.settings: Settings = settings  # type: ignore[assignment]
+        self.read_only = read_only
+        self.on_change = on_change
+        self.progress: list[batches.Progress] | None = None
+
+    def compose(self) -> ComposeResult:
+        settings = self.settings if self.settings is not None else self.app.settings
+        yield TitleBar(t("ui.title", screen=t("ui.handover.title"), station=settings.station.name))
+        yield Words(t("ui.handover.hint_read_only" if self.read_only else "ui.handover.hint"), id="handover-hint")
+        yield PlainTable(id="handover-batches", cursor_type="row", zebra_stripes=True)
+        with Vertical(id="handover-asking"):
+            yield StationInput(id="handover-to", placeholder=t("ui.handover.to_placeholder"), compact=True)
+            yield StationInput(id="handover-reason", placeholder=t("ui.handover.reason_placeholder"), compact=True)
+            yield StationInput(id="handover-nik", placeholder=t("ui.handover.nik_placeholder"), compact=True)
+        yield Words("", id="handover-result")
+        yield Footer(show_command_palette=False, compact=True)
+
+    def on_mount(self) -> None:
+        if self.store is None:
+            self.store = self.app.station.store
+        if self.settings is None:
+            self.settings = self.app.settings
+        if self.on_change is None:
+            self.on_change = getattr(self.app, "request_refresh", None)
+        columns = ("batch", "name", "residents", "good", "reprint", "released", "handed", "collected")
+        self.query_one(DataTable).add_columns(*(t(f"ui.handover.col.{name}") for name in columns))
+        self.refresh_batches()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (self.read_only and action in WRITES)
+
+    # ------------------------------------------------------------------------------------------ showing
+
+    @work(exclusive=True, group="handover-load", exit_on_error=False)
+    async def refresh_batches(self) -> None:
+        self.progress = await batches.progress(self.store)
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for p in self.progress:
+            released = "—" if p.released is None else day(p.released.released_at) + (" *" if p.released.early else "")
+            name = p.label.split(" (")[0]  # a village's sub-district is the row above it
+            table.add_row(p.batch.partition(":")[2], name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…",
+                          number(p.residents), number(p.printed_good), number(p.waiting_reprint), released,
+                          number(p.handed_over), number(p.collected))  # fmt: skip
+        if self.progress:
+            table.move_cursor(row=min(row, len(self.progress) - 1))
+        else:
+            self._say(t("batch.none"))
+
+    def _selected(self) -> batches.Progress | None:
+        if not self.progress:
+            return None
+        return self.progress[min(self.query_one(DataTable).cursor_row, len(self.progress) - 1)]
+
+    def _say(self, text: str, error: bool = False) -> None:
+        result = self.query_one("#handover-result", Static)
+        result.update(text)
+        result.set_class(error, "-error")
+
+    # ------------------------------------------------------------------------------------------ asking
+
+    def _ask(self, input_id: str) -> None:
+        for other in self.query(Input):
+            other.remove_class("-asking")
+        field = self.query_one(f"#{input_id}", Input)
+        field.value = ""
+        field.add_class("-asking")
+        field.focus()
+
+    def action_close(self) -> None:
+        asking = next((field for field in self.query(Input) if field.has_class("-asking")), None)
+        if asking is not None:
+            asking.remove_class("-asking")
+            self.query_one(DataTable).focus()
+            return
+        self.dismiss(None)
+
+    def action_release(self) -> None:
+        chosen = self._selected()
+        if chosen is not None:
+            self.release(chosen.batch, None, operator_name())
+
+    def action_release_early(self) -> None:
+        if self._selected() is not None:
+            self._ask("handover-reason")
+
+    def action_hand_over(self) -> None:
+        if self._selected() is not None:
+            self._ask("handover-to")
+
+    def action_collect(self) -> None:
+        self._ask("handover-nik")
+
+    def _answered(self, event: Input.Submitted) -> str:
+        event.input.remove_class("-asking")
+        self.query_one(DataTable).focus()
+        return event.value.strip()
+
+    @on(Input.Submitted, "#handover-reason")
+    def _reason_given(self, event: Input.Submitted) -> None:
+        reason, chosen = self._answered(event), self._selected()
+        if reason and chosen is not None:
+            as_supervisor(self.app, self.store, "early_release", partial(self.release, chosen.batch, reason),
+                          partial(self._say, error=True))  # fmt: skip
+
+    @on(Input.Submitted, "#handover-to")
+    def _receiver_given(self, event: Input.Submitted) -> None:
+        receiver, chosen = self._answered(event), self._selected()
+        if receiver and chosen is not None:
+            self.hand_over(chosen.batch, receiver)
+
+    @on(Input.Submitted, "#handover-nik")
+    def _nik_given(self, event: Input.Submitted) -> None:
+        words = self._answered(event).split()
+        if words:
+            self.collect(words[0], words[1] if len(words) > 1 else None)
+
+    # ------------------------------------------------------------------------------------------ doing
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+        self.refresh_batches()
+
+    @work(exclusive=True, group="handover-act", exit_on_error=False)
+    async def release(self, batch: str, reason: str | None, actor: str) -> None:
+        try:
+            made = await batches.release(self.store, batch, actor, early=reason is not None, reason=reason)
+        except StationError as refused:
+            self._say(str(refused), error=True)
+            return
+        self._say(t("batch.released_early" if made.early else "batch.released", batch=batch, blocking=made.blocking))
+        self._changed()
+
+    @work(exclusive=True, group="handover-act", exit_on_error=False)
+    async def hand_over(self, batch: str, receiver: str) -> None:
+        out = self.settings.database.path.parent / "serah-terima"
+        try:
+            made = await custody.issue(self.store, batch, receiver, out, operator_name(),
+                                       custody.office_of(self.settings), self.settings.handover.receipts)  # fmt: skip
+        except StationError as refused:
+            self._say(str(refused), error=True)
+            return
+        lines = [t("custody.issued", batch=batch, count=number(len(made.cards)), to=receiver)]
+        self._say("\n".join([*lines, f"  {made.pdf}", f"  {made.csv}"]))
+        self._changed()
+
+    @work(exclusive=True, group="handover-act", exit_on_error=False)
+    async def collect(self, nik: str, receipt: str | None) -> None:
+        try:
+            done = await custody.collect(self.store, nik, operator_name(), custody.office_of(self.settings),
+                                         self.settings.handover.slips, receipt=receipt)  # fmt: skip
+        except StationError as refused:
+            self._say(str(refused), error=True)
+            return
+        self._say(t("custody.collected", nik=done.nik, nama=done.nama, proxy="") + f"\n  {done.slip}")
+        self._changed()
