@@ -16,6 +16,7 @@ from console.i18n import t
 from screens.allocations import AllocationsScreen
 from screens.dashboard import DashboardScreen
 from screens.fault import FaultScreen
+from screens.handover import HandoverScreen
 from screens.keys import key, key_label, translate_bindings
 from screens.report import ReportScreen
 from screens.residents import ResidentsScreen, ResidentTable
@@ -29,6 +30,7 @@ GROUPS: tuple[tuple[str, tuple[type[DOMNode], ...]], ...] = (
     ("ui.help.group.tagging", (TaggingScreen,)),
     ("ui.help.group.allocations", (AllocationsScreen,)),
     ("ui.help.group.report", (ReportScreen,)),
+    ("ui.help.group.handover", (HandoverScreen,)),
     ("ui.help.group.fault", (FaultScreen,)),
     ("ui.help.group.forms", (FormDialog,)),
 )
