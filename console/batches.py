@@ -198,6 +198,8 @@ async def releases(db: Any) -> dict[str, Release]:
 async def release_covering(db: Any, nik: str, kel_desa: str) -> Release | None:
     """The release of a batch the resident falls in (the first made), if any."""
     keys = keys_of(nik, kel_desa)
+    if not keys:
+        return None
     row = await db.fetchone(
         f"SELECT * FROM batch_releases WHERE batch IN ({','.join('?' * len(keys))}) ORDER BY released_at LIMIT 1", keys
     )

@@ -337,18 +337,16 @@ async def uncollected(db: Any, days: int, at: datetime | None = None) -> list[Un
     found = []
     for m in await batches.all_members(db):
         if not m.good or m.custody == COLLECTED:
-            return_since = None
+            since = None
         elif m.job_id in issued:
-            return_since = issued[m.job_id]
+            since = issued[m.job_id]
         else:
             covering = [released[k].released_at for k in batches.keys_of(m.nik, m.kel_desa) if k in released]
-            return_since = min(covering, key=instant) if covering else None
-        if return_since is None:
+            since = min(covering, key=instant) if covering else None
+        if since is None:
             continue
-        waited = (at - instant(return_since)).days
+        waited = (at - instant(since)).days
         if waited >= days:
             where = ISSUED if m.job_id in issued else IN_CUSTODY
-            found.append(
-                Uncollected(m.kecamatan, m.kel_desa, m.nik, m.nama, m.card_counter, where, return_since, waited)
-            )
+            found.append(Uncollected(m.kecamatan, m.kel_desa, m.nik, m.nama, m.card_counter, where, since, waited))
     return sorted(found, key=lambda u: (u.kecamatan, u.kel_desa, u.nama, u.nik))

@@ -35,10 +35,16 @@ def test_every_file_of_a_day_that_holds_personal_data_is_private(tmp_path):
         ok(station(config, "tag", json.loads(line)["nik"], "good"))
     ok(station(config, "report", "A1", "--out", str(tmp_path / "report")))
     ok(station(config, "audit", "export", "--out", str(tmp_path / "audit.jsonl")))
+    batch = json.loads(ok(station(config, "handover", "batches", "--json")).stdout)[0]["batch"]
+    ok(station(config, "handover", "release", batch))
+    ok(station(config, "handover", "issue", batch, "--to", "Kepala Desa", "--out", str(tmp_path / "papers")))
+    nik = json.loads((tmp_path / "output.jsonl").read_text().splitlines()[0])["nik"]
+    ok(station(config, "handover", "collect", nik, "--out", str(tmp_path / "papers")))
     assert mode(tmp_path / "station.log") == 0o640  # the group keeps what it had: docs/ssh.md shares the log
     written = [tmp_path / name for name in ("output.jsonl", "emulator-state.json", "audit.jsonl")]
     written += sorted((tmp_path / "cards").iterdir()) + sorted((tmp_path / "report").iterdir())
-    assert len(written) == 3 + 3 + 4
+    written += sorted((tmp_path / "papers").iterdir())  # the hand-over's PDF and CSV, the receipt slip
+    assert len(written) == 3 + 3 + 5 + 3
     assert {str(path.relative_to(tmp_path)): oct(mode(path)) for path in written} == {
         str(path.relative_to(tmp_path)): oct(0o600) for path in written
     }
