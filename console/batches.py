@@ -20,6 +20,7 @@ from typing import Any
 from console import regions
 from console.clock import now_iso
 from console.errors import RefusedError, UsageError
+from console.formats import moment
 from console.i18n import t
 from console.operators import SUPERVISOR, require_role
 from console.resident_rows import control_problem
@@ -227,7 +228,7 @@ async def release(
             await require_role(tx, actor, SUPERVISOR, "early_release")
         done = await tx.fetchone("SELECT * FROM batch_releases WHERE batch = ?", (batch.key,))
         if done is not None:
-            raise RefusedError(t("batch.already_released", batch=batch.key, at=done["released_at"]))
+            raise RefusedError(t("batch.already_released", batch=batch.key, at=moment(done["released_at"])))
         found = await members(tx, batch)
         if not found:
             raise RefusedError(t("batch.empty", batch=batch.key, label=batch.label))

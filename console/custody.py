@@ -22,6 +22,7 @@ from console.clock import instant, now
 from console.config import Settings
 from console.custody_papers import Collection, HandedCard, Office, handover_csv, handover_paper, slip_paper
 from console.errors import RefusedError, UsageError
+from console.formats import moment
 from console.i18n import t
 from console.papers import render
 from console.record_files import RecordFile, free_names, prepare_folder, safe_stem, write_all
@@ -141,15 +142,15 @@ async def issue(
         members = [m for m in await batches.members(tx, batch) if m.good and m.custody is None]
         if not members:
             raise RefusedError(t("custody.nothing_to_hand", batch=batch.key))
-        moment = now()
-        at = moment.isoformat(timespec="milliseconds")
+        made_at = now()
+        at = made_at.isoformat(timespec="milliseconds")
         cards = [
             HandedCard(m.nik, m.nama, m.kel_desa, m.card_counter, _new_receipt() if receipts else None)
             for m in sorted(members, key=lambda m: (m.kel_desa, m.nama, m.nik))
         ]
-        pdf_bytes = render(handover_paper(office, batch.key, batch.label, receiver, actor, moment, cards))
+        pdf_bytes = render(handover_paper(office, batch.key, batch.label, receiver, actor, made_at, cards))
         csv_data = handover_csv(cards, receipts)
-        stem = f"serah-terima-{safe_stem(batch.key.replace(':', '-'))}-{moment.date().isoformat()}"
+        stem = f"serah-terima-{safe_stem(batch.key.replace(':', '-'))}-{made_at.date().isoformat()}"
         pdf_path, csv_path = free_names(out_dir, stem, (".pdf", ".csv"))
         pdf, csv = RecordFile(pdf_path, pdf_bytes), RecordFile(csv_path, csv_data)
         handover_id = await tx.insert(
@@ -236,7 +237,7 @@ async def collect(
             raise _not_collectable(card)
         if card.custody == COLLECTED:
             raise RefusedError(
-                t("custody.already_collected", nik=nik, at=card.row["collected_at"], by=card.row["collector"])
+                t("custody.already_collected", nik=nik, at=moment(card.row["collected_at"]), by=card.row["collector"])
             )
         if await batches.release_covering(tx, nik, card.kel_desa) is None:
             raise RefusedError(
@@ -247,8 +248,8 @@ async def collect(
             raise RefusedError(t("custody.receipt_needed", nik=nik))
         if issued is not None and not secrets.compare_digest(issued, receipt or ""):
             raise RefusedError(t("custody.receipt_wrong", nik=nik))
-        moment = now()
-        at = moment.isoformat(timespec="milliseconds")
+        made_at = now()
+        at = made_at.isoformat(timespec="milliseconds")
         taker = proxy.name if proxy else card.nama
         paper = Collection(
             nik,
@@ -261,8 +262,8 @@ async def collect(
             issued,
         )
         slip = RecordFile(
-            free_names(slips, f"tanda-terima-{nik}-{moment.date().isoformat()}", (".pdf",))[0],
-            render(slip_paper(office, actor, moment, paper)),
+            free_names(slips, f"tanda-terima-{nik}-{made_at.date().isoformat()}", (".pdf",))[0],
+            render(slip_paper(office, actor, made_at, paper)),
         )
         values = (at, actor, taker, paper.relation, paper.letter, slip.sha256)
         if card.row is None:

@@ -68,16 +68,21 @@ async def list_batches(args: argparse.Namespace, settings: Settings) -> int:
     if not found:
         print(t("batch.none"))
         return 0
-    print(t("batch.header"))
+    columns = ("batch", "name", "residents", "good", "reprint", "released", "handed", "collected")
+    print(_batch_line(*(t(f"ui.handover.col.{name}").upper() for name in columns)))
     for p in found:
         released = "-" if p.released is None else day(p.released.released_at) + (" *" if p.released.early else "")
-        print(
-            f"{p.batch:<20} {p.label[:24]:<24} {p.residents:>6} {p.printed_good:>6} {p.waiting_reprint:>6} "
-            f"{released:>13} {p.handed_over:>6} {p.collected:>6}"
-        )
+        print(_batch_line(p.batch, p.label[:24], p.residents, p.printed_good, p.waiting_reprint, released,
+                          p.handed_over, p.collected))  # fmt: skip
     if any(p.released and p.released.early for p in found):
         print(t("batch.early_mark"))
     return 0
+
+
+def _batch_line(*cells: object) -> str:
+    batch, label, residents, good, reprint, released, handed, collected = cells
+    return (f"{batch:<20} {label:<24} {residents:>5} {good:>5} {reprint:>7} {released:>13} {handed:>6} "
+            f"{collected:>6}")  # fmt: skip
 
 
 async def release(args: argparse.Namespace, settings: Settings) -> int:
