@@ -41,7 +41,13 @@ def test_refusals_name_the_reason_and_change_nothing(tmp_path):
     first, second = two_villages()
     db = tmp_path / "station.db"
     ok(station(config, "handover", "release", batch_of(first)))
+    extra = tmp_path / "more.csv"
+    extra.write_text((tmp_path / "residents.csv").read_text().splitlines()[0] + "\n"
+                     f"5203070101900009,LALU BARU,SELONG,1990-01-01,LAKI-LAKI,JL. X,002,001,{first.name.upper()},"
+                     "SELONG,ISLAM,KAWIN,PETANI\n")  # fmt: skip
+    ok(station(config, "import", str(extra)))
     before = tables(db)
+    refused(station(config, "handover", "collect", "5203070101900009"), "no printed card")
     unknown = "5203070101909999"
     refused(station(config, "handover", "collect", unknown), unknown, "not registered")
     refused(station(config, "handover", "collect", niks[second.code][0]), "bad", "centre's unlock")
