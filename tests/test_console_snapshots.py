@@ -129,7 +129,7 @@ SCREENS = {
     "handover": ("f9", HandoverScreen, lambda app: getattr(app.screen, "progress", None)
                  and app.screen.query_one("#handover-batches").has_focus
                  and app.screen.query_one("#handover-batches").row_count == len(app.screen.progress)
-                 and re.search(r"52.03.02.2008", drawn(app.screen.query_one("#handover-batches"))) is not None),
+                 and re.search(r"52.03.01.2002", drawn(app.screen.query_one("#handover-batches"))) is not None),
 }  # fmt: skip
 
 
