@@ -12,8 +12,7 @@ from functools import partial
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Footer, Input
 
 from console import batches, custody
 from console.config import Settings
@@ -23,7 +22,8 @@ from console.i18n import t
 from console.operator import operator_name
 from console.store import Store
 from console.text import number
-from screens.keys import key, translate_bindings
+from screens.asking import AskingScreen
+from screens.keys import key
 from screens.signin import as_supervisor
 from screens.widgets.dialogs import StationInput
 from screens.widgets.titlebar import TitleBar
@@ -33,7 +33,9 @@ WRITES = ("release", "release_early", "hand_over", "collect")
 NAME_CHARS = 16  # the table fits 80 columns
 
 
-class HandoverScreen(Screen[None]):
+class HandoverScreen(AskingScreen):
+    RESULT_ID = "handover-result"
+
     """`HandoverScreen(store, settings, read_only=False)`; inside the console the store, settings and refresh are
     the app's when not given."""
 
@@ -61,12 +63,8 @@ class HandoverScreen(Screen[None]):
         self, store: Store | None = None, settings: Settings | None = None, *, read_only: bool = False,
         on_change: Callable[[], None] | None = None,
     ) -> None:  # fmt: skip
-        super().__init__()
-        translate_bindings(self)
-        self.store: Store = store  # type: ignore[assignment]  # the app's, at mount, when not given
-        self.settings: Settings = settings  # type: ignore[assignment]
+        super().__init__(store, settings, on_change=on_change)
         self.read_only = read_only
-        self.on_change = on_change
         self.progress: list[batches.Progress] | None = None
 
     def compose(self) -> ComposeResult:
@@ -82,12 +80,7 @@ class HandoverScreen(Screen[None]):
         yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:
-        if self.store is None:
-            self.store = self.app.station.store
-        if self.settings is None:
-            self.settings = self.app.settings
-        if self.on_change is None:
-            self.on_change = getattr(self.app, "request_refresh", None)
+        self.take_the_apps()
         columns = ("batch", "name", "residents", "good", "reprint", "released", "handed", "collected")
         self.query_one(DataTable).add_columns(*(t(f"ui.handover.col.{name}") for name in columns))
         self.refresh_batches()
@@ -119,25 +112,10 @@ class HandoverScreen(Screen[None]):
             return None
         return self.progress[min(self.query_one(DataTable).cursor_row, len(self.progress) - 1)]
 
-    def _say(self, text: str, error: bool = False) -> None:
-        result = self.query_one("#handover-result", Static)
-        result.update(text)
-        result.set_class(error, "-error")
-
     # ------------------------------------------------------------------------------------------ asking
 
-    def _ask(self, input_id: str) -> None:
-        for other in self.query(Input):
-            other.remove_class("-asking")
-        field = self.query_one(f"#{input_id}", Input)
-        field.value = ""
-        field.add_class("-asking")
-        field.focus()
-
     def action_close(self) -> None:
-        asking = next((field for field in self.query(Input) if field.has_class("-asking")), None)
-        if asking is not None:
-            asking.remove_class("-asking")
+        if self.stop_asking():
             self.query_one(DataTable).focus()
             return
         self.dismiss(None)

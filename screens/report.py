@@ -14,7 +14,6 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 
 from console import books, jobs, locks, reports, residents, unlock
@@ -27,7 +26,8 @@ from console.operator import operator_name
 from console.refusals import describe
 from console.store import Store
 from console.text import day_and_time, number
-from screens.keys import key, translate_bindings
+from screens.asking import AskingScreen
+from screens.keys import key
 from screens.signin import as_supervisor
 from screens.widgets.dialogs import StationInput
 from screens.widgets.titlebar import TitleBar
@@ -37,7 +37,9 @@ GOOD, BAD = "good", "bad"
 NIKS_SHOWN = 8  # NIKs of an applied grant named on screen; the rest are counted
 
 
-class ReportScreen(Screen[None]):
+class ReportScreen(AskingScreen):
+    RESULT_ID = "report-result"
+
     """`ReportScreen(store, settings)`; `allocation_id` None shows the current one.
 
     Inside the console, `ReportScreen()` takes the store, the settings and the refresh from the app
@@ -84,12 +86,8 @@ class ReportScreen(Screen[None]):
         self, store: Store | None = None, settings: Settings | None = None, allocation_id: str | None = None, *,
         on_change: Callable[[], None] | None = None, page_size: int | None = None,
     ) -> None:  # fmt: skip
-        super().__init__()
-        translate_bindings(self)
-        self.store: Store = store  # type: ignore[assignment]  # the app's, at mount, when not given
-        self.settings: Settings = settings  # type: ignore[assignment]
+        super().__init__(store, settings, on_change=on_change)
         self.allocation_id = allocation_id
-        self.on_change = on_change
         self.page_size = page_size or 10  # None: as many rows as the list shows (set once it is drawn)
         self._fit_pages = page_size is None
         self.books: Books | None = None
@@ -114,12 +112,7 @@ class ReportScreen(Screen[None]):
         yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:
-        if self.store is None:
-            self.store = self.app.station.store
-        if self.settings is None:
-            self.settings = self.app.settings
-        if self.on_change is None:
-            self.on_change = getattr(self.app, "request_refresh", None)
+        self.take_the_apps()
         common = (t("ui.reportscreen.col.nik"), t("ui.reportscreen.col.name"), t("ui.reportscreen.col.card"),
                   t("ui.reportscreen.col.printed"))  # fmt: skip
         self.query_one("#list-good", DataTable).add_columns(*common)
@@ -274,17 +267,6 @@ class ReportScreen(Screen[None]):
 
     # ------------------------------------------------------------------------------------------ asking
 
-    def _ask(self, input_id: str, value: str) -> None:
-        for other in self.query(Input):
-            other.remove_class("-asking")
-        field = self.query_one(f"#{input_id}", Input)
-        field.value = value
-        field.add_class("-asking")
-        field.focus()
-
-    def _asking(self) -> Input | None:
-        return next((field for field in self.query(Input) if field.has_class("-asking")), None)
-
     def action_write_report(self) -> None:
         if self.allocation_id is not None:
             default = self.settings.database.path.parent / "laporan" / self.allocation_id
@@ -294,16 +276,8 @@ class ReportScreen(Screen[None]):
         self._ask("report-grant", "")
 
     def action_close(self) -> None:
-        field = self._asking()
-        if field is not None:
-            field.remove_class("-asking")
-            return
-        self.dismiss(None)
-
-    def _say(self, text: str, error: bool = False) -> None:
-        result = self.query_one("#report-result", Static)
-        result.update(text)
-        result.set_class(error, "-error")
+        if not self.stop_asking():
+            self.dismiss(None)
 
     @on(Input.Submitted, "#report-out")
     def _out_given(self, event: Input.Submitted) -> None:
