@@ -9,16 +9,13 @@ the ledger's constraints (the partial unique index on open jobs, the lock table'
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
 
-from console import audit, stations
 from console.backends.pg_schema import postgres_migrations, split
 from console.backends.pg_sql import translate
 from console.clock import now_iso
@@ -26,6 +23,7 @@ from console.config import StationSettings
 from console.errors import DatabaseError
 from console.i18n import t
 from console.schema import APPLICATION_ID, MIGRATIONS
+from console.store_frame import BaseStore, BaseTransaction, open_pair
 
 Params = Sequence[Any] | Mapping[str, Any]
 LOCK_TIMEOUT = "10s"  # a station never hangs on another's stuck transaction (SQLite's busy_timeout)
@@ -60,16 +58,10 @@ def _sql(sql: str, params: Params) -> str:
     return translate(sql, isinstance(params, Mapping))
 
 
-class Transaction:
+class Transaction(BaseTransaction["psycopg.AsyncConnection[Any]"]):
     """Statements of one write transaction; `audit()` appends to the hash chain inside it."""
 
     dialect = "postgresql"
-
-    def __init__(self, conn: psycopg.AsyncConnection[Any], actor: str, station_id: str) -> None:
-        self._conn = conn
-        self.actor = actor
-        self.station_id = station_id  # the station this transaction's rows and audit entries belong to
-        self._audit_head: tuple[int, str] | None = None
 
     async def execute(self, sql: str, params: Params = ()) -> psycopg.AsyncCursor[Any]:
         return await self._conn.execute(_sql(sql, params), params)
@@ -88,26 +80,16 @@ class Transaction:
         row = await self.fetchone(sql + " RETURNING id", params)
         return int(row[0])
 
-    async def audit(self, action: str, subject: str | None = None, actor: str | None = None, **data: Any) -> int:
-        self._audit_head = await audit.append(
-            self, action, subject, actor or self.actor, data, self._audit_head, self.station_id
-        )
-        return self._audit_head[0]
 
-
-class LedgerStore:
+class LedgerStore(BaseStore["psycopg.AsyncConnection[Any]"]):
     """The store on a PostgreSQL ledger (`[database] url`)."""
 
     dialect = "postgresql"
+    path: str
 
-    def __init__(self, url: str, writer: psycopg.AsyncConnection[Any] | None,
-                 reader: psycopg.AsyncConnection[Any], station_id: str) -> None:  # fmt: skip
-        self.url = url
-        self.station_id = station_id
-        self.path = url  # where messages say which database: the URL, which never holds a password
-        self._writer = writer
-        self._reader = reader
-        self._write_lock = asyncio.Lock()
+    @property
+    def url(self) -> str:
+        return self.path
 
     @classmethod
     async def open(cls, url: str, *, create: bool = True, readonly: bool = False,
@@ -115,72 +97,35 @@ class LedgerStore:
         """Connect to the ledger; migrate it first when `create` is set (an older schema is upgraded). The
         password is `password_file`'s first line, else libpq's own (PGPASSWORD, ~/.pgpass)."""
         password = read_password(url, password_file)
-        writer = None
-        if not readonly:
-            writer = await connect(url, password)
-            try:
-                await migrate(writer, url, upgrade=create)
-            except BaseException:
-                await writer.close()
-                raise
-        try:
-            reader = await connect(url, password, readonly=True)
-        except BaseException:
-            if writer is not None:
-                await writer.close()
-            raise
+        writer, reader = await open_pair(
+            None if readonly else lambda: connect(url, password),
+            lambda conn: migrate(conn, url, upgrade=create),
+            lambda: connect(url, password, readonly=True),
+            cls._close_conn,
+        )
         store = cls(url, writer, reader, station_id)
-        if writer is not None:
-            try:
-                await stations.take_its_place(store)
-            except BaseException:
-                await store.close()
-                raise
+        await store._take_its_place()
         return store
 
-    async def close(self) -> None:
-        await self._reader.close()
-        if self._writer is not None:
-            async with self._write_lock:
-                await self._writer.close()
-            self._writer = None
+    async def _begin(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        await conn.execute("BEGIN")
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPLICATION_ID,))
 
-    async def __aenter__(self) -> LedgerStore:
-        return self
+    async def _commit(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        await conn.execute("COMMIT")
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+    async def _rollback(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        await conn.execute("ROLLBACK")
 
-    @asynccontextmanager
-    async def transaction(self, actor: str = "station") -> AsyncIterator[Transaction]:
-        """BEGIN … COMMIT under the ledger's write lock; any exception rolls the whole transaction back."""
-        if self._writer is None:
-            raise DatabaseError(t("db.read_only", file=self.url))
-        async with self._write_lock:
-            await self._writer.execute("BEGIN")
-            try:
-                await self._writer.execute("SELECT pg_advisory_xact_lock(%s)", (APPLICATION_ID,))
-                yield Transaction(self._writer, actor, self.station_id)
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            await self._writer.execute("COMMIT")
+    async def _begin_claim(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        await conn.execute("BEGIN")  # no ledger-wide lock: a claim locks its rows alone and appends no audit entry
 
-    @asynccontextmanager
-    async def claiming(self) -> AsyncIterator[Transaction]:
-        """A short transaction that claims queued jobs for the station (console/jobs.py `claim`), without the
-        ledger's write lock: claims of several stations run at once, each row they pick locked `FOR UPDATE SKIP
-        LOCKED`. It appends nothing to the audit log (whose head needs the write lock)."""
-        if self._writer is None:
-            raise DatabaseError(t("db.read_only", file=self.url))
-        async with self._write_lock:
-            await self._writer.execute("BEGIN")
-            try:
-                yield Transaction(self._writer, "station", self.station_id)
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            await self._writer.execute("COMMIT")
+    @staticmethod
+    async def _close_conn(conn: psycopg.AsyncConnection[Any]) -> None:
+        await conn.close()
+
+    def _transaction(self, conn: psycopg.AsyncConnection[Any], actor: str) -> Transaction:
+        return Transaction(conn, actor, self.station_id)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
         return await (await self._reader.execute(_sql(sql, params), params)).fetchall()
@@ -188,16 +133,9 @@ class LedgerStore:
     async def fetchone(self, sql: str, params: Params = ()) -> Any:
         return await (await self._reader.execute(_sql(sql, params), params)).fetchone()
 
-    async def scalar(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
-
     async def data_version(self) -> int:
         """Changes when a transaction commits anywhere in the ledger: the audit log's newest entry."""
         return int(await self.scalar("SELECT coalesce(max(seq), 0) FROM audit"))
-
-    async def get_meta(self, key: str) -> str | None:
-        return await self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
 
 
 def read_password(url: str, password_file: Path | None) -> str | None:
