@@ -75,7 +75,7 @@ class ChainBreak:
 
 def _station(row: Any) -> str | None:
     """The station an entry names (`station_id`), on a log whose entries carry one."""
-    return row["station_id"] if "station_id" in row.keys() else None
+    return row["station_id"] if "station_id" in row.keys() else None  # noqa: SIM118  sqlite3.Row: `in` reads values
 
 
 Progress = Callable[[int, int], None]

@@ -30,7 +30,7 @@ async def test_four_writers_appending_at_once_leave_one_sound_chain(ledger, mode
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for n in range(WRITERS)
     ]
     outcomes = [writer.communicate(timeout=300) for writer in writers]
@@ -49,8 +49,12 @@ async def test_four_writers_appending_at_once_leave_one_sound_chain(ledger, mode
 def test_verify_names_the_station_that_wrote_the_broken_entry(ledger, tmp_path):
     """Entries that name their station (`station_id`): the first broken one is reported with it; entries that
     name none are reported by number alone (the other audit tests)."""
-    subprocess.run([sys.executable, "-m", "tests.audit_writer", ledger.url, "east", "3", "store"], cwd=ROOT,
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "tests.audit_writer", ledger.url, "east", "3", "store"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     with psycopg.connect(**ledger.connect_kwargs(), autocommit=True) as conn:
         conn.execute("ALTER TABLE audit ADD COLUMN IF NOT EXISTS station_id text")
         conn.execute("UPDATE audit SET station_id = '5203-0' || seq")
