@@ -93,6 +93,10 @@ class BaseStore(Generic[Conn]):
             await self.close()
             raise
 
+    async def _writer_ready(self, writer: Conn) -> Conn:
+        """The writer to begin on (the ledger's store connects again where the last one was lost)."""
+        return writer
+
     def _committed(self, tx: BaseTransaction[Conn]) -> None:
         """After a commit, still under the write lock (SQLite writes the audit head beside its file)."""
 
@@ -128,8 +132,9 @@ class BaseStore(Generic[Conn]):
     async def _transaction_begun(self, actor: str, begin: Callable[[Conn], Awaitable[None]]) -> AsyncIterator[Any]:
         if self._writer is None:
             raise DatabaseError(t("db.read_only", file=self.path))
-        writer = self._writer
         async with self._write_lock:
+            assert self._writer is not None  # closed while waiting: a bug of the caller
+            writer = await self._writer_ready(self._writer)
             await begin(writer)
             try:
                 tx = self._transaction(writer, actor)

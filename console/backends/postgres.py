@@ -9,7 +9,9 @@ the ledger's constraints (the partial unique index on open jobs, the lock table'
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import asyncio
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from console.backends.pg_schema import postgres_migrations, split
 from console.backends.pg_sql import translate
 from console.clock import now_iso
 from console.config import StationSettings
-from console.errors import DatabaseError
+from console.errors import DatabaseError, LedgerUnreachable
 from console.i18n import t
 from console.schema import APPLICATION_ID, MIGRATIONS
 from console.store_frame import BaseStore, BaseTransaction, open_pair
@@ -58,17 +60,43 @@ def _sql(sql: str, params: Params) -> str:
     return translate(sql, isinstance(params, Mapping))
 
 
+_GONE_STATES = ("57P01", "57P02", "57P03")  # the server shutting down, crashed, or not yet accepting connections
+
+
+def lost(conn: psycopg.AsyncConnection[Any] | None, exc: BaseException) -> bool:
+    """Whether a failure is the ledger gone away (its connection lost, or the server stopping), not an answer."""
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
+    state = exc.sqlstate or ""
+    return conn is None or conn.broken or conn.closed or state.startswith("08") or state in _GONE_STATES
+
+
+@contextmanager
+def answered(url: str, conn: psycopg.AsyncConnection[Any] | None) -> Iterator[None]:
+    """A lost ledger raised as LedgerUnreachable (the station waits for it); any other failure as it is."""
+    try:
+        yield
+    except psycopg.OperationalError as exc:
+        if lost(conn, exc):
+            raise LedgerUnreachable(t("db.ledger_unreachable", url=url, why=str(exc).strip())) from exc
+        raise
+
+
 class Transaction(BaseTransaction["psycopg.AsyncConnection[Any]"]):
     """Statements of one write transaction; `audit()` appends to the hash chain inside it."""
 
     dialect = "postgresql"
 
+    url = ""  # set by the store: named when the ledger is lost
+
     async def execute(self, sql: str, params: Params = ()) -> psycopg.AsyncCursor[Any]:
-        return await self._conn.execute(_sql(sql, params), params)
+        with answered(self.url, self._conn):
+            return await self._conn.execute(_sql(sql, params), params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        async with self._conn.cursor() as cur:
-            await cur.executemany(translate(sql, False), rows)
+        with answered(self.url, self._conn):
+            async with self._conn.cursor() as cur:
+                await cur.executemany(translate(sql, False), rows)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
         return await (await self.execute(sql, params)).fetchall()
@@ -87,6 +115,12 @@ class LedgerStore(BaseStore["psycopg.AsyncConnection[Any]"]):
     dialect = "postgresql"
     path: str
 
+    def __init__(self, url: str, writer: psycopg.AsyncConnection[Any] | None, reader: psycopg.AsyncConnection[Any],
+                 station_id: str = StationSettings.id, password: str | None = None) -> None:  # fmt: skip
+        super().__init__(url, writer, reader, station_id)
+        self._password = password
+        self._reconnecting = asyncio.Lock()
+
     @property
     def url(self) -> str:
         return self.path
@@ -103,35 +137,66 @@ class LedgerStore(BaseStore["psycopg.AsyncConnection[Any]"]):
             lambda: connect(url, password, readonly=True),
             cls._close_conn,
         )
-        store = cls(url, writer, reader, station_id)
+        store = cls(url, writer, reader, station_id, password)
         await store._take_its_place()
         return store
 
+    async def _connect_again(self, conn: psycopg.AsyncConnection[Any], readonly: bool) -> psycopg.AsyncConnection[Any]:
+        """A lost connection replaced by a new one (LedgerUnreachable while the ledger does not answer)."""
+        if not (conn.broken or conn.closed):
+            return conn
+        async with self._reconnecting:
+            await conn.close()
+            try:
+                return await connect(self.url, self._password, readonly=readonly)
+            except DatabaseError as exc:
+                raise LedgerUnreachable(str(exc)) from None
+
+    async def _writer_ready(self, writer: psycopg.AsyncConnection[Any]) -> psycopg.AsyncConnection[Any]:
+        self._writer = await self._connect_again(writer, readonly=False)
+        return self._writer
+
+    async def _reader_ready(self) -> psycopg.AsyncConnection[Any]:
+        self._reader = await self._connect_again(self._reader, readonly=True)
+        return self._reader
+
     async def _begin(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        await conn.execute("BEGIN")
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPLICATION_ID,))
+        with answered(self.url, conn):
+            await conn.execute("BEGIN")
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPLICATION_ID,))
 
     async def _commit(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        await conn.execute("COMMIT")
+        with answered(self.url, conn):  # lost here: the commit is in doubt, and the station acts as if it was not
+            await conn.execute("COMMIT")
 
     async def _rollback(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        await conn.execute("ROLLBACK")
+        if conn.broken or conn.closed:
+            return  # the server ended the transaction with the connection
+        with answered(self.url, conn):
+            await conn.execute("ROLLBACK")
 
     async def _begin_claim(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        await conn.execute("BEGIN")  # no ledger-wide lock: a claim locks its rows alone and appends no audit entry
+        with answered(self.url, conn):  # no ledger-wide lock: a claim locks its rows alone, appends no audit entry
+            await conn.execute("BEGIN")
 
     @staticmethod
     async def _close_conn(conn: psycopg.AsyncConnection[Any]) -> None:
         await conn.close()
 
     def _transaction(self, conn: psycopg.AsyncConnection[Any], actor: str) -> Transaction:
-        return Transaction(conn, actor, self.station_id)
+        tx = Transaction(conn, actor, self.station_id)
+        tx.url = self.url
+        return tx
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
-        return await (await self._reader.execute(_sql(sql, params), params)).fetchall()
+        reader = await self._reader_ready()
+        with answered(self.url, reader):
+            return await (await reader.execute(_sql(sql, params), params)).fetchall()
 
     async def fetchone(self, sql: str, params: Params = ()) -> Any:
-        return await (await self._reader.execute(_sql(sql, params), params)).fetchone()
+        reader = await self._reader_ready()
+        with answered(self.url, reader):
+            return await (await reader.execute(_sql(sql, params), params)).fetchone()
 
     async def data_version(self) -> int:
         """Changes when a transaction commits anywhere in the ledger: the audit log's newest entry."""
