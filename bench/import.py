@@ -4,7 +4,10 @@ Each import runs in its own process, so that its peak memory (the RSS high-water
 queries the console uses are timed on the full table. Prints a table; the target is a million rows in under
 60 s with under 300 MB peak memory.
 
-    .venv/bin/python bench/import.py [--count N] [--seed S] [--dir DIR]
+    .venv/bin/python bench/import.py [--count N] [--seed S] [--dir DIR] [--ledger]
+
+`--ledger` imports into a regency ledger instead of an SQLite file: a throwaway PostgreSQL server
+(tests/pgserver.py, loopback TCP as a station reaches its ledger), migrated by the store as a station does.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-async def import_once(db: Path, csv_file: Path) -> dict:
+async def import_once(db: Path | str, csv_file: Path) -> dict:
     started = time.perf_counter()
     rejected: list[str] = []
     async with await Store.open(db) as store:
@@ -47,7 +50,7 @@ async def import_once(db: Path, csv_file: Path) -> dict:
     }  # fmt: skip
 
 
-async def time_queries(db: Path, sample_nik: str) -> list[tuple[str, float, int]]:
+async def time_queries(db: Path | str, sample_nik: str) -> list[tuple[str, float, int]]:
     timings = []
     async with await Store.open(db, readonly=True) as store:
         probes = [
@@ -73,7 +76,7 @@ async def time_queries(db: Path, sample_nik: str) -> list[tuple[str, float, int]
     return timings
 
 
-def run_child(db: Path, csv_file: Path) -> dict:
+def run_child(db: Path | str, csv_file: Path) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child-import", str(db), str(csv_file)], check=True, capture_output=True, text=True
     )
@@ -85,19 +88,43 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dir", type=Path, help="work folder (default: a temporary one, removed afterwards)")
+    parser.add_argument("--ledger", action="store_true", help="import into a throwaway PostgreSQL ledger")
     parser.add_argument("--child-import", nargs=2, metavar=("DB", "CSV"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_import:
-        db, csv_file = map(Path, args.child_import)
-        configure_logging(db.with_suffix(".log"))
+        location, csv_file = args.child_import[0], Path(args.child_import[1])
+        configure_logging(csv_file.with_suffix(".log"))
+        db = location if location.startswith("postgresql://") else Path(location)
         print(json.dumps(asyncio.run(import_once(db, csv_file))))
         return
     with tempfile.TemporaryDirectory(dir=args.dir) as work:
-        bench(Path(work), args.count, args.seed)
+        if not args.ledger:
+            bench(Path(work), args.count, args.seed, Path(work) / "station.db")
+            return
+        from tests.pgserver import PgServer
+
+        server = PgServer.create()
+        try:
+            server.start()
+            bench(Path(work), args.count, args.seed, server.url(server.database()))
+            print(f"\nPostgreSQL {server.psql('SHOW server_version')} (tests/pgserver.py settings)")
+        finally:
+            server.destroy()
 
 
-def bench(work: Path, count: int, seed: int) -> None:
-    csv_file, db = work / "residents.csv", work / "station.db"
+def database_mb(db: Path | str) -> float:
+    if isinstance(db, Path):
+        return db.stat().st_size / 1e6
+
+    async def size() -> float:
+        async with await Store.open(db, readonly=True) as store:
+            return await store.scalar("SELECT pg_database_size(current_database())") / 1e6
+
+    return asyncio.run(size())
+
+
+def bench(work: Path, count: int, seed: int, db: Path | str) -> None:
+    csv_file = work / "residents.csv"
     started = time.perf_counter()
     write_demo_csv(csv_file, count, seed)
     generate_s = time.perf_counter() - started
@@ -108,7 +135,7 @@ def bench(work: Path, count: int, seed: int) -> None:
         f.readline()
         sample_nik = f.readline().split(",")[0]
     queries = asyncio.run(time_queries(db, sample_nik))
-    db_mb = db.stat().st_size / 1e6
+    db_mb = database_mb(db)
 
     print(f"\nimport benchmark: {count:,} residents, CSV {size_mb:,.0f} MB, database {db_mb:,.0f} MB\n")
     print(f"| {'step':<34} | {'seconds':>8} | {'rows/s':>9} | {'peak RSS MB':>11} | result")
