@@ -244,7 +244,9 @@ def database_failure(exc: Exception, path: Path | str | None) -> DatabaseError |
     table, a lock held elsewhere), or None for what is a bug of ours and stays an unexpected error. The
     ledger's failures (PostgreSQL) get the same sentences."""
     if not isinstance(exc, sqlite3.Error):
-        from console.backends.postgres import ledger_failure
+        if not type(exc).__module__.startswith("psycopg"):
+            return None  # neither engine's: a bug of ours
+        from console.backends.postgres import ledger_failure  # psycopg loads only for a ledger
 
         return ledger_failure(exc, str(path) if path else None)  # type: ignore[arg-type]
     code = getattr(exc, "sqlite_errorcode", None)

@@ -65,6 +65,11 @@ def _sql(sql: str, params: Params) -> str:
     return translate(sql, isinstance(params, Mapping))
 
 
+def one_line(exc: BaseException) -> str:
+    """libpq's message on one line (it adds hints on lines of their own, indented by a tab)."""
+    return " ".join(str(exc).split())
+
+
 _GONE_STATES = ("57P01", "57P02", "57P03")  # the server shutting down, crashed, or not yet accepting connections
 
 
@@ -83,7 +88,7 @@ def answered(url: str, conn: psycopg.AsyncConnection[Any] | None) -> Iterator[No
         yield
     except psycopg.OperationalError as exc:
         if lost(conn, exc):
-            raise LedgerUnreachable(t("db.ledger_unreachable", url=url, why=str(exc).strip())) from exc
+            raise LedgerUnreachable(t("db.ledger_unreachable", url=url, why=one_line(exc))) from exc
         raise
 
 
@@ -232,7 +237,7 @@ async def connect(url: str, password: str | None, readonly: bool = False) -> psy
         conn = await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=_row_factory,
                                                      options=options, password=password, **LINK_WATCH)  # fmt: skip
     except psycopg.Error as exc:
-        raise DatabaseError(t("db.cannot_open", file=url, why=str(exc).strip())) from None
+        raise DatabaseError(t("db.cannot_open", file=url, why=one_line(exc))) from None
     return conn
 
 
@@ -285,4 +290,4 @@ def ledger_failure(exc: psycopg.Error, url: str | None) -> DatabaseError | None:
     key = _FAILURE_KEYS.get(exc.sqlstate or "")
     if key is None and isinstance(exc, psycopg.OperationalError):
         key = "db.io_error"  # the server went away or the link broke
-    return None if key is None else DatabaseError(t(key, file=url or "?", why=str(exc).strip()))
+    return None if key is None else DatabaseError(t(key, file=url or "?", why=one_line(exc)))
