@@ -366,7 +366,10 @@ class PrintEngine:
             try:
                 turn = await self._turn(max_cards, printed_here, stop_when_idle)
             except LedgerUnreachable as lost:
-                printed_here += await self._wait_for_ledger(lost)
+                try:
+                    printed_here += await self._wait_for_ledger(lost)
+                except LedgerUnreachable:  # lost again as it came back (a fault being recorded): wait again
+                    pass
                 continue
             if isinstance(turn, EngineState):
                 return turn

@@ -26,28 +26,14 @@ from drivers.emulator import read_output_log
 from tests.conftest import wait_for
 from tests.station import check_books_against_output_log
 from tests.test_cli_queue import station
+from tests.test_ledger_cli import config_with
 
 STATION = str(Path(sys.executable).with_name("station"))
 RESIDENTS = 24
 
 
 def config_on(folder: Path, url: str, name: str = "config.toml") -> Path:
-    config = folder / name
-    config.write_text(f"""
-[station]
-id = "5203-01"
-language = "en"
-[database]
-url = "{url}"
-[emulator]
-time_scale = 0.05
-feeder = 100
-state = "emulator-state.json"
-log = "output.jsonl"
-[logging]
-file = "station.log"
-""")
-    return config
+    return config_with(folder, f'url = "{url}"', time_scale=0.05, name=name)
 
 
 def cards_out(folder: Path) -> int:

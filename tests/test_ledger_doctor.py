@@ -10,24 +10,11 @@ import psycopg
 
 from console.schema import MIGRATIONS
 from tests.test_cli_queue import station
+from tests.test_ledger_cli import config_with
 
 
 def config_on(folder: Path, url: str) -> Path:
-    config = folder / "config.toml"
-    config.write_text(f"""
-[station]
-id = "5203-01"
-language = "en"
-[database]
-url = "{url}"
-[emulator]
-time_scale = 0
-state = "emulator-state.json"
-log = "output.jsonl"
-[logging]
-file = "station.log"
-""")
-    return config
+    return config_with(folder, f'url = "{url}"')
 
 
 def lines_of(config: Path) -> tuple[int, dict[str, str]]:
