@@ -73,11 +73,6 @@ class ChainBreak:
     station: str | None = None  # the station that wrote the broken entry, where entries name one
 
 
-def _station(row: Any) -> str | None:
-    """The station an entry names (`station_id`), on a log whose entries carry one."""
-    return row["station_id"] if "station_id" in row.keys() else None  # noqa: SIM118  sqlite3.Row: `in` reads values
-
-
 Progress = Callable[[int, int], None]
 PROGRESS_ENTRIES = 5000
 
@@ -116,7 +111,9 @@ async def verify(store: Database, on_progress: Progress | None = None) -> tuple[
         if row["seq"] != expected_seq:
             return count, ChainBreak(expected_seq, f"entry {expected_seq} is missing (next is {row['seq']})")
         if row["prev_hash"] != prev:
-            return count, ChainBreak(row["seq"], "its prev_hash is not the hash of the entry before it", _station(row))
+            return count, ChainBreak(
+                row["seq"], "its prev_hash is not the hash of the entry before it", row["station_id"]
+            )
         digest = entry_hash(
             row["seq"],
             row["at"],
@@ -129,7 +126,7 @@ async def verify(store: Database, on_progress: Progress | None = None) -> tuple[
         )
         if digest != row["hash"]:
             why = "its content does not match its hash (altered after writing)"
-            return count, ChainBreak(row["seq"], why, _station(row))
+            return count, ChainBreak(row["seq"], why, row["station_id"])
         prev, expected_seq, count = row["hash"], expected_seq + 1, count + 1
     tell(count, last=True)
     return count, None

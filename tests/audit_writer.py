@@ -1,6 +1,6 @@
 """One writer of the many-writers test (tests/test_ledger_audit_writers.py), run as its own process:
-`python -m tests.audit_writer URL NAME COUNT MODE`. It appends COUNT entries to the ledger's audit log, one
-transaction each, and prints how many it appended.
+`python -m tests.audit_writer URL STATION COUNT MODE`. It appends COUNT entries to the ledger's audit log as station
+STATION (its actor and subject too), one transaction each, and prints how many it appended.
 
 MODE `store`: through the ledger's store, as a station does. MODE `bare`: through the store's transactions on a
 connection of their own without the store's lock of the whole ledger (what a station does once its writes take
@@ -16,7 +16,7 @@ from console.store import Store
 
 
 async def through_store(url: str, name: str, count: int) -> int:
-    async with await Store.open(url) as store:
+    async with await Store.open(url, station_id=name) as store:
         for n in range(count):
             async with store.transaction(name) as tx:
                 await tx.audit("test.written", name, n=n)
@@ -28,7 +28,7 @@ async def bare(url: str, name: str, count: int) -> int:
     try:
         for n in range(count):
             async with conn.transaction():
-                await Transaction(conn, name).audit("test.written", name, n=n)
+                await Transaction(conn, name, name).audit("test.written", name, n=n)
     finally:
         await conn.close()
     return count

@@ -17,6 +17,8 @@ from tests.test_cli_queue import make_station, station
 def printed_and_tagged(tmp_path, database):
     config = make_station(tmp_path, residents=2, database=database)
     assert station(config, "allocation", "add", "A", "5").returncode == 0
+    if isinstance(database, str):  # a ledger's blanks are the regency's until issued to a station
+        assert station(config, "allocation", "issue", "A", "5203-01", "5").returncode == 0
     assert station(config, "enqueue", "--all").returncode == 0
     printed = station(config, "print", "--count", "1")
     assert printed.returncode == 0, printed.stderr

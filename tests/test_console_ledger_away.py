@@ -27,6 +27,7 @@ async def test_the_console_waits_for_its_ledger_and_goes_on(tmp_path, ledger):
     config = config_on(tmp_path, ledger.url)
     write_demo_csv(tmp_path / "residents.csv", RESIDENTS, seed=5)
     for args in (("import", str(tmp_path / "residents.csv")), ("allocation", "add", "JATAH-2026-12", "20"),
+                 ("allocation", "issue", "JATAH-2026-12", "5203-01", "20"),
                  ("enqueue", "--all")):  # fmt: skip
         assert station(config, *args).returncode == 0, args
     app = console_app(load_settings(config))

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 async def test_four_writers_appending_at_once_leave_one_sound_chain(ledger, mode):
     writers = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.audit_writer", ledger.url, f"station-{n}", str(ENTRIES), mode],
+            [sys.executable, "-m", "tests.audit_writer", ledger.url, f"5203-0{n}", str(ENTRIES), mode],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -41,23 +41,23 @@ async def test_four_writers_appending_at_once_leave_one_sound_chain(ledger, mode
         checked, broken = await audit.verify(store)
         assert broken is None
         assert checked == WRITERS * ENTRIES == await audit.newest_seq(store)
-        rows = await store.fetchall("SELECT subject, data FROM audit ORDER BY seq")
-        assert Counter(row["subject"] for row in rows) == {f"station-{n}": ENTRIES for n in range(WRITERS)}
+        rows = await store.fetchall("SELECT subject, station_id FROM audit ORDER BY seq")
+        assert Counter(row["subject"] for row in rows) == {f"5203-0{n}": ENTRIES for n in range(WRITERS)}
+        assert all(row["station_id"] == row["subject"] for row in rows)  # each entry names the station that wrote it
         assert await store.scalar("SELECT count(DISTINCT prev_hash) FROM audit") == WRITERS * ENTRIES  # no fork
 
 
 def test_verify_names_the_station_that_wrote_the_broken_entry(ledger, tmp_path):
-    """Entries that name their station (`station_id`): the first broken one is reported with it; entries that
-    name none are reported by number alone (the other audit tests)."""
-    subprocess.run(
-        [sys.executable, "-m", "tests.audit_writer", ledger.url, "east", "3", "store"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    """Entries name the station that wrote them (`station_id`, in their hash): the first broken one is reported
+    with it. Entry 1 is station 5203-01's, entries 2 and 3 station 5203-02's; entry 2 is edited by hand."""
+    for station_id, count in (("5203-01", "1"), ("5203-02", "2")):
+        subprocess.run(
+            [sys.executable, "-m", "tests.audit_writer", ledger.url, station_id, count, "store"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
     with psycopg.connect(**ledger.connect_kwargs(), autocommit=True) as conn:
-        conn.execute("ALTER TABLE audit ADD COLUMN IF NOT EXISTS station_id text")
-        conn.execute("UPDATE audit SET station_id = '5203-0' || seq")
         conn.execute("UPDATE audit SET data = '{\"n\":9}' WHERE seq = 2")
     done = station(config_with(tmp_path, f'url = "{ledger.url}"'), "audit", "verify")
     assert done.returncode == 7

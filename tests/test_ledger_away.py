@@ -48,6 +48,7 @@ async def print_through_an_outage(folder: Path, ledger, print_argv: list[str], c
     setup = config_on(folder, ledger.url, "setup.toml")
     write_demo_csv(folder / "residents.csv", RESIDENTS, seed=3)
     for args in (("import", str(folder / "residents.csv")), ("allocation", "add", "JATAH-2026-12", "40"),
+                 ("allocation", "issue", "JATAH-2026-12", "5203-01", "40"),
                  ("enqueue", "--all")):  # fmt: skip
         done = station(setup, *args)
         assert done.returncode == 0, (args, done.stderr)
