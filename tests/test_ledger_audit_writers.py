@@ -4,6 +4,8 @@ whether the writers go through the store (its lock of the whole ledger) or not (
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -16,6 +18,7 @@ from console import audit
 from console.store import Store
 from tests.test_cli_queue import station
 from tests.test_ledger_cli import config_with
+from tests.test_ledger_roles import _station_id, regency  # noqa: F401  the fixture
 
 WRITERS, ENTRIES = 4, 200
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,3 +65,26 @@ def test_verify_names_the_station_that_wrote_the_broken_entry(ledger, tmp_path):
     done = station(config_with(tmp_path, f'url = "{ledger.url}"'), "audit", "verify")
     assert done.returncode == 7
     assert "entry 2 (written by station 5203-02)" in done.stderr, done.stderr
+
+
+def test_stations_appending_as_their_own_roles_leave_one_sound_chain(regency):
+    """Two stations registered with roles of their own (least privilege, row-level security) append at once as
+    their roles, without the store's lock of the whole ledger: the chain's own head lock needs no privilege, and
+    the chain stays one line."""
+    _, configs = regency
+    writers = []
+    for config in configs.values():
+        url = re.search(r'^url = "(.*)"$', config.read_text(), re.M)[1]
+        password_file = Path(re.search(r'^password_file = "(.*)"$', config.read_text(), re.M)[1])
+        env = os.environ | {"PGPASSWORD": password_file.read_text().splitlines()[0]}
+        argv = [sys.executable, "-m", "tests.audit_writer", url, _station_id(config), str(ENTRIES), "bare"]
+        writers.append(subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True))  # fmt: skip
+    outcomes = [writer.communicate(timeout=300) for writer in writers]
+    assert [w.returncode for w in writers] == [0, 0], [err[-2000:] for _, err in outcomes]
+    admin_url = re.search(r'^url = "(.*)"$', regency[0].read_text(), re.M)[1]
+    with psycopg.connect(admin_url) as conn:
+        rows = conn.execute("SELECT station_id, subject FROM audit WHERE action = %s", ("test.written",)).fetchall()
+    assert Counter(station_id for station_id, _ in rows) == {_station_id(c): ENTRIES for c in configs.values()}
+    done = station(regency[0], "audit", "verify")
+    assert done.returncode == 0, done.stderr
