@@ -135,8 +135,8 @@ class BaseStore(Generic[Conn]):
         async with self._write_lock:
             assert self._writer is not None  # closed while waiting: a bug of the caller
             writer = await self._writer_ready(self._writer)
-            await begin(writer)
             try:
+                await begin(writer)  # its BEGIN may have gone through before its lock timed out: rolled back too
                 tx = self._transaction(writer, actor)
                 yield tx
             except BaseException:
