@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from console.db_types import Database, Writer
 
 GENESIS = "0" * 64
+# On a ledger, the advisory lock of the chain's head (beside the store's lock of the whole ledger, 0x4B54504C):
+# taken by a transaction's first append and held to its commit, so that the head it read stays the head it
+# appends after, whatever else that transaction locks or does not lock. A rollback frees it unused: no gap.
+HEAD_LOCK = 0x4B545041  # "KTPA"
 log = get_logger("audit")
 
 
@@ -46,6 +50,8 @@ async def append(
     """Append one entry after `head` (the chain's last seq and hash, read when not given), written by `station`;
     the new head."""
     if head is None:
+        if tx.dialect == "postgresql":
+            await tx.execute("SELECT pg_advisory_xact_lock(?)", (HEAD_LOCK,))
         last = await tx.fetchone("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
         head = (last["seq"], last["hash"]) if last else (0, GENESIS)
     seq, prev = head[0] + 1, head[1]
@@ -64,6 +70,7 @@ async def append(
 class ChainBreak:
     seq: int
     why: str
+    station: str | None = None  # the station that wrote the broken entry, where entries name one
 
 
 Progress = Callable[[int, int], None]
@@ -104,7 +111,9 @@ async def verify(store: Database, on_progress: Progress | None = None) -> tuple[
         if row["seq"] != expected_seq:
             return count, ChainBreak(expected_seq, f"entry {expected_seq} is missing (next is {row['seq']})")
         if row["prev_hash"] != prev:
-            return count, ChainBreak(row["seq"], "its prev_hash is not the hash of the entry before it")
+            return count, ChainBreak(
+                row["seq"], "its prev_hash is not the hash of the entry before it", row["station_id"]
+            )
         digest = entry_hash(
             row["seq"],
             row["at"],
@@ -116,7 +125,8 @@ async def verify(store: Database, on_progress: Progress | None = None) -> tuple[
             row["station_id"],
         )
         if digest != row["hash"]:
-            return count, ChainBreak(row["seq"], "its content does not match its hash (altered after writing)")
+            why = "its content does not match its hash (altered after writing)"
+            return count, ChainBreak(row["seq"], why, row["station_id"])
         prev, expected_seq, count = row["hash"], expected_seq + 1, count + 1
     tell(count, last=True)
     return count, None

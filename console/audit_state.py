@@ -151,6 +151,9 @@ async def verify_all(store: Any, on_progress: audit.Progress | None = None) -> i
     tables against the log. The number of sound entries, or AuditBrokenError (exit 7) saying the first failure."""
     count, broken = await audit.verify(store, on_progress)
     behind = await audit.head_behind(store)
+    if broken is not None and broken.station is not None:  # entries that name the station that wrote them
+        raise AuditBrokenError(t("audit.broken_by", seq=broken.seq, station=broken.station, why=broken.why,
+                                 count=count))  # fmt: skip
     if broken is not None:
         raise AuditBrokenError(t("audit.broken", seq=broken.seq, why=broken.why, count=count))
     if behind is not None:

@@ -16,6 +16,9 @@ class Reader(Protocol):
 class Writer(Reader, Protocol):
     """A write transaction."""
 
+    @property
+    def dialect(self) -> str: ...
+
     async def execute(self, sql: str, params: Any = ()) -> Any: ...
 
 

@@ -9,6 +9,7 @@ guessed.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -17,6 +18,7 @@ from typing import Any, Protocol
 from console import books, jobs, live_state, locks, pause, printer_record, requests, restore
 from console.books import NoStockError
 from console.clock import now_iso
+from console.errors import LedgerUnreachable
 from console.jobs import Job, TransitionError
 from console.logs import get_logger
 from console.settling import Decision, Facts, FaultKind, JobOutcome, Stop, decide
@@ -37,9 +39,10 @@ class EngineState(StrEnum):
     WAITING_TAGS = "waiting_tags"
     EMPTY = "empty"
     NO_STOCK = "no_stock"
+    LEDGER_AWAY = "ledger_away"
 
 
-IDLE, PRINTING, PAUSED, STOPPED, WAITING_TAGS, EMPTY, NO_STOCK = EngineState
+IDLE, PRINTING, PAUSED, STOPPED, WAITING_TAGS, EMPTY, NO_STOCK, LEDGER_AWAY = EngineState
 IN_DOUBT_FAULTS = (LinkLost, LinkUnavailable, ReplyTimeout, GarbledReply)
 
 
@@ -63,6 +66,7 @@ CardBuilder = Callable[[Job], Coroutine[Any, Any, Sequence[bytes]]]
 @dataclass(frozen=True)
 class EngineEvent:
     kind: str  # state | card_started | card_printed | card_spoiled | card_requeued | settled | fault | refused
+    # | ledger_away | ledger_back
     state: str
     job_id: int | None = None
     nik: str | None = None
@@ -107,6 +111,8 @@ class RestoreUnwitnessed(PrinterFault):
 
 
 STOPS_FOR_A_SUPERVISOR = (CounterAhead, PrinterUnknown, RestoreUnwitnessed)
+LEDGER_RETRY_S = 1.0  # how often a station whose ledger went away asks again
+LEDGER_NOTICE_S = 10.0  # how often it says it is still waiting
 
 
 async def _record(db: Any, nik: str) -> tuple | None:
@@ -201,13 +207,14 @@ class PrintEngine:
             await self.printer.reset()
             await self.printer.setup(self.ribbon)
 
-    async def _settle_printer(self) -> None:
+    async def _settle_printer(self) -> list[Job]:
         """Settle every job left in doubt, check the counter against the books (cards they cannot account for stop
         here, `CounterAhead`, and so does a used printer they never met, `PrinterUnknown`), then send a card still
-        inside (by now in the books) to the reject box."""
-        await self.settle()
+        inside (by now in the books) to the reject box. The jobs settled."""
+        settled = await self.settle()
         await self._check_counter(await self.printer.card_counter())
         await self._clear_card_inside()
+        return settled
 
     async def settle(self) -> list[Job]:
         """Settle jobs in doubt with the printer's counter and card position (guarantee 5)."""
@@ -356,27 +363,72 @@ class PrintEngine:
         if standing is not None:  # paused before this process started: it stays paused until someone resumes
             self._paused, self.paused_by = True, standing
         while True:
-            await self._take_requests()
-            reason = await self._why_not_print()
-            if reason is None and max_cards is not None and printed_here >= max_cards:
-                reason = IDLE
-            job = None if reason is not None else await jobs.claim(self.store)
-            if reason is not None or job is None:  # no job to claim: the queue is empty for this station
-                reason = reason or EMPTY
-                if self.state != reason:
-                    self._cancel_prefetch()
-                    await self._set_state(reason)
-                    if reason != EMPTY:  # queued jobs it claimed and will not print now: free for any station
-                        await jobs.release_claims(self.store)
-                if stop_when_idle and reason != PAUSED:  # paused headless: wait for the resume request
-                    self._cancel_prefetch()
-                    await jobs.release_claims(self.store)  # a stop with its state unchanged (a fault) too
-                    return reason
-                self._wake.clear()
-                await self._wait()
+            try:
+                turn = await self._turn(max_cards, printed_here, stop_when_idle)
+            except LedgerUnreachable as lost:
+                try:
+                    printed_here += await self._wait_for_ledger(lost)
+                except LedgerUnreachable:  # lost again as it came back (a fault being recorded): wait again
+                    pass
                 continue
-            if await self.print_job(job):
-                printed_here += 1
+            if isinstance(turn, EngineState):
+                return turn
+            printed_here += turn
+
+    async def _turn(self, max_cards: int | None, printed_here: int, stop_when_idle: bool) -> EngineState | int:
+        """One turn of the loop: the cards it printed (0 or 1), or the state the headless run stops in."""
+        await self._take_requests()
+        reason = await self._why_not_print()
+        if reason is None and max_cards is not None and printed_here >= max_cards:
+            reason = IDLE
+        job = None if reason is not None else await jobs.claim(self.store)
+        if reason is not None or job is None:  # no job to claim: the queue is empty for this station
+            reason = reason or EMPTY
+            if self.state != reason:
+                self._cancel_prefetch()
+                await self._set_state(reason)
+                if reason != EMPTY:  # queued jobs it claimed and will not print now: free for any station
+                    await jobs.release_claims(self.store)
+            if stop_when_idle and reason != PAUSED:  # paused headless: wait for the resume request
+                self._cancel_prefetch()
+                await jobs.release_claims(self.store)  # a stop with its state unchanged (a fault) too
+                return reason
+            self._wake.clear()
+            await self._wait()
+            return 0
+        return 1 if await self.print_job(job) else 0
+
+    async def _wait_for_ledger(self, lost: LedgerUnreachable) -> int:
+        """The ledger went away: no blank is taken until it answers (a blank needs its lock committed there). The
+        card in the printer has finished; once the ledger answers, what it did not hear (the card's outcome, a
+        commit in doubt) is settled from the printer's counter as at start, and the loop goes on. The cards
+        settled as printed."""
+        self._cancel_prefetch()
+        self.state = LEDGER_AWAY  # not published: the ledger cannot hear it
+        since = time.monotonic()
+        told = -LEDGER_NOTICE_S
+        log.warning("ledger_unreachable", why=str(lost))
+        while True:
+            waited = time.monotonic() - since
+            if waited - told >= LEDGER_NOTICE_S:
+                told = waited
+                self._emit("ledger_away", self.current, seconds=waited, why=str(lost))
+            await asyncio.sleep(LEDGER_RETRY_S)
+            try:
+                settled = await self._settle_printer()
+                break
+            except LedgerUnreachable as again:
+                lost = again
+            except PrinterFault as fault:
+                settled = []
+                await self._stop(fault)
+                break
+        self.current = None
+        log.info("ledger_back", waited_s=round(time.monotonic() - since, 1))
+        self._emit("ledger_back", None, seconds=time.monotonic() - since)
+        printed = sum(job.state == jobs.PRINTED for job in settled)
+        self.cards_printed += printed
+        return printed
 
     async def _wait(self) -> None:
         try:
@@ -493,7 +545,10 @@ class PrintEngine:
         self._emit("card_started", job, counter=counter_before + 1)
         try:
             await self.printer.take_blank()
-            await self._prefetch_next(job)
+            try:
+                await self._prefetch_next(job)
+            except LedgerUnreachable:  # the card in the printer is finished first; the loss shows at its record
+                pass
             await self.printer.print_front(frames)
         except PrinterFault as fault:
             await self._after_fault(job, fault)

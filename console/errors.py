@@ -45,6 +45,11 @@ class DatabaseError(StationError, exit_code=EXIT_USAGE):
     """The database file is not ours, is damaged, or is newer than this program."""
 
 
+class LedgerUnreachable(DatabaseError):
+    """The regency ledger does not answer (the server is down or the link is cut): what was not committed is not
+    known to be, and nothing may go on as if it were. The store connects again at its next use."""
+
+
 class AuditBrokenError(StationError, exit_code=EXIT_AUDIT_BROKEN):
     """The audit log's chain is broken, or the database is behind its head file (put back from a copy)."""
 

@@ -20,6 +20,7 @@ from console.clock import now as clock_now
 from console.errors import RefusedError, UsageError
 from console.hints import Where, with_hint
 from console.i18n import t
+from console.sql_words import nocase, same_nocase
 from console.store import Store
 
 OPERATOR, SUPERVISOR = ROLES = ("operator", "supervisor")
@@ -75,7 +76,7 @@ async def any_registered(db: Any) -> bool:
 
 
 async def list_operators(db: Any) -> list[Operator]:
-    rows = await db.fetchall("SELECT * FROM operators ORDER BY name COLLATE NOCASE")
+    rows = await db.fetchall(f"SELECT * FROM operators ORDER BY {nocase(db, 'name')}")
     return [Operator.from_row(row) for row in rows]
 
 
@@ -84,7 +85,9 @@ async def require_role(db: Any, actor: str, role: str, step: str) -> None:
     store or an open transaction; `step` names the step for the sentence (`operator.step.<step>`)."""
     if not await any_registered(db):
         return
-    row = await db.fetchone("SELECT role FROM operators WHERE name = ? AND disabled_at IS NULL", (actor,))
+    row = await db.fetchone(
+        f"SELECT role FROM operators WHERE {same_nocase(db, 'name')} AND disabled_at IS NULL", (actor,)
+    )
     if row is None or not covers(row["role"], role):
         raise RefusedError(
             t("operator.role_required", step=t(f"operator.step.{step}"), role=t(f"operator.role.{role}"), actor=actor)
@@ -127,7 +130,7 @@ async def add_operator(store: Store, name: str, role: str, pin: str, actor: str)
         if not await any_registered(tx) and role != SUPERVISOR:
             raise RefusedError(t("operator.first_must_supervise", name=name))
         await require_role(tx, actor, SUPERVISOR, "operator_add")
-        if await tx.fetchone("SELECT 1 FROM operators WHERE name = ?", (name,)) is not None:
+        if await tx.fetchone(f"SELECT 1 FROM operators WHERE {same_nocase(tx, 'name')}", (name,)) is not None:
             raise RefusedError(t("operator.exists", name=name))
         at = clock_now().isoformat(timespec="milliseconds")
         await tx.execute(
@@ -136,7 +139,7 @@ async def add_operator(store: Store, name: str, role: str, pin: str, actor: str)
             (name, role, stored.hash_hex, stored.salt_hex, stored.params, at, actor, at),
         )
         await tx.audit("operator.added", f"operator:{name}", role=role)
-        return Operator.from_row(await tx.fetchone("SELECT * FROM operators WHERE name = ?", (name,)))
+        return Operator.from_row(await tx.fetchone(f"SELECT * FROM operators WHERE {same_nocase(tx, 'name')}", (name,)))
 
 
 async def change_pin(store: Store, name: str, pin: str, actor: str) -> None:
@@ -149,7 +152,7 @@ async def change_pin(store: Store, name: str, pin: str, actor: str) -> None:
         stored = await asyncio.to_thread(pins.hash_pin, pin)
         await tx.execute(
             "UPDATE operators SET pin_hash = ?, pin_salt = ?, pin_params = ?, pin_changed_at = ?, "
-            "failed_attempts = 0, locked_until = NULL WHERE name = ?",
+            f"failed_attempts = 0, locked_until = NULL WHERE {same_nocase(tx, 'name')}",
             (
                 stored.hash_hex,
                 stored.salt_hex,
@@ -176,14 +179,14 @@ async def disable_operator(store: Store, name: str, actor: str) -> None:
             if others is None:
                 raise RefusedError(t("operator.last_supervisor", name=row["name"]))
         await tx.execute(
-            "UPDATE operators SET disabled_at = ? WHERE name = ?",
+            f"UPDATE operators SET disabled_at = ? WHERE {same_nocase(tx, 'name')}",
             (clock_now().isoformat(timespec="milliseconds"), row["name"]),
         )
         await tx.audit("operator.disabled", f"operator:{row['name']}")
 
 
 async def _registered(tx: Any, name: str) -> Any:
-    row = await tx.fetchone("SELECT * FROM operators WHERE name = ?", (name,))
+    row = await tx.fetchone(f"SELECT * FROM operators WHERE {same_nocase(tx, 'name')}", (name,))
     if row is None:
         raise RefusedError(t("operator.refused.unknown", name=name, wait=0))
     return row
@@ -214,7 +217,7 @@ async def sign_in(
 
 async def _attempt(tx: Any, name: str, pin: str, terminal: str, moment: datetime) -> SignedIn | SignInRefused:
     subject = f"operator:{name}"
-    row = await tx.fetchone("SELECT * FROM operators WHERE name = ?", (name,))
+    row = await tx.fetchone(f"SELECT * FROM operators WHERE {same_nocase(tx, 'name')}", (name,))
     if row is None or row["disabled_at"] is not None:
         why = "unknown" if row is None else "disabled"
         await tx.audit("operator.sign_in_failed", subject, why=why, terminal=terminal)
@@ -230,17 +233,20 @@ async def _attempt(tx: Any, name: str, pin: str, terminal: str, moment: datetime
         wait = pins.delay_after(failures)
         until = (moment + timedelta(seconds=wait)).isoformat(timespec="milliseconds") if wait else None
         await tx.execute(
-            "UPDATE operators SET failed_attempts = ?, locked_until = ? WHERE name = ?", (failures, until, name)
+            f"UPDATE operators SET failed_attempts = ?, locked_until = ? WHERE {same_nocase(tx, 'name')}",
+            (failures, until, name),
         )
         await tx.audit(
             "operator.sign_in_failed", subject, why="wrong_pin", terminal=terminal, failures=failures, wait_s=wait
         )
         return SignInRefused(name, "wrong_pin", wait)
-    await tx.execute("UPDATE operators SET failed_attempts = 0, locked_until = NULL WHERE name = ?", (name,))
+    await tx.execute(
+        f"UPDATE operators SET failed_attempts = 0, locked_until = NULL WHERE {same_nocase(tx, 'name')}", (name,)
+    )
     if row["pin_params"] != pins.CURRENT.encode():  # stronger parameters since: keep the PIN under them
         fresh = await asyncio.to_thread(pins.hash_pin, pin)
         await tx.execute(
-            "UPDATE operators SET pin_hash = ?, pin_salt = ?, pin_params = ? WHERE name = ?",
+            f"UPDATE operators SET pin_hash = ?, pin_salt = ?, pin_params = ? WHERE {same_nocase(tx, 'name')}",
             (fresh.hash_hex, fresh.salt_hex, fresh.params, name),
         )
     await tx.audit(

@@ -105,6 +105,8 @@ def _progress_line(event: EngineEvent) -> str | None:
         return t("print.settled", nik=event.nik, outcome=event.detail.get("outcome"), counter=event.counter)
     if event.kind in ("paused", "resumed"):
         return t(f"print.{event.kind}", requester=event.detail.get("requester"))
+    if event.kind in ("ledger_away", "ledger_back"):
+        return t(f"print.{event.kind}", since=formats.duration(event.detail["seconds"]))
     if event.kind == "refused":
         return t("print.refused", nik=event.nik, why=event.detail.get("why"))
     return None

@@ -26,6 +26,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from console import resident_copy
 from console.clock import now_iso
 from console.formats import count
 from console.i18n import t
@@ -158,16 +159,21 @@ async def import_residents(
 async def _write(
     store: Store, staging: Staging, source: str | None, actor: str, batch_rows: int, progress: _Progress
 ) -> _Counts:
-    """Write the staged rows in NIK order, a batch a transaction; the audit entry goes with the last batch."""
+    """Write the staged rows in NIK order, a batch a transaction; the audit entry goes with the last batch (known
+    to be the last once the next read comes back empty, inside its transaction)."""
     counts = _Counts()
     at = now_iso()
     cache_size = await _set_cache_size(store, -IMPORT_CACHE_KIB)
     try:
         current = await asyncio.to_thread(staging.next_batch, batch_rows)
         while True:
-            following = await asyncio.to_thread(staging.next_batch, batch_rows) if current else []
             async with store.transaction(actor=actor) as tx:
-                refused = await _write_batch(tx, current, counts, source, at)
+                # the next batch is read while this one is written (on a ledger the server does the writing)
+                reading = asyncio.ensure_future(asyncio.to_thread(staging.next_batch, batch_rows)) if current else None
+                try:
+                    refused = await _write_batch(tx, current, counts, source, at)
+                finally:
+                    following = await reading if reading is not None else []
                 if not following:
                     rejected = await asyncio.to_thread(lambda: staging.rejected_rows) + len(refused)
                     await tx.audit(
@@ -204,9 +210,23 @@ async def _write_batch(
     tx: Any, batch: list[tuple[int, tuple]], counts: _Counts, source: str | None, at: str
 ) -> list[tuple[int, str]]:
     """Insert the new rows, update the changed ones the lock rule leaves free (never printed, not in the queue);
-    return the rows refused, each with why ('printed' or 'queued')."""
+    return the rows refused, each with why ('printed' or 'queued'). On a ledger, by COPY (resident_copy.py)."""
+    if not batch:
+        return []
+    write = resident_copy.write_batch if tx.dialect == "postgresql" else _write_rows
+    added, updated, refused = await write(tx, batch, source, at)
+    counts.added += added
+    counts.updated += updated
+    counts.unchanged += len(batch) - added - updated - len(refused)
+    return refused
+
+
+async def _write_rows(
+    tx: Any, batch: list[tuple[int, tuple]], source: str | None, at: str
+) -> tuple[int, int, list[tuple[int, str]]]:
+    """SQLite's way: the stored records read, compared here, and the inserts and updates sent as batches."""
     by_nik = {data[0]: data for _, data in batch}
-    stored = await stored_data(tx, list(by_nik)) if batch else {}
+    stored = await stored_data(tx, list(by_nik))
     changed = [nik for nik, data in stored.items() if data != by_nik[nik]]
     settled = await settled_among(tx, changed) if changed else {}
     inserts, updates, refused = [], [], []
@@ -222,7 +242,4 @@ async def _write_batch(
         await tx.executemany(_INSERT, inserts)
     if updates:
         await tx.executemany(_UPDATE, updates)
-    counts.added += len(inserts)
-    counts.updated += len(updates)
-    counts.unchanged += len(batch) - len(inserts) - len(updates) - len(refused)
-    return refused
+    return len(inserts), len(updates), refused

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from console import regions
+from console.sql_words import nocase_sql
 from console.store import Store
 
 COLUMNS = (
@@ -100,13 +101,17 @@ async def search_residents(store: Store, text: str, limit: int = 50, offset: int
     skip = offset
     for number, part in enumerate(parts):
         if skip and number < len(parts) - 1:
-            before = await store.scalar(f"SELECT count(*) FROM residents WHERE {part.where}", part.params)
+            before = await store.scalar(nocase_sql(store, f"SELECT count(*) FROM residents WHERE {part.where}"),
+                                        part.params)  # fmt: skip
             if skip >= before:
                 skip -= before
                 continue
         rows = await store.fetchall(
-            f"{_SELECT} WHERE nik IN (SELECT nik FROM residents WHERE {part.where} "
-            f"ORDER BY {part.order} LIMIT ? OFFSET ?) ORDER BY {part.order}",
+            nocase_sql(
+                store,
+                f"{_SELECT} WHERE nik IN (SELECT nik FROM residents WHERE {part.where} "
+                f"ORDER BY {part.order} LIMIT ? OFFSET ?) ORDER BY {part.order}",
+            ),
             (*part.params, limit - len(found), skip),
         )
         found += [Resident.from_row(r) for r in rows]
@@ -120,7 +125,8 @@ async def count_residents(store: Store, text: str | None = None) -> int:
     """How many residents there are, or how many `search_residents(text)` would find in all."""
     total = 0
     for part in _parts(text or ""):
-        total += await store.scalar(f"SELECT count(*) FROM residents WHERE {part.where}", part.params)
+        total += await store.scalar(nocase_sql(store, f"SELECT count(*) FROM residents WHERE {part.where}"),
+                                    part.params)  # fmt: skip
     return total
 
 
@@ -150,7 +156,7 @@ _BY_DISTRICT = "kecamatan COLLATE NOCASE, kel_desa COLLATE NOCASE, nama COLLATE 
 def _parts(text: str) -> list[_Part]:
     text = text.strip()
     if not text:
-        return [_Part("1", (), _BY_NAME)]
+        return [_Part("TRUE", (), _BY_NAME)]
     if _REGION_CODE.fullmatch(text):
         return _region(regions.plain_code(text))
     digits = nik_typed(text)
@@ -201,7 +207,7 @@ async def list_villages(store: Store, kecamatan: str | None = None) -> list[Vill
         )
     else:
         rows = await store.fetchall(
-            "SELECT kecamatan, kel_desa, count(*) AS n FROM residents WHERE kecamatan = ? GROUP BY kel_desa "
+            "SELECT kecamatan, kel_desa, count(*) AS n FROM residents WHERE kecamatan = ? GROUP BY kecamatan, kel_desa "
             "ORDER BY kel_desa",
             (kecamatan,),
         )

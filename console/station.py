@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
-from console import books, jobs
+from console import books, formats, jobs
 from console.config import Settings
 from console.engine import PAUSED, PRINTING, STOPPED, EngineEvent
 from console.faults_text import fault_title
@@ -114,6 +114,8 @@ class Station:
             self.fault_job_id = event.job_id
         if event.kind == "fault" and self.engine.fault is not None:
             self._note(t("ui.event.fault", title=fault_title(self.engine.fault)))
+        if event.kind in ("ledger_away", "ledger_back"):
+            self._note(t(f"print.{event.kind}", since=formats.duration(event.detail["seconds"])))
         self._on_event(event)
 
     @property

@@ -7,23 +7,22 @@ behind a long write. WAL, synchronous=FULL (a print record must survive a power 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import aiosqlite
 
-from console import audit, stations
+from console import audit
 from console.clock import now_iso
 from console.config import DatabaseSettings, StationSettings
 from console.errors import AuditBrokenError, DatabaseError
 from console.i18n import t
 from console.schema import APPLICATION_ID, MIGRATIONS
+from console.store_frame import BaseStore, BaseTransaction, open_pair
 
 BUSY_TIMEOUT_MS = 10_000
 DEFAULT_STATION = StationSettings.id
@@ -56,16 +55,11 @@ async def fetch_first(
     return await conn._execute(_first_row, conn._conn, sql, params)
 
 
-class Transaction:
-    """Statements of one write transaction; `audit()` appends to the hash chain inside it."""
+class Transaction(BaseTransaction[aiosqlite.Connection]):
+    """Statements of one write transaction; `audit()` appends to the hash chain inside it (the writer holds the
+    lock: no one else appends meanwhile)."""
 
     dialect = "sqlite"
-
-    def __init__(self, conn: aiosqlite.Connection, actor: str, station_id: str = DEFAULT_STATION) -> None:
-        self._conn = conn
-        self.actor = actor
-        self.station_id = station_id  # the station this transaction's rows and audit entries belong to
-        self._audit_head: tuple[int, str] | None = None  # the writer holds the lock: no one else appends meanwhile
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Cursor:
         return await self._conn.execute(sql, params)
@@ -84,27 +78,15 @@ class Transaction:
         assert cur.lastrowid is not None  # set by every INSERT
         return cur.lastrowid
 
-    async def audit(self, action: str, subject: str | None = None, actor: str | None = None, **data: Any) -> int:
-        self._audit_head = await audit.append(
-            self, action, subject, actor or self.actor, data, self._audit_head, self.station_id
-        )
-        return self._audit_head[0]
 
-
-class Store:
+class Store(BaseStore[aiosqlite.Connection]):
     dialect = "sqlite"  # the ledger's store says "postgresql": the few things only one engine has ask this
+    path: Path
 
     def __init__(self, path: Path, writer: aiosqlite.Connection | None, reader: aiosqlite.Connection,
                  station_id: str = DEFAULT_STATION) -> None:  # fmt: skip
-        self.path = path
-        self.station_id = station_id
-        self._writer = writer
-        self._reader = reader
-        self._write_lock = asyncio.Lock()
+        super().__init__(path, writer, reader, station_id)
         self._file: tuple[int, int] | None = _file_identity(path)
-        # True while a database without its head file is open for a supervisor to accept it as restored: nothing
-        # committed meanwhile (a sign-in) writes a head for it; console/restore.py writes it and lifts this.
-        self.head_on_hold = False
         _OPEN_FILES[self._file] = _OPEN_FILES.get(self._file, 0) + 1
 
     @classmethod
@@ -154,20 +136,12 @@ class Store:
                 os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         except OSError as exc:
             raise DatabaseError(t("db.cannot_open", file=path, why=exc.strerror or exc)) from None
-        writer = None
-        if not readonly:
-            writer = await _connect(path)
-            try:
-                await _migrate(writer, path, fresh)
-            except BaseException:
-                await writer.close()
-                raise
-        try:
-            reader = await _connect(path, readonly=True)
-        except BaseException:
-            if writer is not None:
-                await writer.close()
-            raise
+        writer, reader = await open_pair(
+            None if readonly else lambda: _connect(path),
+            lambda conn: _migrate(conn, path, fresh),
+            lambda: _connect(path, readonly=True),
+            cls._close_conn,
+        )
         store = cls(path, writer, reader, station_id)
         if writer is not None:  # readers open anyway: `audit verify` and `doctor` say what is wrong
             behind = await audit.head_behind(store, missing_ok=accepting_restore)
@@ -179,55 +153,37 @@ class Store:
                     audit.write_head(path, (0, audit.GENESIS))
                 else:  # let through above only for a supervisor's accept-restore
                     store.head_on_hold = True
-            try:
-                await stations.take_its_place(store)
-            except BaseException:
-                await store.close()
-                raise
+        await store._take_its_place()
         return store
 
     async def close(self) -> None:
-        # the reader first: the last connection to close checkpoints the WAL and removes -wal and -shm
+        # the reader first (the frame does): the last connection to close checkpoints the WAL, removes -wal, -shm
         if self._file is not None:
             _OPEN_FILES[self._file] -= 1
             if not _OPEN_FILES[self._file]:
                 del _OPEN_FILES[self._file]
             self._file = None
-        await self._reader.close()
-        if self._writer is not None:
-            async with self._write_lock:
-                await self._writer.close()
-            self._writer = None
+        await super().close()
 
-    async def __aenter__(self) -> Store:
-        return self
+    async def _begin(self, conn: aiosqlite.Connection) -> None:
+        await conn.execute("BEGIN IMMEDIATE")
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+    async def _commit(self, conn: aiosqlite.Connection) -> None:
+        await conn.commit()
 
-    @asynccontextmanager
-    async def transaction(self, actor: str = "station") -> AsyncIterator[Transaction]:
-        """BEGIN IMMEDIATE … COMMIT, one at a time; any exception rolls the whole transaction back."""
-        if self._writer is None:
-            raise DatabaseError(t("db.read_only", file=self.path))
-        async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                tx = Transaction(self._writer, actor, self.station_id)
-                yield tx
-            except BaseException:
-                await self._writer.rollback()
-                raise
-            await self._writer.commit()
-            if tx._audit_head is not None and not self.head_on_hold:  # under the lock: the sidecar follows in order
-                audit.write_head(self.path, tx._audit_head)
+    async def _rollback(self, conn: aiosqlite.Connection) -> None:
+        await conn.rollback()
 
-    @asynccontextmanager
-    async def claiming(self) -> AsyncIterator[Transaction]:
-        """A short transaction that claims queued jobs for the station (console/jobs.py `claim`): on one SQLite
-        file, a transaction like any other; the ledger's skips the regency-wide lock."""
-        async with self.transaction("station") as tx:
-            yield tx
+    @staticmethod
+    async def _close_conn(conn: aiosqlite.Connection) -> None:
+        await conn.close()
+
+    def _transaction(self, conn: aiosqlite.Connection, actor: str) -> Transaction:
+        return Transaction(conn, actor, self.station_id)
+
+    def _committed(self, tx: BaseTransaction[aiosqlite.Connection]) -> None:
+        if tx._audit_head is not None and not self.head_on_hold:  # under the lock: the sidecar follows in order
+            audit.write_head(self.path, tx._audit_head)
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         return list(await self._reader.execute_fetchall(sql, params))
@@ -235,16 +191,9 @@ class Store:
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
         return await fetch_first(self._reader, sql, params)
 
-    async def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
-
     async def data_version(self) -> int:
         """Changes when another connection commits: a cheap way to notice the database changed."""
         return await self.scalar("PRAGMA data_version")
-
-    async def get_meta(self, key: str) -> str | None:
-        return await self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
 
 
 async def _connect(path: Path, readonly: bool = False) -> aiosqlite.Connection:
@@ -295,7 +244,9 @@ def database_failure(exc: Exception, path: Path | str | None) -> DatabaseError |
     table, a lock held elsewhere), or None for what is a bug of ours and stays an unexpected error. The
     ledger's failures (PostgreSQL) get the same sentences."""
     if not isinstance(exc, sqlite3.Error):
-        from console.backends.postgres import ledger_failure
+        if not type(exc).__module__.startswith("psycopg"):
+            return None  # neither engine's: a bug of ours
+        from console.backends.postgres import ledger_failure  # psycopg loads only for a ledger
 
         return ledger_failure(exc, str(path) if path else None)  # type: ignore[arg-type]
     code = getattr(exc, "sqlite_errorcode", None)

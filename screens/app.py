@@ -20,6 +20,7 @@ from console import operators
 from console.clock import now
 from console.config import Settings
 from console.engine import PRINTING, STOPPED, EngineEvent
+from console.errors import LedgerUnreachable
 from console.i18n import t
 from console.live import Live
 from console.logs import get_logger
@@ -244,6 +245,9 @@ class StationApp(ConsoleApp):
             station.status_due = True  # the queue came to rest: the feeder and ribbon as they are now
         if station is not None and event.kind in ("card_printed", "state") and station.status_wanted():
             self.run_worker(self._read_status, group="status", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
+        if event.kind in ("ledger_away", "ledger_back"):  # the printer panel says it without reading the ledger
+            for screen in self.screen_stack:
+                screen.post_message(PrinterUpdated())
         self.request_refresh()
 
     async def read_live(self) -> Live | None:
@@ -265,7 +269,10 @@ class StationApp(ConsoleApp):
     async def _data_version_tick(self) -> None:
         if self.station is None:
             return
-        version = await self.station.store.data_version()
+        try:
+            version = await self.station.store.data_version()
+        except LedgerUnreachable:  # the engine waits for the ledger and says so; the next tick asks again
+            return
         if version != self._data_version:
             self._data_version = version
             self.request_refresh()

@@ -21,7 +21,7 @@ from screens.keys import key
 from screens.widgets.words import Words, plain
 
 NARROWEST_PANEL = 32  # the printer panel's text at 80 columns
-ATTENTION = {states.STOPPED, states.WAITING_TAGS, states.NO_STOCK, states.PAUSED}
+ATTENTION = {states.STOPPED, states.WAITING_TAGS, states.NO_STOCK, states.PAUSED, states.LEDGER_AWAY}
 PRINTER_WAIT_EVERY_S = 1.0
 
 
@@ -121,7 +121,7 @@ class LiveDashboard(StationScreen):
         hints: dict[str, str] = {
             states.EMPTY: "ui.queue.hint_empty", states.NO_STOCK: "ui.queue.hint_no_stock",
             states.PAUSED: "ui.queue.hint_paused", states.STOPPED: "ui.queue.hint_stopped",
-            states.WAITING_TAGS: "ui.queue.hint_waiting_tags",
+            states.WAITING_TAGS: "ui.queue.hint_waiting_tags", states.LEDGER_AWAY: "ui.queue.hint_ledger_away",
         }  # fmt: skip
         hint = hints.get(station.state, "ui.queue.hint_ready")
         return line(t(hint, queued=number(live.queued)))

@@ -37,10 +37,12 @@ def _toml(value: Any) -> str:
 
 
 def write_config(folder: Path, **sections: dict[str, Any]) -> Path:
-    """`folder/config.toml`: `BASE`, each section given merged over it (`emulator={"time_scale": 0}`)."""
+    """`folder/config.toml`: `BASE`, each section given merged over it (`emulator={"time_scale": 0}`); a key given
+    as None is left out (`database={"path": None, "url": ...}`)."""
     merged = {name: dict(values) for name, values in BASE.items()}
     for name, values in sections.items():
         merged.setdefault(name, {}).update(values)
+        merged[name] = {key: value for key, value in merged[name].items() if value is not None}
     text = "".join(f"[{name}]\n" + "".join(f"{key} = {_toml(v)}\n" for key, v in values.items())
                    for name, values in merged.items())  # fmt: skip
     config = folder / "config.toml"

@@ -13,10 +13,13 @@ from console.demo import write_demo_csv
 from tests.command import STATION, station, write_config
 
 
-def make_station(folder: Path, residents: int = 6, faults: str = "", hopper: int = 50, feeder: int = 100) -> Path:
+def make_station(folder: Path, residents: int = 6, faults: str = "", hopper: int = 50, feeder: int = 100,
+                 database: Path | str | None = None) -> Path:  # fmt: skip
+    """`database`: the `database` fixture's SQLite file or ledger URL (default: station.db beside the config)."""
+    where = {"path": None, "url": database} if isinstance(database, str) else {"path": str(database or "station.db")}
     config = write_config(folder, emulator={"time_scale": 0, "feeder": feeder, "faults": faults,
                                             "state": "emulator-state.json", "log": "output.jsonl"},
-                          queue={"hopper_capacity": hopper})  # fmt: skip
+                          queue={"hopper_capacity": hopper}, database=where)  # fmt: skip
     write_demo_csv(folder / "residents.csv", residents, seed=11)
     assert station(config, "import", str(folder / "residents.csv")).returncode == 0
     return config

@@ -30,8 +30,10 @@ def test_every_advice_has_both_sides_and_only_the_command_lines_names_a_command(
 
 
 def test_the_command_line_names_the_command(tmp_path):
-    config, nik = printed_and_tagged(tmp_path)
-    sql(tmp_path, ("DELETE FROM nik_locks WHERE nik = ?", (nik,)))  # the lock's row lost; the audit log still has it
+    config, nik = printed_and_tagged(tmp_path, tmp_path / "station.db")
+    sql(
+        tmp_path / "station.db", ("DELETE FROM nik_locks WHERE nik = ?", (nik,))
+    )  # the lock's row lost; the audit log still has it
     again = station(config, "enqueue", nik)
     assert again.returncode == 4
     assert f"NIK {nik}" in again.stderr and "`station audit verify`" in again.stderr

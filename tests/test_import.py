@@ -12,6 +12,7 @@ import tracemalloc
 from datetime import date, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 from PIL import Image
 
@@ -40,8 +41,9 @@ pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture
-async def store(tmp_path):
-    opened = await Store.open(tmp_path / "station.db")
+async def store(database):
+    """On both backends: the import writes by batches of statements on SQLite, by COPY on a ledger."""
+    opened = await Store.open(database)
     yield opened
     await opened.close()
 
@@ -92,8 +94,8 @@ async def mark_printed(store, nik: str) -> None:
     """The state a print leaves: a blank of an allocation spent on a job for this NIK."""
     async with store.transaction() as tx:
         await tx.execute(
-            "INSERT OR IGNORE INTO allocations (id, seq, received, in_stock, period, received_at) "
-            "VALUES ('2026-11', 1, 10, 9, '2026-11', ?)",
+            "INSERT INTO allocations (id, seq, received, in_stock, period, received_at) "
+            "VALUES ('2026-11', 1, 10, 9, '2026-11', ?) ON CONFLICT DO NOTHING",
             (now_iso(),),
         )
         await tx.execute(
@@ -433,16 +435,23 @@ async def test_a_failure_part_way_leaves_whole_batches_and_the_same_file_again_c
     path = write_csv(tmp_path / "r.csv", rows)
     poisoned = person(5)["nik"]  # rows are written in NIK order: batches {1,2} {3,4} {5,6} {7}
     async with store.transaction() as tx:
-        await tx.execute(
-            f"CREATE TRIGGER fail BEFORE INSERT ON residents WHEN NEW.nik = '{poisoned}' "
-            "BEGIN SELECT RAISE(ABORT, 'disk gone'); END"
-        )
-    with pytest.raises(sqlite3.IntegrityError, match="disk gone"):
+        if store.dialect == "sqlite":
+            await tx.execute(
+                f"CREATE TRIGGER fail BEFORE INSERT ON residents WHEN NEW.nik = '{poisoned}' "
+                "BEGIN SELECT RAISE(ABORT, 'disk gone'); END"
+            )
+        else:  # the COPY path inserts a batch by one statement: the trigger fails it whole all the same
+            await tx.execute("CREATE FUNCTION fail() RETURNS trigger LANGUAGE plpgsql AS "
+                             "$$ BEGIN RAISE EXCEPTION 'disk gone'; END $$")  # fmt: skip
+            await tx.execute(f"CREATE TRIGGER fail BEFORE INSERT ON residents FOR EACH ROW "
+                             f"WHEN (NEW.nik = '{poisoned}') EXECUTE FUNCTION fail()")  # fmt: skip
+    failure = sqlite3.IntegrityError if store.dialect == "sqlite" else psycopg.errors.RaiseException
+    with pytest.raises(failure, match="disk gone"):
         await run_import(store, path, batch_rows=2)
     assert [r.nik for r in await search_residents(store, "5203")] == [p["nik"] for p in rows[:4]]
     assert await audit_entries(store) == []
     async with store.transaction() as tx:
-        await tx.execute("DROP TRIGGER fail")
+        await tx.execute("DROP TRIGGER fail" + ("" if store.dialect == "sqlite" else " ON residents"))
     result, _ = await run_import(store, path, batch_rows=2)
     assert (result.added, result.unchanged) == (3, 4)
     assert await count_residents(store) == 7
@@ -589,3 +598,22 @@ def test_cli_import_refuses_a_bad_file_with_exit_2(tmp_path):
     bad.write_text("nik,nama\n5203075708900001,SITI\n", encoding="utf-8")
     done = station(tmp_path, "import", str(bad))
     assert done.returncode == 2 and "required column missing" in done.stderr and done.stdout == ""
+
+
+def test_cli_import_on_a_ledger_names_each_bad_row_and_exits_3(tmp_path, ledger):
+    """On the regency ledger the rows go in by COPY; the bad ones are named by row and column all the same."""
+    (tmp_path / "config.toml").write_text(
+        f'[station]\nlanguage = "en"\n[database]\nurl = "{ledger.url}"\n[logging]\nfile = "station.log"\n',
+        encoding="utf-8",
+    )
+    mixed = write_csv(tmp_path / "mixed.csv", [person(3), person(4, rt="1234"), person(5, jenis_kelamin="LAKI-LAKI")])
+    done = subprocess.run([str(STATION), "import", str(mixed), "--config", str(tmp_path / "config.toml")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.splitlines() == [
+        "mixed.csv: row 3 rejected: column rt: '1234' is not 1-3 digits",
+        "mixed.csv: row 4 rejected: column jenis_kelamin: sex LAKI-LAKI disagrees with the NIK, which says PEREMPUAN",
+    ]
+    assert "1 added" in done.stdout and "2 rejected" in done.stdout
+    with psycopg.connect(ledger.url) as conn:
+        assert conn.execute("SELECT nik FROM residents").fetchall() == [(person(3)["nik"],)]

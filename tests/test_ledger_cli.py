@@ -12,8 +12,9 @@ from console.demo import write_demo_csv
 from tests.test_cli_queue import station
 
 
-def config_with(folder: Path, database: str) -> Path:
-    config = folder / "config.toml"
+def config_with(folder: Path, database: str, time_scale: float = 0, name: str = "config.toml") -> Path:
+    """A station's configuration on `database` (its `[database]` lines), the built-in emulator at `time_scale`."""
+    config = folder / name
     config.write_text(f"""
 [station]
 id = "5203-01"
@@ -21,7 +22,7 @@ language = "en"
 [database]
 {database}
 [emulator]
-time_scale = 0
+time_scale = {time_scale}
 feeder = 100
 state = "emulator-state.json"
 log = "output.jsonl"

@@ -1,4 +1,4 @@
-"""Operators in the core, on a real SQLite file: PIN rules, the stored hash, sign-in with its growing waits (the
+"""Operators in the core, on both backends (a real SQLite file and a ledger; names case-blind on both): PIN rules, the stored hash, sign-in with its growing waits (the
 clock and the sleeper injected: no test waits real seconds), the roles, every attempt audited."""
 
 from __future__ import annotations
@@ -36,11 +36,22 @@ class Sleeper:
         self.clock.moment += timedelta(seconds=seconds)
 
 
+async def _registered(location):
+    opened = await Store.open(location)
+    await operators.add_operator(opened, "Siti Aminah", SUPERVISOR, SUPERVISOR_PIN, "root")
+    await operators.add_operator(opened, "Baiq", "operator", OPERATOR_PIN, "Siti Aminah")
+    return opened
+
+
 @pytest.fixture
-async def store(tmp_path):
-    async with await Store.open(tmp_path / "station.db") as opened:
-        await operators.add_operator(opened, "Siti Aminah", SUPERVISOR, SUPERVISOR_PIN, "root")
-        await operators.add_operator(opened, "Baiq", "operator", OPERATOR_PIN, "Siti Aminah")
+async def store(database):
+    async with await _registered(database) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def sqlite_store(tmp_path):
+    async with await _registered(tmp_path / "station.db") as opened:
         yield opened
 
 
@@ -91,14 +102,14 @@ def test_the_hash_is_salted_and_records_its_parameters():
     assert pins.pin_matches(SUPERVISOR_PIN, one) and not pins.pin_matches("482916", one)
 
 
-async def test_the_database_never_holds_the_pin(store, tmp_path):
+async def test_the_database_never_holds_the_pin(sqlite_store, tmp_path):
     raw = (tmp_path / "station.db").read_bytes() + (tmp_path / "station.db-wal").read_bytes()
     assert SUPERVISOR_PIN.encode() not in raw and OPERATOR_PIN.encode() not in raw
 
 
 async def test_sign_in_names_the_operator_in_the_log(store):
     outcome = await operators.sign_in(store, "siti aminah", SUPERVISOR_PIN, terminal="loket1")
-    assert outcome == SignedIn("Siti Aminah", SUPERVISOR)
+    assert outcome == SignedIn("Siti Aminah", SUPERVISOR)  # the name as registered, whatever the case typed
     [entry] = await audit_of(store, "operator.signed_in")
     assert entry["actor"] == "Siti Aminah" and entry["terminal"] == "loket1" and entry["role"] == SUPERVISOR
 
@@ -154,8 +165,8 @@ async def test_older_hash_parameters_are_raised_at_the_next_sign_in(store):
     assert await operators.sign_in(store, "Baiq", OPERATOR_PIN, terminal="x") == SignedIn("Baiq", "operator")
 
 
-async def test_require_role_lets_everyone_through_until_operators_exist(tmp_path):
-    async with await Store.open(tmp_path / "fresh.db") as fresh:
+async def test_require_role_lets_everyone_through_until_operators_exist(database):
+    async with await Store.open(database) as fresh:
         await operators.require_role(fresh, "anyone", SUPERVISOR, "unlock")
 
 
@@ -171,8 +182,8 @@ async def test_require_role_needs_an_active_supervisor(store):
         await operators.require_role(store, "Siti Aminah", SUPERVISOR, "unlock")
 
 
-async def test_registration_rules(tmp_path):
-    async with await Store.open(tmp_path / "station.db") as store:
+async def test_registration_rules(database):
+    async with await Store.open(database) as store:
         with pytest.raises(RefusedError):  # nobody could then add a supervisor or apply a grant
             await operators.add_operator(store, "Baiq", "operator", OPERATOR_PIN, "root")
         with pytest.raises(UsageError):

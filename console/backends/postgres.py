@@ -10,25 +10,30 @@ the ledger's constraints (the partial unique index on open jobs, the lock table'
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
 
-from console import audit, stations
 from console.backends.pg_schema import postgres_migrations, split
 from console.backends.pg_sql import translate
 from console.clock import now_iso
 from console.config import StationSettings
-from console.errors import DatabaseError
+from console.errors import DatabaseError, LedgerUnreachable
 from console.i18n import t
 from console.schema import APPLICATION_ID, MIGRATIONS
+from console.store_frame import BaseStore, BaseTransaction, open_pair
 
 Params = Sequence[Any] | Mapping[str, Any]
 LOCK_TIMEOUT = "10s"  # a station never hangs on another's stuck transaction (SQLite's busy_timeout)
+# A link cut without a word (a cable pulled, a router down) otherwise leaves a query waiting for its answer for a
+# quarter of an hour: data unacknowledged for 10 s, an idle connection unanswered for 11 s, or a connection not
+# made in 5 s count as the ledger lost (LedgerUnreachable), and the station retries.
+LINK_WATCH: dict[str, Any] = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+              "keepalives_count": 3, "tcp_user_timeout": 10_000}  # fmt: skip
 
 
 class Row(tuple):
@@ -60,23 +65,55 @@ def _sql(sql: str, params: Params) -> str:
     return translate(sql, isinstance(params, Mapping))
 
 
-class Transaction:
+def one_line(exc: BaseException) -> str:
+    """libpq's message on one line (it adds hints on lines of their own, indented by a tab)."""
+    return " ".join(str(exc).split())
+
+
+_GONE_STATES = ("57P01", "57P02", "57P03")  # the server shutting down, crashed, or not yet accepting connections
+
+
+def lost(conn: psycopg.AsyncConnection[Any] | None, exc: BaseException) -> bool:
+    """Whether a failure is the ledger gone away (its connection lost, or the server stopping), not an answer."""
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
+    state = exc.sqlstate or ""
+    return conn is None or conn.broken or conn.closed or state.startswith("08") or state in _GONE_STATES
+
+
+@contextmanager
+def answered(url: str, conn: psycopg.AsyncConnection[Any] | None) -> Iterator[None]:
+    """A lost ledger raised as LedgerUnreachable (the station waits for it); any other failure as it is."""
+    try:
+        yield
+    except psycopg.OperationalError as exc:
+        if lost(conn, exc):
+            raise LedgerUnreachable(t("db.ledger_unreachable", url=url, why=one_line(exc))) from exc
+        raise
+
+
+class Transaction(BaseTransaction["psycopg.AsyncConnection[Any]"]):
     """Statements of one write transaction; `audit()` appends to the hash chain inside it."""
 
     dialect = "postgresql"
 
-    def __init__(self, conn: psycopg.AsyncConnection[Any], actor: str, station_id: str) -> None:
-        self._conn = conn
-        self.actor = actor
-        self.station_id = station_id  # the station this transaction's rows and audit entries belong to
-        self._audit_head: tuple[int, str] | None = None
+    url = ""  # set by the store: named when the ledger is lost
 
     async def execute(self, sql: str, params: Params = ()) -> psycopg.AsyncCursor[Any]:
-        return await self._conn.execute(_sql(sql, params), params)
+        with answered(self.url, self._conn):
+            return await self._conn.execute(_sql(sql, params), params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        async with self._conn.cursor() as cur:
-            await cur.executemany(translate(sql, False), rows)
+        with answered(self.url, self._conn):
+            async with self._conn.cursor() as cur:
+                await cur.executemany(translate(sql, False), rows)
+
+    async def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Stream rows into a table with COPY (the import's batches)."""
+        with answered(self.url, self._conn):
+            async with self._conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    await copy.write_row(row)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
         return await (await self.execute(sql, params)).fetchall()
@@ -88,26 +125,22 @@ class Transaction:
         row = await self.fetchone(sql + " RETURNING id", params)
         return int(row[0])
 
-    async def audit(self, action: str, subject: str | None = None, actor: str | None = None, **data: Any) -> int:
-        self._audit_head = await audit.append(
-            self, action, subject, actor or self.actor, data, self._audit_head, self.station_id
-        )
-        return self._audit_head[0]
 
-
-class LedgerStore:
+class LedgerStore(BaseStore["psycopg.AsyncConnection[Any]"]):
     """The store on a PostgreSQL ledger (`[database] url`)."""
 
     dialect = "postgresql"
+    path: str
 
-    def __init__(self, url: str, writer: psycopg.AsyncConnection[Any] | None,
-                 reader: psycopg.AsyncConnection[Any], station_id: str) -> None:  # fmt: skip
-        self.url = url
-        self.station_id = station_id
-        self.path = url  # where messages say which database: the URL, which never holds a password
-        self._writer = writer
-        self._reader = reader
-        self._write_lock = asyncio.Lock()
+    def __init__(self, url: str, writer: psycopg.AsyncConnection[Any] | None, reader: psycopg.AsyncConnection[Any],
+                 station_id: str = StationSettings.id, password: str | None = None) -> None:  # fmt: skip
+        super().__init__(url, writer, reader, station_id)
+        self._password = password
+        self._reconnecting = asyncio.Lock()
+
+    @property
+    def url(self) -> str:
+        return self.path
 
     @classmethod
     async def open(cls, url: str, *, create: bool = True, readonly: bool = False,
@@ -115,89 +148,76 @@ class LedgerStore:
         """Connect to the ledger; migrate it first when `create` is set (an older schema is upgraded). The
         password is `password_file`'s first line, else libpq's own (PGPASSWORD, ~/.pgpass)."""
         password = read_password(url, password_file)
-        writer = None
-        if not readonly:
-            writer = await connect(url, password)
-            try:
-                await migrate(writer, url, upgrade=create)
-            except BaseException:
-                await writer.close()
-                raise
-        try:
-            reader = await connect(url, password, readonly=True)
-        except BaseException:
-            if writer is not None:
-                await writer.close()
-            raise
-        store = cls(url, writer, reader, station_id)
-        if writer is not None:
-            try:
-                await stations.take_its_place(store)
-            except BaseException:
-                await store.close()
-                raise
+        writer, reader = await open_pair(
+            None if readonly else lambda: connect(url, password),
+            lambda conn: migrate(conn, url, upgrade=create),
+            lambda: connect(url, password, readonly=True),
+            cls._close_conn,
+        )
+        store = cls(url, writer, reader, station_id, password)
+        await store._take_its_place()
         return store
 
-    async def close(self) -> None:
-        await self._reader.close()
-        if self._writer is not None:
-            async with self._write_lock:
-                await self._writer.close()
-            self._writer = None
-
-    async def __aenter__(self) -> LedgerStore:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    @asynccontextmanager
-    async def transaction(self, actor: str = "station") -> AsyncIterator[Transaction]:
-        """BEGIN … COMMIT under the ledger's write lock; any exception rolls the whole transaction back."""
-        if self._writer is None:
-            raise DatabaseError(t("db.read_only", file=self.url))
-        async with self._write_lock:
-            await self._writer.execute("BEGIN")
+    async def _connect_again(self, conn: psycopg.AsyncConnection[Any], readonly: bool) -> psycopg.AsyncConnection[Any]:
+        """A lost connection replaced by a new one (LedgerUnreachable while the ledger does not answer)."""
+        if not (conn.broken or conn.closed):
+            return conn
+        async with self._reconnecting:
+            await conn.close()
             try:
-                await self._writer.execute("SELECT pg_advisory_xact_lock(%s)", (APPLICATION_ID,))
-                yield Transaction(self._writer, actor, self.station_id)
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            await self._writer.execute("COMMIT")
+                return await connect(self.url, self._password, readonly=readonly)
+            except DatabaseError as exc:
+                raise LedgerUnreachable(str(exc)) from None
 
-    @asynccontextmanager
-    async def claiming(self) -> AsyncIterator[Transaction]:
-        """A short transaction that claims queued jobs for the station (console/jobs.py `claim`), without the
-        ledger's write lock: claims of several stations run at once, each row they pick locked `FOR UPDATE SKIP
-        LOCKED`. It appends nothing to the audit log (whose head needs the write lock)."""
-        if self._writer is None:
-            raise DatabaseError(t("db.read_only", file=self.url))
-        async with self._write_lock:
-            await self._writer.execute("BEGIN")
-            try:
-                yield Transaction(self._writer, "station", self.station_id)
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            await self._writer.execute("COMMIT")
+    async def _writer_ready(self, writer: psycopg.AsyncConnection[Any]) -> psycopg.AsyncConnection[Any]:
+        self._writer = await self._connect_again(writer, readonly=False)
+        return self._writer
+
+    async def _reader_ready(self) -> psycopg.AsyncConnection[Any]:
+        self._reader = await self._connect_again(self._reader, readonly=True)
+        return self._reader
+
+    async def _begin(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        with answered(self.url, conn):
+            await conn.execute("BEGIN")
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPLICATION_ID,))
+
+    async def _commit(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        with answered(self.url, conn):  # lost here: the commit is in doubt, and the station acts as if it was not
+            await conn.execute("COMMIT")
+
+    async def _rollback(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        if conn.broken or conn.closed:
+            return  # the server ended the transaction with the connection
+        with answered(self.url, conn):
+            await conn.execute("ROLLBACK")
+
+    async def _begin_claim(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        with answered(self.url, conn):  # no ledger-wide lock: a claim locks its rows alone, appends no audit entry
+            await conn.execute("BEGIN")
+
+    @staticmethod
+    async def _close_conn(conn: psycopg.AsyncConnection[Any]) -> None:
+        await conn.close()
+
+    def _transaction(self, conn: psycopg.AsyncConnection[Any], actor: str) -> Transaction:
+        tx = Transaction(conn, actor, self.station_id)
+        tx.url = self.url
+        return tx
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
-        return await (await self._reader.execute(_sql(sql, params), params)).fetchall()
+        reader = await self._reader_ready()
+        with answered(self.url, reader):
+            return await (await reader.execute(_sql(sql, params), params)).fetchall()
 
     async def fetchone(self, sql: str, params: Params = ()) -> Any:
-        return await (await self._reader.execute(_sql(sql, params), params)).fetchone()
-
-    async def scalar(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
+        reader = await self._reader_ready()
+        with answered(self.url, reader):
+            return await (await reader.execute(_sql(sql, params), params)).fetchone()
 
     async def data_version(self) -> int:
         """Changes when a transaction commits anywhere in the ledger: the audit log's newest entry."""
         return int(await self.scalar("SELECT coalesce(max(seq), 0) FROM audit"))
-
-    async def get_meta(self, key: str) -> str | None:
-        return await self.scalar("SELECT value FROM meta WHERE key = ?", (key,))
 
 
 def read_password(url: str, password_file: Path | None) -> str | None:
@@ -215,9 +235,9 @@ async def connect(url: str, password: str | None, readonly: bool = False) -> psy
     options = f"-c lock_timeout={LOCK_TIMEOUT}" + (" -c default_transaction_read_only=on" if readonly else "")
     try:
         conn = await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=_row_factory,
-                                                     options=options, password=password)  # fmt: skip
+                                                     options=options, password=password, **LINK_WATCH)  # fmt: skip
     except psycopg.Error as exc:
-        raise DatabaseError(t("db.cannot_open", file=url, why=str(exc).strip())) from None
+        raise DatabaseError(t("db.cannot_open", file=url, why=one_line(exc))) from None
     return conn
 
 
@@ -270,4 +290,4 @@ def ledger_failure(exc: psycopg.Error, url: str | None) -> DatabaseError | None:
     key = _FAILURE_KEYS.get(exc.sqlstate or "")
     if key is None and isinstance(exc, psycopg.OperationalError):
         key = "db.io_error"  # the server went away or the link broke
-    return None if key is None else DatabaseError(t(key, file=url or "?", why=str(exc).strip()))
+    return None if key is None else DatabaseError(t(key, file=url or "?", why=one_line(exc)))

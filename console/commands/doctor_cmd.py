@@ -1,15 +1,23 @@
-"""`station doctor`: the configuration, the database, the audit chain, the printer link and the keys, a line each."""
+"""`station doctor`: the configuration, the database, the audit chain, the printer link and the keys, a line each;
+on a regency ledger also whether it answers and the role the station connects as."""
 
 from __future__ import annotations
 
 import argparse
-import sqlite3
 from collections.abc import Awaitable, Callable
 
 from console import audit_state
 from console.config import Settings
-from console.doctor_checks import check_keys, check_printer, missing_schema_objects
-from console.errors import EXIT_USAGE, StationError, UsageError
+from console.doctor_checks import (
+    DoctorWarning,
+    check_keys,
+    check_ledger,
+    check_ledger_schema,
+    check_printer,
+    check_role,
+    missing_schema_objects,
+)
+from console.errors import EXIT_USAGE, StationError
 from console.hints import CLI, advised
 from console.i18n import t
 from console.store import Store, database_failure
@@ -27,6 +35,9 @@ async def check_config(settings: Settings) -> str:
 
 
 async def check_database(settings: Settings) -> str:
+    if settings.database.url:
+        async with await Store.open(settings.database, readonly=True) as ledger:
+            return await check_ledger_schema(ledger)
     path = settings.database.path
     async with await Store.open(path, create=False, station_id=settings.station.id) as store:
         problems = [row[0] for row in await store.fetchall("PRAGMA integrity_check(10)")]
@@ -52,21 +63,30 @@ CHECKS: list[tuple[str, Check]] = [
     ("printer", check_printer),
     ("keys", check_keys),
 ]
+LEDGER_CHECKS: list[tuple[str, Check]] = [
+    ("config", check_config),
+    ("ledger", check_ledger),
+    ("database", check_database),
+    ("audit", check_audit),
+    ("role", check_role),
+    ("printer", check_printer),
+    ("keys", check_keys),
+]
 
 
 async def doctor(args: argparse.Namespace, settings: Settings) -> int:
-    if settings.database.url:
-        raise UsageError(t("db.not_on_ledger", command="doctor"))
     failed = 0
-    for name, check in CHECKS:
+    for name, check in LEDGER_CHECKS if settings.database.url else CHECKS:
         try:
             line = await check(settings)
             print(f"{name:<9} {t('doctor.ok'):<7} {line}")
+        except DoctorWarning as exc:
+            print(f"{name:<9} {t('doctor.warn'):<7} {exc}")
         except StationError as exc:
             failed += 1
             print(f"{name:<9} {t('doctor.fail'):<7} {advised(exc, CLI)}")
-        except sqlite3.Error as exc:
-            failure = database_failure(exc, settings.database.path)
+        except Exception as exc:
+            failure = database_failure(exc, settings.database.location)
             if failure is None:
                 raise
             failed += 1

@@ -1,0 +1,57 @@
+"""The import's writing step on the regency ledger (PostgreSQL): each batch of staged rows is streamed into a
+temporary table with `COPY` and written by a few statements over the whole batch, instead of a statement a row.
+
+The same outcome as on SQLite (`console/resident_import.py`, `_write_batch`): new NIKs inserted, changed records
+updated unless the lock rule settles them (printed, or in the queue: refused with the row's number), records
+equal to what is stored left untouched. The rows were checked while staging; only the counts come from here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from console.locks import bars_sql, settled_sql
+from console.residents import COLUMNS
+
+BATCH_TABLE = "import_batch"  # per connection; emptied at each commit
+
+_DATA = ", ".join(COLUMNS)
+_DIFFERS = (
+    f"ROW({', '.join(f'r.{c}' for c in COLUMNS[1:])}) IS DISTINCT FROM ROW({', '.join(f's.{c}' for c in COLUMNS[1:])})"
+)
+# The batch's NIKs span one range (the staging gives them in NIK order): bounding the stored side by it lets the
+# ledger read that stretch of its index instead of the whole table for every batch (quadratic at a million).
+_IN_RANGE = "r.nik BETWEEN ? AND ?"
+_CREATE = (
+    f"CREATE TEMP TABLE IF NOT EXISTS {BATCH_TABLE} (row integer NOT NULL, "
+    f"{', '.join(f'{c} text' for c in COLUMNS)}) ON COMMIT DELETE ROWS"
+)
+_SETTLED = (  # the lock rule asked of the changed records alone (few), not of the whole batch
+    f"WITH changed AS MATERIALIZED (SELECT s.row, s.nik FROM {BATCH_TABLE} s JOIN residents r ON r.nik = s.nik "
+    f"WHERE {_IN_RANGE} AND {_DIFFERS}) "
+    f"SELECT c.row, (SELECT bars.code FROM ({bars_sql('c.nik')}) AS bars ORDER BY bars.rank LIMIT 1) AS code "
+    f"FROM changed c WHERE {settled_sql('c.nik')} ORDER BY c.row"
+)
+_UPDATE = (
+    f"UPDATE residents r SET {', '.join(f'{c} = s.{c}' for c in COLUMNS[1:])}, source = ?, updated_at = ? "
+    f"FROM {BATCH_TABLE} s WHERE r.nik = s.nik AND {_IN_RANGE} AND {_DIFFERS} AND s.row <> ALL(?)"
+)
+_INSERT = (
+    f"INSERT INTO residents ({_DATA}, source, imported_at, updated_at) SELECT {_DATA}, ?, ?, ? "
+    f"FROM {BATCH_TABLE} s WHERE NOT EXISTS (SELECT 1 FROM residents r WHERE r.nik = s.nik AND {_IN_RANGE})"
+)
+
+
+async def write_batch(
+    tx: Any, batch: list[tuple[int, tuple]], source: str | None, at: str
+) -> tuple[int, int, list[tuple[int, str]]]:
+    """Write one batch in the ledger's transaction `tx`: (added, updated, the rows refused as (row, why))."""
+    await tx.execute(_CREATE)
+    await tx.copy_rows(BATCH_TABLE, ("row", *COLUMNS), ((row, *data) for row, data in batch))
+    low, high = min(data[0] for _, data in batch), max(data[0] for _, data in batch)
+    refused = [
+        (r["row"], "queued" if r["code"] == "already_queued" else "printed")
+        for r in await tx.fetchall(_SETTLED, (low, high))
+    ]
+    updated = (await tx.execute(_UPDATE, (source, at, low, high, [row for row, _ in refused]))).rowcount
+    added = (await tx.execute(_INSERT, (source, at, at, low, high))).rowcount
+    return added, updated, refused
