@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+
+from console.formats import station_zone
 
 
 def now() -> datetime:
@@ -17,3 +19,22 @@ def instant(text: str) -> datetime:
     """A stored time as a moment that compares rightly with any other, whatever offset each was written with."""
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo is not None else moment.astimezone()
+
+
+_fixed_today: date | None = None
+
+
+def today() -> date:
+    """The station's calendar day (in the station's time zone): the day the wajib rule and the plans count from.
+
+    `fix_today` sets it for a whole process, so that tests (and training) can stand on a chosen day.
+    """
+    if _fixed_today is not None:
+        return _fixed_today
+    return datetime.now(station_zone()).date()
+
+
+def fix_today(day: date | None) -> None:
+    """Stand the station's calendar on `day` (None: the real day again)."""
+    global _fixed_today
+    _fixed_today = day

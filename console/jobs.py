@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from console import locks, stations
-from console.clock import now_iso
+from console.clock import now_iso, today
 from console.errors import RefusedError, UsageError
 from console.i18n import t
 from console.operators import SUPERVISOR, require_role
@@ -148,6 +148,13 @@ async def count_ready(db: Any, kecamatan: str | None = None, kel_desa: str | Non
     """How many residents `enqueue_ready` would queue now (to say so before asking)."""
     where, params = _ready_in(kecamatan, kel_desa)
     return int(await db.scalar(f"SELECT count(*) FROM residents r WHERE {locks.ready_sql('r.nik')}{where}", params))
+
+
+async def count_not_wajib(db: Any, kecamatan: str | None = None, kel_desa: str | None = None) -> int:
+    """Residents the bulk queue leaves out today because they are not yet wajib KTP-el (to say so)."""
+    where, params = _ready_in(kecamatan, kel_desa)
+    later = f"{locks.wajib_from_sql('r')} > {locks.day_sql(today())}"
+    return int(await db.scalar(f"SELECT count(*) FROM residents r WHERE {later}{where}", params))
 
 
 async def enqueue_ready(

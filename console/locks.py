@@ -1,7 +1,9 @@
 """The central lock on printed NIKs: the one place that decides whether a NIK may get a card.
 
 Every path asks the one rule written here (`bars_sql`): one NIK (`refusal()`: the queue, the engine as it takes
-the blank, the centre's unlock), the bulk queue (`ready_sql`) and the import (`settled_among`). A NIK is locked
+the blank, the centre's unlock), the bulk queue (`ready_sql`) and the import (`settled_among`). The queue's paths
+also ask whether the resident must hold a card yet on the day (`wajib_from_sql`, wajib KTP-el): a card is printed
+from the 17th birthday, or earlier once married or previously married. A NIK is locked
 from the moment a blank is taken for it until the centre unlocks it; an unlock allows exactly one more card, whose
 blank locks it again.
 """
@@ -9,7 +11,10 @@ blank locks it again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
+
+from console.clock import today
 
 
 class _Reader(Protocol):
@@ -22,7 +27,7 @@ class _Reader(Protocol):
 class Refusal:
     """Why a NIK may not get a card now: `code` names the rule, the rest says where to look."""
 
-    code: str  # unknown_nik | locked | audit_locked | already_queued
+    code: str  # unknown_nik | locked | audit_locked | already_queued | not_wajib (since: the day it becomes wajib)
     nik: str
     since: str | None = None
     job_id: int | None = None
@@ -82,15 +87,53 @@ UNION ALL SELECT 1 FROM jobs j WHERE j.nik = {nik} AND j.allocation_id IS NOT NU
 """
 
 
-def bars_sql(nik: str, for_job: str = "NULL") -> str:
+# Wajib KTP-el: the day a resident must hold a card. Married, divorced or widowed (any status but BELUM KAWIN):
+# already (the record does not say since when, so since birth). Otherwise the 17th birthday; one born on 29
+# February turns 17 on 1 March (year + 17 is never a leap year), never a day early. Plain text arithmetic on the
+# stored `YYYY-MM-DD` (checked against the NIK at import), so that SQLite and PostgreSQL agree to the day.
+_WAJIB_FROM = """(CASE WHEN {person}.status_perkawinan <> 'BELUM KAWIN' THEN {person}.tanggal_lahir
+      WHEN substr({person}.tanggal_lahir, 6, 5) = '02-29'
+      THEN CAST(CAST(substr({person}.tanggal_lahir, 1, 4) AS INTEGER) + 17 AS TEXT) || '-03-01'
+      ELSE CAST(CAST(substr({person}.tanggal_lahir, 1, 4) AS INTEGER) + 17 AS TEXT)
+           || substr({person}.tanggal_lahir, 5, 6) END)"""
+WAJIB_AGE = 17
+
+# Not wajib on the day `{on}`: the branch the queue's paths add to the rule (never the import's: a resident not
+# yet wajib keeps a record the import may correct).
+_NOT_WAJIB = """
+UNION ALL
+SELECT 4, w.nik, 'not_wajib', {wajib_from}, NULL, NULL, NULL
+  FROM residents w
+ WHERE w.nik = {nik} AND {wajib_from} > {on}
+"""
+
+
+def wajib_from_sql(person: str) -> str:
+    """An SQL expression: the day (`YYYY-MM-DD`) the person of table alias `person` must hold a card (columns
+    `tanggal_lahir`, `status_perkawinan`, as residents and population have them)."""
+    return _WAJIB_FROM.format(person=person)
+
+
+def day_sql(day: date) -> str:
+    """A day as an SQL literal (from a `date`, never from text: nothing else can reach the SQL)."""
+    return f"'{date.isoformat(day)}'"
+
+
+def bars_sql(nik: str, for_job: str = "NULL", on: date | None = None) -> str:
     """The rule as SQL: one row (rank, nik, code, since, job_id, card_counter, state) per reason `nik` (an SQL
-    expression) may not get a card now; `for_job`, the job about to take a blank, is not held against it."""
-    return _BARS.format(nik=nik, for_job=for_job)
+    expression) may not get a card now; `for_job`, the job about to take a blank, is not held against it. With
+    `on` (the day of the queue), a resident not yet wajib KTP-el that day is refused too."""
+    bars = _BARS.format(nik=nik, for_job=for_job)
+    if on is not None:
+        bars += _NOT_WAJIB.format(nik=nik, wajib_from=wajib_from_sql("w"), on=day_sql(on))
+    return bars
 
 
-def ready_sql(nik: str) -> str:
-    """An SQL condition: `nik` may get a card now and never had one (what the bulk queue takes)."""
-    return f"NOT EXISTS ({bars_sql(nik)}) AND NOT EXISTS ({_PRINTED.format(nik=nik)})"
+def ready_sql(nik: str, on: date | None = None) -> str:
+    """An SQL condition: `nik` may get a card on the day `on` (the station's today) and never had one (what the
+    bulk queue takes)."""
+    bars = bars_sql(nik, on=on or today())
+    return f"NOT EXISTS ({bars}) AND NOT EXISTS ({_PRINTED.format(nik=nik)})"
 
 
 def settled_sql(nik: str) -> str:
@@ -98,15 +141,16 @@ def settled_sql(nik: str) -> str:
     return f"(EXISTS ({bars_sql(nik)}) OR EXISTS ({_PRINTED.format(nik=nik)}))"
 
 
-async def refusal(db: _Reader, nik: str, *, for_job: int | None = None) -> Refusal | None:
-    """None if `nik` may get a card; else the rule that refuses it (the first reason, by rank).
+async def refusal(db: _Reader, nik: str, *, for_job: int | None = None, on: date | None = None) -> Refusal | None:
+    """None if `nik` may get a card on the day `on` (the station's today); else the rule that refuses it (the
+    first reason, by rank).
 
     `for_job` is the job about to take a blank: its own open state does not count against it.
     """
     if await db.fetchone("SELECT 1 FROM residents WHERE nik = ?", (nik,)) is None:
         return Refusal("unknown_nik", nik)
     bar = await db.fetchone(
-        f"SELECT * FROM ({bars_sql(':nik', 'CAST(:for_job AS INTEGER)')}) AS bars ORDER BY rank LIMIT 1",
+        f"SELECT * FROM ({bars_sql(':nik', 'CAST(:for_job AS INTEGER)', on or today())}) AS bars ORDER BY rank LIMIT 1",
         {"nik": nik, "for_job": for_job},
     )
     if bar is None:

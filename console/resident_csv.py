@@ -119,7 +119,13 @@ def open_file(path: Path) -> IO[bytes]:
         raise ImportRefused(t("residents.file_unreadable", file=path, error=os_error(exc))) from None
 
 
-def header_map(record: list[str] | Problem | None, path: Path) -> dict[str, int]:
+def header_map(
+    record: list[str] | Problem | None,
+    path: Path,
+    columns: Sequence[str] = COLUMNS,
+    required: frozenset[str] = REQUIRED,
+) -> dict[str, int]:
+    """Each column's position in the header; the file is refused for a doubled, unknown or missing column."""
     if record is None:
         raise ImportRefused(t("residents.empty_file", file=path))
     if isinstance(record, Problem):
@@ -134,11 +140,11 @@ def header_map(record: list[str] | Problem | None, path: Path) -> dict[str, int]
         seen.setdefault(name, index)
     if doubled:
         raise ImportRefused(t("residents.doubled_columns", file=path, columns=_names(doubled)))
-    unknown = [name for name in record if name not in COLUMNS]
+    unknown = [name for name in record if name not in columns]
     if unknown:
-        known = ", ".join(COLUMNS)
+        known = ", ".join(columns)
         raise ImportRefused(t("residents.unknown_columns", file=path, columns=_names(unknown), known=known))
-    missing = [name for name in COLUMNS if name in REQUIRED and name not in seen]
+    missing = [name for name in columns if name in required and name not in seen]
     if missing:
         raise ImportRefused(t("residents.missing_columns", file=path, columns=_names(missing)))
     return seen

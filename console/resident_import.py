@@ -28,6 +28,7 @@ from typing import Any
 
 from console import resident_copy
 from console.clock import now_iso
+from console.clock import today as station_today
 from console.formats import count
 from console.i18n import t
 from console.locks import settled_among
@@ -134,7 +135,7 @@ async def import_residents(
     other half (the total is the file's line count until the reading has counted the rows).
     """
     path = Path(path)
-    staging = Staging(path, today or date.today())
+    staging = Staging(path, today or station_today())
     progress = _Progress(on_progress, staging)
     try:
         if on_progress is not None:

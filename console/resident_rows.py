@@ -99,11 +99,11 @@ class RecordChecker:
             nik = parse_nik(nik_text, today)
         except NikError as exc:
             problems.append(Problem("nik", str(exc)))
-        _limit(problems, "nama", nama, NAMA_MAX)
-        born = _date(problems, "tanggal_lahir", tanggal_lahir)
+        limit_length(problems, "nama", nama, NAMA_MAX)
+        born = date_of(problems, "tanggal_lahir", tanggal_lahir)
         if born is not None and born > today:
             problems.append(Problem("tanggal_lahir", t("residents.future", value=tanggal_lahir)))
-        sex = _choice(problems, "jenis_kelamin", jenis_kelamin, SEXES)
+        sex = choice_of(problems, "jenis_kelamin", jenis_kelamin, SEXES)
         gol_darah = gol_darah.upper() or "-"
         if not _GOL_DARAH.match(gol_darah):
             problems.append(Problem("gol_darah", t("residents.gol_darah", value=values[5])))
@@ -115,18 +115,18 @@ class RecordChecker:
             ("pekerjaan", pekerjaan),
             ("lokasi_perekaman", lokasi),
         ):
-            _limit(problems, column, value, TEXT_MAX)
+            limit_length(problems, column, value, TEXT_MAX)
         rt, rw = _rt_rw(problems, "rt", rt), _rt_rw(problems, "rw", rw)
-        agama = _choice(problems, "agama", agama, AGAMA)
-        status = _choice(problems, "status_perkawinan", status, STATUS_PERKAWINAN)
-        warga = _choice(problems, "kewarganegaraan", warga or "WNI", KEWARGANEGARAAN)
+        agama = choice_of(problems, "agama", agama, AGAMA)
+        status = choice_of(problems, "status_perkawinan", status, STATUS_PERKAWINAN)
+        warga = choice_of(problems, "kewarganegaraan", warga or "WNI", KEWARGANEGARAAN)
         if not berlaku or berlaku == SEUMUR_HIDUP or _canonical(berlaku) == SEUMUR_HIDUP:
             berlaku = SEUMUR_HIDUP
         else:
-            until = _date(problems, "berlaku_hingga", berlaku)
+            until = date_of(problems, "berlaku_hingga", berlaku)
             if until is not None and until <= today:
                 problems.append(Problem("berlaku_hingga", t("residents.expired", value=berlaku)))
-        recorded = _date(problems, "tanggal_perekaman", tanggal_perekaman)
+        recorded = date_of(problems, "tanggal_perekaman", tanggal_perekaman)
         if recorded is not None and recorded > today:
             problems.append(Problem("tanggal_perekaman", t("residents.future", value=tanggal_perekaman)))
         elif recorded is not None and born is not None and recorded < born:
@@ -166,12 +166,12 @@ def _canonical(value: str) -> str:
     return " ".join(value.split()).upper()
 
 
-def _limit(problems: list[Problem], column: str, value: str, limit: int) -> None:
+def limit_length(problems: list[Problem], column: str, value: str, limit: int) -> None:
     if len(value) > limit:
         problems.append(Problem(column, t("residents.too_long", count=len(value), limit=limit)))
 
 
-def _choice(problems: list[Problem], column: str, value: str, allowed: Sequence[str]) -> str:
+def choice_of(problems: list[Problem], column: str, value: str, allowed: Sequence[str]) -> str:
     if value in allowed:
         return value
     canonical = _canonical(value)
@@ -180,7 +180,7 @@ def _choice(problems: list[Problem], column: str, value: str, allowed: Sequence[
     return canonical
 
 
-def _date(problems: list[Problem], column: str, value: str) -> date | None:
+def date_of(problems: list[Problem], column: str, value: str) -> date | None:
     if not value:
         return None
     if not _DATE.match(value):

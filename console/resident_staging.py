@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from console.i18n import t
 from console.resident_csv import ImportRefused, Lines, header_map, is_blank, numbered_records, open_file
-from console.resident_rows import Problem, RecordChecker
+from console.resident_rows import REQUIRED, Problem, RecordChecker
 from console.residents import COLUMNS
 
 STAGING_BUFFER_ROWS = 5_000
 STAGING_CACHE_KIB = 16_384
+
+
+class RowChecker(Protocol):
+    def check(self, raw: Sequence[str]) -> tuple[tuple | None, list[Problem]]: ...
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """What a file holds: its columns (the NIK first) and those required."""
+
+    columns: tuple[str, ...]
+    required: frozenset[str]
+
+
+RESIDENTS = FileKind(COLUMNS, REQUIRED)
 
 
 @dataclass(frozen=True)
@@ -33,8 +49,10 @@ class Staging:
     Nothing of it stays in memory but one small buffer, whatever the file's size.
     """
 
-    def __init__(self, path: Path, today: date) -> None:
+    def __init__(self, path: Path, today: date, kind: FileKind = RESIDENTS, checker: RowChecker | None = None) -> None:
         self.path = path
+        self.columns = kind.columns
+        self.kind = kind
         self.rows = 0
         self.sha256 = ""
         self._db = sqlite3.connect("", check_same_thread=False)  # "" = private, on disk, removed when closed
@@ -42,10 +60,10 @@ class Staging:
         # A scratch copy, rebuilt by importing again: it needs no journal and no syncing.
         for pragma in ("journal_mode = OFF", "synchronous = OFF", f"cache_size = {-STAGING_CACHE_KIB}"):
             self._db.execute(f"PRAGMA {pragma}")
-        self._db.execute(f"CREATE TABLE staged (row INTEGER NOT NULL, {', '.join(COLUMNS)})")
+        self._db.execute(f"CREATE TABLE staged (row INTEGER NOT NULL, {', '.join(self.columns)})")
         self._db.execute("CREATE TABLE other_niks (nik TEXT NOT NULL, row INTEGER NOT NULL)")
         self._db.execute("CREATE TABLE rejected (row INTEGER NOT NULL, column TEXT, reason TEXT NOT NULL)")
-        self._checker = RecordChecker(path.resolve().parent, today)
+        self._checker: RowChecker = checker or RecordChecker(path.resolve().parent, today)
         self._cursor: sqlite3.Cursor | None = None
 
     def close(self) -> None:
@@ -60,8 +78,8 @@ class Staging:
             lines = Lines(f)
             records = numbered_records(lines, self.path)
             first = next(records, None)
-            header = header_map(None if first is None else first[1], self.path)
-            positions = [header.get(column) for column in COLUMNS]
+            header = header_map(None if first is None else first[1], self.path, self.columns, self.kind.required)
+            positions = [header.get(column) for column in self.columns]
             width = len(header)
             for row, record in records:
                 if isinstance(record, Problem):
@@ -89,7 +107,7 @@ class Staging:
         self._reject_doubled()
 
     def _flush(self, staged: list[tuple], others: list[tuple[str, int]], rejected: list[tuple]) -> None:
-        self._db.executemany(f"INSERT INTO staged VALUES ({', '.join('?' * (len(COLUMNS) + 1))})", staged)
+        self._db.executemany(f"INSERT INTO staged VALUES ({', '.join('?' * (len(self.columns) + 1))})", staged)
         self._db.executemany("INSERT INTO other_niks VALUES (?, ?)", others)
         self._db.executemany("INSERT INTO rejected VALUES (?, ?, ?)", rejected)
         staged.clear()
@@ -121,7 +139,7 @@ class Staging:
     def next_batch(self, size: int) -> list[tuple[int, tuple]]:
         """The next `size` valid rows in NIK order, as (row number, fields in COLUMNS order); empty at the end."""
         if self._cursor is None:
-            self._cursor = self._db.execute(f"SELECT row, {', '.join(COLUMNS)} FROM staged ORDER BY nik")
+            self._cursor = self._db.execute(f"SELECT row, {', '.join(self.columns)} FROM staged ORDER BY nik")
         return [(r[0], r[1:]) for r in self._cursor.fetchmany(size)]
 
     def reject(self, rejections: list[tuple[int, str | None, str]]) -> None:

@@ -364,4 +364,24 @@ MIGRATIONS: list[str] = [
     CREATE UNIQUE INDEX destroyed_cards ON destroyed (job_id) WHERE job_id IS NOT NULL;
     CREATE UNIQUE INDEX destroyed_blanks ON destroyed (spoiled_id) WHERE spoiled_id IS NOT NULL;
     """,
+    # A village's population with its card status as the village's system (OpenSID) keeps it (files.md,
+    # `station population import`): who is not recorded yet, who is print-ready, for the recording rounds and the
+    # request for more blanks. The station's own records (residents, jobs) win over the file's status.
+    """
+    CREATE TABLE population (
+        nik               TEXT PRIMARY KEY CHECK (length(nik) = 16),
+        nama              TEXT NOT NULL,
+        tanggal_lahir     TEXT NOT NULL,
+        jenis_kelamin     TEXT NOT NULL CHECK (jenis_kelamin IN ('LAKI-LAKI', 'PEREMPUAN')),
+        kel_desa          TEXT NOT NULL,
+        kecamatan         TEXT NOT NULL,
+        status_perkawinan TEXT NOT NULL,
+        status_ktp        TEXT NOT NULL CHECK (status_ktp IN ('BELUM_WAJIB', 'BELUM_REKAM', 'SUDAH_REKAM',
+                                                               'PRINT_READY_RECORD', 'CARD_PRINTED', 'CARD_ISSUED')),
+        source            TEXT,
+        imported_at       TEXT NOT NULL,
+        updated_at        TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX population_by_village ON population (kecamatan, kel_desa);
+    """,
 ]

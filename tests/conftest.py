@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from console.clock import fix_today
 from console.formats import DEFAULT_ZONE, set_zone
 from console.i18n import DEFAULT_LANGUAGE, set_language
 from console.operator import act_as
@@ -18,12 +19,13 @@ pytest_plugins = ["tests.conftest_pg"]  # the throwaway PostgreSQL server's fixt
 
 @pytest.fixture(autouse=True)
 def fresh_process_state():
-    """What a command sets for its process (language, time zone, the operator acting) is put back after each
+    """What a command sets for its process (language, time zone, the operator acting, a fixed day) is put back after each
     test, as a new process would start: in-process command-line tests must not speak to the next test."""
     yield
     set_language(DEFAULT_LANGUAGE)
     set_zone(DEFAULT_ZONE)
     act_as(None)
+    fix_today(None)
 
 
 @pytest.fixture

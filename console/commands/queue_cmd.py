@@ -52,7 +52,10 @@ async def enqueue_cmd(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database) as store:
         if args.all:
             count = await jobs.enqueue_ready(store, operator_name(), args.kecamatan, args.desa, args.station)
+            not_wajib = await jobs.count_not_wajib(store, args.kecamatan, args.desa)
             print(t("queue.queued", count=count))
+            if not_wajib:
+                print(f"station: {t('queue.not_wajib_left', count=not_wajib)}", file=sys.stderr)
             return 0
         result = await jobs.enqueue(store, args.niks, operator_name(), args.station)
     for refusal in result.refused:
