@@ -71,6 +71,16 @@ class EmulatorSettings:
 @dataclass(frozen=True)
 class QueueSettings:
     hopper_capacity: int = 50
+    first_cards_first: bool = True  # blanks short: residents' first cards are printed before reprints
+
+
+@dataclass(frozen=True)
+class PlanningSettings:
+    lead_time_days: int = 10  # working days from sending a request for blanks to having them at the station
+    bad_rate_allocations: int = 3  # the bad-card rate is measured over this many latest allocations
+    average_working_days: int = 20  # cards printed a working day: averaged over this many past working days
+    recordings_per_kit_day: int = 60  # residents one recording kit records in a working day, in a village
+    max_round_days: int = 3  # the longest a recording round stays in one village
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,7 @@ class Settings:
     printer: PrinterSettings = field(default_factory=PrinterSettings)
     emulator: EmulatorSettings = field(default_factory=EmulatorSettings)
     queue: QueueSettings = field(default_factory=QueueSettings)
+    planning: PlanningSettings = field(default_factory=PlanningSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     central: CentralSettings = field(default_factory=CentralSettings)
     handover: HandoverSettings = field(default_factory=HandoverSettings)
@@ -263,6 +274,11 @@ def _check_values(s: Settings, path: Path) -> None:
         raise bad("database.password_file", "without_url")
     if s.queue.hopper_capacity < 1:
         raise bad("queue.hopper_capacity", "at_least_1", value=s.queue.hopper_capacity)
+    for key in ("lead_time_days", "average_working_days", "recordings_per_kit_day", "max_round_days"):
+        if getattr(s.planning, key) < 1:
+            raise bad(f"planning.{key}", "at_least_1", value=getattr(s.planning, key))
+    if s.planning.bad_rate_allocations < 1:
+        raise bad("planning.bad_rate_allocations", "at_least_1", value=s.planning.bad_rate_allocations)
     if s.console.lock_after_min < 0:
         raise bad("console.lock_after_min", "not_negative", value=s.console.lock_after_min)
     if s.handover.remind_after_days < 1:

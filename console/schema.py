@@ -384,4 +384,23 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX population_by_village ON population (kecamatan, kel_desa);
     """,
+    # Recording rounds: a recording kit and its team in one village for a few days (docs/planning.md). What was
+    # not recorded when it was planned is kept, to compare with what the round recorded.
+    """
+    CREATE TABLE rounds (
+        id           INTEGER PRIMARY KEY,
+        kecamatan    TEXT NOT NULL,
+        kel_desa     TEXT NOT NULL,
+        starts_on    TEXT NOT NULL,
+        ends_on      TEXT NOT NULL CHECK (ends_on >= starts_on),
+        kit          TEXT NOT NULL,
+        team         TEXT NOT NULL,
+        not_recorded INTEGER NOT NULL CHECK (not_recorded >= 0),
+        planned_at   TEXT NOT NULL,
+        planned_by   TEXT NOT NULL,
+        closed_at    TEXT,
+        recorded     INTEGER CHECK (recorded >= 0)
+    );
+    CREATE INDEX rounds_by_kit ON rounds (kit, starts_on);
+    """,
 ]

@@ -41,8 +41,10 @@ def person(serial: int, born: date, sex: str = MALE, marital: str = "BELUM KAWIN
 
 
 def write_residents(path: Path, rows: list[dict]) -> Path:
+    """The residents file (files.md) of these rows: the required columns, and any other column the rows have."""
+    columns = [*COLUMNS, *(c for c in rows[0] if c not in COLUMNS)]
     with open(path, "w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
     return path
