@@ -136,6 +136,11 @@ def ready_sql(nik: str, on: date | None = None) -> str:
     return f"NOT EXISTS ({bars}) AND NOT EXISTS ({_PRINTED.format(nik=nik)})"
 
 
+def never_printed_sql(nik: str) -> str:
+    """An SQL condition: no blank was ever spent on `nik` (its first card is still to print, queued or not)."""
+    return f"NOT EXISTS ({_PRINTED.format(nik=nik)})"
+
+
 def settled_sql(nik: str) -> str:
     """An SQL condition: `nik` may not get a card now, or had one (the import must not change its record)."""
     return f"(EXISTS ({bars_sql(nik)}) OR EXISTS ({_PRINTED.format(nik=nik)}))"

@@ -403,4 +403,20 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX rounds_by_kit ON rounds (kit, starts_on);
     """,
+    # Requests for more blanks (usulan penambahan blangko, docs/planning.md), one a period: drafted with every term
+    # it was computed from (the JSON as written), then sent, approved for a count, received as an allocation.
+    """
+    CREATE TABLE blank_requests (
+        period        TEXT PRIMARY KEY,
+        state         TEXT NOT NULL CHECK (state IN ('drafted', 'sent', 'approved', 'received')),
+        requested     INTEGER NOT NULL CHECK (requested >= 0),
+        body          TEXT NOT NULL,
+        drafted_at    TEXT NOT NULL,
+        sent_at       TEXT,
+        approved_at   TEXT,
+        granted       INTEGER CHECK (granted >= 0),
+        received_at   TEXT,
+        allocation_id TEXT UNIQUE REFERENCES allocations (id)
+    );
+    """,
 ]

@@ -1,0 +1,266 @@
+"""The request for more blanks (*usulan penambahan blangko*): computed with every term shown, and its life.
+
+    cards_needed     = print_ready + becoming_wajib + reprints
+    blanks_for_cards = ⌈cards_needed × blanks_used ÷ (blanks_used − bad_used)⌉   (the bad-card rate of the latest
+                       allocations: each good card costs on average that many blanks; no rate without a good card)
+    safety_stock     = ⌈cards_printed_recent × lead_time_days ÷ working_days⌉     (what printing uses meanwhile)
+    requested        = max(0, blanks_for_cards + safety_stock − in_stock)
+
+print_ready: recorded residents who never had a card and are wajib KTP-el before the period starts (queued or
+not); becoming_wajib: people (recorded or not) who turn 17 unmarried during the period and have no card;
+reprints: NIKs the centre unlocked whose reprint has not taken its blank. One request a period, named by it:
+drafted (again, while still a draft) → sent → approved (the count granted) → received (the allocation that
+brought the blanks, `station allocation add`). Every step is audited; any other step is refused (exit 4).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from console import books, locks
+from console.clock import instant, now_iso, today
+from console.config import PlanningSettings
+from console.errors import RefusedError, UsageError
+from console.formats import station_zone
+from console.i18n import t
+from console.population import ISSUED, PRINTED, month_bounds, people_sql
+from console.store import Store
+
+FORMAT = "ktpel-station/usulan/1"
+DRAFTED, SENT, APPROVED, RECEIVED = "drafted", "sent", "approved", "received"
+NEXT = {DRAFTED: SENT, SENT: APPROVED, APPROVED: RECEIVED}
+
+
+@dataclass(frozen=True)
+class Terms:
+    print_ready: int
+    becoming_wajib: int
+    reprints: int
+    blanks_used: int  # blanks of the latest allocations that gave a card or were spoiled
+    bad_used: int  # of those, bad cards and spoiled blanks
+    in_stock: int
+    cards_printed_recent: int  # cards printed over the last working days (weekends among them included)
+    working_days: int
+    lead_time_days: int
+
+    @property
+    def cards_needed(self) -> int:
+        return self.print_ready + self.becoming_wajib + self.reprints
+
+    @property
+    def blanks_for_cards(self) -> int:
+        good = self.blanks_used - self.bad_used
+        if good <= 0:
+            return self.cards_needed
+        return -(-self.cards_needed * self.blanks_used // good)
+
+    @property
+    def safety_stock(self) -> int:
+        return -(-self.cards_printed_recent * self.lead_time_days // self.working_days)
+
+    @property
+    def requested(self) -> int:
+        return max(0, self.blanks_for_cards + self.safety_stock - self.in_stock)
+
+    def as_dict(self) -> dict[str, int | float]:
+        """Every term, by name: the counts, then what is derived from them (rates for people, rounded)."""
+        return {
+            "print_ready": self.print_ready,
+            "becoming_wajib": self.becoming_wajib,
+            "reprints": self.reprints,
+            "cards_needed": self.cards_needed,
+            "blanks_used": self.blanks_used,
+            "bad_used": self.bad_used,
+            "bad_rate": round(self.bad_used / self.blanks_used, 4) if self.blanks_used else 0.0,
+            "blanks_for_cards": self.blanks_for_cards,
+            "cards_printed_recent": self.cards_printed_recent,
+            "working_days": self.working_days,
+            "cards_per_working_day": round(self.cards_printed_recent / self.working_days, 2),
+            "lead_time_days": self.lead_time_days,
+            "safety_stock": self.safety_stock,
+            "in_stock": self.in_stock,
+        }
+
+
+def working_days_back(end: date, count: int) -> date:
+    """The first of the `count` working days (Monday to Friday) that end on `end` (or the Friday before it)."""
+    day, found = end, 0
+    while True:
+        if day.weekday() < 5:
+            found += 1
+            if found == count:
+                return day
+        day -= timedelta(days=1)
+
+
+async def _cards_printed_since(db: Any, first: date, last: date) -> int:
+    """Cards printed from `first` to `last`, by the station's calendar (times are stored with their offset)."""
+    coarse = (first - timedelta(days=2)).isoformat()  # a stored offset never moves a day further
+    rows = await db.fetchall("SELECT printed_at FROM jobs WHERE printed_at IS NOT NULL AND printed_at >= ?", (coarse,))
+    zone = station_zone()
+    return sum(1 for row in rows if first <= instant(row["printed_at"]).astimezone(zone).date() <= last)
+
+
+async def _print_ready_by_village(db: Any, before: str) -> list[dict[str, Any]]:
+    rows = await db.fetchall(
+        "SELECT r.kecamatan, r.kel_desa, count(*) AS n FROM residents r "
+        f"WHERE {locks.never_printed_sql('r.nik')} AND {locks.wajib_from_sql('r')} < ? "
+        "GROUP BY r.kecamatan, r.kel_desa ORDER BY r.kecamatan, r.kel_desa",
+        (before,),
+    )
+    return [{"kecamatan": r["kecamatan"], "kel_desa": r["kel_desa"], "print_ready": r["n"]} for r in rows]
+
+
+async def compute(db: Any, period: str, settings: PlanningSettings) -> tuple[Terms, list[dict[str, Any]]]:
+    """The terms of the request for `period` (`YYYY-MM`), as the station stands today; and print-ready by village."""
+    first, last = month_bounds(period)
+    villages = await _print_ready_by_village(db, first)
+    becoming = await db.fetchone(
+        f"SELECT count(*) AS n FROM ({people_sql()}) AS people WHERE status_perkawinan = 'BELUM KAWIN' "
+        f"AND wajib_from BETWEEN ? AND ? AND status NOT IN ('{PRINTED}', '{ISSUED}')",
+        (first, last),
+    )
+    reprints = await db.fetchone(
+        "SELECT count(*) AS n FROM nik_locks l JOIN unlocks u ON u.id = l.unlock_id "
+        "WHERE l.unlocked_at IS NOT NULL AND u.used_by_job IS NULL"
+    )
+    latest = (await books.all_books(db))[-settings.bad_rate_allocations :]
+    end = today()
+    recent = await _cards_printed_since(db, working_days_back(end, settings.average_working_days), end)
+    terms = Terms(
+        print_ready=sum(v["print_ready"] for v in villages),
+        becoming_wajib=int(becoming["n"]),
+        reprints=int(reprints["n"]),
+        blanks_used=sum(b.good + b.bad + b.spoiled for b in latest),
+        bad_used=sum(b.bad + b.spoiled for b in latest),
+        in_stock=await books.stock_total(db),
+        cards_printed_recent=recent,
+        working_days=settings.average_working_days,
+        lead_time_days=settings.lead_time_days,
+    )
+    return terms, villages
+
+
+def check_period(period: str) -> str:
+    if not books.PERIOD.match(period):
+        raise UsageError(t("books.bad_period", period=period))
+    return period
+
+
+async def draft(store: Store, period: str, settings: PlanningSettings, station_id: str, actor: str) -> dict[str, Any]:
+    """Compute the request for `period` and keep it as a draft (a draft is computed again; a request sent is
+    not). Returns the request's JSON body."""
+    check_period(period)
+    async with store.transaction(actor) as tx:
+        current = await tx.fetchone("SELECT state FROM blank_requests WHERE period = ?", (period,))
+        if current is not None and current["state"] != DRAFTED:
+            raise RefusedError(t("request.not_a_draft", period=period, state=t(f"request.state.{current['state']}")))
+        terms, villages = await compute(tx, period, settings)
+        at = now_iso()
+        body = {
+            "format": FORMAT,
+            "station_id": station_id,
+            "period": period,
+            "requested": terms.requested,
+            "terms": terms.as_dict(),
+            "print_ready_by_village": villages,
+            "as_of": today().isoformat(),
+            "drafted_at": at,
+        }
+        text = json.dumps(body, ensure_ascii=False, sort_keys=True)
+        if current is None:
+            await tx.execute(
+                "INSERT INTO blank_requests (period, state, requested, body, drafted_at) VALUES (?, ?, ?, ?, ?)",
+                (period, DRAFTED, terms.requested, text, at),
+            )
+        else:
+            await tx.execute(
+                "UPDATE blank_requests SET requested = ?, body = ?, drafted_at = ? WHERE period = ?",
+                (terms.requested, text, at, period),
+            )
+        await tx.audit("request.drafted", period, requested=terms.requested, terms=terms.as_dict(), again=bool(current))
+    return body
+
+
+@dataclass(frozen=True)
+class BlankRequest:
+    period: str
+    state: str
+    requested: int
+    drafted_at: str
+    sent_at: str | None
+    approved_at: str | None
+    granted: int | None
+    received_at: str | None
+    allocation_id: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _request(row: Any) -> BlankRequest:
+    return BlankRequest(*(row[k] for k in BlankRequest.__dataclass_fields__))
+
+
+async def get(db: Any, period: str) -> BlankRequest:
+    row = await db.fetchone("SELECT * FROM blank_requests WHERE period = ?", (period,))
+    if row is None:
+        raise UsageError(t("request.unknown", period=period))
+    return _request(row)
+
+
+async def list_requests(db: Any) -> list[BlankRequest]:
+    return [_request(row) for row in await db.fetchall("SELECT * FROM blank_requests ORDER BY period")]
+
+
+async def _step(tx: Any, period: str, new: str) -> BlankRequest:
+    current = await get(tx, period)
+    if NEXT.get(current.state) != new:
+        raise RefusedError(t("request.bad_step", period=period, state=t(f"request.state.{current.state}"),
+                             new=t(f"request.state.{new}")))  # fmt: skip
+    return current
+
+
+async def mark_sent(store: Store, period: str, actor: str) -> BlankRequest:
+    async with store.transaction(actor) as tx:
+        await _step(tx, period, SENT)
+        await tx.execute("UPDATE blank_requests SET state = ?, sent_at = ? WHERE period = ?", (SENT, now_iso(), period))
+        await tx.audit("request.sent", period)
+        return await get(tx, period)
+
+
+async def mark_approved(store: Store, period: str, granted: int, actor: str) -> BlankRequest:
+    if not 0 <= granted <= books.MAX_BLANKS:
+        raise UsageError(t("books.bad_counted", count=granted, most=books.MAX_BLANKS))
+    async with store.transaction(actor) as tx:
+        current = await _step(tx, period, APPROVED)
+        await tx.execute(
+            "UPDATE blank_requests SET state = ?, approved_at = ?, granted = ? WHERE period = ?",
+            (APPROVED, now_iso(), granted, period),
+        )
+        await tx.audit("request.approved", period, granted=granted, requested=current.requested)
+        return await get(tx, period)
+
+
+async def mark_received(store: Store, period: str, allocation_id: str, actor: str) -> BlankRequest:
+    """The blanks granted arrived as the allocation `allocation_id` (recorded first with `allocation add`)."""
+    async with store.transaction(actor) as tx:
+        current = await _step(tx, period, RECEIVED)
+        if current.granted == 0:
+            raise RefusedError(t("request.nothing_granted", period=period))
+        allocation = await books.allocation_books(tx, allocation_id)
+        if allocation is None:
+            raise UsageError(t("books.unknown", id=allocation_id))
+        other = await tx.fetchone("SELECT period FROM blank_requests WHERE allocation_id = ?", (allocation_id,))
+        if other is not None:
+            raise RefusedError(t("request.allocation_taken", id=allocation_id, period=other["period"]))
+        await tx.execute(
+            "UPDATE blank_requests SET state = ?, received_at = ?, allocation_id = ? WHERE period = ?",
+            (RECEIVED, now_iso(), allocation_id, period),
+        )
+        await tx.audit("request.received", period, allocation=allocation_id, granted=current.granted,
+                       received=allocation.received)  # fmt: skip
+        return await get(tx, period)
