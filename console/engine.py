@@ -131,6 +131,7 @@ class PrintEngine:
         hopper_capacity: int,
         ribbon: str,
         actor: str = "station",
+        first_cards_first: bool = False,
     ) -> None:
         self.store = store
         self.printer = printer
@@ -138,6 +139,7 @@ class PrintEngine:
         self.hopper_capacity = hopper_capacity
         self.ribbon = ribbon
         self.actor = actor
+        self.first_cards_first = first_cards_first  # blanks short: first cards before reprints ([queue])
         self.state: EngineState = IDLE
         self.fault: PrinterFault | None = None
         self.current: Job | None = None
@@ -381,7 +383,7 @@ class PrintEngine:
         reason = await self._why_not_print()
         if reason is None and max_cards is not None and printed_here >= max_cards:
             reason = IDLE
-        job = None if reason is not None else await jobs.claim(self.store)
+        job = None if reason is not None else await jobs.claim(self.store, first_cards_first=self.first_cards_first)
         if reason is not None or job is None:  # no job to claim: the queue is empty for this station
             reason = reason or EMPTY
             if self.state != reason:
@@ -481,7 +483,7 @@ class PrintEngine:
     async def _prefetch_next(self, after: Job) -> None:
         """Lay out the next card while this one prints, so that the printer never waits for the station."""
         self._cancel_prefetch()
-        following = await jobs.claim(self.store, after=after.id)
+        following = await jobs.claim(self.store, after=after.id, first_cards_first=self.first_cards_first)
         if following is not None:
             record = await _record(self.store, following.nik)
             self._prefetch = (following.id, record, asyncio.create_task(self.build_card(following)))

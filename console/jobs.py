@@ -314,25 +314,42 @@ async def next_queued(db: Any) -> Job | None:
 _MINE_OR_FREE = "state = 'queued' AND (station_id = :me OR (station_id IS NULL AND coalesce(queued_for, :me) = :me))"
 
 
-async def claim(store: Store, after: int = 0) -> Job | None:
-    """The next queued job (id above `after`) for the store's station: one it claimed before, else the oldest free
-    one, claimed now (`station_id` set while still queued), so that no other station lays it out or prints it.
+# With fewer blanks in the station's stock than jobs it may print, a resident's first card goes before a
+# replacement (a NIK that had a blank before, unlocked by the centre for a reprint): `[queue] first_cards_first`.
+_FIRST_CARDS_FIRST = (
+    "(CASE WHEN (SELECT coalesce(sum(s.in_stock), 0) FROM station_stock s WHERE s.station_id = :me) < "
+    f"(SELECT count(*) FROM jobs WHERE {_MINE_OR_FREE}) "
+    "AND EXISTS (SELECT 1 FROM nik_locks l WHERE l.nik = j.nik) THEN 1 ELSE 0 END), "
+)
+
+
+def _claim_order(first_cards_first: bool) -> str:
+    return f"ORDER BY {_FIRST_CARDS_FIRST if first_cards_first else ''}j.id LIMIT 1"
+
+
+async def claim(store: Store, after: int = 0, first_cards_first: bool = False) -> Job | None:
+    """The next queued job (after `after`, the one printing) for the store's station: one it claimed before, else
+    the first free one, claimed now (`station_id` set while still queued), so that no other station lays it out or
+    prints it. Queue order is by id; with `first_cards_first`, first cards before reprints while blanks are short
+    (then "after" means any job but `after`).
 
     On the ledger the free job is picked `FOR UPDATE SKIP LOCKED`: stations claiming at once each take another
     job instead of waiting for each other's transaction. The claim is not audited (nothing is spent; the blank
     taken for the job is, with the station's name); the claim only decides which station tries first.
     """
     me = {"me": store.station_id, "after": after}
+    past = "j.id <> :after" if first_cards_first else "j.id > :after"
+    order = _claim_order(first_cards_first)
     mine = await store.fetchone(
-        "SELECT id FROM jobs WHERE state = 'queued' AND station_id = :me AND id > :after ORDER BY id LIMIT 1", me
+        f"SELECT j.id FROM jobs j WHERE j.state = 'queued' AND j.station_id = :me AND {past} {order}", me
     )
-    free = "state = 'queued' AND station_id IS NULL AND coalesce(queued_for, :me) = :me AND id > :after"
-    if mine is None and await store.fetchone(f"SELECT 1 FROM jobs WHERE {free} LIMIT 1", me) is not None:
+    free = f"j.state = 'queued' AND j.station_id IS NULL AND coalesce(j.queued_for, :me) = :me AND {past}"
+    if mine is None and await store.fetchone(f"SELECT 1 FROM jobs j WHERE {free} LIMIT 1", me) is not None:
         skip = " FOR UPDATE SKIP LOCKED" if store.dialect == "postgresql" else ""
         async with store.claiming() as tx:
             mine = await tx.fetchone(
-                f"UPDATE jobs SET station_id = :me WHERE id = (SELECT id FROM jobs WHERE {free} ORDER BY id LIMIT 1"
-                f"{skip}) AND station_id IS NULL RETURNING id",
+                f"UPDATE jobs SET station_id = :me WHERE id = (SELECT j.id FROM jobs j WHERE {free} {order}{skip}) "
+                "AND station_id IS NULL RETURNING id",
                 me,
             )
     if mine is None:

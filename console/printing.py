@@ -88,6 +88,7 @@ async def printer_session(settings: Settings, store: Store | None = None) -> Asy
             printer,
             CardBuilder(store, settings.station.id, settings.printer.ribbon),
             hopper_capacity=settings.queue.hopper_capacity,
+            first_cards_first=settings.queue.first_cards_first,
             ribbon=settings.printer.ribbon,
             actor=operator_name(),
         )

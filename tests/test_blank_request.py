@@ -149,3 +149,48 @@ def test_one_allocation_receives_one_request(tmp_path):
     assert taken.returncode == 4 and "2031-01" in taken.stderr
     bad = station(config, "request", "draft", "2031-13", "--out", str(tmp_path / "u"))
     assert bad.returncode == 2 and "2031-13" in bad.stderr
+
+
+def reprint_and_first_card_queued(tmp_path: Path, first_cards_first: bool) -> tuple[Path, str, str]:
+    """A NIK unlocked for its reprint queued before a resident's first card, with one blank for the two."""
+    keys = tmp_path / "keys"
+    ok(station(None, "central", "keygen", "--out", str(keys)))
+    [public] = [p for p in keys.iterdir() if "pub" in p.name]
+    [private] = [p for p in keys.iterdir() if "pub" not in p.name]
+    config = write_config(
+        tmp_path,
+        emulator={"time_scale": 0, "feeder": 10, "state": "emulator.json", "log": "output.jsonl"},
+        queue={"first_cards_first": first_cards_first},
+        central={"public_keys": [str(public)]},
+    )
+    spoilt, first = person(1, ADULT, marital="KAWIN"), person(2, ADULT, marital="KAWIN")
+    ok(station(config, "import", str(write_residents(tmp_path / "rekam.csv", [spoilt, first]))))
+    ok(station(config, "allocation", "add", "JATAH-A", "1"))
+    ok(station(config, "enqueue", spoilt["nik"]))
+    ok(station(config, "print"))
+    ok(station(config, "tag", spoilt["nik"], "bad", "--reason", "rusak_fisik"))
+    ok(station(config, "report", "JATAH-A", "--out", str(tmp_path / "laporan")))
+    [report] = (tmp_path / "laporan").glob("laporan-*.json")
+    ok(station(None, "central", "grant", str(report), "--key", str(private), "--out", str(tmp_path / "grant.json")))
+    ok(station(config, "unlock", str(tmp_path / "grant.json")))
+    ok(station(config, "allocation", "add", "JATAH-B", "1"))
+    ok(station(config, "enqueue", spoilt["nik"]))  # the reprint, queued first
+    ok(station(config, "enqueue", first["nik"]))
+    return config, spoilt["nik"], first["nik"]
+
+
+def printed_niks(tmp_path: Path) -> list[str]:
+    return [json.loads(line)["nik"] for line in (tmp_path / "output.jsonl").read_text().splitlines()]
+
+
+def test_blanks_short_first_cards_print_before_reprints(tmp_path):
+    config, reprint, first = reprint_and_first_card_queued(tmp_path, first_cards_first=True)
+    run = station(config, "print")
+    assert run.returncode == 4 and "no blank left" in run.stderr  # one card printed, the other waits for blanks
+    assert printed_niks(tmp_path) == [reprint, first]
+
+
+def test_blanks_short_in_queue_order_when_the_config_says_so(tmp_path):
+    config, reprint, first = reprint_and_first_card_queued(tmp_path, first_cards_first=False)
+    assert station(config, "print").returncode == 4
+    assert printed_niks(tmp_path) == [reprint, reprint]
