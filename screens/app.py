@@ -40,6 +40,7 @@ from screens.keys import key
 from screens.messages import PrinterUpdated
 from screens.report import ReportScreen
 from screens.residents import ResidentsScreen
+from screens.rounds import RoundsScreen
 from screens.signin import LockScreen, Sleep
 from screens.tagging import TaggingScreen
 from screens.widgets.dialogs import MessageDialog
@@ -59,6 +60,7 @@ class StationApp(ConsoleApp):
         "residents": ResidentsScreen,
         "tagging": TaggingScreen,
         "allocations": AllocationsScreen,
+        "rounds": RoundsScreen,  # from the command palette (no function key left to spare)
     }
     DEFAULT_MODE = "dashboard"
     HELP_SCREEN = HelpScreen

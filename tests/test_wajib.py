@@ -162,3 +162,16 @@ def test_residents_becoming_wajib_in_a_month_by_day(tmp_path):
     assert text.returncode == 0 and "2 residents become wajib KTP-el in 2026-12" in text.stdout
     bad = station(config, "population", "wajib", "2026-13")
     assert bad.returncode == 2 and "2026-13" in bad.stderr
+
+
+def test_the_engine_asks_the_rule_again_as_it_takes_the_blank_a_clock_set_back_spends_none(tmp_path):
+    teen = person(14, date(2009, 12, 2))
+    config = station_with(tmp_path, [teen], date(2026, 12, 2))
+    config.write_text(config.read_text() + '[emulator]\ntime_scale = 0\nfeeder = 5\nstate = "emu.json"\n')
+    assert station(config, "allocation", "add", "A", "5").returncode == 0
+    assert station(config, "enqueue", teen["nik"]).returncode == 0  # wajib on the day it was queued
+    fix_today(date(2026, 12, 1))  # the station's calendar set back a day before it prints
+    station(config, "print")
+    status = json.loads(station(config, "status", "--json").stdout)
+    assert status["queue"]["held"] == 1 and status["stock"] == 5  # held by the rule: no blank spent, no lock
+    assert json.loads(station(config, "allocation", "list", "--json").stdout)[0]["in_stock"] == 5
