@@ -96,12 +96,18 @@ def working_days_back(end: date, count: int) -> date:
         day -= timedelta(days=1)
 
 
-async def _cards_printed_since(db: Any, first: date, last: date) -> int:
-    """Cards printed from `first` to `last`, by the station's calendar (times are stored with their offset)."""
+async def cards_printed_by_day(db: Any, first: date, last: date) -> dict[date, int]:
+    """Cards printed each day from `first` to `last` (every day there, 0 for none), by the station's calendar
+    (times are stored with their offset)."""
     coarse = (first - timedelta(days=2)).isoformat()  # a stored offset never moves a day further
     rows = await db.fetchall("SELECT printed_at FROM jobs WHERE printed_at IS NOT NULL AND printed_at >= ?", (coarse,))
+    days = {first + timedelta(days=n): 0 for n in range((last - first).days + 1)}
     zone = station_zone()
-    return sum(1 for row in rows if first <= instant(row["printed_at"]).astimezone(zone).date() <= last)
+    for row in rows:
+        day = instant(row["printed_at"]).astimezone(zone).date()
+        if day in days:
+            days[day] += 1
+    return days
 
 
 async def _print_ready_by_village(db: Any, before: str) -> list[dict[str, Any]]:
@@ -129,7 +135,7 @@ async def compute(db: Any, period: str, settings: PlanningSettings) -> tuple[Ter
     )
     latest = (await books.all_books(db))[-settings.bad_rate_allocations :]
     end = today()
-    recent = await _cards_printed_since(db, working_days_back(end, settings.average_working_days), end)
+    recent = sum((await cards_printed_by_day(db, working_days_back(end, settings.average_working_days), end)).values())
     terms = Terms(
         print_ready=sum(v["print_ready"] for v in villages),
         becoming_wajib=int(becoming["n"]),
@@ -264,3 +270,30 @@ async def mark_received(store: Store, period: str, allocation_id: str, actor: st
         await tx.audit("request.received", period, allocation=allocation_id, granted=current.granted,
                        received=allocation.received)  # fmt: skip
         return await get(tx, period)
+
+
+@dataclass(frozen=True)
+class Pace:
+    """What the chart of the console shows: cards printed each day, and where the stock and the backlog stand."""
+
+    days: list[tuple[date, int]]  # the last days, oldest first, with the cards printed on each
+    in_stock: int
+    queued: int
+    print_ready: int  # recorded, wajib today, never printed (queued or not)
+    per_working_day: float  # as the request counts it
+
+
+async def pace(db: Any, settings: PlanningSettings, days: int = 14) -> Pace:
+    end = today()
+    printed = await cards_printed_by_day(db, end - timedelta(days=days - 1), end)
+    window = working_days_back(end, settings.average_working_days)
+    recent = sum((await cards_printed_by_day(db, window, end)).values())
+    ready = await _print_ready_by_village(db, (end + timedelta(days=1)).isoformat())
+    queued = await db.fetchone("SELECT count(*) AS n FROM jobs WHERE state = 'queued'")
+    return Pace(
+        days=sorted(printed.items()),
+        in_stock=await books.stock_total(db),
+        queued=int(queued["n"]),
+        print_ready=sum(v["print_ready"] for v in ready),
+        per_working_day=recent / settings.average_working_days,
+    )

@@ -31,7 +31,7 @@ def today() -> date:
     """
     if _fixed_today is not None:
         return _fixed_today
-    return datetime.now(station_zone()).date()
+    return now().astimezone(station_zone()).date()
 
 
 def fix_today(day: date | None) -> None:

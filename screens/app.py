@@ -30,6 +30,7 @@ from console.printing import PrinterSession
 from console.station import STATUS_EVERY_S, Station
 from console.store import Store
 from screens.allocations import AllocationsScreen
+from screens.chart import ChartScreen
 from screens.commands import StationCommands
 from screens.console_app import ConsoleApp
 from screens.dashboard import DashboardScreen
@@ -61,6 +62,7 @@ class StationApp(ConsoleApp):
         "tagging": TaggingScreen,
         "allocations": AllocationsScreen,
         "rounds": RoundsScreen,  # from the command palette (no function key left to spare)
+        "chart": ChartScreen,  # likewise
     }
     DEFAULT_MODE = "dashboard"
     HELP_SCREEN = HelpScreen

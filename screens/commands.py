@@ -22,7 +22,7 @@ class StationCommands(Provider):
         def run(action: str) -> Callable[[], object]:
             return lambda: app.run_action_later(action)
 
-        for name in ("dashboard", "residents", "tagging", "allocations", "rounds"):
+        for name in ("dashboard", "residents", "tagging", "allocations", "rounds", "chart"):
             yield t(f"ui.cmd.{name}"), t(f"ui.cmd.{name}.help"), run(f"open('{name}')")
         stopped = app.station is not None and app.station.state == STOPPED
         yield (t("ui.cmd.recover"), t("ui.cmd.recover.help"), run("pause")) if stopped else \
