@@ -198,3 +198,15 @@ async def round_niks(db: Any, round_id: int) -> list[str]:
         (r.kel_desa, r.kecamatan, r.starts_on, r.ends_on),
     )
     return [row["nik"] for row in rows]
+
+
+async def rounds_of(db: Any, nik: str) -> list[int]:
+    """The rounds that recorded this resident (the other way round of `round_niks`): the batches `round:ID` the
+    resident falls in, oldest round first."""
+    rows = await db.fetchall(
+        "SELECT o.id FROM rounds o JOIN residents r ON upper(trim(r.lokasi_perekaman)) = o.kel_desa "
+        "AND r.kecamatan = o.kecamatan AND r.tanggal_perekaman BETWEEN o.starts_on AND o.ends_on "
+        "WHERE r.nik = ? ORDER BY o.id",
+        (nik,),
+    )
+    return [row["id"] for row in rows]

@@ -56,6 +56,8 @@ async def test_wajib_population_rounds_and_request_on_both_stores(store, tmp_pat
         await rounds.plan(store, planning, kit="KIT-1", team="TIM", start=date(2026, 11, 25), actor="t",
                           kel_desa="PANCOR")  # fmt: skip
     assert await rounds.round_niks(store, planned.id) == sorted(a["nik"] for a in adults)
+    assert await rounds.rounds_of(store, adults[0]["nik"]) == [planned.id]
+    assert await rounds.rounds_of(store, teen["nik"]) == []
     await rounds.close(store, planned.id, 3, "t")
 
     await books.add_allocation(store, "A", 7, None, "t")

@@ -115,5 +115,12 @@ async def test_a_rounds_residents_are_those_recorded_in_its_village_on_its_days(
     assert imported.returncode == 0, imported.stderr
     async with await Store.open(tmp_path / "station.db") as store:
         assert await rounds.round_niks(store, 1) == sorted(p["nik"] for p in in_round)
+        assert [await rounds.rounds_of(store, p["nik"]) for p in (*in_round, at_office, day_after)] == [
+            [1],
+            [1],
+            [1],
+            [],
+            [],
+        ]
     [listed] = json.loads(station(config, "rounds", "list", "--json").stdout)
     assert listed["residents"] == 3
