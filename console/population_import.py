@@ -8,6 +8,7 @@ win over its `status_ktp` when the station counts (`console/population.py`), so 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -135,9 +136,11 @@ async def import_population(
             if not following:
                 break
             batch = following
-        if on_reject is not None:
-            for rejection in await asyncio.to_thread(lambda: list(staging.rejections())):
-                on_reject(rejection)
+        if on_reject is not None:  # a thousand at a time: a file of bad rows is never held in memory whole
+            rejections = staging.rejections()
+            while chunk := await asyncio.to_thread(lambda: list(itertools.islice(rejections, 1000))):
+                for rejection in chunk:
+                    on_reject(rejection)
     finally:
         staging.close()
     return PopulationResult(path, staging.sha256, staging.rows, added, updated, unchanged, rejected)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from console.clock import fix_today
@@ -135,3 +135,22 @@ def test_the_stations_own_records_win_over_the_files_status(tmp_path):
     assert counts(config)["PANCOR"]["printed"] == 1  # waiting for its tag: a card exists
     assert station(config, "tag", printed["nik"], "bad", "--reason", "gagal_cetak").returncode == 0
     assert counts(config)["PANCOR"]["print_ready"] == 2  # a bad card: it waits for its reprint
+
+
+async def test_a_big_file_is_written_in_batches_and_its_one_bad_row_named(tmp_path):
+    from console.population_import import import_population
+    from console.store import Store
+
+    fix_today(TODAY)
+    rows = [villager(1 + i // 3000, ADULT + timedelta(days=i % 3000), "BELUM_REKAM") for i in range(5000)]
+    rows[3999]["status_ktp"] = "RUSAK"  # row 4001 of the file
+    path = write_population(tmp_path / "besar.csv", rows)
+    rejected = []
+    async with await Store.open(tmp_path / "station.db") as store:
+        result = await import_population(store, path, on_reject=rejected.append, batch_rows=700)
+        assert (result.rows, result.added, result.rejected) == (5000, 4999, 1)
+        assert [(r.row, [p.column for p in r.problems]) for r in rejected] == [(4001, ["status_ktp"])]
+        again = await import_population(store, path, batch_rows=700)
+        assert (again.added, again.updated, again.unchanged) == (0, 0, 4999)
+        [entry] = await store.fetchall("SELECT count(*) AS n FROM audit WHERE action = 'population.imported'")
+        assert entry["n"] == 2
