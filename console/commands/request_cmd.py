@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 from console import blank_requests
-from console.blank_request_paper import write_request_files
 from console.commands import whole_number
 from console.config import Settings
 from console.errors import EXIT_OK
@@ -46,6 +45,8 @@ async def draft_request(args: argparse.Namespace, settings: Settings) -> int:
     blank_requests.check_period(args.period)
     async with await Store.open(settings.database) as store:
         body = await blank_requests.draft(store, args.period, settings.planning, settings.station.id, operator_name())
+    from console.blank_request_paper import write_request_files  # fpdf2 (and Pillow) load only to make a paper
+
     office = settings.handover.office or settings.station.name
     files = write_request_files(body, args.out, office, settings.handover.place)
     if args.json:
