@@ -10,6 +10,7 @@ from pathlib import Path
 
 from console import population
 from console.books import PERIOD
+from console.commands._verbs import Verbs
 from console.config import Settings
 from console.errors import EXIT_IMPORT_REJECTS, EXIT_OK, UsageError
 from console.formats import count
@@ -21,21 +22,17 @@ from console.store import Store
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("population", help=t("help.population"))
-    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
-    imp = verbs.add_parser("import", parents=[common], help=t("help.population.import"))
+    verbs = Verbs(sub, common, "population", t("help.population"))
+    imp = verbs.add("import", t("help.population.import"), import_file)
     imp.add_argument("file", type=Path, metavar="FILE.csv")
     imp.add_argument("--source", metavar="NAME", help=t("help.import.source"))
     imp.add_argument("--json", action="store_true", help=t("help.import.json"))
-    imp.set_defaults(handler=import_file)
-    status = verbs.add_parser("status", parents=[common], help=t("help.population.status"))
+    status = verbs.add("status", t("help.population.status"), show_status)
     status.add_argument("--desa", metavar="NAME", help=t("help.population.desa"))
     status.add_argument("--json", action="store_true", help=t("help.planning.json"))
-    status.set_defaults(handler=show_status)
-    wajib = verbs.add_parser("wajib", parents=[common], help=t("help.population.wajib"))
+    wajib = verbs.add("wajib", t("help.population.wajib"), show_wajib)
     wajib.add_argument("month", metavar="YYYY-MM")
     wajib.add_argument("--json", action="store_true", help=t("help.planning.json"))
-    wajib.set_defaults(handler=show_wajib)
 
 
 async def import_file(args: argparse.Namespace, settings: Settings) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from console import blank_requests
 from console.commands import whole_number
+from console.commands._verbs import Verbs
 from console.config import Settings
 from console.errors import EXIT_OK
 from console.formats import count
@@ -18,27 +19,20 @@ from console.store import Store
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("request", help=t("help.request"))
-    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
-    draft = verbs.add_parser("draft", parents=[common], help=t("help.request.draft"))
+    verbs = Verbs(sub, common, "request", t("help.request"))
+    draft = verbs.add("draft", t("help.request.draft"), draft_request)
     draft.add_argument("period", metavar="PERIOD")
     draft.add_argument("--out", required=True, type=Path, metavar="DIR", help=t("help.request.out"))
     draft.add_argument("--json", action="store_true", help=t("help.planning.json"))
-    draft.set_defaults(handler=draft_request)
-    sent = verbs.add_parser("sent", parents=[common], help=t("help.request.sent"))
-    sent.add_argument("request", metavar="REQUEST")
-    sent.set_defaults(handler=step, step="sent")
-    approved = verbs.add_parser("approved", parents=[common], help=t("help.request.approved"))
+    verbs.add("sent", t("help.request.sent"), step, step="sent").add_argument("request", metavar="REQUEST")
+    approved = verbs.add("approved", t("help.request.approved"), step, step="approved")
     approved.add_argument("request", metavar="REQUEST")
     approved.add_argument("--count", type=whole_number, required=True, metavar="N", help=t("help.request.count"))
-    approved.set_defaults(handler=step, step="approved")
-    received = verbs.add_parser("received", parents=[common], help=t("help.request.received"))
+    received = verbs.add("received", t("help.request.received"), step, step="received")
     received.add_argument("request", metavar="REQUEST")
     received.add_argument("--allocation", required=True, metavar="ID", help=t("help.request.allocation"))
-    received.set_defaults(handler=step, step="received")
-    ls = verbs.add_parser("list", parents=[common], help=t("help.request.list"))
+    ls = verbs.add("list", t("help.request.list"), list_requests)
     ls.add_argument("--json", action="store_true", help=t("help.planning.json"))
-    ls.set_defaults(handler=list_requests)
 
 
 async def draft_request(args: argparse.Namespace, settings: Settings) -> int:

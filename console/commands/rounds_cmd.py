@@ -7,6 +7,7 @@ import json
 
 from console import rounds
 from console.commands import whole_number
+from console.commands._verbs import Verbs
 from console.config import Settings
 from console.errors import EXIT_OK, UsageError
 from console.formats import count
@@ -16,9 +17,8 @@ from console.store import Store
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("rounds", help=t("help.rounds"))
-    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
-    plan = verbs.add_parser("plan", parents=[common], help=t("help.rounds.plan"))
+    verbs = Verbs(sub, common, "rounds", t("help.rounds"))
+    plan = verbs.add("plan", t("help.rounds.plan"), plan_rounds)
     plan.add_argument("--kit", metavar="KIT", help=t("help.rounds.kit"))
     plan.add_argument("--team", metavar="NAMES", help=t("help.rounds.team"))
     plan.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help=t("help.rounds.from"))
@@ -28,14 +28,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     plan.add_argument("--count", type=whole_number, default=1, metavar="N", help=t("help.rounds.count"))
     plan.add_argument("--suggest", action="store_true", help=t("help.rounds.suggest"))
     plan.add_argument("--json", action="store_true", help=t("help.planning.json"))
-    plan.set_defaults(handler=plan_rounds)
-    ls = verbs.add_parser("list", parents=[common], help=t("help.rounds.list"))
+    ls = verbs.add("list", t("help.rounds.list"), list_rounds)
     ls.add_argument("--json", action="store_true", help=t("help.planning.json"))
-    ls.set_defaults(handler=list_rounds)
-    close = verbs.add_parser("close", parents=[common], help=t("help.rounds.close"))
+    close = verbs.add("close", t("help.rounds.close"), close_round)
     close.add_argument("round", type=whole_number, metavar="ROUND")
     close.add_argument("--recorded", type=whole_number, required=True, metavar="N", help=t("help.rounds.recorded"))
-    close.set_defaults(handler=close_round)
 
 
 async def plan_rounds(args: argparse.Namespace, settings: Settings) -> int:
