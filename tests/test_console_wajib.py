@@ -35,5 +35,5 @@ async def test_the_residents_screen_refuses_a_resident_not_yet_wajib_saying_the_
         await until(pilot, lambda: screen.found and screen.found[0].nik == teen["nik"], "the teen found")
         await pilot.press("enter")
         await until(pilot, lambda: "belum wajib KTP-el" in screen_text(app), "the refusal in words")
-        assert "2026-12-02" in screen_text(app)
+        assert "2 Des 2026" in screen_text(app)
         assert await jobs.history(app.station.store, teen["nik"]) == []

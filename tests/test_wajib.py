@@ -63,7 +63,7 @@ def test_a_resident_straddling_the_17th_birthday_is_refused_the_day_before_and_q
     config = station_with(tmp_path, [teen], date(2026, 12, 1))
     refused = station(config, "enqueue", teen["nik"])
     assert refused.returncode == 4
-    assert teen["nik"] in refused.stderr and "not yet obliged" in refused.stderr and "2026-12-02" in refused.stderr
+    assert teen["nik"] in refused.stderr and "not yet obliged" in refused.stderr and "2 Dec 2026" in refused.stderr
     fix_today(date(2026, 12, 2))
     queued = station(config, "enqueue", teen["nik"])
     assert queued.returncode == 0, queued.stderr
@@ -73,7 +73,7 @@ def test_born_on_29_february_turns_17_on_1_march(tmp_path):
     leap = person(2, date(2008, 2, 29))
     config = station_with(tmp_path, [leap], date(2025, 2, 28))
     refused = station(config, "enqueue", leap["nik"])
-    assert refused.returncode == 4 and "2025-03-01" in refused.stderr
+    assert refused.returncode == 4 and "1 Mar 2025" in refused.stderr
     fix_today(date(2025, 3, 1))
     assert station(config, "enqueue", leap["nik"]).returncode == 0
     listed = json.loads(station(config, "population", "wajib", "2025-03", "--json").stdout)
@@ -92,7 +92,7 @@ def test_married_or_once_married_at_16_is_wajib_and_unmarried_at_16_is_not(tmp_p
     config = station_with(tmp_path, [married, divorced, widowed, single], date(2026, 12, 1))
     assert station(config, "enqueue", married["nik"], divorced["nik"], widowed["nik"]).returncode == 0
     refused = station(config, "enqueue", single["nik"])
-    assert refused.returncode == 4 and "2027-06-01" in refused.stderr
+    assert refused.returncode == 4 and "1 Jun 2027" in refused.stderr
 
 
 def test_the_day_is_the_files_full_birth_date_the_nik_agreeing_on_day_month_and_two_year_digits(tmp_path):
@@ -104,7 +104,7 @@ def test_the_day_is_the_files_full_birth_date_the_nik_agreeing_on_day_month_and_
     assert girl["nik"][6:12] == "471209" == elder["nik"][6:12]
     config = station_with(tmp_path, [girl, elder, elder_single], date(2026, 12, 6))
     refused = station(config, "enqueue", girl["nik"])
-    assert refused.returncode == 4 and "2026-12-07" in refused.stderr
+    assert refused.returncode == 4 and "7 Dec 2026" in refused.stderr
     assert station(config, "enqueue", elder["nik"], elder_single["nik"]).returncode == 0
     fix_today(date(2026, 12, 7))
     assert station(config, "enqueue", girl["nik"]).returncode == 0
