@@ -120,6 +120,11 @@ async def _print_ready_by_village(db: Any, before: str) -> list[dict[str, Any]]:
     return [{"kecamatan": r["kecamatan"], "kel_desa": r["kel_desa"], "print_ready": r["n"]} for r in rows]
 
 
+async def _blanks_unspent(db: Any) -> int:
+    """The blanks in hand at both levels: the regency's stock and every station's (the books' `in_stock`)."""
+    return sum(b.in_stock for b in await books.all_books(db))
+
+
 async def compute(db: Any, period: str, settings: PlanningSettings) -> tuple[Terms, list[dict[str, Any]]]:
     """The terms of the request for `period` (`YYYY-MM`), as the station stands today; and print-ready by village."""
     first, last = month_bounds(period)
@@ -142,7 +147,7 @@ async def compute(db: Any, period: str, settings: PlanningSettings) -> tuple[Ter
         reprints=int(reprints["n"]),
         blanks_used=sum(b.good + b.bad + b.spoiled for b in latest),
         bad_used=sum(b.bad + b.spoiled for b in latest),
-        in_stock=await books.stock_total(db),
+        in_stock=await _blanks_unspent(db),
         cards_printed_recent=recent,
         working_days=settings.average_working_days,
         lead_time_days=settings.lead_time_days,
@@ -292,7 +297,7 @@ async def pace(db: Any, settings: PlanningSettings, days: int = 14) -> Pace:
     queued = await db.fetchone("SELECT count(*) AS n FROM jobs WHERE state = 'queued'")
     return Pace(
         days=sorted(printed.items()),
-        in_stock=await books.stock_total(db),
+        in_stock=await _blanks_unspent(db),
         queued=int(queued["n"]),
         print_ready=sum(v["print_ready"] for v in ready),
         per_working_day=recent / settings.average_working_days,

@@ -74,6 +74,7 @@ def hand_built_station(tmp_path: Path) -> tuple[Path, str, list[str]]:
 
 def test_the_request_computed_on_a_hand_built_station(tmp_path):
     config, period, _ = hand_built_station(tmp_path)
+    ok(station(config, "allocation", "return", "JATAH-B", "5203-01", "3"))  # stock at both levels: 1 here, 3 regency's
     result = ok(station(config, "request", "draft", period, "--out", str(tmp_path / "usulan"), "--json"))
     # Worked by hand:
     #   print-ready, never printed, wajib before the period: 7 of PANCOR and 3 of SUKARAJA (2 of them queued) = 10
@@ -82,7 +83,7 @@ def test_the_request_computed_on_a_hand_built_station(tmp_path):
     #   cards needed = 10 + 3 + 1                                                                              = 14
     #   latest allocations: 6 blanks used, 1 bad  ->  blanks for the cards = ceil(14 x 6 / 5) = ceil(16.8)    = 17
     #   6 cards printed in the last 20 working days, lead time 10  ->  safety stock = ceil(6 x 10 / 20)       =  3
-    #   in stock: JATAH-B's 4
+    #   in stock: JATAH-B's 4 (1 the station's, 3 returned to the regency's stock)
     #   requested = 17 + 3 - 4                                                                                 = 16
     body = json.loads(result.stdout)
     assert body["terms"] == {

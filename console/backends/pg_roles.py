@@ -33,7 +33,8 @@ _WRITES = {
     "audit": "INSERT",
     "operators": "INSERT, UPDATE",
 }
-_READS = ("allocations", "meta", "stations", "schema_version")
+# planning's tables (population, rounds, requests for blanks) are the regency's to write; a station reads them
+_READS = ("allocations", "meta", "stations", "schema_version", "population", "rounds", "blank_requests")
 _OWN_ROWS = ("live_state", "station_state", "requests", "spoiled", "station_stock")
 _MINE = "ktpel_station()"
 
