@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from console import blank_requests, books, jobs, locks, population, rounds
+from console.central import simulator
 from console.clock import fix_today
 from console.config import PlanningSettings
 from console.errors import RefusedError
@@ -15,6 +16,7 @@ from console.population_import import import_population
 from console.resident_import import import_residents
 from console.store import Store
 from tests.test_population import villager, write_population
+from tests.test_unlock import apply, bad_two  # noqa: F401 (bad_two: the fixture of four cards, two reported bad)
 from tests.test_wajib import person, write_residents
 
 TODAY = date(2026, 12, 1)
@@ -72,3 +74,24 @@ async def test_wajib_population_rounds_and_request_on_both_stores(store, tmp_pat
     await books.add_allocation(store, "B", 5, "2027-01", "t")
     received = await blank_requests.mark_received(store, "2027-01", "B", "t")
     assert (received.state, received.allocation_id) == ("received", "B")
+
+
+async def test_blanks_short_the_claim_takes_first_cards_before_reprints_on_both_stores(bad_two):
+    """Two reprints queued before a first card, one blank left: the claim (SQLite's, the ledger's SKIP LOCKED)
+    takes the first card, then the reprints in queue order; with blanks enough, or the option off, queue order."""
+    _, store, niks, report, centre, keys = bad_two
+    await apply(store, simulator.grant_for_report(report, centre.key), keys)  # unlocks niks[2] and niks[3]
+    [allocation] = await books.all_books(store)
+    await books.return_unused(store, allocation.allocation_id, store.station_id, 15, "t")  # 1 blank left here, 15 regency's
+    assert (await jobs.enqueue(store, [niks[2], niks[3], niks[4]], "t")).refused == []
+    first = await jobs.claim(store, first_cards_first=True)
+    assert first is not None and first.nik == niks[4]
+    following = await jobs.claim(store, after=first.id, first_cards_first=True)
+    assert following is not None and following.nik == niks[2]
+    await jobs.release_claims(store)
+    plain = await jobs.claim(store)
+    assert plain is not None and plain.nik == niks[2]
+    await jobs.release_claims(store)
+    await books.issue(store, allocation.allocation_id, store.station_id, 2, "t")  # 3 blanks for 3 jobs: not short
+    enough = await jobs.claim(store, first_cards_first=True)
+    assert enough is not None and enough.nik == niks[2]
