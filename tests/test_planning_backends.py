@@ -82,7 +82,8 @@ async def test_blanks_short_the_claim_takes_first_cards_before_reprints_on_both_
     _, store, niks, report, centre, keys = bad_two
     await apply(store, simulator.grant_for_report(report, centre.key), keys)  # unlocks niks[2] and niks[3]
     [allocation] = await books.all_books(store)
-    await books.return_unused(store, allocation.allocation_id, store.station_id, 15, "t")  # 1 blank left here, 15 regency's
+    # 1 blank left here, 15 in the regency's stock
+    await books.return_unused(store, allocation.allocation_id, store.station_id, 15, "t")
     assert (await jobs.enqueue(store, [niks[2], niks[3], niks[4]], "t")).refused == []
     first = await jobs.claim(store, first_cards_first=True)
     assert first is not None and first.nik == niks[4]
