@@ -316,21 +316,19 @@ _MINE_OR_FREE = "state = 'queued' AND (station_id = :me OR (station_id IS NULL A
 
 # With fewer blanks in the station's stock than jobs it may print, a resident's first card goes before a
 # replacement (a NIK that had a blank before, unlocked by the centre for a reprint): `[queue] first_cards_first`.
-_FIRST_CARDS_FIRST = (
-    "(CASE WHEN (SELECT coalesce(sum(s.in_stock), 0) FROM station_stock s WHERE s.station_id = :me) < "
-    f"(SELECT count(*) FROM jobs WHERE {_MINE_OR_FREE}) "
-    "AND EXISTS (SELECT 1 FROM nik_locks l WHERE l.nik = j.nik) THEN 1 ELSE 0 END), "
-)
+_REPRINTS_LAST = "ORDER BY (CASE WHEN EXISTS (SELECT 1 FROM nik_locks l WHERE l.nik = j.nik) THEN 1 ELSE 0 END), j.id"
 
 
-def _claim_order(first_cards_first: bool) -> str:
-    return f"ORDER BY {_FIRST_CARDS_FIRST if first_cards_first else ''}j.id LIMIT 1"
+async def _blanks_short(store: Store) -> bool:
+    me = {"me": store.station_id}
+    stock = await store.scalar("SELECT coalesce(sum(in_stock), 0) FROM station_stock WHERE station_id = :me", me)
+    return int(stock) < int(await store.scalar(f"SELECT count(*) FROM jobs WHERE {_MINE_OR_FREE}", me))
 
 
 async def claim(store: Store, after: int = 0, first_cards_first: bool = False) -> Job | None:
     """The next queued job (after `after`, the one printing) for the store's station: one it claimed before, else
     the first free one, claimed now (`station_id` set while still queued), so that no other station lays it out or
-    prints it. Queue order is by id; with `first_cards_first`, first cards before reprints while blanks are short
+    prints it. Queue order is by id; with `first_cards_first` and blanks short, first cards before reprints
     (then "after" means any job but `after`).
 
     On the ledger the free job is picked `FOR UPDATE SKIP LOCKED`: stations claiming at once each take another
@@ -338,8 +336,9 @@ async def claim(store: Store, after: int = 0, first_cards_first: bool = False) -
     taken for the job is, with the station's name); the claim only decides which station tries first.
     """
     me = {"me": store.station_id, "after": after}
-    past = "j.id <> :after" if first_cards_first else "j.id > :after"
-    order = _claim_order(first_cards_first)
+    short = first_cards_first and await _blanks_short(store)
+    past = "j.id <> :after" if short else "j.id > :after"
+    order = f"{_REPRINTS_LAST if short else 'ORDER BY j.id'} LIMIT 1"
     mine = await store.fetchone(
         f"SELECT j.id FROM jobs j WHERE j.state = 'queued' AND j.station_id = :me AND {past} {order}", me
     )
