@@ -2,7 +2,8 @@
 
 A batch is named `KIND:CODE`. Each kind is a selector of this module's registry (`SELECTORS`): it reads its code
 and says which batch a resident falls in. `desa:PP.KK.CC.DDDD` (a village by its Kemendagri code) and
-`kec:PP.KK.CC` (a sub-district) are built in; `round:ID` (a recording round) joins once rounds exist.
+`kec:PP.KK.CC` (a sub-district) read the resident's NIK and village; `round:ID` (a recording round, console/rounds.py)
+is the residents the round recorded, read from the database.
 
 A batch's residents are those queued for a card at least once (a job that was not cancelled). It is released for
 the hand-over only when each of them has a good card (a reprint after the centre's unlock counts once good); a
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from console import regions
+from console import regions, rounds
 from console.clock import now_iso
 from console.errors import RefusedError, UsageError
 from console.formats import moment
@@ -83,14 +84,25 @@ def _district_key(nik: str, kel_desa: str) -> str | None:
     return f"kec:{dotted(nik[:6])}"
 
 
-SELECTORS: dict[str, Selector] = {"desa": Selector(_village, _village_key), "kec": Selector(_district, _district_key)}
-PLANNED = ("round",)  # kinds of cli.md not built yet: refused, saying so
+def _round(code: str) -> Batch:
+    if not re.fullmatch(r"[0-9]{1,9}", code):
+        raise UsageError(t("batch.bad_code", batch=f"round:{code}", form="round:ID"))
+    return Batch(f"round:{int(code)}", t("batch.round_label", round=int(code)))
+
+
+def _no_key(nik: str, kel_desa: str) -> str | None:
+    return None  # a round's residents are in the database, not in the NIK: `Member.rounds`
+
+
+SELECTORS: dict[str, Selector] = {
+    "desa": Selector(_village, _village_key),
+    "kec": Selector(_district, _district_key),
+    "round": Selector(_round, _no_key),
+}
 
 
 def parse_batch(text: str) -> Batch:
     kind, colon, code = text.partition(":")
-    if kind in PLANNED and colon:
-        raise UsageError(t("batch.kind_not_yet", batch=text, kind=kind, kinds=", ".join(SELECTORS)))
     if kind not in SELECTORS or not colon:
         raise UsageError(t("batch.bad_name", batch=text, kinds=", ".join(f"{k}:" for k in SELECTORS)))
     return SELECTORS[kind].parse(code)
@@ -120,6 +132,12 @@ class Member:
     reason: str | None  # why a job is held
     card_counter: int | None
     custody: str | None  # None (still at the office) | issued_to_village | collected (good cards)
+    rounds: tuple[int, ...] = ()  # the recording rounds that recorded the resident
+
+    @property
+    def keys(self) -> list[str]:
+        """Every batch the resident falls in."""
+        return keys_of(self.nik, self.kel_desa) + [f"round:{number}" for number in self.rounds]
 
     @property
     def good(self) -> bool:
@@ -152,6 +170,7 @@ async def all_members(db: Any) -> list[Member]:
         "LEFT JOIN nik_locks l ON l.nik = r.nik LEFT JOIN card_custody c ON c.job_id = j.id "
         "ORDER BY r.kel_desa, r.nama, r.nik"
     )
+    recorded = await rounds.every_round_member(db)
     return [
         Member(
             row["nik"],
@@ -163,13 +182,17 @@ async def all_members(db: Any) -> list[Member]:
             row["state_reason"],
             row["card_counter"],
             row["custody"],
+            tuple(recorded.get(row["nik"], ())),
         )
         for row in rows
     ]
 
 
 async def members(db: Any, batch: Batch) -> list[Member]:
-    return [m for m in await all_members(db) if batch.key in keys_of(m.nik, m.kel_desa)]
+    kind, _, code = batch.key.partition(":")
+    if kind == "round":
+        await rounds.round_niks(db, int(code))  # an unknown round: UsageError, named
+    return [m for m in await all_members(db) if batch.key in m.keys]
 
 
 # ------------------------------------------------------------------------------------------------- release
@@ -198,7 +221,7 @@ async def releases(db: Any) -> dict[str, Release]:
 
 async def release_covering(db: Any, nik: str, kel_desa: str) -> Release | None:
     """The release of a batch the resident falls in (the first made), if any."""
-    keys = keys_of(nik, kel_desa)
+    keys = keys_of(nik, kel_desa) + [f"round:{number}" for number in await rounds.rounds_of(db, nik)]
     if not keys:
         return None
     row = await db.fetchone(
@@ -296,7 +319,7 @@ async def progress(db: Any) -> list[Progress]:
     """Each batch with a resident queued (districts, then their villages), and each batch released."""
     grouped: dict[str, list[Member]] = {}
     for member in await all_members(db):
-        for key in keys_of(member.nik, member.kel_desa):
+        for key in member.keys:
             grouped.setdefault(key, []).append(member)
     released = await releases(db)
     keys = sorted(set(grouped) | set(released), key=lambda k: (k.split(":")[1], k))

@@ -342,7 +342,7 @@ async def uncollected(db: Any, days: int, at: datetime | None = None) -> list[Un
         elif m.job_id in issued:
             since = issued[m.job_id]
         else:
-            covering = [released[k].released_at for k in batches.keys_of(m.nik, m.kel_desa) if k in released]
+            covering = [released[k].released_at for k in m.keys if k in released]
             since = min(covering, key=instant) if covering else None
         if since is None:
             continue

@@ -200,13 +200,24 @@ async def round_niks(db: Any, round_id: int) -> list[str]:
     return [row["nik"] for row in rows]
 
 
+# A resident recorded by a round: in its village (`lokasi_perekaman`, the village's name) and district, on one of
+# its days.
+_RECORDED_IN = (
+    "rounds o JOIN residents r ON upper(trim(r.lokasi_perekaman)) = o.kel_desa "
+    "AND r.kecamatan = o.kecamatan AND r.tanggal_perekaman BETWEEN o.starts_on AND o.ends_on"
+)
+
+
 async def rounds_of(db: Any, nik: str) -> list[int]:
     """The rounds that recorded this resident (the other way round of `round_niks`): the batches `round:ID` the
     resident falls in, oldest round first."""
-    rows = await db.fetchall(
-        "SELECT o.id FROM rounds o JOIN residents r ON upper(trim(r.lokasi_perekaman)) = o.kel_desa "
-        "AND r.kecamatan = o.kecamatan AND r.tanggal_perekaman BETWEEN o.starts_on AND o.ends_on "
-        "WHERE r.nik = ? ORDER BY o.id",
-        (nik,),
-    )
+    rows = await db.fetchall(f"SELECT o.id FROM {_RECORDED_IN} WHERE r.nik = ? ORDER BY o.id", (nik,))
     return [row["id"] for row in rows]
+
+
+async def every_round_member(db: Any) -> dict[str, list[int]]:
+    """`rounds_of` for every resident a round recorded, in one query (the hand-over's batch progress)."""
+    found: dict[str, list[int]] = {}
+    for row in await db.fetchall(f"SELECT r.nik, o.id FROM {_RECORDED_IN} ORDER BY o.id"):
+        found.setdefault(row["nik"], []).append(row["id"])
+    return found

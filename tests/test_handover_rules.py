@@ -56,7 +56,7 @@ def test_refusals_name_the_reason_and_change_nothing(tmp_path):
     refused(station(config, "handover", "collect", niks[first.code][0], "--proxy", "Inaq", "--relation", "ibu",
                     "--letter", "7"), "in person")  # fmt: skip
     assert station(config, "handover", "release", "round:7").returncode == 2
-    assert "not available" in station(config, "handover", "release", "round:7").stderr
+    assert "does not exist" in station(config, "handover", "release", "round:7").stderr
     assert station(config, "handover", "release", "desa:52.03.07.9999").returncode == 2
     assert station(config, "handover", "release", "kampung:1").returncode == 2
     assert tables(db) == before

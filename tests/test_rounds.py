@@ -124,3 +124,20 @@ async def test_a_rounds_residents_are_those_recorded_in_its_village_on_its_days(
         ]
     [listed] = json.loads(station(config, "rounds", "list", "--json").stdout)
     assert listed["residents"] == 3
+
+    # the round is a distribution batch: released once its recorded residents' cards are all good
+    for args in (("allocation", "add", "JATAH-2026-12", "10", "--period", "2026-12"), ("enqueue", "--all"), ("print",)):
+        done = station(config, *args)
+        assert done.returncode == 0, done.stderr
+    held = station(config, "handover", "release", "round:1")
+    assert held.returncode == 4 and "3" in held.stderr  # three residents' cards still wait for their tag
+    for p in (*in_round, at_office, day_after):
+        assert station(config, "tag", p["nik"], "good").returncode == 0
+    [batch] = [
+        b for b in json.loads(station(config, "handover", "batches", "--json").stdout) if b["batch"] == "round:1"
+    ]
+    assert (batch["residents"], batch["printed_good"], batch["released"]) == (3, 3, False)
+    released = station(config, "handover", "release", "round:1")
+    assert released.returncode == 0, released.stderr
+    unknown = station(config, "handover", "release", "round:9")
+    assert unknown.returncode == 2 and "9" in unknown.stderr
