@@ -10,16 +10,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from console.clock import now_iso, today
-from console.formats import count
 from console.i18n import t
 from console.nik import SEXES, NikError, check_record_against_nik, parse_nik
 from console.population import STATUSES
+from console.resident_import import ImportResult
 from console.resident_rows import (
     NAMA_MAX,
     STATUS_PERKAWINAN,
@@ -74,21 +73,8 @@ class PopulationChecker:
         return (nik_text, nama, tanggal_lahir, sex, kel_desa.upper(), kecamatan.upper(), marital, status), problems
 
 
-@dataclass(frozen=True)
-class PopulationResult:
-    file: Path
-    sha256: str
-    rows: int
-    added: int
-    updated: int
-    unchanged: int
-    rejected: int
-
-    def summary(self) -> str:
-        return t(
-            "population.import_summary", file=self.file.name, rows=count(self.rows), added=count(self.added),
-            updated=count(self.updated), unchanged=count(self.unchanged), rejected=count(self.rejected),
-        )  # fmt: skip
+class PopulationResult(ImportResult):
+    SUMMARY = "population.import_summary"
 
 
 _UPSERT = (

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from console import resident_copy
 from console.clock import now_iso
@@ -45,6 +45,8 @@ log = get_logger("residents")
 
 @dataclass(frozen=True)
 class ImportResult:
+    SUMMARY: ClassVar[str] = "residents.import_summary"  # the catalogue's sentence for this kind of file
+
     file: Path
     sha256: str
     rows: int
@@ -55,7 +57,7 @@ class ImportResult:
 
     def summary(self) -> str:
         return t(
-            "residents.import_summary", file=self.file.name, rows=count(self.rows), added=count(self.added),
+            self.SUMMARY, file=self.file.name, rows=count(self.rows), added=count(self.added),
             updated=count(self.updated), unchanged=count(self.unchanged), rejected=count(self.rejected),
         )  # fmt: skip
 

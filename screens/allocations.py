@@ -15,9 +15,8 @@ from console import books
 from console.books import Books
 from console.errors import UsageError
 from console.i18n import t
-from console.live import Live
 from console.text import dash, day_and_time, number, signed
-from screens.base import StationScreen
+from screens.base import ReloadingScreen
 from screens.dashboard import balance_line, count_text
 from screens.keys import key
 from screens.widgets.dialogs import Field, FormDialog
@@ -28,7 +27,7 @@ COLUMNS = (("id", 0), ("received", 8), ("good", 7), ("bad", 6), ("in_stock", 7),
 ID_MIN = 12  # the allocation's id takes the width left over, at least this
 
 
-class BooksView(StationScreen):
+class BooksView(ReloadingScreen):
     """The allocations and their books, a table and the one highlighted in words: what both consoles show."""
 
     TITLE_KEY = "ui.screen.allocations"
@@ -61,19 +60,6 @@ class BooksView(StationScreen):
             table.clear(columns=True)
             for name, width in COLUMNS:
                 table.add_column(t(f"ui.alloc.col.{name}"), width=width or id_width, key=name)
-
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        self.query_one(DataTable).focus()
-        self.reload()
-
-    def show_live(self, live: Live) -> None:
-        if self.is_current:
-            self.reload()
-
-    def reload(self) -> None:
-        if self.station is not None:
-            self.run_worker(self._load, group="load", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _load(self) -> None:
         assert self.station is not None

@@ -7,7 +7,7 @@ from typing import cast
 
 from textual import on
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import DataTable, Footer
 
 from console.i18n import t
 from console.live import Live
@@ -61,3 +61,26 @@ class StationScreen(Screen[None]):
 
     def show_printer(self) -> None:
         """Show the printer's identity and status; screens that show it override this."""
+
+
+class ReloadingScreen(StationScreen):
+    """A screen that reads its data from the core again each time it is shown and each time the live data
+    changes while it is the current one; `_load` reads and shows it, in a worker."""
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        tables = self.query(DataTable)
+        if tables:
+            tables.first().focus()
+        self.reload()
+
+    def show_live(self, live: Live) -> None:
+        if self.is_current:
+            self.reload()
+
+    def reload(self) -> None:
+        if self.station is not None:
+            self.run_worker(self._load, group="load", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
+
+    async def _load(self) -> None:
+        raise NotImplementedError

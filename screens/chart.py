@@ -9,9 +9,8 @@ from textual_plotext import PlotextPlot
 
 from console.blank_requests import Pace, pace
 from console.i18n import t
-from console.live import Live
 from console.text import number
-from screens.base import StationScreen
+from screens.base import ReloadingScreen
 from screens.keys import key
 from screens.widgets.words import Words
 
@@ -25,7 +24,7 @@ def summary(p: Pace) -> str:
              per_day=per_day, days_left=days_left)  # fmt: skip
 
 
-class ChartScreen(StationScreen):
+class ChartScreen(ReloadingScreen):
     TITLE_KEY = "ui.screen.chart"
     BINDINGS = [key("escape", "app.open('dashboard')", "ui.key.back", id="back")]
 
@@ -41,18 +40,6 @@ class ChartScreen(StationScreen):
 
     def on_mount(self) -> None:
         self.query_one("#chart-summary").border_title = t("ui.panel.chart_summary")
-
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        self.reload()
-
-    def show_live(self, live: Live) -> None:
-        if self.is_current:
-            self.reload()
-
-    def reload(self) -> None:
-        if self.station is not None:
-            self.run_worker(self._load, group="load", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _load(self) -> None:
         assert self.station is not None

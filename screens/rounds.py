@@ -9,10 +9,9 @@ from textual.widgets import DataTable
 
 from console import rounds
 from console.i18n import t
-from console.live import Live
 from console.rounds import Round, VillageNeed
 from console.text import number
-from screens.base import StationScreen
+from screens.base import ReloadingScreen
 from screens.keys import key
 from screens.widgets.words import PlainTable, Words
 
@@ -31,7 +30,7 @@ def next_line(n: VillageNeed) -> str:
              days=n.days, per_day=number(round(n.per_kit_day)))  # fmt: skip
 
 
-class RoundsScreen(StationScreen):
+class RoundsScreen(ReloadingScreen):
     TITLE_KEY = "ui.screen.rounds"
     BINDINGS = [key("escape", "app.open('dashboard')", "ui.key.back", id="back")]
 
@@ -52,19 +51,6 @@ class RoundsScreen(StationScreen):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.reload)
-
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        self.query_one(DataTable).focus()
-        self.reload()
-
-    def show_live(self, live: Live) -> None:
-        if self.is_current:
-            self.reload()
-
-    def reload(self) -> None:
-        if self.station is not None:
-            self.run_worker(self._load, group="load", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     def _fit_columns(self, table: DataTable) -> None:
         fixed = sum(width for _, width in COLUMNS) + 2 * len(COLUMNS) + 1
