@@ -191,7 +191,8 @@ async def all_members(db: Any) -> list[Member]:
 async def members(db: Any, batch: Batch) -> list[Member]:
     kind, _, code = batch.key.partition(":")
     if kind == "round":
-        await rounds.round_niks(db, int(code))  # an unknown round: UsageError, named
+        recorded = set(await rounds.round_niks(db, int(code)))  # an unknown round: UsageError, named
+        return [m for m in await all_members(db) if m.nik in recorded]
     return [m for m in await all_members(db) if batch.key in m.keys]
 
 

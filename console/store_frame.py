@@ -6,6 +6,7 @@ and how it runs one statement; the frame around them is written once here."""
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
@@ -17,7 +18,7 @@ from console.i18n import t
 Conn = TypeVar("Conn")
 
 
-class BaseTransaction(Generic[Conn]):
+class BaseTransaction(ABC, Generic[Conn]):
     """Statements of one write transaction; `audit()` appends to the hash chain inside it."""
 
     dialect = ""
@@ -28,17 +29,17 @@ class BaseTransaction(Generic[Conn]):
         self.station_id = station_id  # the station this transaction's rows and audit entries belong to
         self._audit_head: tuple[int, str] | None = None  # the chain's head once this transaction appended to it
 
-    async def execute(self, sql: str, params: Any = ()) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    async def execute(self, sql: str, params: Any = ()) -> Any: ...
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
 
-    async def fetchall(self, sql: str, params: Any = ()) -> list[Any]:
-        raise NotImplementedError
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Any = ()) -> list[Any]: ...
 
-    async def fetchone(self, sql: str, params: Any = ()) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    async def fetchone(self, sql: str, params: Any = ()) -> Any: ...
 
     async def audit(self, action: str, subject: str | None = None, actor: str | None = None, **data: Any) -> int:
         self._audit_head = await audit.append(
@@ -47,7 +48,7 @@ class BaseTransaction(Generic[Conn]):
         return self._audit_head[0]
 
 
-class BaseStore(Generic[Conn]):
+class BaseStore(ABC, Generic[Conn]):
     """The store's frame; subclasses give the engine's steps (`_begin`, `_begin_claim`, `_commit`, `_rollback`,
     `_close_conn`, `_transaction`, `fetchall`, `fetchone`)."""
 
@@ -63,25 +64,25 @@ class BaseStore(Generic[Conn]):
         # committed meanwhile (a sign-in) writes a head for it; console/restore.py writes it and lifts this.
         self.head_on_hold = False
 
-    async def _begin(self, conn: Conn) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def _begin(self, conn: Conn) -> None: ...
 
     async def _begin_claim(self, conn: Conn) -> None:
         """The beginning of a claim's transaction (`claiming`); the ledger's takes no regency-wide lock."""
         await self._begin(conn)
 
-    async def _commit(self, conn: Conn) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def _commit(self, conn: Conn) -> None: ...
 
-    async def _rollback(self, conn: Conn) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def _rollback(self, conn: Conn) -> None: ...
 
     @staticmethod
-    async def _close_conn(conn: Conn) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    async def _close_conn(conn: Conn) -> None: ...
 
-    def _transaction(self, conn: Conn, actor: str) -> BaseTransaction[Conn]:
-        raise NotImplementedError
+    @abstractmethod
+    def _transaction(self, conn: Conn, actor: str) -> BaseTransaction[Conn]: ...
 
     async def _take_its_place(self) -> None:
         """Once opened for writing: the configured station's own rows (console/stations.py); closes on failure."""
@@ -145,11 +146,11 @@ class BaseStore(Generic[Conn]):
             await self._commit(writer)
             self._committed(tx)
 
-    async def fetchall(self, sql: str, params: Any = ()) -> list[Any]:
-        raise NotImplementedError
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Any = ()) -> list[Any]: ...
 
-    async def fetchone(self, sql: str, params: Any = ()) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    async def fetchone(self, sql: str, params: Any = ()) -> Any: ...
 
     async def scalar(self, sql: str, params: Any = ()) -> Any:
         row = await self.fetchone(sql, params)
