@@ -13,13 +13,14 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from console import books, jobs, live_state, locks, pause, printer_record, requests, restore
 from console.books import NoStockError
 from console.clock import now_iso
 from console.errors import LedgerUnreachable
 from console.jobs import Job, TransitionError
+from console.ledger_wait import LEDGER_NOTICE_S, LEDGER_RETRY_S
 from console.logs import get_logger
 from console.settling import Decision, Facts, FaultKind, JobOutcome, Stop, decide
 from console.store import Store
@@ -43,6 +44,7 @@ class EngineState(StrEnum):
 
 
 IDLE, PRINTING, PAUSED, STOPPED, WAITING_TAGS, EMPTY, NO_STOCK, LEDGER_AWAY = EngineState
+T = TypeVar("T")
 IN_DOUBT_FAULTS = (LinkLost, LinkUnavailable, ReplyTimeout, GarbledReply)
 
 
@@ -111,8 +113,6 @@ class RestoreUnwitnessed(PrinterFault):
 
 
 STOPS_FOR_A_SUPERVISOR = (CounterAhead, PrinterUnknown, RestoreUnwitnessed)
-LEDGER_RETRY_S = 1.0  # how often a station whose ledger went away asks again
-LEDGER_NOTICE_S = 10.0  # how often it says it is still waiting
 
 
 async def _record(db: Any, nik: str) -> tuple | None:
@@ -204,7 +204,7 @@ class PrintEngine:
         headless `station print`, which has no resume key) the printer is also reset (`Srs`) and set up again,
         as a resume does, so that a fault latched in it (`ERROR HEAD`, `ERROR TIME OUT`) is cleared."""
         await self.printer.setup(self.ribbon)
-        await self._settle_printer()
+        await self.when_ledger_answers(self._settle_printer)
         if reset:
             await self.printer.reset()
             await self.printer.setup(self.ribbon)
@@ -361,7 +361,7 @@ class PrintEngine:
         resumes until cancelled.
         """
         printed_here = 0
-        standing = await pause.standing(self.store)
+        standing = await self.when_ledger_answers(lambda: pause.standing(self.store))
         if standing is not None:  # paused before this process started: it stays paused until someone resumes
             self._paused, self.paused_by = True, standing
         while True:
@@ -400,13 +400,35 @@ class PrintEngine:
             return 0
         return 1 if await self.print_job(job) else 0
 
+    async def when_ledger_answers(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """`attempt`'s result, waiting for the ledger as long as it does not answer (started while it is away)."""
+        try:
+            return await attempt()
+        except LedgerUnreachable as lost:
+            return await self._until_the_ledger_answers(lost, attempt)
+
     async def _wait_for_ledger(self, lost: LedgerUnreachable) -> int:
         """The ledger went away: no blank is taken until it answers (a blank needs its lock committed there). The
         card in the printer has finished; once the ledger answers, what it did not hear (the card's outcome, a
         commit in doubt) is settled from the printer's counter as at start, and the loop goes on. The cards
         settled as printed."""
+
+        async def settle_or_stop() -> list[Job]:
+            try:
+                return await self._settle_printer()
+            except PrinterFault as fault:
+                await self._stop(fault)
+                return []
+
+        settled = await self._until_the_ledger_answers(lost, settle_or_stop)
+        printed = sum(job.state == jobs.PRINTED for job in settled)
+        self.cards_printed += printed
+        return printed
+
+    async def _until_the_ledger_answers(self, lost: LedgerUnreachable, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Ask again every LEDGER_RETRY_S, saying so every LEDGER_NOTICE_S, until `attempt` reaches the ledger."""
         self._cancel_prefetch()
-        self.state = LEDGER_AWAY  # not published: the ledger cannot hear it
+        before, self.state = self.state, LEDGER_AWAY  # not published: the ledger cannot hear it
         since = time.monotonic()
         told = -LEDGER_NOTICE_S
         log.warning("ledger_unreachable", why=str(lost))
@@ -417,20 +439,16 @@ class PrintEngine:
                 self._emit("ledger_away", self.current, seconds=waited, why=str(lost))
             await asyncio.sleep(LEDGER_RETRY_S)
             try:
-                settled = await self._settle_printer()
+                result = await attempt()
                 break
             except LedgerUnreachable as again:
                 lost = again
-            except PrinterFault as fault:
-                settled = []
-                await self._stop(fault)
-                break
         self.current = None
+        if self.state is LEDGER_AWAY:  # a fault met on the way back stays shown
+            self.state = before
         log.info("ledger_back", waited_s=round(time.monotonic() - since, 1))
         self._emit("ledger_back", None, seconds=time.monotonic() - since)
-        printed = sum(job.state == jobs.PRINTED for job in settled)
-        self.cards_printed += printed
-        return printed
+        return result
 
     async def _wait(self) -> None:
         try:

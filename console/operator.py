@@ -15,6 +15,7 @@ from console.config import Settings
 from console.errors import RefusedError, UsageError
 from console.hints import CLI
 from console.i18n import t
+from console.ledger_wait import open_waiting
 from console.operators import SignedIn
 from console.store import Store
 
@@ -35,6 +36,8 @@ READ_ONLY_COMMANDS = frozenset(
         "handover uncollected",
     }
 )
+# Commands that print: started while the regency ledger is away, they wait for it (console/ledger_wait.py).
+PRINTING_COMMANDS = frozenset({"print", "run"})
 
 _signed_in: SignedIn | None = None
 _named: str | None = None  # --operator while no operator is registered: a name for the log, nothing checked
@@ -89,7 +92,8 @@ async def sign_in_for_command(args: argparse.Namespace, settings: Settings) -> N
         act_as(None, name)
         return
     accepting = command_of(args) == "audit accept-restore"  # the one step a database without its head may take
-    async with await Store.open(settings.database, create=False, accepting_restore=accepting) as store:
+    opening = open_waiting if command_of(args) in PRINTING_COMMANDS else Store.open
+    async with await opening(settings.database, create=False, accepting_restore=accepting) as store:
         if not await operators.any_registered(store):
             act_as(None, name)
             return

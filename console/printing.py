@@ -19,6 +19,7 @@ from console.errors import EXIT_PRINTER_FAULT, EXIT_REFUSED, ConfigError, Printe
 from console.faults_text import fault_advice, fault_title
 from console.hints import CLI, with_hint
 from console.i18n import t
+from console.ledger_wait import open_waiting
 from console.logs import get_logger
 from console.operator import operator_name
 from console.owner import PrinterOwnership
@@ -62,7 +63,7 @@ async def printer_session(settings: Settings, store: Store | None = None) -> Asy
     async with AsyncExitStack() as stack:
         stack.enter_context(PrinterOwnership(settings.database.path, settings.printer.port))
         if store is None:
-            store = await Store.open(settings.database)
+            store = await open_waiting(settings.database)
             stack.push_async_callback(store.close)
         emulator = None
         port = settings.printer.port
@@ -113,28 +114,30 @@ def _progress_line(event: EngineEvent) -> str | None:
     return None
 
 
+def show(event: EngineEvent) -> None:
+    """`station print`'s line for an engine event, on standard output."""
+    line = _progress_line(event)
+    if line and not stdout_silenced():
+        try:
+            print(line, flush=True)
+        except BrokenPipeError:  # `station print | head`: the run goes on, its lines go nowhere
+            if not stdout_is_broken():
+                raise
+            silence_stdout()
+
+
 async def run_headless(settings: Settings, count: int | None, resume: bool = False) -> int:
     """`station print`: one line a card; stops at a fault (exit 5), untagged cards at the limit (exit 4). A pause in
     force (someone paused the queue) refuses to print (exit 4) unless `resume` lifts it, in the operator's name."""
     async with printer_session(settings) as session:
-        standing = await pause.standing(session.store)
+        session.engine.subscribe(show)
+        standing = await session.engine.when_ledger_answers(lambda: pause.standing(session.store))
         if standing is not None and not resume:
             print(t("print.paused_standing", who=standing.by, at=formats.moment(standing.at)), file=sys.stderr)
             return EXIT_REFUSED
         if standing is not None:
             session.engine.resume(operator_name())
 
-        def show(event: EngineEvent) -> None:
-            line = _progress_line(event)
-            if line and not stdout_silenced():
-                try:
-                    print(line, flush=True)
-                except BrokenPipeError:  # `station print | head`: the run goes on, its lines go nowhere
-                    if not stdout_is_broken():
-                        raise
-                    silence_stdout()
-
-        session.engine.subscribe(show)
         try:
             await session.engine.start(reset=True)  # no resume key headless: a latched fault is cleared here
         except PrinterFault as fault:

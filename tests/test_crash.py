@@ -71,12 +71,12 @@ def start_emulator(folder: Path) -> tuple[subprocess.Popen, str]:
     return emulator, port
 
 
-async def kill_at_random(config: Path, rng: random.Random) -> None:
+async def kill_at_random(config: Path, rng: random.Random, within: tuple[float, float] = (0.3, 1.5)) -> None:
     process = await asyncio.create_subprocess_exec(
         STATION, "print", "--config", str(config), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
     )
     try:
-        await asyncio.wait_for(process.wait(), timeout=rng.uniform(0.3, 1.5))
+        await asyncio.wait_for(process.wait(), timeout=rng.uniform(*within))
     except TimeoutError:
         process.send_signal(signal.SIGKILL)
         await process.wait()

@@ -104,6 +104,41 @@ async def test_the_ledger_stopped_mid_run_then_back_loses_nothing_and_prints_not
                                   lambda: ledger.server.stop("immediate"), ledger.server.start)  # fmt: skip
 
 
+async def test_a_station_started_while_the_ledger_is_down_waits_for_it_then_prints(tmp_path, ledger):
+    setup = config_on(tmp_path, ledger.url, "setup.toml")
+    write_demo_csv(tmp_path / "residents.csv", 6, seed=5)
+    for args in (("import", str(tmp_path / "residents.csv")), ("allocation", "add", "JATAH-2026-12", "10"),
+                 ("allocation", "issue", "JATAH-2026-12", "5203-01", "10"), ("enqueue", "--all")):  # fmt: skip
+        assert station(setup, *args).returncode == 0, args
+    config = config_on(tmp_path, ledger.url)
+    ledger.server.stop("immediate")
+    printing = await asyncio.create_subprocess_exec(STATION, "print", "--config", str(config), cwd=tmp_path,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)  # fmt: skip
+    try:
+        assert printing.stderr is not None
+        said = (await asyncio.wait_for(printing.stderr.readline(), timeout=60)).decode()
+        assert "the regency ledger does not answer" in said and "retrying" in said, said
+        assert printing.returncode is None and cards_out(tmp_path) == 0
+        ledger.server.start()
+        out, err = await asyncio.wait_for(printing.communicate(), timeout=180)
+    finally:
+        if printing.returncode is None:
+            printing.kill()
+            await printing.wait()
+    assert printing.returncode == 0, err.decode()
+    assert Counter(card["nik"] for card in read_output_log(tmp_path / "output.jsonl")) == dict.fromkeys(
+        _niks(tmp_path), 1
+    )
+
+
+def test_a_ledger_that_refuses_the_station_is_a_configuration_error_at_once(tmp_path, ledger):
+    """A ledger that answers no (no such role) is not waited for: exit 2, saying why."""
+    config = config_on(tmp_path, ledger.url.replace("://ktpel@", "://station_nobody@"))
+    done = subprocess.run([STATION, "print", "--config", str(config)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert 'role "station_nobody" does not exist' in done.stderr
+
+
 # ------------------------------------------------------------------------------------------ the link cut
 
 

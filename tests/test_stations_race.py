@@ -1,6 +1,7 @@
 """Four `station print` processes, each with its own printer (a standalone emulator with its own output log), on
-one regency ledger, one queue for any station; SIGKILLs at random moments, restarts. At the end: every NIK on
-exactly one card across the four printers, each printer's cards are the jobs its station printed, the books
+one regency ledger, one queue for any station; SIGKILLs at random moments, restarts, and the ledger's server stopped
+dead and started again mid-race. At the end: every NIK on exactly one card across the four printers (printed, or a
+blank sent unprinted to the reject box for it), each printer's cards are the jobs its station printed, the books
 balance at both levels and the audit chain and the tables agree. Bounded in `make test`; `--runslow` runs the
 long race."""
 
@@ -11,16 +12,19 @@ import os
 import random
 import signal
 import subprocess
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from console import audit, audit_state, books, jobs
+from console import audit, books, jobs, locks
 from console.demo import write_demo_csv
 from console.resident_import import import_residents
 from console.store import Store
 from drivers.emulator import read_output_log
+from tests.conftest_pg import PgDatabase
+from tests.station import check_books_against_output_log
 from tests.test_crash import STATION, kill_at_random, start_emulator
 
 STATIONS = ("5203-11", "5203-12", "5203-13", "5203-14")
@@ -60,8 +64,25 @@ async def _seed(folder: Path, url: str, residents: int) -> list[str]:
         return [row["nik"] for row in await store.fetchall("SELECT nik FROM residents")]
 
 
-async def run_race(tmp_path: Path, url: str, rounds: int, residents: int) -> None:
+async def _restart_ledger_once_printing(ledger: PgDatabase, folders: list[Path]) -> None:
+    """Once the stations of this round have printed two cards (or after 4 s), the ledger's server stopped dead
+    (`immediate`: no shutdown, connections cut) and started again."""
+
+    def cards() -> int:
+        return sum(len(read_output_log(folder / "output.jsonl")) for folder in folders)
+
+    before, deadline = cards(), time.monotonic() + 4.0
+    while cards() < before + 2 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    await asyncio.to_thread(ledger.server.stop, "immediate")
+    await asyncio.to_thread(ledger.server.start)
+
+
+async def run_race(tmp_path: Path, ledger: PgDatabase, rounds: int, residents: int, restart_at: int) -> None:
+    url = ledger.url
     niks = await _seed(tmp_path, url, residents)
+    async with await Store.open(url) as store:
+        seeded_at = await store.scalar("SELECT now()")
     rng = random.Random(int(os.environ.get("CRASH_SEED", "2027")))
     emulators, configs = [], []
     try:
@@ -71,8 +92,14 @@ async def run_race(tmp_path: Path, url: str, rounds: int, residents: int) -> Non
             emulator, port = start_emulator(folder)
             emulators.append(emulator)
             configs.append(write_config(folder, station_id, url, port))
-        for _ in range(rounds):
-            await asyncio.gather(*(kill_at_random(config, rng) for config in configs))
+        for round_number in range(rounds):
+            if round_number == restart_at:  # the ledger's server stopped dead while the stations print, then back
+                await asyncio.gather(
+                    *(kill_at_random(config, rng, within=(4.0, 6.0)) for config in configs),
+                    _restart_ledger_once_printing(ledger, [tmp_path / station_id for station_id in STATIONS]),
+                )
+            else:
+                await asyncio.gather(*(kill_at_random(config, rng) for config in configs))
         finished = await asyncio.gather(*(asyncio.to_thread(
             subprocess.run, [STATION, "print", "--config", str(config)], capture_output=True, text=True, timeout=600
         ) for config in configs))  # fmt: skip
@@ -86,39 +113,29 @@ async def run_race(tmp_path: Path, url: str, rounds: int, residents: int) -> Non
     on_cards = Counter(card["nik"] for cards in logs.values() for card in cards if card["nik"] is not None)
     assert set(on_cards.values()) <= {1}, "a NIK on two cards"  # the first guarantee
     assert set(on_cards) <= set(niks), "a card for a NIK never queued"
-    missing = sorted(set(niks) - set(on_cards))
     assert sum(1 for cards in logs.values() if cards) >= 2, "one station printed everything: no race was run"
     async with await Store.open(url) as store:
         counts = await jobs.count_by_state(store)
         assert counts["queued"] == counts["printing"] == 0, counts
-        for station_id, cards in logs.items():  # each printer's cards are the jobs its own station printed
-            rows = await store.fetchall(
-                "SELECT nik, card_counter, card_dest FROM jobs WHERE station_id = ? AND card_counter IS NOT NULL",
-                (station_id,),
-            )
-            booked = {(row["nik"], row["card_counter"]) for row in rows}
-            came_out = {(card["nik"], card["counter"]) for card in cards if card["nik"] is not None}
-            assert came_out <= booked, f"{station_id}: a card came out that its station did not book"
-            kept = {(row["nik"], row["card_counter"]) for row in rows if row["card_dest"] != "removed"}
-            assert kept <= came_out, f"{station_id}: a job booked a card its printer never gave"
+        for station_id in STATIONS:  # each printer's cards are the jobs its own station printed, card for card
+            await check_books_against_output_log(store, tmp_path / station_id / "output.jsonl", station_id=station_id)
+        # Every NIK has exactly one card: printed, or a blank its station sent unprinted to the reject box when it
+        # was killed between the blank and the print (booked to the NIK, which stays locked until the centre says).
+        cards = await store.scalar("SELECT count(*) FROM jobs WHERE card_counter IS NOT NULL")
+        niks_with_card = await store.scalar("SELECT count(DISTINCT nik) FROM jobs WHERE card_counter IS NOT NULL")
+        assert cards == niks_with_card == len(niks)
+        assert all([await locks.refusal(store, nik) for nik in niks]), "a NIK with a card may be queued again"
         [b] = await books.all_books(store)
         assert b.balanced and b.regency_stock == 0, b
         assert all(s.balanced for s in await books.station_books(store, "A"))
         assert (await audit.verify(store))[1] is None
-        assert await audit_state.differences(store) == []
-        if missing:  # a known defect, not a second card: see docs/decisions.md "A NIK left without a card"
-            rows = await store.fetchall(
-                "SELECT nik, state, state_reason, station_id FROM jobs WHERE nik IN "
-                f"({', '.join('?' * len(missing))}) ORDER BY id",
-                missing,
-            )
-            pytest.xfail(f"{len(missing)} NIK(s) on no card after the race: {[tuple(row) for row in rows]}")
+        assert await store.scalar("SELECT pg_postmaster_start_time() > ?", (seeded_at,)), "the ledger never restarted"
 
 
 async def test_four_stations_killed_at_random_print_each_nik_once(tmp_path, ledger):
-    await run_race(tmp_path, ledger.url, rounds=3, residents=24)
+    await run_race(tmp_path, ledger, rounds=3, residents=24, restart_at=0)
 
 
 @pytest.mark.slow
 async def test_long_race_of_four_stations(tmp_path, ledger):
-    await run_race(tmp_path, ledger.url, rounds=15, residents=160)
+    await run_race(tmp_path, ledger, rounds=15, residents=160, restart_at=7)

@@ -237,8 +237,25 @@ async def connect(url: str, password: str | None, readonly: bool = False) -> psy
         conn = await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=_row_factory,
                                                      options=options, password=password, **LINK_WATCH)  # fmt: skip
     except psycopg.Error as exc:
+        if not_answering(exc):
+            raise LedgerUnreachable(t("db.ledger_unreachable", url=url, why=one_line(exc))) from None
         raise DatabaseError(t("db.cannot_open", file=url, why=one_line(exc))) from None
     return conn
+
+
+# What the server says while it stops, starts or is full: it will answer again. Any other FATAL reply (no such role
+# or database, a wrong password, pg_hba.conf) is an answer: the configuration is wrong, and waiting cannot help.
+_PASSING = ("shutting down", "starting up", "recovery mode", "not yet accepting connections", "too many clients",
+            "remaining connection slots")  # fmt: skip
+
+
+def not_answering(exc: psycopg.Error) -> bool:
+    """Whether a connection that failed met no server (refused, unresolved, timed out, closed) or one on its way
+    down or up: the ledger is away, not refusing. libpq gives no SQLSTATE for these, so its message is read."""
+    if not isinstance(exc, psycopg.OperationalError):
+        return False
+    message = str(exc)
+    return "FATAL" not in message or any(phrase in message for phrase in _PASSING)
 
 
 async def schema_version(conn: psycopg.AsyncConnection[Any]) -> int:
