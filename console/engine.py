@@ -204,6 +204,7 @@ class PrintEngine:
         headless `station print`, which has no resume key) the printer is also reset (`Srs`) and set up again,
         as a resume does, so that a fault latched in it (`ERROR HEAD`, `ERROR TIME OUT`) is cleared."""
         await self.printer.setup(self.ribbon)
+        await self.when_ledger_answers(self.store.hold_claims)
         await self.when_ledger_answers(self._settle_printer)
         if reset:
             await self.printer.reset()

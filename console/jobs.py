@@ -14,9 +14,13 @@ from console import locks, stations
 from console.clock import now_iso, today
 from console.errors import RefusedError, UsageError
 from console.i18n import t
+from console.logs import get_logger
 from console.operators import SUPERVISOR, require_role
 from console.resident_rows import control_problem
+from console.schema import CLAIMS_LOCK
 from console.store import Store
+
+log = get_logger("jobs")
 
 QUEUED, HELD, PRINTING, PRINTED, DONE_GOOD, DONE_BAD, CANCELLED = (
     "queued",
@@ -314,6 +318,22 @@ async def next_queued(db: Any) -> Job | None:
 _MINE_OR_FREE = "state = 'queued' AND (station_id = :me OR (station_id IS NULL AND coalesce(queued_for, :me) = :me))"
 
 
+# On the ledger, a station's printing process holds this session lock (keyed by its station) while it runs
+# (`Store.hold_claims`); a killed one loses it with its connection. A queued job claimed by a station that holds no
+# such lock is orphaned: any station may take it over, once no free job is left (one queued for that station alone
+# stays its own). The lock is tried, never waited for; a transaction that wins it for a dead station frees it at
+# its end. Safe for the first guarantee: a claim spends nothing, and the transaction that takes the blank checks the
+# job is still the taker's (`check_claim`).
+
+
+def _orphaned(j: str = "") -> str:
+    """The condition of a queued job orphaned by a killed station, its columns prefixed by `j` ("j." or "")."""
+    return (
+        f"{j}state = 'queued' AND {j}station_id <> :me AND {j}queued_for IS NULL "
+        f"AND pg_try_advisory_xact_lock({CLAIMS_LOCK}, hashtext({j}station_id))"
+    )
+
+
 # With fewer blanks in the station's stock than jobs it may print, a resident's first card goes before a
 # replacement (a NIK that had a blank before, unlocked by the centre for a reprint): `[queue] first_cards_first`.
 _REPRINTS_LAST = "ORDER BY (CASE WHEN EXISTS (SELECT 1 FROM nik_locks l WHERE l.nik = j.nik) THEN 1 ELSE 0 END), j.id"
@@ -344,13 +364,11 @@ async def claim(store: Store, after: int = 0, first_cards_first: bool = False) -
     )
     free = f"j.state = 'queued' AND j.station_id IS NULL AND coalesce(j.queued_for, :me) = :me AND {past}"
     if mine is None and await store.fetchone(f"SELECT 1 FROM jobs j WHERE {free} LIMIT 1", me) is not None:
-        skip = " FOR UPDATE SKIP LOCKED" if store.dialect == "postgresql" else ""
-        async with store.claiming() as tx:
-            mine = await tx.fetchone(
-                f"UPDATE jobs SET station_id = :me WHERE id = (SELECT j.id FROM jobs j WHERE {free} {order}{skip}) "
-                "AND station_id IS NULL RETURNING id",
-                me,
-            )
+        mine = await _take(store, free, order, me)
+    if mine is None and store.dialect == "postgresql":  # none free: claims a killed station left behind
+        mine = await _take_over(store, order, me)
+        if mine is not None:
+            log.info("claim_taken_over", job=mine["id"], station=store.station_id, from_station=mine["was"])
     if mine is None:
         return None
     row = await store.fetchone(
@@ -359,9 +377,34 @@ async def claim(store: Store, after: int = 0, first_cards_first: bool = False) -
     return None if row is None else Job.from_row(row)
 
 
+async def _take(store: Store, which: str, order: str, me: dict[str, Any]) -> Any:
+    """Claim the first free job `which` selects, in `order`; its id."""
+    skip = " FOR UPDATE SKIP LOCKED" if store.dialect == "postgresql" else ""
+    async with store.claiming() as tx:
+        return await tx.fetchone(
+            f"UPDATE jobs SET station_id = :me WHERE id = (SELECT j.id FROM jobs j WHERE {which} {order}{skip}) "
+            "AND station_id IS NULL RETURNING id",
+            me,
+        )
+
+
+async def _take_over(store: Store, order: str, me: dict[str, Any]) -> Any:
+    """On the ledger, claim the first job a killed station left claimed (any but `after`, the one printing); its id
+    and the station that had claimed it (`was`)."""
+    async with store.claiming() as tx:
+        return await tx.fetchone(
+            f"WITH picked AS (SELECT j.id, j.station_id AS was FROM jobs j WHERE {_orphaned('j.')} "
+            f"AND j.id <> :after {order} FOR UPDATE SKIP LOCKED) "
+            "UPDATE jobs SET station_id = :me FROM picked WHERE jobs.id = picked.id AND jobs.state = 'queued' "
+            "RETURNING jobs.id, picked.was",
+            me,
+        )
+
+
 async def any_claimable(store: Store) -> bool:
-    """A queued job waits that the store's station may print."""
-    row = await store.fetchone(f"SELECT 1 FROM jobs WHERE {_MINE_OR_FREE} LIMIT 1", {"me": store.station_id})
+    """A queued job waits that the store's station may print (on the ledger, one a killed station left claimed)."""
+    mine_or_free = _MINE_OR_FREE if store.dialect != "postgresql" else f"({_MINE_OR_FREE} OR ({_orphaned()}))"
+    row = await store.fetchone(f"SELECT 1 FROM jobs WHERE {mine_or_free} LIMIT 1", {"me": store.station_id})
     return row is not None
 
 

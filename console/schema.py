@@ -4,6 +4,7 @@ A migration is appended, never edited once released: a station's database must o
 """
 
 APPLICATION_ID = 0x4B54504C  # "KTPL": marks the file as this station's database
+CLAIMS_LOCK = 0x4B54504A  # "KTPJ": on a ledger, held by a station's printing process (console/jobs.py)
 
 MIGRATIONS: list[str] = [
     # 1: the station's first schema

@@ -94,6 +94,10 @@ class BaseStore(ABC, Generic[Conn]):
             await self.close()
             raise
 
+    async def hold_claims(self) -> None:
+        """This process prints for its station: its claims are not to be taken over while it lives (on the ledger;
+        one SQLite file is one station, whose claims no other takes)."""
+
     async def _writer_ready(self, writer: Conn) -> Conn:
         """The writer to begin on (the ledger's store connects again where the last one was lost)."""
         return writer

@@ -113,6 +113,50 @@ async def test_claims_of_two_stations_at_once_take_different_jobs(ledger):
         await west.close()
 
 
+async def test_a_killed_stations_queued_claims_are_taken_over_once_no_job_is_free(ledger):
+    east, west = await _two_stations(ledger.url)
+    try:
+        niks = await add_residents(east, 4)
+        await jobs.enqueue(east, niks[:3], "admin")
+        await jobs.enqueue(east, niks[3:], "admin", for_station="east")  # for east alone: never taken over
+        await east.hold_claims()  # east's printing process is alive
+        first = await jobs.claim(east)
+        second = await jobs.claim(east, after=first.id)
+        third = await jobs.claim(west)
+        assert third.id not in (first.id, second.id)
+        assert await jobs.claim(west, after=third.id) is None  # east lives: its claims stay its own
+        await east.close()  # east killed: its connection, and the lock it held, are gone
+        assert await jobs.any_claimable(west)
+        taken = [await jobs.claim(west, after=third.id), await jobs.claim(west, after=third.id)]
+        assert [job.id for job in taken] == [first.id, second.id]
+        assert await jobs.claim(west, after=third.id) is None  # the job queued for east alone waits for east
+        east = await Store.open(ledger.url, station_id="east")  # east comes back: what it had claimed is west's
+        with pytest.raises(jobs.TransitionError):
+            async with east.transaction("east") as tx:
+                await jobs.check_claim(tx, first.id)
+        mine = await jobs.claim(east)
+        assert mine is not None and mine.nik == niks[3]
+    finally:
+        await east.close()
+        await west.close()
+
+
+async def test_a_started_engine_keeps_its_stations_claims_from_the_others(ledger, tmp_path):
+    east, west = await _two_stations(ledger.url)
+    try:
+        await add_residents(east, 2)
+        await jobs.enqueue_ready(east, "admin")
+        async with emulated_printer(tmp_path) as (_, printer):
+            await make_engine(east, printer).start()  # east's printing process: it holds its claims
+            claimed = await jobs.claim(east)
+            free = await jobs.claim(west)
+            assert free.id != claimed.id
+            assert await jobs.claim(west, after=free.id) is None
+    finally:
+        await east.close()
+        await west.close()
+
+
 async def test_a_station_keeps_its_own_printer_record_live_state_and_requests(ledger):
     east, west = await _two_stations(ledger.url)
     try:

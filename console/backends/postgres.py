@@ -24,7 +24,7 @@ from console.clock import now_iso
 from console.config import StationSettings
 from console.errors import DatabaseError, LedgerUnreachable
 from console.i18n import t
-from console.schema import APPLICATION_ID, MIGRATIONS
+from console.schema import APPLICATION_ID, CLAIMS_LOCK, MIGRATIONS
 from console.store_frame import BaseStore, BaseTransaction, open_pair
 
 Params = Sequence[Any] | Mapping[str, Any]
@@ -137,6 +137,7 @@ class LedgerStore(BaseStore["psycopg.AsyncConnection[Any]"]):
         super().__init__(url, writer, reader, station_id)
         self._password = password
         self._reconnecting = asyncio.Lock()
+        self._holds_claims = False
 
     @property
     def url(self) -> str:
@@ -169,9 +170,25 @@ class LedgerStore(BaseStore["psycopg.AsyncConnection[Any]"]):
             except DatabaseError as exc:
                 raise LedgerUnreachable(str(exc)) from None
 
+    async def hold_claims(self) -> None:
+        """A session lock keyed by the station on the writer connection, for as long as it lives (taken again on a
+        new connection): a station killed loses it with its connection, and its queued claims become orphans that
+        other stations take over (console/jobs.py)."""
+        self._holds_claims = True
+        async with self._write_lock:
+            if self._writer is not None:
+                await self._hold_claims_on(await self._writer_ready(self._writer))
+
+    async def _hold_claims_on(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        with answered(self.url, conn):
+            await conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (CLAIMS_LOCK, self.station_id))
+
     async def _writer_ready(self, writer: psycopg.AsyncConnection[Any]) -> psycopg.AsyncConnection[Any]:
-        self._writer = await self._connect_again(writer, readonly=False)
-        return self._writer
+        ready = await self._connect_again(writer, readonly=False)
+        if ready is not writer and self._holds_claims:
+            await self._hold_claims_on(ready)
+        self._writer = ready
+        return ready
 
     async def _reader_ready(self) -> psycopg.AsyncConnection[Any]:
         self._reader = await self._connect_again(self._reader, readonly=True)
