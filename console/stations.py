@@ -57,10 +57,15 @@ async def take_its_place(store: Any) -> None:
             if me not in known:
                 await _insert(tx, me, me)
             for other in sorted(others):
+                moved = 0
                 for table, column in _OWNED:
-                    await tx.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (me, other))
-                await tx.execute("UPDATE jobs SET queued_for = ? WHERE queued_for = ?", (me, other))
+                    moved += (
+                        await tx.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", (me, other))
+                    ).rowcount
+                moved += (await tx.execute("UPDATE jobs SET queued_for = ? WHERE queued_for = ?", (me, other))).rowcount
                 await tx.execute("DELETE FROM stations WHERE id = ?", (other,))
+                if moved:  # the file's rows are now `me`'s (a new file's placeholder station had none)
+                    await tx.audit("station.took_over", me, **{"from": other})
         return
     if me not in known:
         async with store.transaction("station") as tx:

@@ -251,6 +251,22 @@ async def test_an_older_file_migrates_its_rows_to_the_configured_station(tmp_pat
         assert b.balanced and (b.received, b.good, b.in_stock, b.regency_stock) == (5, 1, 4, 0)
         assert await books.stock_total(store) == 4
         assert (await jobs.claim(store)).nik == niks[1]
+        [took] = await store.fetchall("SELECT actor, subject, data FROM audit WHERE action = 'station.took_over'")
+        assert (took["subject"], json.loads(took["data"])) == ("5203-09", {"from": "-"})
+        assert (await audit.verify(store))[1] is None
+
+
+async def test_a_file_opened_for_another_station_id_takes_its_rows_over_audited(tmp_path):
+    path = tmp_path / "station.db"
+    async with await Store.open(path, station_id="5203-07") as store:
+        await books.add_allocation(store, "A", 5, None, "op")
+    async with await Store.open(path, station_id="5203-08") as store:  # the configuration's id was changed
+        [s] = await books.station_books(store, "A")
+        assert (s.station_id, s.in_stock) == ("5203-08", 5)
+        took = await store.fetchall("SELECT subject, data FROM audit WHERE action = 'station.took_over'")
+        assert [(row["subject"], json.loads(row["data"])) for row in took] == [("5203-08", {"from": "5203-07"})]
+    async with await Store.open(path, station_id="5203-08") as store:  # once: nothing left to take over
+        assert await store.scalar("SELECT count(*) FROM audit WHERE action = 'station.took_over'") == 1
 
 
 def _older_file(tmp_path: Path, niks: list[str]) -> Path:
