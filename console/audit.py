@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 GENESIS = "0" * 64
 # On a ledger, the advisory lock of the chain's head (beside the store's lock of the whole ledger, 0x4B54504C):
 # taken by a transaction's first append and held to its commit, so that the head it read stays the head it
-# appends after, whatever else that transaction locks or does not lock. A rollback frees it unused: no gap.
+# appends after, whatever else that transaction locks or does not lock. A rollback frees it unused: no gap. A
+# transaction begun with the ledger-wide lock (every audited write of the station's) needs no second one.
 HEAD_LOCK = 0x4B545041  # "KTPA"
 log = get_logger("audit")
 
@@ -50,7 +51,7 @@ async def append(
     """Append one entry after `head` (the chain's last seq and hash, read when not given), written by `station`;
     the new head."""
     if head is None:
-        if tx.dialect == "postgresql":
+        if tx.dialect == "postgresql" and not getattr(tx, "ledger_locked", False):
             await tx.execute("SELECT pg_advisory_xact_lock(?)", (HEAD_LOCK,))
         last = await tx.fetchone("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
         head = (last["seq"], last["hash"]) if last else (0, GENESIS)

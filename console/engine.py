@@ -77,6 +77,16 @@ class EngineEvent:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class Reserved:
+    """A job whose blank and lock were committed while the card before it printed, with its card laid out;
+    `started` once its counter is committed with the card before's booking (its `Ss` may be sent)."""
+
+    job: Job
+    frames: Sequence[bytes]
+    started: bool = False
+
+
 class PrinterMismatch(PrinterFault):
     """Jobs in doubt were printing on another printer: only that printer's counter can settle them."""
 
@@ -151,6 +161,10 @@ class PrintEngine:
         self._asks: list[tuple[str, str]] = []  # pause/resume asked in this process, carried out by the loop
         # The next card laid out while one prints: its job, the record it was laid out from, the layout.
         self._prefetch: tuple[int, tuple | None, asyncio.Task[Sequence[bytes]]] | None = None
+        # The next card's blank taken while one prints (`_reserve_after`), and the reservation made: its job is
+        # printing with no counter yet (no `Ss` sent) until the card before is booked, then started.
+        self._reserving: asyncio.Task[Reserved | None] | None = None
+        self._reserved: Reserved | None = None
         # The last card counter the books account for on this printer, as committed (this process alone writes it
         # while it holds the printer; a supervisor's reconciliation is read again at every settling).
         self._counter_booked: int | None = None
@@ -222,8 +236,9 @@ class PrintEngine:
     async def settle(self) -> list[Job]:
         """Settle jobs in doubt with the printer's counter and card position (guarantee 5)."""
         in_doubt = await jobs.jobs_in_doubt(self.store)
+        settled = [await self._requeue(job, "settled_never_started") for job in in_doubt if job.counter_before is None]
+        in_doubt = [job for job in in_doubt if job.counter_before is not None]  # no `Ss` went out for the others
         await self._check_printer(bool(in_doubt))
-        settled = []
         for job in in_doubt:
             settled.append(await self._settle_job(job))
         return settled
@@ -365,21 +380,29 @@ class PrintEngine:
         standing = await self.when_ledger_answers(lambda: pause.standing(self.store))
         if standing is not None:  # paused before this process started: it stays paused until someone resumes
             self._paused, self.paused_by = True, standing
-        while True:
-            try:
-                turn = await self._turn(max_cards, printed_here, stop_when_idle)
-            except LedgerUnreachable as lost:
+        try:
+            while True:
                 try:
-                    printed_here += await self._wait_for_ledger(lost)
-                except LedgerUnreachable:  # lost again as it came back (a fault being recorded): wait again
-                    pass
-                continue
-            if isinstance(turn, EngineState):
-                return turn
-            printed_here += turn
+                    turn = await self._turn(max_cards, printed_here, stop_when_idle)
+                except LedgerUnreachable as lost:
+                    try:
+                        printed_here += await self._wait_for_ledger(lost)
+                    except LedgerUnreachable:  # lost again as it came back (a fault being recorded): wait again
+                        pass
+                    continue
+                if isinstance(turn, EngineState):
+                    return turn
+                printed_here += turn
+        finally:  # cancelled (the console quits): a reservation left is settled at the next start
+            await self._forget_reserved()
 
     async def _turn(self, max_cards: int | None, printed_here: int, stop_when_idle: bool) -> EngineState | int:
         """One turn of the loop: the cards it printed (0 or 1), or the state the headless run stops in."""
+        more = max_cards is None or printed_here + 1 < max_cards  # a card may follow the one printed now
+        reserved = self._reserved
+        if reserved is not None and reserved.started and self._may_go_on() and printed_here != max_cards:
+            return 1 if await self.print_job(reserved.job, reserve_next=more) else 0
+        await self._release_reserved()
         await self._take_requests()
         reason = await self._why_not_print()
         if reason is None and max_cards is not None and printed_here >= max_cards:
@@ -399,7 +422,11 @@ class PrintEngine:
             self._wake.clear()
             await self._wait()
             return 0
-        return 1 if await self.print_job(job) else 0
+        return 1 if await self.print_job(job, reserve_next=more) else 0
+
+    def _may_go_on(self) -> bool:
+        """Nothing known in this process stops the next card: no fault, no pause, nothing asked."""
+        return self.fault is None and not self._paused and not self._asks
 
     async def when_ledger_answers(self, attempt: Callable[[], Awaitable[T]]) -> T:
         """`attempt`'s result, waiting for the ledger as long as it does not answer (started while it is away)."""
@@ -429,6 +456,7 @@ class PrintEngine:
     async def _until_the_ledger_answers(self, lost: LedgerUnreachable, attempt: Callable[[], Awaitable[T]]) -> T:
         """Ask again every LEDGER_RETRY_S, saying so every LEDGER_NOTICE_S, until `attempt` reaches the ledger."""
         self._cancel_prefetch()
+        await self._forget_reserved()
         before, self.state = self.state, LEDGER_AWAY  # not published: the ledger cannot hear it
         since = time.monotonic()
         told = -LEDGER_NOTICE_S
@@ -512,14 +540,20 @@ class PrintEngine:
             self._prefetch[2].cancel()
             self._prefetch = None
 
-    async def print_job(self, job: Job) -> bool:
-        """Print one queued job. True if a card reached the output hopper."""
+    async def print_job(self, job: Job, reserve_next: bool = False) -> bool:
+        """Print one queued job (or the started reservation). True if a card reached the output hopper. With
+        `reserve_next` the next card's blank is taken while this one prints (`_reserve_after`)."""
+        reserved, self._reserved = self._reserved, None
+        if reserved is not None and reserved.started and reserved.job.id == job.id:
+            job, frames = reserved.job, reserved.frames
+            assert job.counter_before is not None  # started: committed with the card before's booking
+            return await self._print_taken(job, frames, job.counter_before, reserve_next)
+        self._reserved = reserved
+        await self._release_reserved()
         try:
             record, frames = await self._frames_for(job)
         except ValueError as exc:  # the card cannot be laid out (text not encodable, bad photo): hold the job
-            async with self.store.transaction(self.actor) as tx:
-                await jobs.set_state(tx, job.id, jobs.HELD, f"layout: {exc}")
-            self._emit("refused", job, why=str(exc))
+            await self._hold_unprintable(job, exc)
             return False
         counter_before = await self._guarded(self.printer.card_counter())
         if counter_before is None:
@@ -529,6 +563,20 @@ class PrintEngine:
         except STOPS_FOR_A_SUPERVISOR as fault:
             await self._stop(fault)
             return False
+        taken = await self._take_blank(job, record, counter_before)
+        if taken is None:
+            return False
+        return await self._print_taken(taken, frames, counter_before, reserve_next)
+
+    async def _hold_unprintable(self, job: Job, exc: ValueError) -> None:
+        async with self.store.transaction(self.actor) as tx:
+            await jobs.set_state(tx, job.id, jobs.HELD, f"layout: {exc}")
+        self._emit("refused", job, why=str(exc))
+
+    async def _take_blank(self, job: Job, record: tuple | None, counter_before: int | None) -> Job | None:
+        """The lock rule's transaction: the blank, the NIK's lock and the job printing, committed together before
+        any `Ss`. `counter_before` None: a reservation (the card before still prints). The job, or None when
+        it may not take a blank now (refused and held, its record changed, no longer its station's, no stock)."""
         at = now_iso()
         try:
             async with self.store.transaction(self.actor) as tx:
@@ -547,33 +595,42 @@ class PrintEngine:
                         None,
                         allocation_id=allocation,
                         counter_before=counter_before,
-                        started_at=at,
+                        started_at=None if counter_before is None else at,
                         printer_serial=await printer_record.booked_serial(tx),
                     )
                     await tx.audit("blank.taken", allocation, job=job.id, nik=job.nik, counter_before=counter_before)
         except TransitionError:  # the operator held or cancelled the job since it was picked: take the next one
-            return False
+            return None
         except NoStockError:  # another process took the last blank since the check: the loop stops with no stock
-            return False
+            return None
         if refusal is not None:
             self._emit("refused", job, why=refusal.code)
-            return False
+            return None
         if stale:  # the record changed since its card was laid out: nothing taken, the loop lays it out again
             log.info("card_laid_out_again", job=job.id, nik=job.nik)
-            return False
+            return None
+        return job
+
+    async def _print_taken(self, job: Job, frames: Sequence[bytes], counter_before: int, reserve_next: bool) -> bool:
+        """Send the card whose blank is committed; book it, and start the reservation made meanwhile."""
         self.current = job
         await self._set_state(PRINTING, job)
         self._emit("card_started", job, counter=counter_before + 1)
         try:
             await self.printer.take_blank()
-            try:
-                await self._prefetch_next(job)
-            except LedgerUnreachable:  # the card in the printer is finished first; the loss shows at its record
-                pass
+            if reserve_next:
+                self._reserving = asyncio.create_task(self._reserve_after(job))
+            else:
+                try:
+                    await self._prefetch_next(job)
+                except LedgerUnreachable:  # the card in the printer is finished first; the loss shows at its record
+                    pass
             await self.printer.print_front(frames)
         except PrinterFault as fault:
             await self._after_fault(job, fault)
             return False
+        following = await self._reservation_made()
+        start = following is not None and await self._counter_is(counter_before + 1)
         async with self.store.transaction(self.actor) as tx:
             job = await jobs.set_state(
                 tx,
@@ -584,13 +641,69 @@ class PrintEngine:
                 card_dest="hopper",
                 printed_at=now_iso(),
             )
-            await printer_record.book_counter(tx, counter_before + 1)
+            await printer_record.book_counter(tx, counter_before + 1, self._serial)
+            if following is not None and start:
+                following.job = await jobs.start_reserved(tx, following.job, counter_before + 1, now_iso())
+                following.started = True
         self._counter_booked = counter_before + 1
         self.current = None
         self.cards_printed += 1
         log.info("card_printed", job=job.id, nik=job.nik, counter=job.card_counter)
         self._emit("card_printed", job, counter=job.card_counter)
+        self._reserved = following
+        if not start:
+            await self._release_reserved()
         return True
+
+    async def _counter_is(self, expected: int) -> bool:
+        """The printer's counter is the one the next card follows (nothing else took a card, nothing new to
+        witness): a reservation may start without the checks `print_job` makes (which stop on anything else)."""
+        if not self._may_go_on():
+            return False
+        try:
+            return await self.printer.card_counter() == expected
+        except PrinterFault:
+            return False
+
+    async def _reserve_after(self, current: Job) -> Reserved | None:
+        """While `current` prints: the checks of a turn, the next job claimed and laid out, and its blank taken
+        with no counter yet (`_take_blank`), so that between two cards only the booking remains. None when no
+        card should follow now; the loop then takes its turn as usual and says why."""
+        try:
+            await self._take_requests()
+            if await self._why_not_print() is not None:
+                return None
+            if await jobs.count_here(self.store, jobs.PRINTED) + 1 >= self.hopper_capacity:
+                return None
+            following = await jobs.claim(self.store, after=current.id, first_cards_first=self.first_cards_first)
+            if following is None:
+                return None
+            record = await _record(self.store, following.nik)
+            frames = await self.build_card(following)
+            job = await self._take_blank(following, record, None)
+        except (LedgerUnreachable, ValueError):  # the loop meets these again in its own turn
+            return None
+        return None if job is None else Reserved(job, frames)
+
+    async def _reservation_made(self) -> Reserved | None:
+        """The reservation made while the card printed (waited for: it may be committing)."""
+        task, self._reserving = self._reserving, None
+        return None if task is None else await task
+
+    async def _release_reserved(self) -> None:
+        """A reservation that will not print now: its blank back, its NIK's lock released, its job queued again
+        (its `Ss` was never sent). A reservation still being made is waited for first."""
+        made = await self._reservation_made()
+        reserved, self._reserved = self._reserved or made, None
+        if reserved is not None:
+            await self._requeue(reserved.job, "reservation_released")
+
+    async def _forget_reserved(self) -> None:
+        """The ledger went away: the reservation's fate is settled from the ledger and the counter on its return."""
+        task, self._reserving, self._reserved = self._reserving, None, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     async def _check_counter(self, counter: int) -> None:
         """The printer's counter between cards against the books': followed when the printer never printed or its
@@ -641,6 +754,7 @@ class PrintEngine:
 
     async def _after_fault(self, job: Job, fault: PrinterFault) -> None:
         """A fault met the card: find out from the printer whether a blank was taken, and book it so."""
+        await self._release_reserved()
         kind = (
             FaultKind.LINK
             if isinstance(fault, IN_DOUBT_FAULTS)

@@ -7,7 +7,7 @@ A job goes from printing back to queued only when the printer proves no blank le
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from console import locks, stations
@@ -109,6 +109,20 @@ async def set_state(tx: Any, job_id: int, new: str, reason: str | None = None, *
     )
     await tx.audit(f"job.{new}", row["nik"], job=job_id, was=row["state"], reason=reason, **columns)
     return Job.from_row(updated)
+
+
+async def start_reserved(tx: Any, job: Job, counter_before: int, at: str) -> Job:
+    """A job that took its blank while the card before it printed (`counter_before` still NULL: its `Ss` not sent)
+    gets the counter its card follows, in the transaction that books the card before: sent once this commits."""
+    row = await tx.fetchone(
+        "UPDATE jobs SET counter_before = ?, started_at = ? WHERE id = ? AND state = 'printing' "
+        "AND counter_before IS NULL AND station_id = ? RETURNING id",
+        (counter_before, at, job.id, tx.station_id),
+    )
+    if row is None:
+        raise TransitionError(t("jobs.bad_transition", job=job.id, old=PRINTING, new=PRINTING))
+    await tx.audit("card.started", job.nik, job=job.id, counter_before=counter_before)
+    return replace(job, counter_before=counter_before, started_at=at)
 
 
 @dataclass(frozen=True)

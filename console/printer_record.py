@@ -36,8 +36,9 @@ async def booked_counter(db: Any, serial: str | None = None) -> int | None:
     return None if value is None else int(value)
 
 
-async def book_counter(tx: Any, counter: int) -> None:
-    serial = await booked_serial(tx)
+async def book_counter(tx: Any, counter: int, serial: str | None = None) -> None:
+    """The counter the books account for on the printer (`serial`, read from the books when not given)."""
+    serial = serial or await booked_serial(tx)
     if serial is None:
         raise RuntimeError("a card counter booked before the printer was recorded")
     await set_meta(tx, COUNTER_OF + serial, str(counter))

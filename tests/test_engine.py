@@ -1,6 +1,7 @@
 """The print engine against the real emulator over a real pseudo-terminal: cards, faults, settling."""
 
 import asyncio
+import json
 
 import pytest
 
@@ -78,6 +79,46 @@ async def test_fault_matrix_ends_in_balanced_books_that_agree_with_the_printer(b
     # every resident has a card: good, or bad by the fault (its NIK stays locked: no second card)
     assert counts["done_good"] + counts["done_bad"] == 6
     await check_books_against_output_log(store, rig.output_log)
+
+
+async def test_the_next_blank_is_taken_while_a_card_prints_and_given_back_when_a_fault_stops_the_card(bench):
+    rig = await bench(4, 10, faults="jam@2")
+    store, engine = rig.store, rig.engine
+    await engine.start()
+    assert await engine.run() == STOPPED and engine.fault.code == "jam"
+    [third] = await store.fetchall("SELECT * FROM jobs WHERE id = 3")
+    assert (third["state"], third["allocation_id"], third["counter_before"]) == ("queued", None, None)
+    entries = [(row["action"], json.loads(row["data"])) for row in await store.fetchall(
+        "SELECT action, data FROM audit ORDER BY seq")]  # fmt: skip
+    actions = [(action, data.get("reason")) for action, data in entries if data.get("job") == 3]
+    assert ("blank.taken", None) in actions  # taken while the second card printed, then given back
+    assert actions[-1] == ("job.queued", "reservation_released")
+    assert await locks.refusal(store, third["nik"], for_job=3) is None  # its lock released: free to print
+    [b] = await books.all_books(store)
+    assert b.balanced and b.in_stock == 8  # two blanks spent (a good card, the jammed one)
+
+
+async def test_a_reservation_left_by_a_stopped_engine_is_given_back_at_the_next_start(bench):
+    rig = await bench(3, 10, time_scale=0.05)
+    store, engine = rig.store, rig.engine
+    await engine.start()
+    running = asyncio.create_task(engine.run(stop_when_idle=False))
+    reserved = "SELECT id, nik FROM jobs WHERE state = 'printing' AND counter_before IS NULL"
+    await wait_for(lambda: store.fetchone(reserved), timeout=60, what="the next card's blank taken while one prints")
+    [row] = await store.fetchall(reserved)
+    running.cancel()  # the console quits with a card in the printer and the next one reserved
+    await asyncio.gather(running, return_exceptions=True)
+    assert await store.fetchone(reserved) is not None  # left as it was: no time to give it back
+    again = make_engine(store, rig.printer)
+    settled = await again.settle()
+    assert any(job.id == row["id"] and job.state == "queued" for job in settled)
+    assert await locks.refusal(store, row["nik"], for_job=row["id"]) is None
+    assert await again.run() == EMPTY
+    await check_books_against_output_log(store, rig.output_log)
+    booked = await store.fetchall("SELECT nik FROM jobs WHERE card_counter IS NOT NULL")
+    assert sorted(r["nik"] for r in booked) == sorted(
+        r["nik"] for r in await store.fetchall("SELECT nik FROM residents")
+    )
 
 
 async def test_a_card_spoiled_by_a_jam_is_booked_bad_and_its_nik_stays_locked(bench):

@@ -98,6 +98,7 @@ class Transaction(BaseTransaction["psycopg.AsyncConnection[Any]"]):
     dialect = "postgresql"
 
     url = ""  # set by the store: named when the ledger is lost
+    ledger_locked = False  # set by the store: begun with the ledger-wide lock, which serialises audit appends too
 
     async def execute(self, sql: str, params: Params = ()) -> psycopg.AsyncCursor[Any]:
         with answered(self.url, self._conn):
@@ -138,6 +139,7 @@ class LedgerStore(BaseStore["psycopg.AsyncConnection[Any]"]):
         self._password = password
         self._reconnecting = asyncio.Lock()
         self._holds_claims = False
+        self._ledger_locked = False  # the transaction begun last holds the ledger-wide lock
 
     @property
     def url(self) -> str:
@@ -195,9 +197,14 @@ class LedgerStore(BaseStore["psycopg.AsyncConnection[Any]"]):
         return self._reader
 
     async def _begin(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        with answered(self.url, conn):
+        with answered(self.url, conn):  # one round trip: no parameters, so both go as one simple query
+            await conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({APPLICATION_ID:d})")
+        self._ledger_locked = True
+
+    async def _begin_claim(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        with answered(self.url, conn):  # no ledger-wide lock: a claim locks its rows alone, appends no audit entry
             await conn.execute("BEGIN")
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPLICATION_ID,))
+        self._ledger_locked = False
 
     async def _commit(self, conn: psycopg.AsyncConnection[Any]) -> None:
         with answered(self.url, conn):  # lost here: the commit is in doubt, and the station acts as if it was not
@@ -209,10 +216,6 @@ class LedgerStore(BaseStore["psycopg.AsyncConnection[Any]"]):
         with answered(self.url, conn):
             await conn.execute("ROLLBACK")
 
-    async def _begin_claim(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        with answered(self.url, conn):  # no ledger-wide lock: a claim locks its rows alone, appends no audit entry
-            await conn.execute("BEGIN")
-
     @staticmethod
     async def _close_conn(conn: psycopg.AsyncConnection[Any]) -> None:
         await conn.close()
@@ -220,6 +223,7 @@ class LedgerStore(BaseStore["psycopg.AsyncConnection[Any]"]):
     def _transaction(self, conn: psycopg.AsyncConnection[Any], actor: str) -> Transaction:
         tx = Transaction(conn, actor, self.station_id)
         tx.url = self.url
+        tx.ledger_locked = self._ledger_locked
         return tx
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
