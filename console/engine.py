@@ -165,6 +165,7 @@ class PrintEngine:
         # printing with no counter yet (no `Ss` sent) until the card before is booked, then started.
         self._reserving: asyncio.Task[Reserved | None] | None = None
         self._reserved: Reserved | None = None
+        self._booking: asyncio.Task[None] | None = None  # the card before's booking, made while this one prints
         # The last card counter the books account for on this printer, as committed (this process alone writes it
         # while it holds the printer; a supervisor's reconciliation is read again at every settling).
         self._counter_booked: int | None = None
@@ -237,10 +238,12 @@ class PrintEngine:
         """Settle jobs in doubt with the printer's counter and card position (guarantee 5)."""
         in_doubt = await jobs.jobs_in_doubt(self.store)
         settled = [await self._requeue(job, "settled_never_started") for job in in_doubt if job.counter_before is None]
-        in_doubt = [job for job in in_doubt if job.counter_before is not None]  # no `Ss` went out for the others
-        await self._check_printer(bool(in_doubt))
-        for job in in_doubt:
-            settled.append(await self._settle_job(job))
+        chain = sorted(
+            (job for job in in_doubt if job.counter_before is not None), key=lambda job: job.counter_before or 0
+        )
+        await self._check_printer(bool(chain))  # no `Ss` went out for the others, given back above
+        for job, following in zip(chain, [*chain[1:], None], strict=False):
+            settled.append(await self._settle_job(job, None if following is None else following.counter_before))
         return settled
 
     async def _check_printer(self, jobs_in_doubt: bool) -> None:
@@ -255,10 +258,12 @@ class PrintEngine:
             self._counter_booked = await printer_record.booked_counter(tx, info.serial)
         self._serial = info.serial
 
-    async def _settle_job(self, job: Job) -> Job:
+    async def _settle_job(self, job: Job, next_before: int | None = None) -> Job:
+        """`next_before`: the counter of the next job in doubt (started once this one's card was out)."""
         counter = await self.printer.card_counter()
         inside = await self.printer.card_position()
-        decision = decide(Facts(counter, inside is not None, self._counter_booked, job.counter_before))
+        facts = Facts(counter, inside is not None, self._counter_booked, job.counter_before, next_before=next_before)
+        decision = decide(facts)
         if decision.stop is Stop.COUNTER_MISMATCH:
             raise CounterMismatch(reply=f"{counter} < {job.counter_before}")
         if decision.job is JobOutcome.REQUEUE:
@@ -402,6 +407,7 @@ class PrintEngine:
         reserved = self._reserved
         if reserved is not None and reserved.started and self._may_go_on() and printed_here != max_cards:
             return 1 if await self.print_job(reserved.job, reserve_next=more) else 0
+        await self._booked_before()
         await self._release_reserved()
         await self._take_requests()
         reason = await self._why_not_print()
@@ -549,6 +555,7 @@ class PrintEngine:
             assert job.counter_before is not None  # started: committed with the card before's booking
             return await self._print_taken(job, frames, job.counter_before, reserve_next)
         self._reserved = reserved
+        await self._booked_before()  # the books' counter must be this printer's before it is read again
         await self._release_reserved()
         try:
             record, frames = await self._frames_for(job)
@@ -612,7 +619,8 @@ class PrintEngine:
         return job
 
     async def _print_taken(self, job: Job, frames: Sequence[bytes], counter_before: int, reserve_next: bool) -> bool:
-        """Send the card whose blank is committed; book it, and start the reservation made meanwhile."""
+        """Send the card whose blank is committed. Once it is out, the reservation made meanwhile is started and
+        its `Ss` sent at once; this card is then booked while the next one prints (else booked here)."""
         self.current = job
         await self._set_state(PRINTING, job)
         self._emit("card_started", job, counter=counter_before + 1)
@@ -627,10 +635,25 @@ class PrintEngine:
                     pass
             await self.printer.print_front(frames)
         except PrinterFault as fault:
+            await self._booked_before()
             await self._after_fault(job, fault)
             return False
+        await self._booked_before()
         following = await self._reservation_made()
-        start = following is not None and await self._counter_is(counter_before + 1)
+        if following is not None and await self._counter_is(counter_before + 1):
+            following.job = await jobs.mark_started(self.store, following.job, counter_before + 1, now_iso())
+            following.started = True
+            self._reserved = following
+            self._booking = asyncio.create_task(self._book_printed(job, counter_before, following.job))
+            return True
+        await self._book_printed(job, counter_before, None)
+        self._reserved = following
+        await self._release_reserved()
+        return True
+
+    async def _book_printed(self, job: Job, counter_before: int, started: Job | None) -> None:
+        """The card out in the hopper, booked with the printer's counter (and the audit entry of the job started
+        after it, whose counter was committed alone)."""
         async with self.store.transaction(self.actor) as tx:
             job = await jobs.set_state(
                 tx,
@@ -642,18 +665,20 @@ class PrintEngine:
                 printed_at=now_iso(),
             )
             await printer_record.book_counter(tx, counter_before + 1, self._serial)
-            if following is not None and start:
-                following.job = await jobs.start_reserved(tx, following.job, counter_before + 1, now_iso())
-                following.started = True
+            if started is not None:
+                await jobs.audit_started(tx, started)
         self._counter_booked = counter_before + 1
-        self.current = None
+        if self.current is not None and self.current.id == job.id:
+            self.current = None
         self.cards_printed += 1
         log.info("card_printed", job=job.id, nik=job.nik, counter=job.card_counter)
         self._emit("card_printed", job, counter=job.card_counter)
-        self._reserved = following
-        if not start:
-            await self._release_reserved()
-        return True
+
+    async def _booked_before(self) -> None:
+        """The card before's booking, finished (its failure, a ledger gone away, shows here)."""
+        task, self._booking = self._booking, None
+        if task is not None:
+            await task
 
     async def _counter_is(self, expected: int) -> bool:
         """The printer's counter is the one the next card follows (nothing else took a card, nothing new to
@@ -669,6 +694,8 @@ class PrintEngine:
         """While `current` prints: the checks of a turn, the next job claimed and laid out, and its blank taken
         with no counter yet (`_take_blank`), so that between two cards only the booking remains. None when no
         card should follow now; the loop then takes its turn as usual and says why."""
+        if self._booking is not None:  # the card before this one, booked first: the limits count it
+            await asyncio.wait([self._booking])
         try:
             await self._take_requests()
             if await self._why_not_print() is not None:
@@ -699,11 +726,14 @@ class PrintEngine:
             await self._requeue(reserved.job, "reservation_released")
 
     async def _forget_reserved(self) -> None:
-        """The ledger went away: the reservation's fate is settled from the ledger and the counter on its return."""
-        task, self._reserving, self._reserved = self._reserving, None, None
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        """The ledger went away (or the loop ends): the reservation being made is dropped and the booking being made
+        finishes or fails; what they left in the ledger is settled from it and the printer's counter (jobs in
+        doubt, in a chain) at the next settling."""
+        reserving, booking = self._reserving, self._booking
+        self._reserving, self._booking, self._reserved = None, None, None
+        if reserving is not None:
+            reserving.cancel()
+        await asyncio.gather(*(task for task in (reserving, booking) if task is not None), return_exceptions=True)
 
     async def _check_counter(self, counter: int) -> None:
         """The printer's counter between cards against the books': followed when the printer never printed or its

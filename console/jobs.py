@@ -111,18 +111,22 @@ async def set_state(tx: Any, job_id: int, new: str, reason: str | None = None, *
     return Job.from_row(updated)
 
 
-async def start_reserved(tx: Any, job: Job, counter_before: int, at: str) -> Job:
-    """A job that took its blank while the card before it printed (`counter_before` still NULL: its `Ss` not sent)
-    gets the counter its card follows, in the transaction that books the card before: sent once this commits."""
-    row = await tx.fetchone(
+async def mark_started(store: Store, job: Job, counter_before: int, at: str) -> Job:
+    """A job that took its blank while the card before it printed (`counter_before` NULL: its `Ss` not sent) gets
+    the counter its card follows, committed on its own (one statement: the printer waits for it) before its `Ss`.
+    Its audit entry (`card_started`) is written with the card before's booking, which follows."""
+    changed = await store.execute_alone(
         "UPDATE jobs SET counter_before = ?, started_at = ? WHERE id = ? AND state = 'printing' "
-        "AND counter_before IS NULL AND station_id = ? RETURNING id",
-        (counter_before, at, job.id, tx.station_id),
+        "AND counter_before IS NULL AND station_id = ?",
+        (counter_before, at, job.id, store.station_id),
     )
-    if row is None:
+    if changed != 1:
         raise TransitionError(t("jobs.bad_transition", job=job.id, old=PRINTING, new=PRINTING))
-    await tx.audit("card.started", job.nik, job=job.id, counter_before=counter_before)
     return replace(job, counter_before=counter_before, started_at=at)
+
+
+async def audit_started(tx: Any, job: Job) -> None:
+    await tx.audit("card.started", job.nik, job=job.id, counter_before=job.counter_before)
 
 
 @dataclass(frozen=True)

@@ -45,13 +45,15 @@ class Stop(StrEnum):
 class Facts:
     """What the engine read. `counter` None: the printer did not answer. `job_before`: the counter read before the
     job's blank (None between cards). `booked`: the books' counter for this serial (None: a printer new to them).
-    `fault`: the fault that met the job's card (None when settling at start or between cards)."""
+    `fault`: the fault that met the job's card (None when settling at start or between cards). `next_before`: the
+    counter the next job in doubt was started after (its `Ss` sent once this job's card was out), if any."""
 
     counter: int | None
     card_inside: bool
     booked: int | None
     job_before: int | None = None
     fault: FaultKind | None = None
+    next_before: int | None = None  # the next job in doubt on this printer started after this counter
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ def _with_job(facts: Facts, before: int) -> Decision:
     if counter > before + 1:
         if facts.fault is not None:  # the station held the port: cards after its own are not explained
             return Decision(stop=Stop.FAULT)
+        if facts.next_before == before + 1:  # the next job's card follows: it settles the cards after this one
+            return Decision(job=JobOutcome.PRINTED, job_counter=before + 1, card_dest="hopper", book_counter=before + 1)
         # The job's card is the first after its counter was read (the station held the port); the others were
         # taken by no job of ours: the card inside is theirs, and they stop the queue as cards unaccounted for.
         return Decision(

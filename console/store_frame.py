@@ -94,6 +94,13 @@ class BaseStore(ABC, Generic[Conn]):
             await self.close()
             raise
 
+    async def execute_alone(self, sql: str, params: Any = ()) -> int:
+        """One statement committed on its own, with no audit entry (a marker the engine needs durable before it
+        acts, whose audit entry follows in its next transaction); the rows it changed. On the ledger one round
+        trip (the ledger's store overrides this)."""
+        async with self.transaction("station") as tx:
+            return int((await tx.execute(sql, params)).rowcount)
+
     async def hold_claims(self) -> None:
         """This process prints for its station: its claims are not to be taken over while it lives (on the ledger;
         one SQLite file is one station, whose claims no other takes)."""

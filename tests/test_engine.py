@@ -152,6 +152,62 @@ async def leave_a_job_in_doubt(store, printer) -> tuple[jobs.Job, int]:
     return job, counter
 
 
+async def leave_two_jobs_in_doubt(store, printer, second_started: bool = True) -> tuple[jobs.Job, jobs.Job, int]:
+    """A crash while the second card printed and the first was not yet booked: the first job printing with its
+    counter, the second taken while the first printed and started (its counter the first's + 1) or not (none)."""
+    first, counter = await leave_a_job_in_doubt(store, printer)
+    second = await jobs.claim(store, after=first.id)
+    async with store.transaction() as tx:
+        allocation = await books.take_blank(tx)
+        await locks.lock_for_job(tx, second.nik, second.id, "t")
+        await jobs.set_state(tx, second.id, jobs.PRINTING, allocation_id=allocation,
+                             counter_before=counter + 1 if second_started else None)  # fmt: skip
+    return first, second, counter
+
+
+async def test_settle_two_jobs_in_doubt_in_a_chain_books_each_its_own_card(bench):
+    rig = await bench(3, 10)
+    store, printer, engine = rig.store, rig.printer, rig.engine
+    first, second, counter = await leave_two_jobs_in_doubt(store, printer)
+    await printer.take_blank()  # the first card: out (here to the reject box)
+    await printer.reject()
+    await printer.take_blank()  # the second: inside when the station died
+    settled = {job.id: job for job in await engine.settle()}  # no counter_ahead: the second explains its card
+    assert (settled[first.id].state, settled[first.id].card_counter) == ("printed", counter + 1)
+    assert (settled[second.id].state, settled[second.id].card_counter) == ("printed", counter + 2)
+    assert settled[second.id].card_dest == "reject" and await printer.card_position() is None
+    await check_books_against_output_log(store, rig.output_log)
+
+
+async def test_settle_gives_back_the_second_job_of_a_chain_whose_card_never_started(bench):
+    rig = await bench(3, 10)
+    store, printer, engine = rig.store, rig.printer, rig.engine
+    for started in (True, False):  # its counter committed (its `Ss` about to be sent) or not yet
+        first, second, counter = await leave_two_jobs_in_doubt(store, printer, second_started=started)
+        await printer.take_blank()
+        await printer.reject()
+        settled = {job.id: job for job in await engine.settle()}
+        assert (settled[first.id].state, settled[first.id].card_counter) == ("printed", counter + 1)
+        assert settled[second.id].state == "queued"
+        assert await locks.refusal(store, second.nik, for_job=second.id) is None
+        await jobs.tag(store, first.nik, True, "test", None)
+    await check_books_against_output_log(store, rig.output_log)
+
+
+async def test_a_card_after_a_chains_first_with_no_second_started_stops_the_queue(bench):
+    """Cards after the first job's with the second never started are nobody's: counter_ahead, as for one job."""
+    rig = await bench(3, 10)
+    store, printer, engine = rig.store, rig.printer, rig.engine
+    first, second, counter = await leave_two_jobs_in_doubt(store, printer, second_started=False)
+    for _ in range(2):
+        await printer.take_blank()
+        await printer.reject()
+    with pytest.raises(CounterAhead):
+        await engine.settle()
+    assert (await jobs.get_job(store, second.id)).state == "queued"
+    assert (await jobs.get_job(store, first.id)).card_counter == counter + 1
+
+
 async def test_settle_requeues_a_job_whose_blank_never_left_the_feeder(bench):
     rig = await bench(2, 10)
     store, printer, engine = rig.store, rig.printer, rig.engine

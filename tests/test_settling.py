@@ -13,6 +13,7 @@ facts = st.builds(
     booked=st.none() | counters,
     job_before=st.none() | counters,
     fault=st.none() | st.sampled_from(FaultKind),
+    next_before=st.none() | counters,
 )
 
 
@@ -31,6 +32,24 @@ def test_every_card_the_printer_counted_is_explained_or_stops_the_queue(f: Facts
         assert d.book_counter == f.job_before + 1  # a job's decision books its own card, never another one
     if f.job_before is None and f.booked is not None and f.counter is not None and f.counter > f.booked:
         assert d.stop is Stop.COUNTER_AHEAD and d.book_counter is None  # never booked by the station alone
+    if d.job is not JobOutcome.KEEP and f.counter is not None and f.job_before is not None:
+        if f.counter > f.job_before + 1 and d.stop is not Stop.COUNTER_AHEAD:  # cards after its own, left
+            assert f.next_before == f.job_before + 1 and d.stop is None  # to the job that followed it
+            assert not d.eject and d.card_dest == "hopper"  # a card inside is the next job's
+
+
+@given(counters, counters, st.booleans())
+def test_a_job_followed_by_another_in_doubt_leaves_the_cards_after_its_own_to_it(
+    before: int, more: int, inside: bool
+) -> None:
+    counter = before + 2 + more
+    alone = decide(Facts(counter, inside, before, before))
+    assert alone.stop is Stop.COUNTER_AHEAD and alone.unaccounted == counter - before - 1
+    first = decide(Facts(counter, inside, before, before, next_before=before + 1))
+    assert first == Decision(JobOutcome.PRINTED, before + 1, "hopper", book_counter=before + 1)
+    second = decide(Facts(counter, inside, before + 1, before + 1))  # the next job settles with the rest
+    assert second.job is JobOutcome.PRINTED and second.job_counter == before + 2
+    assert (second.stop is Stop.COUNTER_AHEAD) == (more > 0)
 
 
 @given(facts)

@@ -172,6 +172,14 @@ class LedgerStore(BaseStore["psycopg.AsyncConnection[Any]"]):
             except DatabaseError as exc:
                 raise LedgerUnreachable(str(exc)) from None
 
+    async def execute_alone(self, sql: str, params: Params = ()) -> int:
+        async with self._write_lock:
+            if self._writer is None:
+                raise DatabaseError(t("db.read_only", file=self.path))
+            writer = await self._writer_ready(self._writer)
+            with answered(self.url, writer):  # autocommit: committed when it answers
+                return int((await writer.execute(_sql(sql, params), params)).rowcount)
+
     async def hold_claims(self) -> None:
         """A session lock keyed by the station on the writer connection, for as long as it lives (taken again on a
         new connection): a station killed loses it with its connection, and its queued claims become orphans that
