@@ -237,7 +237,8 @@ class PrintEngine:
     async def settle(self) -> list[Job]:
         """Settle jobs in doubt with the printer's counter and card position (guarantee 5)."""
         in_doubt = await jobs.jobs_in_doubt(self.store)
-        settled = [await self._requeue(job, "settled_never_started") for job in in_doubt if job.counter_before is None]
+        never_sent = [job for job in in_doubt if job.counter_before is None]  # reserved: given back quietly
+        settled = [await self._requeue(job, "settled_never_started", tell=False) for job in never_sent]
         chain = sorted(
             (job for job in in_doubt if job.counter_before is not None), key=lambda job: job.counter_before or 0
         )
@@ -308,14 +309,17 @@ class PrintEngine:
             await printer_record.record_unknown_printer(tx, printer_record.UnknownPrinter(self._serial, counter))
         return booked
 
-    async def _requeue(self, job: Job, reason: str) -> Job:
+    async def _requeue(self, job: Job, reason: str, tell: bool = True) -> Job:
+        """The job back in the queue, its blank in stock and its lock released (no `Ss` took the blank); `tell`
+        the listeners (not for a reservation given back: nobody saw its card start)."""
         async with self.store.transaction(self.actor) as tx:
             await locks.release_for_job(tx, job.nik, job.id)
             await books.return_blank(tx, job.allocation_id)
             result = await jobs.set_state(
                 tx, job.id, jobs.QUEUED, reason, allocation_id=None, counter_before=None, started_at=None
             )
-        self._emit("card_requeued", result, reason=reason)
+        if tell:
+            self._emit("card_requeued", result, reason=reason)
         return result
 
     async def _clear_card_inside(self) -> None:
@@ -723,7 +727,7 @@ class PrintEngine:
         made = await self._reservation_made()
         reserved, self._reserved = self._reserved or made, None
         if reserved is not None:
-            await self._requeue(reserved.job, "reservation_released")
+            await self._requeue(reserved.job, "reservation_released", tell=False)
 
     async def _forget_reserved(self) -> None:
         """The ledger went away (or the loop ends): the reservation being made is dropped and the booking being made
