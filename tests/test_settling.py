@@ -32,10 +32,10 @@ def test_every_card_the_printer_counted_is_explained_or_stops_the_queue(f: Facts
         assert d.book_counter == f.job_before + 1  # a job's decision books its own card, never another one
     if f.job_before is None and f.booked is not None and f.counter is not None and f.counter > f.booked:
         assert d.stop is Stop.COUNTER_AHEAD and d.book_counter is None  # never booked by the station alone
-    if d.job is not JobOutcome.KEEP and f.counter is not None and f.job_before is not None:
-        if f.counter > f.job_before + 1 and d.stop is not Stop.COUNTER_AHEAD:  # cards after its own, left
-            assert f.next_before == f.job_before + 1 and d.stop is None  # to the job that followed it
-            assert not d.eject and d.card_dest == "hopper"  # a card inside is the next job's
+    cards_after_its_own = f.counter is not None and f.job_before is not None and f.counter > f.job_before + 1
+    if d.job is not JobOutcome.KEEP and cards_after_its_own and d.stop is not Stop.COUNTER_AHEAD:
+        assert f.next_before == f.job_before + 1 and d.stop is None  # left to the job that followed it
+        assert not d.eject and d.card_dest == "hopper"  # a card inside is the next job's
 
 
 @given(counters, counters, st.booleans())
