@@ -344,3 +344,45 @@ def test_ledger_migrate_gives_an_existing_station_role_todays_rights(tmp_path, l
         ).fetchone()
         assert "1 station role" in migrated.stdout
     assert rights == (False, False, True, False, True)
+
+
+async def test_the_queue_tags_faults_and_settling_work_as_a_station_role(regency):
+    """The rest of what the honest station does, as its role under the guards: hold, release and cancel a job,
+    tag and correct a tag, a card spoiled by a jam booked bad, a card taken before a crash settled at start."""
+    rig = regency
+    east = rig.stores["east"]
+    held, cancelled, jammed, crashed = rig.niks[:4]
+    await jobs.enqueue(east, [held, cancelled], "op")
+    job = (await rig.job_of(held))["id"]
+    assert (await jobs.hold(east, job, "op")).state == "held"
+    assert (await jobs.release(east, job, "op")).state == "queued"
+    assert (await jobs.cancel(east, (await rig.job_of(cancelled))["id"], "op")).state == "cancelled"
+    await rig.run_engine("east")
+    await jobs.tag(east, held, True, "op")
+    assert (await jobs.tag(east, held, False, "op", "rusak_fisik")).state == "done_bad"  # corrected before a report
+
+    await jobs.enqueue(rig.owner, [jammed], "admin", for_station=rig.ids["east"])
+    async with emulated_printer(rig.folder, faults="jam@1") as (emu, printer):
+        engine = make_engine(east, printer)
+        await engine.start()
+        await engine.run()
+        assert (await rig.job_of(jammed))["state"] == "done_bad"
+        emu.clear()
+        assert await engine.recover()
+
+    await jobs.enqueue(east, [crashed], "op")
+    async with emulated_printer(rig.folder) as (_, printer):
+        await printer.setup("ko")
+        [claimed] = [j for j in [await jobs.claim(east)] if j is not None]
+        counter = await printer.card_counter()
+        async with east.transaction("op") as tx:  # the engine's steps up to the blank, then the station dies
+            allocation = await books.take_blank(tx)
+            await locks.lock_for_job(tx, claimed.nik, claimed.id, ANOTHER_DAY)
+            await jobs.set_state(tx, claimed.id, jobs.PRINTING, allocation_id=allocation, counter_before=counter)
+        await printer.take_blank()
+        [settled] = await make_engine(east, printer).settle()
+    assert (settled.nik, settled.state, settled.card_counter) == (crashed, "printed", counter + 1)
+    for nik in (held, jammed):
+        await assert_no_second_card(rig, nik, cards=1)
+    await assert_no_second_card(rig, crashed, cards=0)  # its blank went to the reject box with nothing on it
+    assert rig.cards_of(cancelled) == 0
