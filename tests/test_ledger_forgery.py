@@ -29,6 +29,7 @@ from console.store import Store
 from drivers.emulator import read_output_log
 from tests.station import emulated_printer, make_engine
 from tests.test_ledger_cli import config_with
+from tests.test_ledger_roles import _station_config
 from tests.test_report_kit import centre_keys, station
 
 ALLOCATION = "JATAH-2026-11"
@@ -330,10 +331,13 @@ def test_ledger_migrate_gives_an_existing_station_role_todays_rights(tmp_path, l
                     "--password-file", str(tmp_path / "old.pass"))  # fmt: skip
     assert added.returncode == 0, added.stderr
     role = pg_roles.role_name(station_id)
+    own = _station_config(tmp_path / "old", added.stdout)
     with psycopg.connect(**ledger.connect_kwargs(), autocommit=True) as conn:
         conn.execute(f"GRANT INSERT, UPDATE ON grants, unlocks, nik_locks TO {role}")
         conn.execute(f"GRANT UPDATE (unlocked_at, nik) ON unlocks TO {role}")
         conn.execute("DROP TRIGGER IF EXISTS ktpel_guard ON nik_locks")
+        [before] = [line for line in station(own, "doctor").stdout.splitlines() if line.startswith("role")]
+        assert "[WARN]" in before and "station ledger migrate" in before, before
         migrated = station(admin, "ledger", "migrate")
         assert migrated.returncode == 0, migrated.stderr
         rights = conn.execute(
@@ -344,6 +348,8 @@ def test_ledger_migrate_gives_an_existing_station_role_todays_rights(tmp_path, l
         ).fetchone()
         assert "1 station role" in migrated.stdout
     assert rights == (False, False, True, False, True)
+    [after] = [line for line in station(own, "doctor").stdout.splitlines() if line.startswith("role")]
+    assert "[ OK ]" in after, after
 
 
 async def test_the_queue_tags_faults_and_settling_work_as_a_station_role(regency):

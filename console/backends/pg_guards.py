@@ -191,6 +191,7 @@ _TRIGGERS = {
     "unlocks": "BEFORE UPDATE",
     "audit": "BEFORE INSERT",
 }
+GUARDED_TABLES = tuple(_TRIGGERS)
 
 
 async def ensure_guards(tx: Any) -> None:
