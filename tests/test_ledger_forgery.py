@@ -31,6 +31,7 @@ from tests.station import emulated_printer, make_engine
 from tests.test_ledger_cli import config_with
 from tests.test_ledger_roles import _station_config
 from tests.test_report_kit import centre_keys, station
+from tests.test_stations_race import STATIONS, run_race
 
 ALLOCATION = "JATAH-2026-11"
 REGENCY = "5203"
@@ -392,3 +393,22 @@ async def test_the_queue_tags_faults_and_settling_work_as_a_station_role(regency
         await assert_no_second_card(rig, nik, cards=1)
     await assert_no_second_card(rig, crashed, cards=0)  # its blank went to the reject box with nothing on it
     assert rig.cards_of(cancelled) == 0
+
+
+async def test_four_stations_on_their_own_roles_killed_at_random_print_each_nik_once(tmp_path, ledger):
+    """The race of tests/test_stations_race.py with each station on its own role, under the guards: claims,
+    blanks, settling after a SIGKILL (a lock given back, a card booked) and restarts all pass them."""
+    roles = {station_id: f"{pg_roles.role_name(station_id)}_{ledger.name[-8:]}" for station_id in STATIONS}
+    async with await Store.open(ledger.url) as owner:
+        for station_id, role in roles.items():
+            async with owner.transaction("admin") as tx:
+                await stations.add(tx, station_id, station_id, role)
+                await pg_roles.create_station_role(tx, role, pg_roles.new_password())  # the test server trusts
+    try:
+        urls = {station_id: _as_role(ledger.url, role) for station_id, role in roles.items()}
+        await run_race(tmp_path, ledger, rounds=3, residents=24, restart_at=-1, urls=urls)  # the restart: its own test
+    finally:
+        with psycopg.connect(**ledger.connect_kwargs(), autocommit=True) as conn:
+            for role in roles.values():
+                conn.execute(f"DROP OWNED BY {role}")
+                conn.execute(f"DROP ROLE {role}")
