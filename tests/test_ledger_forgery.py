@@ -412,3 +412,25 @@ async def test_four_stations_on_their_own_roles_killed_at_random_print_each_nik_
             for role in roles.values():
                 conn.execute(f"DROP OWNED BY {role}")
                 conn.execute(f"DROP ROLE {role}")
+
+
+async def test_a_station_role_cannot_turn_a_reported_good_card_bad_to_win_an_unlock(regency):
+    """A good card the regency reported to the centre (or handed over) keeps its tag: turned bad, the next report
+    would ask the centre to unlock a NIK whose resident holds a good card."""
+    rig = regency
+    good, bad = rig.niks[:2]
+    await rig.print_at("east", [good, bad])
+    await jobs.tag(rig.stores["east"], good, True, "op")
+    await jobs.tag(rig.stores["east"], bad, False, "op", "gagal_cetak")
+    await reports.make_report(rig.owner, ALLOCATION, REGENCY, "admin")
+    with rig.psql("east") as conn:
+        for sql, params in (
+            ("UPDATE jobs SET state = 'done_bad', tag_reason = 'rusak_fisik' WHERE nik = %s", (good,)),
+            ("UPDATE jobs SET tag_reason = 'salah_data' WHERE nik = %s", (bad,)),
+            ("UPDATE jobs SET state = 'done_good', tag_reason = NULL WHERE nik = %s", (bad,)),
+        ):
+            assert not went_through(conn, sql, params), sql
+    with pytest.raises(RefusedError):  # the honest path says so too
+        await jobs.tag(rig.stores["east"], good, False, "op", "rusak_fisik")
+    assert (await rig.job_of(good))["state"] == "done_good"
+    assert (await rig.job_of(bad))["tag_reason"] == "gagal_cetak"

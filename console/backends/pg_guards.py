@@ -42,6 +42,9 @@ _CARD = (
     "printed_at",
 )
 
+# A card's tag: it stands once a report carried it to the centre, or the card was handed over.
+_TAG = ("state", "tag_reason", "tag_note")
+
 
 def _row(alias: str, *more: str) -> str:
     return "ROW(" + ", ".join(f"{alias}.{column}" for column in (*_CARD, *more)) + ")"
@@ -110,7 +113,8 @@ BEGIN
 END
 $$""",
     # jobs: the state machine of console/jobs.py; a job takes its blank only under its NIK's lock closed for it
-    # and goes back to the queue only once that lock was given back; a printed card's record stays as it is.
+    # and goes back to the queue only once that lock was given back; a printed card's record stays as it is, and
+    # its tag too once reported or handed over (a good card turned bad would win an unlock at the next report).
     f"""
 CREATE OR REPLACE FUNCTION public.ktpel_guard_jobs() RETURNS trigger LANGUAGE plpgsql {_PATH} AS $$
 BEGIN
@@ -135,6 +139,11 @@ BEGIN
             OR OLD.state = 'printing' AND NEW.state = 'printing' AND ({_row("NEW")} IS DISTINCT FROM {_row("OLD")}
                 OR NEW.unlock_id IS NOT NULL AND NEW.unlock_id IS DISTINCT FROM OLD.unlock_id) THEN
         PERFORM public.ktpel_refuse('rewrite the card of job ' || OLD.id);
+    END IF;
+    IF OLD.state IN ('done_good', 'done_bad') AND {_row("NEW", *_TAG)} IS DISTINCT FROM {_row("OLD", *_TAG)}
+            AND (EXISTS (SELECT 1 FROM public.report_cards c WHERE c.job_id = OLD.id)
+                OR EXISTS (SELECT 1 FROM public.card_custody c WHERE c.job_id = OLD.id)) THEN
+        PERFORM public.ktpel_refuse('change the tag of job ' || OLD.id || ', reported or handed over');
     END IF;
     IF OLD.state = 'queued' AND NEW.state = 'printing' AND NOT EXISTS (SELECT 1 FROM public.nik_locks l
             WHERE l.nik = NEW.nik AND l.job_id = NEW.id AND l.unlocked_at IS NULL) THEN
