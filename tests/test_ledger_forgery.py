@@ -434,3 +434,27 @@ async def test_a_station_role_cannot_turn_a_reported_good_card_bad_to_win_an_unl
         await jobs.tag(rig.stores["east"], good, False, "op", "rusak_fisik")
     assert (await rig.job_of(good))["state"] == "done_good"
     assert (await rig.job_of(bad))["tag_reason"] == "gagal_cetak"
+
+
+async def test_a_role_made_by_hand_with_every_right_is_held_by_the_guards_too(regency, ledger):
+    """Not registered by `add-station` (so no station of its own) and granted every table: still not the owner."""
+    rig = regency
+    [printed] = rig.niks[:1]
+    await rig.print_at("east", [printed])
+    role = f"handmade_{ledger.name[-8:]}"
+    with psycopg.connect(**ledger.connect_kwargs(), autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN")
+        admin.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}")
+    try:
+        with psycopg.connect(_as_role(ledger.url, role), autocommit=True) as conn:
+            for sql, params in (
+                ("UPDATE nik_locks SET unlocked_at = %s WHERE nik = %s", (ANOTHER_DAY, printed)),
+                ("DELETE FROM nik_locks WHERE nik = %s", (printed,)),
+                ("UPDATE jobs SET state = 'queued' WHERE nik = %s", (printed,)),
+            ):
+                assert not went_through(conn, sql, params), sql
+        await assert_no_second_card(rig, printed)
+    finally:
+        with psycopg.connect(**ledger.connect_kwargs(), autocommit=True) as admin:
+            admin.execute(f"DROP OWNED BY {role}")
+            admin.execute(f"DROP ROLE {role}")

@@ -5,7 +5,8 @@ password (psql, or this program) could otherwise free a printed NIK without the 
 move its lock, forge an unlock, put a printed job back in the queue or in doubt, or append lock entries to the
 audit log. Each guard lets through exactly the steps the honest station takes (console/locks.py, console/jobs.py,
 the engine's settling) and refuses any other with SQLSTATE 42501 (insufficient_privilege), as a missing grant
-would. The ledger's owner (the administrator's desk, who applies the centre's grants) is not held by them.
+would. The ledger's owner (the administrator's desk, who applies the centre's grants) is not held by them; every
+other role is, registered by `add-station` or made by hand.
 
 What a guard cannot check is the printer: a station's role may still give back the lock of the one job it has in
 flight (`printing`, no card yet), as the engine does when the printer proves no blank left the feeder. That word
@@ -59,6 +60,12 @@ BEGIN
         HINT = 'the NIK lock opens only by the centre''s grant, applied by the ledger''s owner (docs/multi-station.md)';
 END
 $$""",
+    # The ledger's owner (a member of the role owning its tables, or a superuser) is not held by the guards; any
+    # other role is, registered or not (a role made by hand with wide grants too).
+    f"""
+CREATE OR REPLACE FUNCTION public.ktpel_owner() RETURNS boolean LANGUAGE sql STABLE {_PATH} AS $$
+    SELECT pg_has_role(current_user, c.relowner, 'MEMBER') FROM pg_class c WHERE c.oid = 'public.jobs'::regclass
+$$""",
     # The job a station has in flight: it took the blank, the printer has not said yet where the card went.
     f"""
 CREATE OR REPLACE FUNCTION public.ktpel_in_flight(job bigint, of_nik text) RETURNS boolean LANGUAGE sql STABLE
@@ -73,9 +80,9 @@ $$""",
     f"""
 CREATE OR REPLACE FUNCTION public.ktpel_guard_nik_locks() RETURNS trigger LANGUAGE plpgsql {_PATH} AS $$
 BEGIN
-    IF public.ktpel_station() IS NULL AND TG_OP = 'DELETE' THEN
+    IF public.ktpel_owner() AND TG_OP = 'DELETE' THEN
         RETURN OLD;
-    ELSIF public.ktpel_station() IS NULL THEN
+    ELSIF public.ktpel_owner() THEN
         RETURN NEW;
     END IF;
     IF TG_OP = 'INSERT' THEN
@@ -118,7 +125,7 @@ $$""",
     f"""
 CREATE OR REPLACE FUNCTION public.ktpel_guard_jobs() RETURNS trigger LANGUAGE plpgsql {_PATH} AS $$
 BEGIN
-    IF public.ktpel_station() IS NULL THEN
+    IF public.ktpel_owner() THEN
         RETURN NEW;
     END IF;
     IF TG_OP = 'INSERT' THEN
@@ -161,7 +168,7 @@ $$""",
     f"""
 CREATE OR REPLACE FUNCTION public.ktpel_guard_unlocks() RETURNS trigger LANGUAGE plpgsql {_PATH} AS $$
 BEGIN
-    IF public.ktpel_station() IS NULL OR NEW.used_by_job IS NOT DISTINCT FROM OLD.used_by_job THEN
+    IF public.ktpel_owner() OR NEW.used_by_job IS NOT DISTINCT FROM OLD.used_by_job THEN
         RETURN NEW;
     END IF;
     IF OLD.used_by_job IS NULL AND EXISTS (SELECT 1 FROM public.jobs j
@@ -182,7 +189,7 @@ $$""",
     f"""
 CREATE OR REPLACE FUNCTION public.ktpel_guard_audit() RETURNS trigger LANGUAGE plpgsql {_PATH} AS $$
 BEGIN
-    IF public.ktpel_station() IS NULL THEN
+    IF public.ktpel_owner() THEN
         RETURN NEW;
     END IF;
     IF NEW.action IN ('nik.unlocked', 'grant.applied') OR NEW.action = 'nik.lock_released' AND EXISTS (
