@@ -406,7 +406,7 @@ async def test_four_stations_on_their_own_roles_killed_at_random_print_each_nik_
                 await pg_roles.create_station_role(tx, role, pg_roles.new_password())  # the test server trusts
     try:
         urls = {station_id: _as_role(ledger.url, role) for station_id, role in roles.items()}
-        await run_race(tmp_path, ledger, rounds=3, residents=24, restart_at=-1, urls=urls)  # the restart: its own test
+        await run_race(tmp_path, ledger, rounds=3, residents=24, restart_at=1, urls=urls)
     finally:
         with psycopg.connect(**ledger.connect_kwargs(), autocommit=True) as conn:
             for role in roles.values():
@@ -458,3 +458,17 @@ async def test_a_role_made_by_hand_with_every_right_is_held_by_the_guards_too(re
         with psycopg.connect(**ledger.connect_kwargs(), autocommit=True) as admin:
             admin.execute(f"DROP OWNED BY {role}")
             admin.execute(f"DROP ROLE {role}")
+
+
+async def test_a_station_role_takes_over_the_claims_a_killed_station_left(regency):
+    """The takeover of orphaned claims (`jobs.claim`) works as a station's role: west claimed a job and holds no
+    printing session (as if killed); east, with nothing free, takes it over and prints it, once."""
+    rig = regency
+    [nik] = rig.niks[:1]
+    await jobs.enqueue(rig.owner, [nik], "admin")
+    left = await jobs.claim(rig.stores["west"])
+    assert left is not None and left.nik == nik
+    taken = await jobs.claim(rig.stores["east"])
+    assert taken is not None and taken.id == left.id
+    await rig.run_engine("east")
+    assert rig.cards_of(nik) == 1 and (await rig.job_of(nik))["station_id"] == rig.ids["east"]

@@ -50,9 +50,12 @@ _MINE = "ktpel_station()"
 _POLICIES = {
     **{table: [f"FOR ALL USING (station_id = {_MINE}) WITH CHECK (station_id = {_MINE})"] for table in _OWN_ROWS},
     # a job is the station's once it claimed it; a free one any station may claim, unless queued for another
+    # (or a queued one another station claimed for any station: taken over once that station is gone, console/jobs.py;
+    # a claim spends nothing, and the guards of pg_guards.py hold every other step)
     "jobs": [
-        f"FOR ALL USING (station_id IS NULL OR station_id = {_MINE}) WITH CHECK ((station_id IS NULL OR station_id = "
-        f"{_MINE}) AND (station_id IS NULL OR queued_for IS NULL OR queued_for = {_MINE}))"
+        f"FOR ALL USING (station_id IS NULL OR station_id = {_MINE} OR (state = 'queued' AND queued_for IS NULL)) "
+        f"WITH CHECK ((station_id IS NULL OR station_id = {_MINE}) "
+        f"AND (station_id IS NULL OR queued_for IS NULL OR queued_for = {_MINE}))"
     ],
     "audit": [f"FOR INSERT WITH CHECK (station_id = {_MINE})"],
 }
@@ -135,6 +138,6 @@ async def ensure_policies(tx: Any) -> None:
         }
         if "ktpel_read" not in names:
             await tx.execute(f"CREATE POLICY ktpel_read ON {table} FOR SELECT USING (true)")
-        for number, policy in enumerate(policies):
-            if f"ktpel_own_{number}" not in names:
-                await tx.execute(f"CREATE POLICY ktpel_own_{number} ON {table} {policy}")
+        for number, policy in enumerate(policies):  # replaced: an older program's may differ
+            await tx.execute(f"DROP POLICY IF EXISTS ktpel_own_{number} ON {table}")
+            await tx.execute(f"CREATE POLICY ktpel_own_{number} ON {table} {policy}")
