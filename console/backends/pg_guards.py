@@ -29,19 +29,19 @@ _PATH = "SET search_path = pg_catalog, public, pg_temp"
 _TRANSITIONS = ", ".join(f"('{old}', '{new}')" for old, news in TRANSITIONS.items() for new in sorted(news))
 
 # A job's card as the books recorded it: fixed once the card was printed (or the job cancelled); while printing,
-# all but its unlock (which a blank given back returns).
+# all but its unlock (which a blank given back returns) and, once, the counter its card follows and when it started
+# (a blank taken while the card before printed, `jobs.start_reserved`).
 _CARD = (
     "allocation_id",
-    "counter_before",
     "card_counter",
     "card_dest",
     "printer_serial",
     "station_id",
     "queued_for",
     "queued_at",
-    "started_at",
     "printed_at",
 )
+_START = ("counter_before", "started_at")  # set once for a job whose blank was taken while the card before printed
 
 # A card's tag: it stands once a report carried it to the centre, or the card was handed over.
 _TAG = ("state", "tag_reason", "tag_note")
@@ -142,8 +142,9 @@ BEGIN
         PERFORM public.ktpel_refuse('move job ' || OLD.id || ' from ' || OLD.state || ' to ' || NEW.state);
     END IF;
     IF OLD.state IN ('printed', 'done_good', 'done_bad', 'cancelled')
-                AND {_row("NEW", "unlock_id")} IS DISTINCT FROM {_row("OLD", "unlock_id")}
+                AND {_row("NEW", *_START, "unlock_id")} IS DISTINCT FROM {_row("OLD", *_START, "unlock_id")}
             OR OLD.state = 'printing' AND NEW.state = 'printing' AND ({_row("NEW")} IS DISTINCT FROM {_row("OLD")}
+                OR OLD.counter_before IS NOT NULL AND {_row("NEW", *_START)} IS DISTINCT FROM {_row("OLD", *_START)}
                 OR NEW.unlock_id IS NOT NULL AND NEW.unlock_id IS DISTINCT FROM OLD.unlock_id) THEN
         PERFORM public.ktpel_refuse('rewrite the card of job ' || OLD.id);
     END IF;
