@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from console.backends.pg_guards import GUARDED_TABLES
 from console.config import Settings
 from console.errors import StationError
 from console.hints import CLI, advised
@@ -115,7 +116,10 @@ async def check_ledger_schema(store: Store) -> str:
 
 _ROLE = (
     "SELECT current_user AS role, r.rolsuper AS superuser, has_table_privilege('audit', 'UPDATE') AS can_update, "
-    "has_table_privilege('audit', 'DELETE') AS can_delete, has_table_privilege('audit', 'TRUNCATE') AS can_truncate "
+    "has_table_privilege('audit', 'DELETE') AS can_delete, has_table_privilege('audit', 'TRUNCATE') AS can_truncate, "
+    "EXISTS (SELECT 1 FROM stations s WHERE s.role = current_user) AS station, "
+    "has_table_privilege('grants', 'INSERT') OR has_table_privilege('unlocks', 'INSERT') AS can_unlock, "
+    "(SELECT count(DISTINCT tgrelid) FROM pg_trigger WHERE tgname = 'ktpel_guard') AS guarded "
     "FROM pg_roles r WHERE r.rolname = current_user"
 )
 
@@ -131,6 +135,8 @@ async def check_role(settings: Settings) -> str:
                                       ("TRUNCATE", row["can_truncate"])) if held]  # fmt: skip
     if rights:
         raise DoctorWarning(t("doctor.role_rewrites", role=row["role"], rights=", ".join(rights)))
+    if row["station"] and (row["can_unlock"] or row["guarded"] < len(GUARDED_TABLES)):
+        raise DoctorWarning(t("doctor.role_outdated", role=row["role"]))  # an older program's rights
     return t("doctor.role_ok", role=row["role"])
 
 

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat,
 from console import locks, reports
 from console.canonical import canonical_bytes, canonical_json
 from console.clock import now as clock_now
-from console.errors import ConfigError, GrantRejectedError, UsageError
+from console.errors import ConfigError, GrantRejectedError, RefusedError, UsageError
 from console.formats import os_error
 from console.i18n import t
 from console.operators import SUPERVISOR, require_role
@@ -411,6 +411,16 @@ async def _audit_rejection(
         )
 
 
+async def _may_apply(store: Store) -> None:
+    """On a ledger the ledger's owner (the regency's desk) applies the centre's grants: a station's role may not
+    write grants nor unlocks (PostgreSQL cannot check an Ed25519 signature, so it is held to the owner's word).
+    Said before the file is read: nothing is changed, nothing audited."""
+    if store.dialect == "postgresql" and not await store.scalar(
+        "SELECT has_table_privilege('public.grants', 'INSERT')"
+    ):
+        raise RefusedError(t("unlock.ledger_owner_only", station=store.station_id))
+
+
 async def apply_grant(
     store: Store,
     data: bytes,
@@ -426,6 +436,7 @@ async def apply_grant(
     Raises GrantRejected (exit 6) naming the failed check; then only the audit entry `grant.rejected` is written.
     """
     await require_role(store, actor, SUPERVISOR, "unlock")
+    await _may_apply(store)
     try:
         return await _apply_checked(store, data, station_id, keys, actor, now or clock_now())
     except GrantRejected as rejected:

@@ -78,7 +78,10 @@ async def _restart_ledger_once_printing(ledger: PgDatabase, folders: list[Path])
     await asyncio.to_thread(ledger.server.start)
 
 
-async def run_race(tmp_path: Path, ledger: PgDatabase, rounds: int, residents: int, restart_at: int) -> None:
+async def run_race(
+    tmp_path: Path, ledger: PgDatabase, rounds: int, residents: int, restart_at: int, urls: dict[str, str] | None = None
+) -> None:
+    """`urls`: the ledger's URL each station prints with (its own role's), else the owner's."""
     url = ledger.url
     niks = await _seed(tmp_path, url, residents)
     async with await Store.open(url) as store:
@@ -91,7 +94,7 @@ async def run_race(tmp_path: Path, ledger: PgDatabase, rounds: int, residents: i
             folder.mkdir()
             emulator, port = start_emulator(folder)
             emulators.append(emulator)
-            configs.append(write_config(folder, station_id, url, port))
+            configs.append(write_config(folder, station_id, (urls or {}).get(station_id, url), port))
         for round_number in range(rounds):
             if round_number == restart_at:  # the ledger's server stopped dead while the stations print, then back
                 await asyncio.gather(

@@ -33,16 +33,20 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 async def migrate_ledger(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.database.url:
         raise UsageError(t("ledger.for_a_ledger", file=settings.database.path))
-    from console.backends import postgres  # psycopg loads only for a ledger
+    from console.backends import pg_roles, postgres  # psycopg loads only for a ledger
 
     url = settings.database.url
     conn = await postgres.connect(url, postgres.read_password(url, settings.database.password_file))
     try:
         steps = await postgres.migrate(conn, url)
         version = await postgres.schema_version(conn)
+        async with conn.transaction():  # the stations' roles get this program's rights and guards
+            roles = await pg_roles.refresh_station_roles(postgres.Transaction(conn, operator_name(), "-"))
     finally:
         await conn.close()
     print(t("ledger.migrated", url=url, version=version, steps=steps))
+    if roles:
+        print(t("ledger.roles_refreshed", count=len(roles), roles=", ".join(roles)))
     return 0
 
 
