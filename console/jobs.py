@@ -464,12 +464,13 @@ class PrintedSince:
     bad: int
 
 
-async def printed_since(db: Any, start: str) -> PrintedSince:
+async def printed_since(db: Any, start: str, station: str | None = None) -> PrintedSince:
+    """Cards printed since `start`, by every station or by `station` alone."""
     row = await db.fetchone(
         "SELECT count(*) AS printed, "
         "count(*) FILTER (WHERE state = 'done_good') AS good, count(*) FILTER (WHERE state = 'done_bad') AS bad "
-        "FROM jobs WHERE printed_at >= ?",
-        (start,),
+        "FROM jobs WHERE printed_at >= ? AND (CAST(? AS TEXT) IS NULL OR station_id = ?)",
+        (start, station, station),
     )
     return PrintedSince(row["printed"], row["good"], row["bad"])
 

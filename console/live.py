@@ -70,9 +70,15 @@ async def load_live(store: Store, today_start: str, current: jobs.Job | None, lo
     return Live(counts, allocation, allocations, stock, today, events, await _current(store, current))
 
 
+def _its_own(store: Store) -> str | None:
+    """On a ledger, the station the store reads as: its own cards and events, not the regency's. A station's own
+    SQLite file holds its alone."""
+    return None if store.dialect == "sqlite" else store.station_id
+
+
 async def _today(store: Store, start: str) -> Today:
-    printed = await jobs.printed_since(store, start)
-    return Today(printed.printed, printed.good, printed.bad, await books.spoiled_since(store, start))
+    printed = await jobs.printed_since(store, start, _its_own(store))
+    return Today(printed.printed, printed.good, printed.bad, await books.spoiled_since(store, start, _its_own(store)))
 
 
 async def _current(store: Store, job: jobs.Job | None) -> CurrentCard | None:
@@ -87,7 +93,11 @@ async def _current(store: Store, job: jobs.Job | None) -> CurrentCard | None:
 
 async def recent_events(store: Store, local: list[EventLine]) -> tuple[EventLine, ...]:
     """The audit log's entries that matter to the operator, in words, merged with the console's own (faults)."""
-    lines = [line for entry in await audit.recent(store, _AUDIT_LOOKBACK) if (line := event_line(entry))]
+    lines = [
+        line
+        for entry in await audit.recent(store, _AUDIT_LOOKBACK, station=_its_own(store))
+        if (line := event_line(entry))
+    ]
     lines += local
     lines.sort(key=lambda line: line.at, reverse=True)
     return tuple(lines[:EVENT_LINES])

@@ -19,6 +19,10 @@ class SupervisorCommands(StationCommands):
             return lambda: app.run_action_later(action)
 
         for mode in app.MODES:
+            if not app.check_action(
+                "open", (mode,)
+            ):  # the regency's on a ledger alone; none before a station is chosen
+                continue
             yield t(f"ui.sup.cmd.{mode}"), t(f"ui.sup.cmd.{mode}.help"), run(f"open('{mode}')")
         if app.requests_allowed and app.station is not None:
             kind = app.station.next_request()

@@ -1,0 +1,128 @@
+"""The regency as its supervisor sees it on the ledger: every registered station's live state, queue, today's
+cards and blanks, and the regency's own books, read in two queries whatever the number of stations.
+
+Read only. A station publishes its state (`live_state`) when it changes, not on a timer, and cannot publish while
+it cannot reach the ledger; so a station that says it is printing yet has written nothing (no state, no card) for
+`SILENT_AFTER_S` is shown as silent since then: its ledger link is down, or its process is gone."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from console import stations
+from console.engine import PRINTING
+
+SILENT_AFTER_S = 120.0  # a printing station writes at every card; a card takes seconds, not minutes
+
+_STATIONS_SQL = """
+WITH open_jobs AS (
+  SELECT coalesce(station_id, queued_for) AS station_id,
+    count(*) FILTER (WHERE state IN ('queued', 'printing')) AS queued,
+    count(*) FILTER (WHERE state = 'printed') AS untagged
+  FROM jobs WHERE state IN ('queued', 'printing', 'printed') GROUP BY coalesce(station_id, queued_for)),
+today AS (
+  SELECT station_id, count(*) FILTER (WHERE state = 'done_good') AS good,
+    count(*) FILTER (WHERE state = 'done_bad') AS bad, max(printed_at) AS last_card
+  FROM jobs WHERE printed_at >= ? GROUP BY station_id),
+stock AS (SELECT station_id, sum(issued) AS issued, sum(in_stock) AS in_stock FROM station_stock GROUP BY station_id),
+asked AS (SELECT station_id, count(*) AS pending FROM requests WHERE done_at IS NULL GROUP BY station_id)
+SELECT s.id, s.name, e.value AS engine, e.at AS engine_at, p.value AS paused,
+  coalesce(o.queued, 0) AS queued, coalesce(o.untagged, 0) AS untagged,
+  coalesce(d.good, 0) AS good, coalesce(d.bad, 0) AS bad, d.last_card,
+  coalesce(k.issued, 0) AS issued, coalesce(k.in_stock, 0) AS in_stock, coalesce(r.pending, 0) AS pending
+FROM stations s
+LEFT JOIN live_state e ON e.station_id = s.id AND e.key = 'engine'
+LEFT JOIN station_state p ON p.station_id = s.id AND p.key = 'queue.paused'
+LEFT JOIN open_jobs o ON o.station_id = s.id
+LEFT JOIN today d ON d.station_id = s.id
+LEFT JOIN stock k ON k.station_id = s.id
+LEFT JOIN asked r ON r.station_id = s.id
+WHERE s.id <> ? ORDER BY s.id
+"""
+
+_REGENCY_SQL = """
+SELECT (SELECT coalesce(sum(received), 0) FROM allocations) AS received,
+  (SELECT coalesce(sum(in_stock), 0) FROM allocations) AS regency_stock,
+  (SELECT count(*) FROM jobs WHERE state = 'queued' AND station_id IS NULL AND queued_for IS NULL) AS queued_any
+"""
+
+
+@dataclass(frozen=True)
+class StationLine:
+    """One station as the regency's table shows it."""
+
+    id: str
+    name: str
+    state: str | None  # what its process last published (None: no process has printed there yet)
+    since: str | None  # when it published that
+    fault: str | None  # the fault's code, when stopped on one
+    paused_by: str | None  # who paused its queue, while the pause stands
+    pending: int  # pause/resume requests it has not carried out yet
+    queued: int  # jobs queued for it alone or claimed by it (the card printing included)
+    untagged: int  # its printed cards waiting for their tag
+    good_today: int
+    bad_today: int
+    issued: int  # blanks issued to it, all allocations
+    in_stock: int  # of those, not spent
+    last_card: str | None  # when it last printed a card today
+
+    @property
+    def last_heard(self) -> str | None:
+        """The newest thing it wrote that shows: its state, or a card printed today."""
+        return max(filter(None, (self.since, self.last_card)), default=None)
+
+    def silent_since(self, now: datetime) -> str | None:
+        """When it was last heard, if it says it is printing but has been silent too long; else None."""
+        return silent_since(self.state, self.last_heard, now)
+
+
+@dataclass(frozen=True)
+class Regency:
+    stations: tuple[StationLine, ...]
+    queued_any: int  # jobs queued for any station, not claimed yet
+    received: int  # blanks the regency received, all allocations
+    regency_stock: int  # of those, not issued to a station
+
+    @property
+    def issued(self) -> int:
+        return self.received - self.regency_stock
+
+
+def silent_since(state: str | None, last_heard: str | None, now: datetime) -> str | None:
+    """`last_heard`, when a station in `state` should have written since and has not (see the module's doc)."""
+    if state != PRINTING or last_heard is None:
+        return None
+    quiet = (now - datetime.fromisoformat(last_heard)).total_seconds()
+    return last_heard if quiet > SILENT_AFTER_S else None
+
+
+async def read(db: Any, today_start: str) -> Regency:
+    """Every registered station and the regency's books, as of now (`today_start`: midnight, as times are written)."""
+    rows = await db.fetchall(_STATIONS_SQL, (today_start, stations.BEFORE_STATIONS))
+    totals = await db.fetchone(_REGENCY_SQL)
+    return Regency(tuple(_line(row) for row in rows), int(totals["queued_any"]), int(totals["received"]),
+                   int(totals["regency_stock"]))  # fmt: skip
+
+
+def _line(row: Any) -> StationLine:
+    engine = json.loads(row["engine"]) if row["engine"] else {}
+    paused = json.loads(row["paused"]) if row["paused"] else None
+    return StationLine(
+        id=row["id"],
+        name=row["name"],
+        state=engine.get("state"),
+        since=row["engine_at"],
+        fault=engine.get("fault"),
+        paused_by=None if paused is None else str(paused.get("by", "?")),
+        pending=int(row["pending"]),
+        queued=int(row["queued"]),
+        untagged=int(row["untagged"]),
+        good_today=int(row["good"]),
+        bad_today=int(row["bad"]),
+        issued=int(row["issued"]),
+        in_stock=int(row["in_stock"]),
+        last_card=row["last_card"],
+    )
