@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from console import audit, books, jobs, residents
+from console import audit, books, jobs, residents, stations
 from console.books import Books
 from console.i18n import t
 from console.store import Store
@@ -70,15 +70,11 @@ async def load_live(store: Store, today_start: str, current: jobs.Job | None, lo
     return Live(counts, allocation, allocations, stock, today, events, await _current(store, current))
 
 
-def _its_own(store: Store) -> str | None:
-    """On a ledger, the station the store reads as: its own cards and events, not the regency's. A station's own
-    SQLite file holds its alone."""
-    return None if store.dialect == "sqlite" else store.station_id
-
-
 async def _today(store: Store, start: str) -> Today:
-    printed = await jobs.printed_since(store, start, _its_own(store))
-    return Today(printed.printed, printed.good, printed.bad, await books.spoiled_since(store, start, _its_own(store)))
+    printed = await jobs.printed_since(store, start, stations.own_rows(store))
+    return Today(
+        printed.printed, printed.good, printed.bad, await books.spoiled_since(store, start, stations.own_rows(store))
+    )
 
 
 async def _current(store: Store, job: jobs.Job | None) -> CurrentCard | None:
@@ -95,7 +91,7 @@ async def recent_events(store: Store, local: list[EventLine]) -> tuple[EventLine
     """The audit log's entries that matter to the operator, in words, merged with the console's own (faults)."""
     lines = [
         line
-        for entry in await audit.recent(store, _AUDIT_LOOKBACK, station=_its_own(store))
+        for entry in await audit.recent(store, _AUDIT_LOOKBACK, station=stations.own_rows(store))
         if (line := event_line(entry))
     ]
     lines += local

@@ -99,6 +99,15 @@ def silent_since(state: str | None, last_heard: str | None, now: datetime) -> st
     return last_heard if quiet > SILENT_AFTER_S else None
 
 
+async def version(db: Any) -> tuple[int, str | None]:
+    """What changes when a station writes something the table shows: the audit log's newest entry, or the newest
+    live state (a station publishes its state without an audit entry). One cheap query."""
+    row = await db.fetchone(
+        "SELECT (SELECT coalesce(max(seq), 0) FROM audit) AS seq, (SELECT max(at) FROM live_state) AS at"
+    )
+    return int(row["seq"]), row["at"]
+
+
 async def read(db: Any, today_start: str) -> Regency:
     """Every registered station and the regency's books, as of now (`today_start`: midnight, as times are written)."""
     rows = await db.fetchall(_STATIONS_SQL, (today_start, stations.BEFORE_STATIONS))

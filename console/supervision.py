@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from console import jobs, live_state, pause, requests
+from console import jobs, live_state, pause, requests, stations
 from console.owner import PrinterOwnership
 from console.requests import Request
 from console.store import Store
@@ -37,8 +37,8 @@ async def read_published(store: Store) -> Published:
     paused = await pause.standing(store)
     printed = await store.fetchall(
         "SELECT at, data FROM audit WHERE seq > (SELECT coalesce(max(seq), 0) FROM audit) - ? "
-        f"AND action = 'job.printed'{_ITS_OWN} ORDER BY seq DESC LIMIT ?",
-        (_PACE_LOOKBACK * await _stations(store), *_its_own(store), PACE_CARDS + 1),
+        "AND action = 'job.printed' AND (CAST(? AS TEXT) IS NULL OR station_id = ?) ORDER BY seq DESC LIMIT ?",
+        (_PACE_LOOKBACK * await _stations(store), stations.own_rows(store), stations.own_rows(store), PACE_CARDS + 1),
     )
     times = tuple(r["at"] for r in printed)
     counter = json.loads(printed[0]["data"]).get("card_counter") if printed else None
@@ -51,13 +51,6 @@ async def read_published(store: Store) -> Published:
 
 # On a ledger the audit log is the regency's: the store's station's own cards, among a lookback as long for each
 # station as a station's own file has. A station's SQLite file is its own: read as it always was.
-_ITS_OWN = " AND (? OR station_id = ?)"
-
-
-def _its_own(store: Store) -> tuple[bool, str]:
-    return store.dialect == "sqlite", store.station_id
-
-
 async def _stations(store: Store) -> int:
     return 1 if store.dialect == "sqlite" else max(int(await store.scalar("SELECT count(*) FROM stations")), 1)
 

@@ -12,11 +12,11 @@ from textual.widgets import DataTable
 
 from console import books, jobs, live_state, pause, regency, stations
 from console.config import Settings, load_settings
-from console.engine import EMPTY, PAUSED, PRINTING
+from console.engine import EMPTY, PAUSED, PRINTING, WAITING_TAGS
 from console.errors import EXIT_USAGE
 from console.store import Store
 from console.text import time_of
-from screens.supervisor import SupervisorApp, WatchDashboard
+from screens.supervisor import SupervisorApp, WatchDashboard, WatchUntagged
 from screens.supervisor.regency import RegencyScreen
 from tests.command import station, write_config
 from tests.factory import add_residents
@@ -102,6 +102,12 @@ async def test_the_regency_table_follows_each_station_and_a_pause_reaches_its_st
                                 "west's own view")  # fmt: skip
                     assert "UPT Masbagik" in screen_text(app)  # the title names the station watched
                     assert "Hari ini: 0 kartu" in screen_text(app) and "dicetak" not in screen_text(app)  # its own
+                    await pilot.press("f4")  # west's hopper: east's two untagged cards lie in east's
+                    await until(pilot, lambda: isinstance(app.screen, WatchUntagged) and app.screen.shown is not None,
+                                "west's untagged cards")  # fmt: skip
+                    assert app.screen.shown.total == 0
+                    await pilot.press("escape")
+                    await until(pilot, lambda: isinstance(app.screen, WatchDashboard), "west's own view again")
                     await pilot.press("p")
                     await until(pilot, lambda: "JEDA diminta budi" in screen_text(app), "the pause asked of west")
                     await pilot.press("escape")
@@ -151,6 +157,10 @@ async def test_supervise_station_opens_its_view_first_and_esc_shows_the_regency(
                 await pilot.press("escape")
                 await until(pilot, lambda: isinstance(app.screen, RegencyScreen) and len(rows(app)) == 3, "the regency")
                 assert rows(app)[WEST][2] == f"DIAM sejak {time_of(said)[:5]}" and rows(app)[EAST][2] == "belum cetak"
+                # A state published without an audit entry shows too (the clock stands still here).
+                async with east.transaction("test") as tx:
+                    await live_state.publish(tx, live_state.ENGINE, {"state": WAITING_TAGS, "fault": None})
+                await until(pilot, lambda: rows(app)[EAST][2] == "MENUNGGU TAG", "east's new state, unaudited")
                 # No station is chosen on the regency's table: P asks nothing of anyone, F3 opens nothing.
                 await pilot.press("p", "f3")
                 assert isinstance(app.screen, RegencyScreen) and "Minta jeda" not in footer_text(app)

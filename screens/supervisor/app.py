@@ -89,8 +89,12 @@ class SupervisorApp(ConsoleApp):
         """Read once, then again each time another connection (the printing process, a CLI) has committed, or
         the process that holds the printer started or ended (on a ledger: the minute turned, for the silences)."""
         self.request_refresh()
-        also = (lambda: self.clock().minute) if self.on_ledger else (lambda: printer_holder(self.opened.path))
-        async for _version in changes(self.opened, DATA_VERSION_EVERY_S, also):
+        if self.on_ledger:
+            watching = changes(self.opened, DATA_VERSION_EVERY_S, lambda: self.clock().minute,
+                               lambda: regency.version(self.opened))  # fmt: skip
+        else:
+            watching = changes(self.opened, DATA_VERSION_EVERY_S, lambda: printer_holder(self.opened.path))
+        async for _version in watching:
             self.request_refresh()
 
     async def read_live(self) -> Live:
