@@ -42,7 +42,6 @@ class SupervisorApp(ConsoleApp):
         "untagged": WatchUntagged,
         "books": WatchBooks,
         "audit": WatchAudit,
-        "regency": RegencyScreen,  # on a ledger alone (a station's own file is a regency of one): check_action
     }
     DEFAULT_MODE = "dashboard"
     HELP_SCREEN = SupervisorHelp
@@ -70,6 +69,8 @@ class SupervisorApp(ConsoleApp):
         super().__init__(settings, clock)
         self.on_ledger = store.dialect != "sqlite"
         self.regency_first = self.on_ledger and regency_first
+        if self.on_ledger:  # the regency's table, on a ledger alone (a station's own file is a regency of one)
+            self.add_mode("regency", RegencyScreen)
         self.title = t("ui.sup.title", who=who, screen=t("ui.screen.dashboard"), station=settings.station.name)
         self.store = self.opened = store  # `opened`: the command's, which it closes; others are this app's
         self.who = who
