@@ -21,7 +21,7 @@ from screens.supervisor.regency import RegencyScreen
 from tests.command import station, write_config
 from tests.factory import add_residents
 from tests.station import emulated_printer, make_engine
-from tests.test_console_kit import screen_text, until
+from tests.test_console_kit import FIXED_NOW, screen_text, until
 
 EAST, WEST, NORTH = "5203-01", "5203-02", "5203-03"
 
@@ -197,3 +197,29 @@ async def _registered(database: str, others: tuple[str, ...] = (WEST,)) -> None:
         for other in others:
             async with store.transaction("admin") as tx:
                 await stations.add(tx, other, other, None)
+
+
+def test_the_regency_at_80x24(ledger, tmp_path, snap_compare):
+    """The regency's table and books line at 80x24: every column whole, the keys in the footer."""
+    opened = asyncio.run(_snapshot_regency(ledger.url, tmp_path))
+    app, stores = opened[0], opened[1:]
+    try:
+
+        async def ready(pilot) -> None:
+            await until(pilot, lambda: isinstance(app.screen, RegencyScreen) and len(rows(app)) == 3, "the table")
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=ready)
+    finally:
+        asyncio.run(_close(stores))
+
+
+async def _snapshot_regency(url: str, folder: Path) -> tuple:
+    east, west, north, _ = await stations_of_a_regency(url)
+    settings = supervisor_settings(folder, url)
+    watched = await Store.open(settings.database, readonly=True, create=False)
+    return SupervisorApp(settings, watched, "budi", clock=lambda: FIXED_NOW), watched, east, west, north
+
+
+async def _close(stores) -> None:
+    for store in stores:
+        await store.close()

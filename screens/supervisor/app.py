@@ -71,7 +71,9 @@ class SupervisorApp(ConsoleApp):
         self.regency_first = self.on_ledger and regency_first
         if self.on_ledger:  # the regency's table, on a ledger alone (a station's own file is a regency of one)
             self.add_mode("regency", RegencyScreen)
-        self.title = t("ui.sup.title", who=who, screen=t("ui.screen.dashboard"), station=settings.station.name)
+        self.title = (t("ui.sup.title", who=who, screen=t("ui.sup.screen.regency"), station=settings.station.regency)
+                      if self.regency_first else t("ui.sup.title", who=who, screen=t("ui.screen.dashboard"),
+                                                   station=station_name or settings.station.name))  # fmt: skip
         self.store = self.opened = store  # `opened`: the command's, which it closes; others are this app's
         self.who = who
         self.requests_allowed = requests_allowed
