@@ -22,6 +22,8 @@ from tests.command import station, write_config
 from tests.factory import add_residents
 from tests.station import emulated_printer, make_engine
 from tests.test_console_kit import FIXED_NOW, screen_text, until
+from tests.test_ledger_roles import _station_id
+from tests.test_ledger_roles import regency as regency_roles  # noqa: F401  (a fixture)
 
 EAST, WEST, NORTH = "5203-01", "5203-02", "5203-03"
 
@@ -223,3 +225,22 @@ async def _snapshot_regency(url: str, folder: Path) -> tuple:
 async def _close(stores) -> None:
     for store in stores:
         await store.close()
+
+
+async def test_a_station_s_own_role_cannot_ask_another_station_and_is_told_so(regency_roles, tmp_path):
+    _, configs = regency_roles
+    settings = load_settings(configs["east"])  # a supervisor on east's own role (in English)
+    west = _station_id(configs["west"])
+    async with await Store.open(settings.database, readonly=True, create=False) as watched:
+        app = SupervisorApp(settings, watched, "budi")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: app.regency is not None and west in rows(app), "the stations")
+            await pilot.press(*["down"] * list(rows(app)).index(west), "enter")
+            await until(pilot, lambda: isinstance(app.screen, WatchDashboard) and app.store.station_id == west
+                        and "Ask to pause" in footer_text(app), "west's own view")  # fmt: skip
+            await pilot.press("p")
+            said = lambda: [str(n.message) for n in app._notifications]
+            await until(pilot, lambda: any("The request was not recorded" in m for m in said()), "the refusal, said")
+            assert any("row-level security" in m and "requests" in m for m in said()) and app.is_running
+            assert not app._asking
+        assert await watched.scalar("SELECT count(*) FROM requests") == 0

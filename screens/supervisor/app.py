@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from textual.worker import Worker
+
 from console import regency, requests, stations
 from console.clock import now
 from console.config import Settings
@@ -157,7 +159,15 @@ class SupervisorApp(ConsoleApp):
             self.notify(t("ui.sup.ask.busy"))
         else:
             self._asking = True
-            self.run_worker(self._ask(kind), group="ask")
+            self.run_worker(self._ask(kind), group="ask", exit_on_error=False)  # a refusal is said, never fatal
+
+    def worker_failed(self, worker: Worker, error: BaseException) -> None:
+        """A request the ledger refused (a station's own role asking another station: row security) is said as
+        such; the viewer goes on."""
+        if worker.group == "ask":
+            self.notify(t("ui.sup.ask.failed", error=error), severity="error", timeout=15)
+        else:
+            super().worker_failed(worker, error)
 
     async def _ask(self, kind: str) -> None:
         """The one write: a short-lived writable store, one audited request, closed at once."""
