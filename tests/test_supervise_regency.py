@@ -244,3 +244,27 @@ async def test_a_station_s_own_role_cannot_ask_another_station_and_is_told_so(re
             assert any("row-level security" in m and "requests" in m for m in said()) and app.is_running
             assert not app._asking
         assert await watched.scalar("SELECT count(*) FROM requests") == 0
+
+
+async def test_the_regency_view_waits_for_its_ledger_and_follows_again(ledger, tmp_path):
+    east, west, north, _ = await stations_of_a_regency(ledger.url)
+    settings = supervisor_settings(tmp_path, ledger.url)
+    said = lambda: " ".join(str(n.message) for n in app._notifications)
+    try:
+        async with await Store.open(settings.database, readonly=True, create=False) as watched:
+            app = SupervisorApp(settings, watched, "budi")
+            async with app.run_test(size=(80, 24)) as pilot:
+                await until(pilot, lambda: app.regency is not None and len(rows(app)) == 3, "the three stations")
+                ledger.server.stop("immediate")
+                try:
+                    await until(pilot, lambda: "Ledger kabupaten tidak menjawab" in said(), "the ledger away, said")
+                    assert app.is_running and len(rows(app)) == 3  # the last data stays on screen
+                finally:
+                    ledger.server.start()
+                await until(pilot, lambda: "menjawab lagi" in said(), "the ledger back, said")
+                async with await Store.open(ledger.url, station_id=EAST) as again, again.transaction("test") as tx:
+                    await live_state.publish(tx, live_state.ENGINE, {"state": WAITING_TAGS, "fault": None})
+                await until(pilot, lambda: rows(app)[EAST][2] == "MENUNGGU TAG", "the table following again")
+    finally:
+        for store in (east, west, north):
+            await store.close()

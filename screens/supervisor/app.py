@@ -3,7 +3,8 @@ pause/resume request)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from textual.worker import Worker
@@ -11,7 +12,7 @@ from textual.worker import Worker
 from console import regency, requests, stations
 from console.clock import now
 from console.config import Settings
-from console.errors import StationError
+from console.errors import LedgerUnreachable, StationError
 from console.hints import CONSOLE, advised
 from console.i18n import t
 from console.live import Live
@@ -33,6 +34,7 @@ from screens.supervisor.regency import RegencyScreen
 
 log = get_logger("supervise")
 
+LEDGER_RETRY_S = 1.0  # how often to ask a ledger that stopped answering again
 DATA_VERSION_EVERY_S = 0.5  # how often to ask SQLite whether another connection committed (one cheap pragma)
 
 
@@ -92,15 +94,30 @@ class SupervisorApp(ConsoleApp):
 
     async def _watch(self) -> None:
         """Read once, then again each time another connection (the printing process, a CLI) has committed, or
-        the process that holds the printer started or ended (on a ledger: the minute turned, for the silences)."""
-        self.request_refresh()
+        the process that holds the printer started or ended (on a ledger: the minute turned, for the silences).
+        A ledger that stops answering is said once, and watched again until it answers."""
+        away = False
+        while True:
+            try:
+                if self.on_ledger:
+                    await regency.version(self.opened)  # answers, or raises while the ledger is away
+                if away:
+                    self.notify(t("ui.sup.ledger_back"))
+                    away = False
+                self.request_refresh()
+                async for _version in self._changes():
+                    self.request_refresh()
+            except LedgerUnreachable as lost:
+                if not away:
+                    self.notify(t("ui.sup.ledger_away", why=str(lost)), severity="error", timeout=30)
+                    away = True
+                await asyncio.sleep(LEDGER_RETRY_S)
+
+    def _changes(self) -> AsyncIterator[object]:
         if self.on_ledger:
-            watching = changes(self.opened, DATA_VERSION_EVERY_S, lambda: self.clock().minute,
-                               lambda: regency.version(self.opened))  # fmt: skip
-        else:
-            watching = changes(self.opened, DATA_VERSION_EVERY_S, lambda: printer_holder(self.opened.path))
-        async for _version in watching:
-            self.request_refresh()
+            return changes(self.opened, DATA_VERSION_EVERY_S, lambda: self.clock().minute,
+                           lambda: regency.version(self.opened))  # fmt: skip
+        return changes(self.opened, DATA_VERSION_EVERY_S, lambda: printer_holder(self.opened.path))
 
     async def read_live(self) -> Live:
         if self.on_ledger:
@@ -110,7 +127,7 @@ class SupervisorApp(ConsoleApp):
     def watch_station(self, station_id: str) -> None:
         """The chosen station's own view, read as that station (on a ledger)."""
         if self.on_ledger:
-            self.run_worker(self._watch_station(station_id), group="choose", exclusive=True)
+            self.run_worker(self._watch_station(station_id), group="choose", exclusive=True, exit_on_error=False)
 
     async def _watch_station(self, station_id: str) -> None:
         chosen = await stations.require(self.opened, station_id)
