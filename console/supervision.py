@@ -65,8 +65,10 @@ def _fault(code: str | None, reply: str | None) -> PrinterFault | None:
 
 
 async def printing_job(store: Store) -> jobs.Job | None:
-    row = await store.fetchone("SELECT * FROM jobs WHERE state = 'printing' AND station_id = ? ORDER BY id LIMIT 1",
-                               (store.station_id,))  # fmt: skip
+    row = await store.fetchone(
+        "SELECT * FROM jobs WHERE state = 'printing' AND (CAST(? AS TEXT) IS NULL OR station_id = ?) ORDER BY id LIMIT 1",
+        (stations.own_rows(store), stations.own_rows(store)),
+    )
     return None if row is None else jobs.Job.from_row(row)
 
 
