@@ -33,6 +33,7 @@ class WatchedStation:
         self.clock = clock
         self.published = Published()
         self.holder: Holder | None = None
+        self.printing_here = False  # on a ledger: the station's printing process is connected to it now
 
     @property
     def state(self) -> str:
@@ -53,7 +54,7 @@ class WatchedStation:
         ledger the printer's lock file is the remote station's: a station printing yet silent too long is."""
         if self.on_ledger:
             heard = max(filter(None, (self.published.since, *self.published.card_times[:1])), default=None)
-            return regency.silent_since(self.published.state, heard, self.clock())
+            return regency.silent_since(self.published.state, heard, self.printing_here, self.clock())
         holder = self.holder
         if self.published.state is None or holder is None or holder.running:  # None: its lock file unreadable
             return None
@@ -78,4 +79,6 @@ class WatchedStation:
     async def load(self) -> Live:
         self.published = await read_published(self.store)
         self.holder = None if self.on_ledger else printer_holder(self.store.path)
+        if self.on_ledger:
+            self.printing_here = await regency.printing_here(self.store, self.store.station_id)
         return await load_live(self.store, self.today_start(), await printing_job(self.store), [])

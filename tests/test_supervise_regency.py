@@ -145,7 +145,8 @@ def footer_text(app: SupervisorApp) -> str:
 async def test_supervise_station_opens_its_view_first_and_esc_shows_the_regency(ledger, tmp_path):
     east, west, north, _ = await stations_of_a_regency(ledger.url)
     settings = supervisor_settings(tmp_path, ledger.url)
-    async with west.transaction("test") as tx:  # west says it prints, and then is heard no more (its link cut)
+    await west.hold_claims()  # west's printing process, connected (as its engine's start does)
+    async with west.transaction("test") as tx:  # it says it prints, and then writes nothing (its link cut unnoticed)
         await live_state.publish(tx, live_state.ENGINE, {"state": PRINTING, "fault": None})
     said = await west.scalar("SELECT at FROM live_state WHERE station_id = ?", (WEST,))
     later = datetime.fromisoformat(said) + timedelta(seconds=regency.SILENT_AFTER_S + 60)
@@ -161,9 +162,14 @@ async def test_supervise_station_opens_its_view_first_and_esc_shows_the_regency(
                 await until(pilot, lambda: isinstance(app.screen, RegencyScreen) and len(rows(app)) == 3, "the regency")
                 assert rows(app)[WEST][2] == f"DIAM sejak {time_of(said)[:5]}" and rows(app)[EAST][2] == "belum cetak"
                 # A state published without an audit entry shows too (the clock stands still here).
+                await east.hold_claims()
                 async with east.transaction("test") as tx:
                     await live_state.publish(tx, live_state.ENGINE, {"state": WAITING_TAGS, "fault": None})
                 await until(pilot, lambda: rows(app)[EAST][2] == "MENUNGGU TAG", "east's new state, unaudited")
+                # East's process gone (its connections with it): silent since its last word, at once.
+                east_said = await east.scalar("SELECT at FROM live_state WHERE station_id = ?", (EAST,))
+                await east.close()
+                await until(pilot, lambda: rows(app)[EAST][2] == f"DIAM sejak {time_of(east_said)[:5]}", "east gone")
                 # No station is chosen on the regency's table: P asks nothing of anyone, F3 opens nothing.
                 await pilot.press("p", "f3")
                 assert isinstance(app.screen, RegencyScreen) and "Minta jeda" not in footer_text(app)
@@ -171,7 +177,7 @@ async def test_supervise_station_opens_its_view_first_and_esc_shows_the_regency(
                 await until(pilot, lambda: isinstance(app.screen, WatchDashboard) and app.store.station_id == NORTH
                             and "DIJEDA oleh siti" in screen_text(app), "north's own view")  # fmt: skip
                 assert "UPT Pringgabaya" in screen_text(app) and "UPT Masbagik" not in screen_text(app)
-        assert await east.scalar("SELECT count(*) FROM requests") == 0
+        assert await west.scalar("SELECT count(*) FROM requests") == 0
     finally:
         for store in (east, west, north):
             await store.close()
@@ -263,9 +269,11 @@ async def test_the_regency_view_waits_for_its_ledger_and_follows_again(ledger, t
                 finally:
                     ledger.server.start()
                 await until(pilot, lambda: "menjawab lagi" in said(), "the ledger back, said")
-                async with await Store.open(ledger.url, station_id=EAST) as again, again.transaction("test") as tx:
-                    await live_state.publish(tx, live_state.ENGINE, {"state": WAITING_TAGS, "fault": None})
-                await until(pilot, lambda: rows(app)[EAST][2] == "MENUNGGU TAG", "the table following again")
+                async with await Store.open(ledger.url, station_id=EAST) as again:  # east's process, back
+                    await again.hold_claims()
+                    async with again.transaction("test") as tx:
+                        await live_state.publish(tx, live_state.ENGINE, {"state": WAITING_TAGS, "fault": None})
+                    await until(pilot, lambda: rows(app)[EAST][2] == "MENUNGGU TAG", "the table following again")
     finally:
         for store in (east, west, north):
             await store.close()
