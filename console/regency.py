@@ -21,20 +21,22 @@ from console.schema import CLAIMS_LOCK
 
 SILENT_AFTER_S = 120.0  # a printing station writes at every card; a card takes seconds, not minutes
 
-_STATIONS_SQL = """
+# The station's printing process holds its session lock now (two-key advisory locks show as classid, objid, 2).
+_PRINTING_HERE = (f"EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid = {CLAIMS_LOCK}::oid "
+                  "AND l.objid = hashtext(s.id)::oid AND l.objsubid = 2 AND l.granted)")  # fmt: skip
+
+_STATIONS_SQL = f"""
 WITH open_jobs AS (
-  SELECT coalesce(station_id, queued_for) AS station_id,
-    count(*) FILTER (WHERE state IN ('queued', 'printing')) AS queued,
-    count(*) FILTER (WHERE state = 'printed') AS untagged
-  FROM jobs WHERE state IN ('queued', 'printing', 'printed') GROUP BY coalesce(station_id, queued_for)),
+  SELECT coalesce(station_id, queued_for) AS station_id, count(*) AS queued
+  FROM jobs WHERE state IN ('queued', 'printing') GROUP BY coalesce(station_id, queued_for)),
 today AS (
   SELECT station_id, count(*) FILTER (WHERE state = 'done_good') AS good,
     count(*) FILTER (WHERE state = 'done_bad') AS bad, max(printed_at) AS last_card
   FROM jobs WHERE printed_at >= ? GROUP BY station_id),
 stock AS (SELECT station_id, sum(issued) AS issued, sum(in_stock) AS in_stock FROM station_stock GROUP BY station_id),
 asked AS (SELECT station_id, count(*) AS pending FROM requests WHERE done_at IS NULL GROUP BY station_id)
-SELECT s.id, s.name, e.value AS engine, e.at AS engine_at, p.value AS paused, {PRINTING_HERE} AS printing_here,
-  coalesce(o.queued, 0) AS queued, coalesce(o.untagged, 0) AS untagged,
+SELECT s.id, s.name, e.value AS engine, e.at AS engine_at, p.value AS paused, {_PRINTING_HERE} AS printing_here,
+  coalesce(o.queued, 0) AS queued,
   coalesce(d.good, 0) AS good, coalesce(d.bad, 0) AS bad, d.last_card,
   coalesce(k.issued, 0) AS issued, coalesce(k.in_stock, 0) AS in_stock, coalesce(r.pending, 0) AS pending
 FROM stations s
@@ -46,11 +48,6 @@ LEFT JOIN stock k ON k.station_id = s.id
 LEFT JOIN asked r ON r.station_id = s.id
 WHERE s.id <> ? ORDER BY s.id
 """
-
-# The station's printing process holds its session lock now (two-key advisory locks show as classid, objid, 2).
-_PRINTING_HERE = (f"EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid = {CLAIMS_LOCK}::oid "
-                  "AND l.objid = hashtext(s.id)::oid AND l.objsubid = 2 AND l.granted)")  # fmt: skip
-_STATIONS_SQL = _STATIONS_SQL.replace("{PRINTING_HERE}", _PRINTING_HERE)
 
 _REGENCY_SQL = """
 SELECT (SELECT coalesce(sum(received), 0) FROM allocations) AS received,
@@ -71,7 +68,6 @@ class StationLine:
     paused_by: str | None  # who paused its queue, while the pause stands
     pending: int  # pause/resume requests it has not carried out yet
     queued: int  # jobs queued for it alone or claimed by it (the card printing included)
-    untagged: int  # its printed cards waiting for their tag
     good_today: int
     bad_today: int
     issued: int  # blanks issued to it, all allocations
@@ -151,7 +147,6 @@ def _line(row: Any) -> StationLine:
         paused_by=None if paused is None else str(paused.get("by", "?")),
         pending=int(row["pending"]),
         queued=int(row["queued"]),
-        untagged=int(row["untagged"]),
         good_today=int(row["good"]),
         bad_today=int(row["bad"]),
         issued=int(row["issued"]),
