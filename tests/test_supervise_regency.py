@@ -5,9 +5,11 @@ asked there reaches that station alone."""
 from __future__ import annotations
 
 import asyncio
+import io
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from rich.console import Console
 from textual.widgets import DataTable
 
 from console import books, jobs, live_state, pause, regency, stations
@@ -17,6 +19,7 @@ from console.errors import EXIT_USAGE
 from console.store import Store
 from console.text import time_of
 from screens.supervisor import SupervisorApp, WatchDashboard, WatchUntagged
+from screens.supervisor.help import supervisor_help
 from screens.supervisor.regency import RegencyScreen
 from tests.command import station, write_config
 from tests.factory import add_residents
@@ -173,6 +176,13 @@ async def test_supervise_station_opens_its_view_first_and_esc_shows_the_regency(
                 # No station is chosen on the regency's table: P asks nothing of anyone, F3 opens nothing.
                 await pilot.press("p", "f3")
                 assert isinstance(app.screen, RegencyScreen) and "Minta jeda" not in footer_text(app)
+                await pilot.press("f1")  # the help names the regency's keys (on a station's file it does not)
+                await until(
+                    pilot, lambda: "Kabupaten (buku besar)" in screen_text(app), "the regency's keys in the help"
+                )
+                assert "Buka stasiun" in screen_text(app)
+                await pilot.press("escape")
+                await until(pilot, lambda: isinstance(app.screen, RegencyScreen), "the help closed")
                 await pilot.press("down", "down", "enter")
                 await until(pilot, lambda: isinstance(app.screen, WatchDashboard) and app.store.station_id == NORTH
                             and "DIJEDA oleh siti" in screen_text(app), "north's own view")  # fmt: skip
@@ -277,3 +287,13 @@ async def test_the_regency_view_waits_for_its_ledger_and_follows_again(ledger, t
     finally:
         for store in (east, west, north):
             await store.close()
+
+
+def test_a_station_file_s_help_says_nothing_of_the_regency():
+    def words(on_ledger: bool) -> str:
+        console = Console(width=120, file=io.StringIO(), record=True, color_system=None)
+        console.print(supervisor_help(SupervisorApp.BINDINGS, on_ledger))
+        return console.export_text()
+
+    assert "Kabupaten" not in words(False) and "Semua" not in words(False)
+    assert "Kabupaten (buku besar)" in words(True) and "Semua" in words(True)
