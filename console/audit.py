@@ -159,8 +159,13 @@ async def entries_back_from(store: Database, seq: int, limit: int) -> list[Any]:
     return await store.fetchall("SELECT * FROM audit WHERE seq <= ? ORDER BY seq DESC LIMIT ?", (seq, limit))
 
 
-async def recent(store: Database, limit: int = 50, subject: str | None = None) -> list[dict[str, Any]]:
-    if subject is None:
+async def recent(store: Database, limit: int = 50, subject: str | None = None,
+                 station: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """The newest entries: all, or about `subject`, or written by `station` among the newest `limit`."""
+    if station is not None:
+        rows = await store.fetchall("SELECT * FROM audit WHERE seq > (SELECT coalesce(max(seq), 0) FROM audit) - ? "
+                                    "AND station_id = ? ORDER BY seq DESC", (limit, station))  # fmt: skip
+    elif subject is None:
         rows = await store.fetchall("SELECT * FROM audit ORDER BY seq DESC LIMIT ?", (limit,))
     else:
         rows = await store.fetchall("SELECT * FROM audit WHERE subject = ? ORDER BY seq DESC LIMIT ?", (subject, limit))

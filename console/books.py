@@ -306,9 +306,10 @@ async def allocation_count(db: Any) -> int:
     return await db.scalar("SELECT count(*) FROM allocations")
 
 
-async def spoiled_since(db: Any, start: str) -> int:
-    """Blanks consumed without a NIK since `start` (ISO time)."""
-    return await db.scalar("SELECT count(*) FROM spoiled WHERE at >= ?", (start,))
+async def spoiled_since(db: Any, start: str, station: str | None = None) -> int:
+    """Blanks consumed without a NIK since `start` (ISO time), by every station or by `station` alone."""
+    return await db.scalar("SELECT count(*) FROM spoiled WHERE at >= ? AND (CAST(? AS TEXT) IS NULL OR station_id = ?)",
+                           (start, station, station))  # fmt: skip
 
 
 async def stock_total(db: Any) -> int:

@@ -464,12 +464,13 @@ class PrintedSince:
     bad: int
 
 
-async def printed_since(db: Any, start: str) -> PrintedSince:
+async def printed_since(db: Any, start: str, station: str | None = None) -> PrintedSince:
+    """Cards printed since `start`, by every station or by `station` alone."""
     row = await db.fetchone(
         "SELECT count(*) AS printed, "
         "count(*) FILTER (WHERE state = 'done_good') AS good, count(*) FILTER (WHERE state = 'done_bad') AS bad "
-        "FROM jobs WHERE printed_at >= ?",
-        (start,),
+        "FROM jobs WHERE printed_at >= ? AND (CAST(? AS TEXT) IS NULL OR station_id = ?)",
+        (start, station, station),
     )
     return PrintedSince(row["printed"], row["good"], row["bad"])
 
@@ -489,11 +490,12 @@ async def open_states(db: Any, niks: list[str]) -> dict[str, str]:
 _PAGE_ORDER = {"id": "j.id", "hopper": "j.card_counter, j.id"}  # hopper: the order the cards lie in the hopper
 
 
-async def page_in_state(db: Any, state: str, limit: int, offset: int, order: str = "id") -> list[Any]:
-    """Jobs in `state` with the resident's name and district, a page at a time."""
+async def page_in_state(db: Any, state: str, limit: int, offset: int, order: str = "id",
+                        station: str | None = None) -> list[Any]:  # fmt: skip
+    """Jobs in `state` with the resident's name and district, a page at a time; of every station or of `station`."""
     return await db.fetchall(
         "SELECT j.id, j.nik, j.state, j.state_reason, j.card_counter, j.printed_at, r.nama, r.kecamatan "
-        f"FROM jobs j JOIN residents r ON r.nik = j.nik WHERE j.state = ? ORDER BY {_PAGE_ORDER[order]} "
-        "LIMIT ? OFFSET ?",
-        (state, limit, offset),
+        "FROM jobs j JOIN residents r ON r.nik = j.nik WHERE j.state = ? "
+        f"AND (CAST(? AS TEXT) IS NULL OR j.station_id = ?) ORDER BY {_PAGE_ORDER[order]} LIMIT ? OFFSET ?",
+        (state, station, station, limit, offset),
     )

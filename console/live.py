@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from console import audit, books, jobs, residents
+from console import audit, books, jobs, residents, stations
 from console.books import Books
 from console.i18n import t
 from console.store import Store
@@ -71,8 +71,10 @@ async def load_live(store: Store, today_start: str, current: jobs.Job | None, lo
 
 
 async def _today(store: Store, start: str) -> Today:
-    printed = await jobs.printed_since(store, start)
-    return Today(printed.printed, printed.good, printed.bad, await books.spoiled_since(store, start))
+    printed = await jobs.printed_since(store, start, stations.own_rows(store))
+    return Today(
+        printed.printed, printed.good, printed.bad, await books.spoiled_since(store, start, stations.own_rows(store))
+    )
 
 
 async def _current(store: Store, job: jobs.Job | None) -> CurrentCard | None:
@@ -87,7 +89,11 @@ async def _current(store: Store, job: jobs.Job | None) -> CurrentCard | None:
 
 async def recent_events(store: Store, local: list[EventLine]) -> tuple[EventLine, ...]:
     """The audit log's entries that matter to the operator, in words, merged with the console's own (faults)."""
-    lines = [line for entry in await audit.recent(store, _AUDIT_LOOKBACK) if (line := event_line(entry))]
+    lines = [
+        line
+        for entry in await audit.recent(store, _AUDIT_LOOKBACK, station=stations.own_rows(store))
+        if (line := event_line(entry))
+    ]
     lines += local
     lines.sort(key=lambda line: line.at, reverse=True)
     return tuple(lines[:EVENT_LINES])

@@ -38,6 +38,13 @@ def reporting_id(settings: Settings) -> str:
     return settings.station.regency if settings.database.url else settings.station.id
 
 
+def own_rows(store: Any) -> str | None:
+    """The station a view of one station filters rows by: the store's on a ledger (the regency's rows are all
+    there); None on a station's own SQLite file, whose rows are all its own (audit entries may name an id it had
+    before)."""
+    return None if store.dialect == "sqlite" else store.station_id
+
+
 def check_id(station_id: str) -> None:
     if not STATION_ID.match(station_id):
         raise UsageError(t("stations.bad_id", id=station_id))

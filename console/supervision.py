@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from console import jobs, live_state, pause, requests
+from console import jobs, live_state, pause, requests, stations
 from console.owner import PrinterOwnership
 from console.requests import Request
 from console.store import Store
@@ -37,8 +37,8 @@ async def read_published(store: Store) -> Published:
     paused = await pause.standing(store)
     printed = await store.fetchall(
         "SELECT at, data FROM audit WHERE seq > (SELECT coalesce(max(seq), 0) FROM audit) - ? "
-        "AND action = 'job.printed' ORDER BY seq DESC LIMIT ?",
-        (_PACE_LOOKBACK, PACE_CARDS + 1),
+        "AND action = 'job.printed' AND (CAST(? AS TEXT) IS NULL OR station_id = ?) ORDER BY seq DESC LIMIT ?",
+        (_PACE_LOOKBACK * await _stations(store), stations.own_rows(store), stations.own_rows(store), PACE_CARDS + 1),
     )
     times = tuple(r["at"] for r in printed)
     counter = json.loads(printed[0]["data"]).get("card_counter") if printed else None
@@ -47,6 +47,12 @@ async def read_published(store: Store) -> Published:
     value, at = published
     return Published(value.get("state"), at, _fault(value.get("fault"), value.get("fault_reply")), pending,
                      times, counter, paused)  # fmt: skip
+
+
+# On a ledger the audit log is the regency's: the store's station's own cards, among a lookback as long for each
+# station as a station's own file has. A station's SQLite file is its own: read as it always was.
+async def _stations(store: Store) -> int:
+    return 1 if store.dialect == "sqlite" else max(int(await store.scalar("SELECT count(*) FROM stations")), 1)
 
 
 def _fault(code: str | None, reply: str | None) -> PrinterFault | None:
@@ -59,7 +65,10 @@ def _fault(code: str | None, reply: str | None) -> PrinterFault | None:
 
 
 async def printing_job(store: Store) -> jobs.Job | None:
-    row = await store.fetchone("SELECT * FROM jobs WHERE state = 'printing' ORDER BY id LIMIT 1")
+    row = await store.fetchone(
+        "SELECT * FROM jobs WHERE state = 'printing' AND (CAST(? AS TEXT) IS NULL OR station_id = ?) ORDER BY id LIMIT 1",
+        (stations.own_rows(store), stations.own_rows(store)),
+    )
     return None if row is None else jobs.Job.from_row(row)
 
 

@@ -5,19 +5,21 @@ something outside the database it shows changes (`also`: the process that holds 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from console.store import Store
 
 
-async def changes(store: Store, interval: float = 0.25,
-                  also: Callable[[], object] = lambda: None) -> AsyncIterator[int]:  # fmt: skip
+async def changes(store: Store, interval: float = 0.25, also: Callable[[], object] = lambda: None,
+                  version: Callable[[], Awaitable[object]] | None = None) -> AsyncIterator[object]:  # fmt: skip
     """Yield the data version each time another connection has committed since the last look, or `also()`
-    (a cheap look outside the database) says something else than it did."""
-    seen = (await store.data_version(), also())
+    (a cheap look outside the database) says something else than it did. `version`: a look of the caller's in
+    place of the store's data version (one cheap query)."""
+    look = version or store.data_version
+    seen = (await look(), also())
     while True:
         await asyncio.sleep(interval)
-        now = (await store.data_version(), also())
+        now = (await look(), also())
         if now != seen:
             seen = now
             yield now[0]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from console import regency
 from console.config import Settings
 from console.engine import IDLE, PAUSED, PRINTING
 from console.live import Live, load_live
@@ -32,6 +33,7 @@ class WatchedStation:
         self.clock = clock
         self.published = Published()
         self.holder: Holder | None = None
+        self.printing_here = False  # on a ledger: the station's printing process is connected to it now
 
     @property
     def state(self) -> str:
@@ -42,9 +44,17 @@ class WatchedStation:
         return self.state == PAUSED
 
     @property
+    def on_ledger(self) -> bool:
+        return self.store.dialect != "sqlite"
+
+    @property
     def stale_since(self) -> str | None:
         """When the station last said anything, while no process answers for it (the process that held the
-        printer is gone): what is shown is as of then. None while a process holds it, or none ever did."""
+        printer is gone): what is shown is as of then. None while a process holds it, or none ever did. On a
+        ledger the printer's lock file is the remote station's: a station printing yet silent too long is."""
+        if self.on_ledger:
+            heard = max(filter(None, (self.published.since, *self.published.card_times[:1])), default=None)
+            return regency.silent_since(self.published.state, heard, self.printing_here, self.clock())
         holder = self.holder
         if self.published.state is None or holder is None or holder.running:  # None: its lock file unreadable
             return None
@@ -68,5 +78,7 @@ class WatchedStation:
 
     async def load(self) -> Live:
         self.published = await read_published(self.store)
-        self.holder = printer_holder(self.store.path)
+        self.holder = None if self.on_ledger else printer_holder(self.store.path)
+        if self.on_ledger:
+            self.printing_here = await regency.printing_here(self.store, self.store.station_id)
         return await load_live(self.store, self.today_start(), await printing_job(self.store), [])

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from console.config import Settings
 from console.live import Live
+from console.regency import Regency
 from console.station import Station
 from console.station_view import StationView
 from console.watched_station import WatchedStation
@@ -47,6 +48,12 @@ class SupervisorHost(ConsoleHost, Protocol):
 
     who: str
     requests_allowed: bool
+    station_name: str  # the watched station's
+    regency: Regency | None  # on a ledger: every station, as last read
 
     @property
     def station(self) -> WatchedStation: ...
+
+    def watch_station(self, station_id: str) -> None: ...
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None: ...

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 
+from console import stations
 from console.config import Settings
 from console.consoles import load_console
 from console.errors import EXIT_OK, UsageError
@@ -32,6 +33,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--as", dest="who", metavar="NAME",
                    help=t("help.supervise.as"))  # fmt: skip
     p.add_argument("--watch-only", action="store_true", help=t("help.supervise.watch_only"))
+    p.add_argument("--station", metavar="ID", help=t("help.supervise.station"))
     p.set_defaults(handler=supervise)
 
 
@@ -47,21 +49,28 @@ def supervisor_name(explicit: str | None = None) -> str:
 
 async def supervise(args: argparse.Namespace, settings: Settings) -> int:
     who = supervisor_name(args.who)
-    if settings.database.url:
-        raise UsageError(t("db.not_on_ledger", command="supervise"))
-    path = settings.database.path
-    if not path.exists() or path.stat().st_size == 0:
-        raise UsageError(t("supervise.no_database", file=path, config=settings.source))
-    if not (
-        sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()
-    ):  # Textual reads stdin and draws on stderr
-        raise UsageError(t("supervise.no_terminal"))
+    chosen = args.station
+    if not settings.database.url:
+        path = settings.database.path
+        if not path.exists() or path.stat().st_size == 0:
+            raise UsageError(t("supervise.no_database", file=path, config=settings.source))
+        if chosen not in (None, settings.station.id):  # a station's own file holds that station alone
+            raise UsageError(t("supervise.station_on_file", id=chosen, station=settings.station.id))
     SupervisorApp = load_console("supervisor")
 
-    async with await Store.open(path, readonly=True, station_id=settings.station.id) as store:
-        app = SupervisorApp(settings, store, who, requests_allowed=not args.watch_only)
+    where = settings.database if settings.database.url else settings.database.path
+    async with await Store.open(where, create=False, readonly=True, station_id=chosen or settings.station.id) as store:
+        name = settings.station.name
+        if chosen is not None and settings.database.url:
+            name = (await stations.require(store, chosen)).name  # an unknown id is named with the stations there are
+        if not (
+            sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()
+        ):  # Textual reads stdin and draws on stderr
+            raise UsageError(t("supervise.no_terminal"))
+        app = SupervisorApp(settings, store, who, requests_allowed=not args.watch_only, regency_first=chosen is None,
+                            station_name=name)  # fmt: skip
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, _hung_up, who)
-        log.info("supervise_started", supervisor=who, database=str(path))
+        log.info("supervise_started", supervisor=who, database=str(settings.database.location))
         await app.run_async(mouse=False)  # no mouse reports: every move of a mouse would cross the link
     log.info("supervise_ended", supervisor=who)
     return app.return_code or 0

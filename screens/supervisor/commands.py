@@ -18,7 +18,9 @@ class SupervisorCommands(StationCommands):
         def run(action: str) -> Callable[[], object]:
             return lambda: app.run_action_later(action)
 
-        for mode in app.MODES:
+        for mode in (*app.MODES, "regency"):  # the regency's on a ledger alone; none before a station is chosen
+            if not app.check_action("open", (mode,)):
+                continue
             yield t(f"ui.sup.cmd.{mode}"), t(f"ui.sup.cmd.{mode}.help"), run(f"open('{mode}')")
         if app.requests_allowed and app.station is not None:
             kind = app.station.next_request()

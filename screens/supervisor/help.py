@@ -16,14 +16,21 @@ from console.i18n import t
 from screens.help import HelpScreen, key_group
 from screens.supervisor.books import WatchBooks
 from screens.supervisor.paging import PagedScreen
+from screens.supervisor.regency import RegencyScreen
 from screens.widgets.words import Words
 
 
-def supervisor_help(app_bindings: list[Any]) -> Group:
+def supervisor_help(app_bindings: list[Any], on_ledger: bool = False) -> Group:
+    """The keys; on a ledger also the regency's (Enter opens a station, Esc comes back), else not a word of them."""
     parts: list[Text | Table] = [Text(t("ui.sup.help.intro")), Text("")]
-    for title, bindings in (("ui.sup.help.group.global", app_bindings),
-                            ("ui.sup.help.group.pages", PagedScreen.BINDINGS),
-                            ("ui.sup.help.group.books", WatchBooks.BINDINGS)):  # fmt: skip
+    groups = [
+        ("ui.sup.help.group.global", [b for b in app_bindings if on_ledger or b.id != "regency"]),
+        ("ui.sup.help.group.pages", PagedScreen.BINDINGS),
+        ("ui.sup.help.group.books", WatchBooks.BINDINGS),
+    ]
+    if on_ledger:
+        groups.append(("ui.sup.help.group.regency", RegencyScreen.BINDINGS))
+    for title, bindings in groups:
         parts += key_group(t(title), bindings)
     return Group(*parts)
 
@@ -32,5 +39,5 @@ class SupervisorHelp(HelpScreen):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box", classes="dialog") as box:
             box.border_title = t("ui.sup.help.title")
-            yield Words(supervisor_help(type(self.app).BINDINGS), id="help-text")
+            yield Words(supervisor_help(type(self.app).BINDINGS, getattr(self.app, "on_ledger", False)), id="help-text")
         yield Footer(show_command_palette=False, compact=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from console import audit, jobs
+from console import audit, jobs, stations
 from console.i18n import t
 from console.live import describe_entry
 from console.store import Store
@@ -52,11 +52,14 @@ class WatchUntagged(PagedScreen):
     NONE_KEY = "ui.sup.untagged.none"
 
     async def read_page(self, store: Store, offset: int, rows: int) -> Page:
-        total = await jobs.count_in_state(store, jobs.PRINTED)
+        its_own = stations.own_rows(store)  # on a ledger: the watched station's hopper, not the regency's cards
+        total = await (
+            jobs.count_in_state(store, jobs.PRINTED) if its_own is None else jobs.count_here(store, jobs.PRINTED)
+        )
         offset = clamp(offset, total, rows)
         found = [
             (f"#{number(r['card_counter'])}", r["nik"], r["nama"], r["kecamatan"], day_and_time(r["printed_at"]))
-            for r in await jobs.page_in_state(store, jobs.PRINTED, rows, offset, order="hopper")
+            for r in await jobs.page_in_state(store, jobs.PRINTED, rows, offset, order="hopper", station=its_own)
         ]
         return Page(found, total, offset)
 
