@@ -15,7 +15,9 @@ brought the blanks, `station allocation add`). Every step is audited; any other 
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -161,9 +163,20 @@ def check_period(period: str) -> str:
     return period
 
 
-async def draft(store: Store, period: str, settings: PlanningSettings, station_id: str, actor: str) -> dict[str, Any]:
+async def draft(
+    store: Store,
+    period: str,
+    settings: PlanningSettings,
+    station_id: str,
+    actor: str,
+    write: Callable[[dict[str, Any]], Any] | None = None,
+) -> dict[str, Any]:
     """Compute the request for `period` and keep it as a draft (a draft is computed again; a request sent is
-    not). Returns the request's JSON body."""
+    not). Returns the request's JSON body.
+
+    `write` (the body → its files) runs inside the transaction, after the draft and its audit entry are in it and
+    before they are committed: files that cannot be written roll the draft back, so a draft is never kept
+    without its files."""
     check_period(period)
     async with store.transaction(actor) as tx:
         current = await tx.fetchone("SELECT state FROM blank_requests WHERE period = ?", (period,))
@@ -193,6 +206,8 @@ async def draft(store: Store, period: str, settings: PlanningSettings, station_i
                 (terms.requested, text, at, period),
             )
         await tx.audit("request.drafted", period, requested=terms.requested, terms=terms.as_dict(), again=bool(current))
+        if write is not None:
+            await asyncio.to_thread(write, body)
     return body
 
 
