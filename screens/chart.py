@@ -15,6 +15,8 @@ from screens.keys import key
 from screens.widgets.words import Words
 
 DAYS = 14
+BAR = "█"  # a solid block, in plotext's frame of box-drawing lines
+ASCII_BAR = "#"  # the Linux console's font has neither blocks nor braille, and its frames are ASCII (station.tcss)
 
 
 def summary(p: Pace) -> str:
@@ -50,7 +52,9 @@ class ChartScreen(ReloadingScreen):
         plt.clear_figure()
         # Two-character labels: plotext places longer ones that overlap in an order of its own, not the same twice
         labels = [day.strftime("%d") for day, _ in self.pace.days]
-        plt.bar(labels, [n for _, n in self.pace.days], marker="█")
+        linux = self.station_app.linux_console
+        plt.bar(labels, [n for _, n in self.pace.days], marker=ASCII_BAR if linux else BAR)
+        plt.frame(not linux)  # plotext draws its frame and ticks in box-drawing lines: without it, ASCII alone
         first, last = self.pace.days[0][0], self.pace.days[-1][0]
         plt.title(t("ui.chart.title", first=first.strftime("%d.%m"), last=last.strftime("%d.%m.%Y")))
         plot.refresh()
