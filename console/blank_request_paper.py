@@ -20,7 +20,7 @@ from drivers.atomic_file import atomic_writer
 TERM_ORDER = (
     "print_ready", "becoming_wajib", "reprints", "cards_needed", "blanks_used", "bad_used", "bad_rate",
     "blanks_for_cards", "cards_printed_recent", "working_days", "cards_per_working_day", "lead_time_days",
-    "safety_stock", "in_stock",
+    "safety_stock", "in_stock", "borrowed", "lent",
 )  # fmt: skip
 
 

@@ -5,6 +5,7 @@
                        allocations: each good card costs on average that many blanks; no rate without a good card)
     safety_stock     = ⌈cards_printed_recent × lead_time_days ÷ working_days⌉     (what printing uses meanwhile)
     requested        = max(0, blanks_for_cards + safety_stock − in_stock)
+    (in_stock holds the blanks borrowed from other regencies, not those lent to them: both shown as terms)
 
 print_ready: recorded residents who never had a card and are wajib KTP-el before the period starts (queued or
 not); becoming_wajib: people (recorded or not) who turn 17 unmarried during the period and have no card;
@@ -28,7 +29,7 @@ from console.config import PlanningSettings
 from console.errors import RefusedError, UsageError
 from console.formats import station_zone
 from console.i18n import t
-from console.population import ISSUED, PRINTED, month_bounds, people_sql
+from console.population import BECOMING_SQL, ISSUED, PRINTED, month_bounds, people_sql
 from console.store import Store
 
 FORMAT = "ktpel-station/usulan/1"
@@ -47,6 +48,8 @@ class Terms:
     cards_printed_recent: int  # cards printed over the last working days (weekends among them included)
     working_days: int
     lead_time_days: int
+    borrowed: int = 0  # of in_stock's books, blanks borrowed from other regencies and not returned yet
+    lent: int = 0  # blanks lent to other regencies, not back yet: out of in_stock until they are
 
     @property
     def cards_needed(self) -> int:
@@ -84,6 +87,8 @@ class Terms:
             "lead_time_days": self.lead_time_days,
             "safety_stock": self.safety_stock,
             "in_stock": self.in_stock,
+            "borrowed": self.borrowed,
+            "lent": self.lent,
         }
 
 
@@ -123,7 +128,8 @@ async def _print_ready_by_village(db: Any, before: str) -> list[dict[str, Any]]:
 
 
 async def _blanks_unspent(db: Any) -> int:
-    """The blanks in hand at both levels: the regency's stock and every station's (the books' `in_stock`)."""
+    """The blanks in hand at both levels: the regency's stock and every station's (the books' `in_stock`, blanks
+    borrowed from other regencies among them, blanks lent to them not)."""
     return sum(b.in_stock for b in await books.all_books(db))
 
 
@@ -132,15 +138,16 @@ async def compute(db: Any, period: str, settings: PlanningSettings) -> tuple[Ter
     first, last = month_bounds(period)
     villages = await _print_ready_by_village(db, first)
     becoming = await db.fetchone(
-        f"SELECT count(*) AS n FROM ({people_sql()}) AS people WHERE status_perkawinan = 'BELUM KAWIN' "
-        f"AND wajib_from BETWEEN ? AND ? AND status NOT IN ('{PRINTED}', '{ISSUED}')",
+        f"SELECT count(*) AS n FROM ({people_sql()}) AS people WHERE {BECOMING_SQL} "
+        f"AND status NOT IN ('{PRINTED}', '{ISSUED}')",
         (first, last),
     )
     reprints = await db.fetchone(
         "SELECT count(*) AS n FROM nik_locks l JOIN unlocks u ON u.id = l.unlock_id "
         "WHERE l.unlocked_at IS NOT NULL AND u.used_by_job IS NULL"
     )
-    latest = (await books.all_books(db))[-settings.bad_rate_allocations :]
+    every = await books.all_books(db)
+    latest = every[-settings.bad_rate_allocations :]
     end = today()
     recent = sum((await cards_printed_by_day(db, working_days_back(end, settings.average_working_days), end)).values())
     terms = Terms(
@@ -149,10 +156,12 @@ async def compute(db: Any, period: str, settings: PlanningSettings) -> tuple[Ter
         reprints=int(reprints["n"]),
         blanks_used=sum(b.good + b.bad + b.spoiled for b in latest),
         bad_used=sum(b.bad + b.spoiled for b in latest),
-        in_stock=await _blanks_unspent(db),
+        in_stock=sum(b.in_stock for b in every),
         cards_printed_recent=recent,
         working_days=settings.average_working_days,
         lead_time_days=settings.lead_time_days,
+        borrowed=sum(b.borrowed for b in every),
+        lent=sum(b.lent for b in every),
     )
     return terms, villages
 

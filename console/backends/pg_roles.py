@@ -33,8 +33,9 @@ _WRITES = {
     "audit": "INSERT",
     "operators": "INSERT, UPDATE",
 }
-# planning's tables (population, rounds, requests for blanks) are the regency's to write; a station reads them
-_READS = ("allocations", "meta", "stations", "schema_version", "population", "rounds", "blank_requests")
+# planning's tables (population, rounds, requests for blanks, loans of blanks) are the regency's to write; a station
+# reads them
+_READS = ("allocations", "meta", "stations", "schema_version", "population", "rounds", "blank_requests", "blank_loans")
 _OWN_ROWS = ("live_state", "station_state", "requests", "spoiled", "station_stock")
 _MINE = "ktpel_station()"
 
