@@ -303,13 +303,19 @@ async def mark_received(store: Store, period: str, allocation_id: str, actor: st
 
 @dataclass(frozen=True)
 class Pace:
-    """What the chart of the console shows: cards printed each day, and where the stock and the backlog stand."""
+    """What the chart of the console shows: cards printed each day, and where the stock and the backlog stand.
+
+    The regency's, as the request counts them: on a ledger, every station's cards, queue and stock with the
+    regency's own (a station's role reads them all), the same on every station's console; `station_stock` is the
+    blanks the station reading holds, what its dashboard shows. On a station's own file the two are one."""
 
     days: list[tuple[date, int]]  # the last days, oldest first, with the cards printed on each
     in_stock: int
     queued: int
     print_ready: int  # recorded, wajib today, never printed (queued or not)
     per_working_day: float  # as the request counts it
+    regency: bool = False  # on a regency ledger: the figures are the regency's, all its stations
+    station_stock: int = 0  # of in_stock, the blanks the station reading holds
 
 
 async def pace(db: Any, settings: PlanningSettings, days: int = 14) -> Pace:
@@ -325,4 +331,6 @@ async def pace(db: Any, settings: PlanningSettings, days: int = 14) -> Pace:
         queued=int(queued["n"]),
         print_ready=sum(v["print_ready"] for v in ready),
         per_working_day=recent / settings.average_working_days,
+        regency=db.dialect == "postgresql",
+        station_stock=await books.stock_total(db),
     )

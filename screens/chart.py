@@ -22,8 +22,11 @@ ASCII_BAR = "#"  # the Linux console's font has neither blocks nor braille, and 
 def summary(p: Pace) -> str:
     per_day = f"{p.per_working_day:.1f}".replace(".", t("request.decimal_mark"))
     days_left = "-" if p.per_working_day == 0 else number(int(p.in_stock / p.per_working_day))
-    return t("ui.chart.summary", stock=number(p.in_stock), queued=number(p.queued), ready=number(p.print_ready),
+    said = t("ui.chart.summary", stock=number(p.in_stock), queued=number(p.queued), ready=number(p.print_ready),
              per_day=per_day, days_left=days_left)  # fmt: skip
+    if p.regency:  # docs/planning.md: on a ledger, the regency's figures, and this station's own stock
+        return t("ui.chart.regency", station_stock=number(p.station_stock)) + " " + said
+    return said
 
 
 class ChartScreen(ReloadingScreen):
