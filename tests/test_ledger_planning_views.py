@@ -5,6 +5,9 @@ request for blanks counts them), and the chart also says this station's own stoc
 from __future__ import annotations
 
 import json
+import re
+
+import psycopg
 
 from console import blank_requests
 from console.config import load_settings
@@ -51,3 +54,19 @@ async def test_a_station_sees_the_regencys_population_and_chart_and_its_own_stoc
     set_language("en")
     said = summary(east_pace)
     assert "regency" in said and "this station 3" in said and "stock 12" in said
+
+
+def test_ledger_migrate_gives_the_stations_roles_the_tables_a_step_added(regency):
+    """A ledger whose stations were registered before a step added a table (the loans of blanks): `ledger migrate`
+    grants them what they read, or their books could not be read at all."""
+    admin, configs = regency
+    ok(station(admin, "allocation", "add", "A", "10"))
+    with psycopg.connect(re.search(r'^url = "(.*)"$', admin.read_text(), re.M)[1], autocommit=True) as conn:
+        for side in ("east", "west"):
+            conn.execute(f"REVOKE SELECT ON blank_loans FROM station_{_station_id(configs[side]).replace('-', '_')}")
+    refused = station(configs["east"], "allocation", "list", "--json")
+    assert refused.returncode != 0
+    ok(station(admin, "ledger", "migrate"))
+    for side in ("east", "west"):
+        [listed] = json.loads(ok(station(configs[side], "allocation", "list", "--json")).stdout)
+        assert listed["received"] == 10 and listed["borrowed"] == 0

@@ -78,12 +78,25 @@ async def create_station_role(tx: Any, role: str, password: str) -> None:
     database = (await tx.fetchone("SELECT current_database() AS name"))["name"]
     await tx.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {role}')
     await tx.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+    await grant_tables(tx, role)
+    await ensure_policies(tx)
+
+
+async def grant_tables(tx: Any, role: str) -> None:
+    """The role's rights on every table (granting again what it holds changes nothing)."""
+    assert re.fullmatch(r"[a-z0-9_]+", role)
     for table in (*_WRITES, *_READS):
         await tx.execute(f"GRANT SELECT ON {table} TO {role}")
     for table, rights in _WRITES.items():
         await tx.execute(f"GRANT {rights} ON {table} TO {role}")
     await tx.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
-    await ensure_policies(tx)
+
+
+async def grant_stations_tables(tx: Any) -> None:
+    """Every registered station's role its rights again, after a migration added tables it must read."""
+    for row in await tx.fetchall("SELECT role FROM stations WHERE role IS NOT NULL ORDER BY role"):
+        if await role_exists(tx, row["role"]):
+            await grant_tables(tx, row["role"])
 
 
 async def ensure_policies(tx: Any) -> None:

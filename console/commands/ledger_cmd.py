@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 async def migrate_ledger(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.database.url:
         raise UsageError(t("ledger.for_a_ledger", file=settings.database.path))
-    from console.backends import postgres  # psycopg loads only for a ledger
+    from console.backends import pg_roles, postgres  # psycopg loads only for a ledger
 
     url = settings.database.url
     conn = await postgres.connect(url, postgres.read_password(url, settings.database.password_file))
@@ -42,6 +42,9 @@ async def migrate_ledger(args: argparse.Namespace, settings: Settings) -> int:
         version = await postgres.schema_version(conn)
     finally:
         await conn.close()
+    async with await Store.open(settings.database) as store:  # a table a step added: the stations read it too
+        async with store.transaction(operator_name()) as tx:
+            await pg_roles.grant_stations_tables(tx)
     print(t("ledger.migrated", url=url, version=version, steps=steps))
     return 0
 
