@@ -82,7 +82,7 @@ def write_request_files(body: dict[str, Any], out_dir: Path, office: str, place:
     pdf = render(letter(body, office, place))  # refused before anything is written if it cannot be typeset
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        with ExitStack() as both:  # the letter is renamed first, then the JSON: a failure before leaves neither
+        with ExitStack() as both:  # both written before either is renamed: a failure while writing leaves neither
             both.enter_context(atomic_writer(files.json)).write(
                 (json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
             )

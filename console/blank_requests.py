@@ -8,7 +8,8 @@
     (in_stock holds the blanks borrowed from other regencies, not those lent to them: both shown as terms)
 
 print_ready: recorded residents who never had a card and are wajib KTP-el before the period starts (queued or
-not); becoming_wajib: people (recorded or not) who turn 17 unmarried during the period and have no card;
+not); becoming_wajib: people (recorded or not) who turn 17 unmarried during the period, or marry in it under 17
+(the wedding day known), and have no card;
 reprints: NIKs the centre unlocked whose reprint has not taken its blank. One request a period, named by it:
 drafted (again, while still a draft) → sent → approved (the count granted) → received (the allocation that
 brought the blanks, `station allocation add`). Every step is audited; any other step is refused (exit 4).
@@ -48,7 +49,7 @@ class Terms:
     cards_printed_recent: int  # cards printed over the last working days (weekends among them included)
     working_days: int
     lead_time_days: int
-    borrowed: int = 0  # of in_stock's books, blanks borrowed from other regencies and not returned yet
+    borrowed: int = 0  # blanks borrowed from other regencies, not returned yet (in in_stock while unspent)
     lent: int = 0  # blanks lent to other regencies, not back yet: out of in_stock until they are
 
     @property

@@ -46,8 +46,8 @@ _STATUS = f"""(CASE
 
 
 def people_sql() -> str:
-    """Everyone the station knows of, with columns nik, nama, tanggal_lahir, status_perkawinan, tanggal_perkawinan, kel_desa,
-    kecamatan, status (the station's), wajib_from (the day the wajib rule gives)."""
+    """Everyone the station knows of, with columns nik, nama, tanggal_lahir, status_perkawinan, tanggal_perkawinan,
+    kel_desa, kecamatan, status (the station's), wajib_from (the day the wajib rule gives)."""
     return (
         f"SELECT k.nik, k.nama, k.tanggal_lahir, k.status_perkawinan, k.tanggal_perkawinan, k.kel_desa, k.kecamatan, "
         f"{_STATUS} AS status, "

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from console import blank_requests, population
+from console import blank_requests, locks, population
 from console.clock import fix_today
 from console.config import PlanningSettings
+from console.resident_import import import_residents
 from console.store import Store
 from tests.command import station, write_config
 from tests.test_population import POPULATION_COLUMNS, villager, write_population
@@ -79,3 +80,19 @@ def test_a_marriage_date_the_record_contradicts_is_rejected_and_named(tmp_path):
     for row in (2, 3, 4):
         assert f"row {row}" in result.stderr and "tanggal_perkawinan" in result.stderr
     assert "row 5" not in result.stderr and "row 6" not in result.stderr
+
+
+async def test_the_wedding_day_rule_on_both_stores(database, tmp_path):
+    """The same rule in SQLite's and PostgreSQL's SQL: the refusal's day, the month's list, the request's count."""
+    fix_today(date(2026, 12, 1))
+    bride = person(1, date(2010, 6, 1), marital="KAWIN", tanggal_perkawinan="2027-01-31")
+    async with await Store.open(database) as store:
+        result = await import_residents(store, write_residents(tmp_path / "r.csv", [bride]))
+        assert (result.added, result.rejected) == (1, 0)
+        refusal = await locks.refusal(store, bride["nik"], on=date(2027, 1, 30))
+        assert refusal is not None and (refusal.code, refusal.since) == ("not_wajib", "2027-01-31")
+        assert await locks.refusal(store, bride["nik"], on=date(2027, 1, 31)) is None
+        assert [p.nik for p in await population.becoming_wajib(store, "2027-01")] == [bride["nik"]]
+        assert await population.becoming_wajib(store, "2027-02") == []
+        terms, _ = await blank_requests.compute(store, "2027-01", PlanningSettings())
+        assert terms.becoming_wajib == 1
