@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console import audit
+from console.blank_loans import INTO_STOCK
 from console.errors import AuditBrokenError
 from console.i18n import t
 
 _BATCH = 5000
+_LOANS = ("blanks.borrowed", "blanks.lent", "blanks.loan_returned")
 _JOB_STATES = ("queued", "held", "printing", "printed", "done_good", "done_bad", "cancelled")
 
 
@@ -30,6 +32,7 @@ class _Replay:
     received: dict[Any, int] = field(default_factory=dict)
     spent: Counter = field(default_factory=Counter)  # blanks out of stock, by allocation
     spoiled: Counter = field(default_factory=Counter)
+    loaned: Counter = field(default_factory=Counter)  # blanks in (borrowed, lent ones back) less out, by allocation
     job_allocation: dict[int, str | None] = field(default_factory=dict)
 
     def entry(self, action: str, subject: str | None, data: dict[str, Any]) -> None:
@@ -61,6 +64,8 @@ class _Replay:
                     self.spent[allocation] -= 1
         elif action == "allocation.received":
             self.received[subject] = data["received"]
+        elif action in _LOANS:
+            self.loaned[subject] += data["count"] if data.get("kind") in INTO_STOCK else -data["count"]
         elif action == "blank.spoiled":
             self.spent[subject] += 1
             self.spoiled[subject] += 1
@@ -125,7 +130,7 @@ async def differences(db: Any) -> list[str]:
         if received is None:
             found.append(t("audit_state.allocation_unknown", allocation=a["id"]))
             continue
-        in_stock = received - replay.spent[a["id"]]
+        in_stock = received + replay.loaned[a["id"]] - replay.spent[a["id"]]
         if (a["received"], a["in_stock"]) != (received, in_stock):
             found.append(t("audit_state.stock_differs", allocation=a["id"], received=a["received"],
                            in_stock=a["in_stock"], audit_received=received, audit_in_stock=in_stock))  # fmt: skip

@@ -4,6 +4,7 @@ A4 (console/papers) with every term of the computation, ready to sign."""
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,13 @@ from console.errors import UsageError
 from console.formats import count, day, os_error
 from console.i18n import t
 from console.papers import Column, Paper, Signature, render
-from drivers.atomic_file import write_atomic
+from drivers.atomic_file import atomic_writer
 
 # The terms in the order the letter explains them (console/blank_requests.py: how each is computed).
 TERM_ORDER = (
     "print_ready", "becoming_wajib", "reprints", "cards_needed", "blanks_used", "bad_used", "bad_rate",
     "blanks_for_cards", "cards_printed_recent", "working_days", "cards_per_working_day", "lead_time_days",
-    "safety_stock", "in_stock",
+    "safety_stock", "in_stock", "borrowed", "lent",
 )  # fmt: skip
 
 
@@ -72,16 +73,20 @@ def letter(body: dict[str, Any], office: str, place: str) -> Paper:
 
 
 def write_request_files(body: dict[str, Any], out_dir: Path, office: str, place: str) -> RequestFiles:
-    """Write the request's JSON and its letter into `out_dir` (made if missing), each whole or not at all."""
+    """Write the request's JSON and its letter into `out_dir` (made if missing): both or neither. Each is written
+    to a temporary name first; they take their names only once both are written whole."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(t("report.out_not_dir", path=out_dir))
+        raise UsageError(t("request.out_not_dir", path=out_dir))
     files = files_in(out_dir, body["period"])
     pdf = render(letter(body, office, place))  # refused before anything is written if it cannot be typeset
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(files.json, json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
-        write_atomic(files.pdf, pdf)
+        with ExitStack() as both:  # both written before either is renamed: a failure while writing leaves neither
+            both.enter_context(atomic_writer(files.json)).write(
+                (json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+            )
+            both.enter_context(atomic_writer(files.pdf)).write(pdf)
     except OSError as exc:
-        raise UsageError(t("report.cannot_write", path=out_dir, why=os_error(exc))) from None
+        raise UsageError(t("request.cannot_write", path=out_dir, why=os_error(exc))) from None
     return files

@@ -5,9 +5,11 @@
                        allocations: each good card costs on average that many blanks; no rate without a good card)
     safety_stock     = ⌈cards_printed_recent × lead_time_days ÷ working_days⌉     (what printing uses meanwhile)
     requested        = max(0, blanks_for_cards + safety_stock − in_stock)
+    (in_stock holds the blanks borrowed from other regencies, not those lent to them: both shown as terms)
 
 print_ready: recorded residents who never had a card and are wajib KTP-el before the period starts (queued or
-not); becoming_wajib: people (recorded or not) who turn 17 unmarried during the period and have no card;
+not); becoming_wajib: people (recorded or not) who turn 17 unmarried during the period, or marry in it under 17
+(the wedding day known), and have no card;
 reprints: NIKs the centre unlocked whose reprint has not taken its blank. One request a period, named by it:
 drafted (again, while still a draft) → sent → approved (the count granted) → received (the allocation that
 brought the blanks, `station allocation add`). Every step is audited; any other step is refused (exit 4).
@@ -15,7 +17,9 @@ brought the blanks, `station allocation add`). Every step is audited; any other 
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -26,7 +30,7 @@ from console.config import PlanningSettings
 from console.errors import RefusedError, UsageError
 from console.formats import station_zone
 from console.i18n import t
-from console.population import ISSUED, PRINTED, month_bounds, people_sql
+from console.population import BECOMING_SQL, ISSUED, PRINTED, month_bounds, people_sql
 from console.store import Store
 
 FORMAT = "ktpel-station/usulan/1"
@@ -45,6 +49,8 @@ class Terms:
     cards_printed_recent: int  # cards printed over the last working days (weekends among them included)
     working_days: int
     lead_time_days: int
+    borrowed: int = 0  # blanks borrowed from other regencies, not returned yet (in in_stock while unspent)
+    lent: int = 0  # blanks lent to other regencies, not back yet: out of in_stock until they are
 
     @property
     def cards_needed(self) -> int:
@@ -82,6 +88,8 @@ class Terms:
             "lead_time_days": self.lead_time_days,
             "safety_stock": self.safety_stock,
             "in_stock": self.in_stock,
+            "borrowed": self.borrowed,
+            "lent": self.lent,
         }
 
 
@@ -121,7 +129,8 @@ async def _print_ready_by_village(db: Any, before: str) -> list[dict[str, Any]]:
 
 
 async def _blanks_unspent(db: Any) -> int:
-    """The blanks in hand at both levels: the regency's stock and every station's (the books' `in_stock`)."""
+    """The blanks in hand at both levels: the regency's stock and every station's (the books' `in_stock`, blanks
+    borrowed from other regencies among them, blanks lent to them not)."""
     return sum(b.in_stock for b in await books.all_books(db))
 
 
@@ -130,15 +139,16 @@ async def compute(db: Any, period: str, settings: PlanningSettings) -> tuple[Ter
     first, last = month_bounds(period)
     villages = await _print_ready_by_village(db, first)
     becoming = await db.fetchone(
-        f"SELECT count(*) AS n FROM ({people_sql()}) AS people WHERE status_perkawinan = 'BELUM KAWIN' "
-        f"AND wajib_from BETWEEN ? AND ? AND status NOT IN ('{PRINTED}', '{ISSUED}')",
+        f"SELECT count(*) AS n FROM ({people_sql()}) AS people WHERE {BECOMING_SQL} "
+        f"AND status NOT IN ('{PRINTED}', '{ISSUED}')",
         (first, last),
     )
     reprints = await db.fetchone(
         "SELECT count(*) AS n FROM nik_locks l JOIN unlocks u ON u.id = l.unlock_id "
         "WHERE l.unlocked_at IS NOT NULL AND u.used_by_job IS NULL"
     )
-    latest = (await books.all_books(db))[-settings.bad_rate_allocations :]
+    every = await books.all_books(db)
+    latest = every[-settings.bad_rate_allocations :]
     end = today()
     recent = sum((await cards_printed_by_day(db, working_days_back(end, settings.average_working_days), end)).values())
     terms = Terms(
@@ -147,10 +157,12 @@ async def compute(db: Any, period: str, settings: PlanningSettings) -> tuple[Ter
         reprints=int(reprints["n"]),
         blanks_used=sum(b.good + b.bad + b.spoiled for b in latest),
         bad_used=sum(b.bad + b.spoiled for b in latest),
-        in_stock=await _blanks_unspent(db),
+        in_stock=sum(b.in_stock for b in every),
         cards_printed_recent=recent,
         working_days=settings.average_working_days,
         lead_time_days=settings.lead_time_days,
+        borrowed=sum(b.borrowed for b in every),
+        lent=sum(b.lent for b in every),
     )
     return terms, villages
 
@@ -161,9 +173,20 @@ def check_period(period: str) -> str:
     return period
 
 
-async def draft(store: Store, period: str, settings: PlanningSettings, station_id: str, actor: str) -> dict[str, Any]:
+async def draft(
+    store: Store,
+    period: str,
+    settings: PlanningSettings,
+    station_id: str,
+    actor: str,
+    write: Callable[[dict[str, Any]], Any] | None = None,
+) -> dict[str, Any]:
     """Compute the request for `period` and keep it as a draft (a draft is computed again; a request sent is
-    not). Returns the request's JSON body."""
+    not). Returns the request's JSON body.
+
+    `write` (the body → its files) runs inside the transaction, after the draft and its audit entry are in it and
+    before they are committed: files that cannot be written roll the draft back, so a draft is never kept
+    without its files."""
     check_period(period)
     async with store.transaction(actor) as tx:
         current = await tx.fetchone("SELECT state FROM blank_requests WHERE period = ?", (period,))
@@ -193,6 +216,8 @@ async def draft(store: Store, period: str, settings: PlanningSettings, station_i
                 (terms.requested, text, at, period),
             )
         await tx.audit("request.drafted", period, requested=terms.requested, terms=terms.as_dict(), again=bool(current))
+        if write is not None:
+            await asyncio.to_thread(write, body)
     return body
 
 
@@ -279,13 +304,19 @@ async def mark_received(store: Store, period: str, allocation_id: str, actor: st
 
 @dataclass(frozen=True)
 class Pace:
-    """What the chart of the console shows: cards printed each day, and where the stock and the backlog stand."""
+    """What the chart of the console shows: cards printed each day, and where the stock and the backlog stand.
+
+    The regency's, as the request counts them: on a ledger, every station's cards, queue and stock with the
+    regency's own (a station's role reads them all), the same on every station's console; `station_stock` is the
+    blanks the station reading holds, what its dashboard shows. On a station's own file the two are one."""
 
     days: list[tuple[date, int]]  # the last days, oldest first, with the cards printed on each
     in_stock: int
     queued: int
     print_ready: int  # recorded, wajib today, never printed (queued or not)
     per_working_day: float  # as the request counts it
+    regency: bool = False  # on a regency ledger: the figures are the regency's, all its stations
+    station_stock: int = 0  # of in_stock, the blanks the station reading holds
 
 
 async def pace(db: Any, settings: PlanningSettings, days: int = 14) -> Pace:
@@ -301,4 +332,6 @@ async def pace(db: Any, settings: PlanningSettings, days: int = 14) -> Pace:
         queued=int(queued["n"]),
         print_ready=sum(v["print_ready"] for v in ready),
         per_working_day=recent / settings.average_working_days,
+        regency=db.dialect == "postgresql",
+        station_stock=await books.stock_total(db),
     )

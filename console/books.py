@@ -1,8 +1,10 @@
 """The blank books: allocations received, blanks issued to stations, spent oldest allocation first, counted.
 
-For each allocation, at every moment: received = good + bad + untagged + spoiled + in_stock, where in_stock is
-the regency's stock (`allocations.in_stock`, not issued yet) plus every station's (`station_stock.in_stock`).
-At the two levels: the regency's received = issued to stations + in the regency's stock; each station's issued
+For each allocation, at every moment: received + borrowed − lent = good + bad + untagged + spoiled + in_stock,
+where in_stock is the regency's stock (`allocations.in_stock`, not issued yet) plus every station's
+(`station_stock.in_stock`), and borrowed and lent are the blanks borrowed from other regencies and lent to them,
+not returned yet (`console/blank_loans.py`). At the two levels: the regency's received + borrowed − lent = issued
+to stations + in the regency's stock; each station's issued
 = good + bad + untagged + spoiled + in its stock (its own jobs and spoiled blanks). The stocks are kept as their
 own columns (changed in the same transaction as the blank they count), so the equations are real checks.
 
@@ -47,15 +49,22 @@ class Books:
     last_count_at: str | None = None
     count_expected: int | None = None
     regency_stock: int = 0  # blanks not issued to any station yet (part of in_stock)
+    borrowed: int = 0  # blanks borrowed from other regencies into this allocation, not returned yet
+    lent: int = 0  # blanks of this allocation lent to other regencies, not returned yet
+
+    @property
+    def held(self) -> int:
+        """The blanks the regency answers for: received from the centre, with the loans in and out."""
+        return self.received + self.borrowed - self.lent
 
     @property
     def balanced(self) -> bool:
-        return self.received == self.good + self.bad + self.untagged + self.spoiled + self.in_stock
+        return self.held == self.good + self.bad + self.untagged + self.spoiled + self.in_stock
 
     @property
     def difference(self) -> int:
-        """received - (good + bad + untagged + spoiled + in_stock): zero when the books balance."""
-        return self.received - (self.good + self.bad + self.untagged + self.spoiled + self.in_stock)
+        """received + borrowed - lent - (good + bad + untagged + spoiled + in_stock): zero when the books balance."""
+        return self.held - (self.good + self.bad + self.untagged + self.spoiled + self.in_stock)
 
     @property
     def count_difference(self) -> int | None:
@@ -78,7 +87,9 @@ class Books:
             "last_count": self.last_count,
             "count_difference": self.count_difference,
             "regency_stock": self.regency_stock,
-            "issued": self.received - self.regency_stock,
+            "issued": self.held - self.regency_stock,
+            "borrowed": self.borrowed,
+            "lent": self.lent,
         }
 
 
@@ -99,10 +110,10 @@ async def add_allocation(store: Store, allocation_id: str, count: int, period: s
         )
         await tx.audit("allocation.received", allocation_id, received=count, period=period)
         if tx.dialect == "sqlite":  # a regency of one: the station holds every blank the regency receives
-            await _move(tx, allocation_id, tx.station_id, count, audited=False)  # said by allocation.received
+            await move(tx, allocation_id, tx.station_id, count, audited=False)  # said by allocation.received
 
 
-async def _move(tx: Any, allocation_id: str, station_id: str, count: int, audited: bool = True) -> None:
+async def move(tx: Any, allocation_id: str, station_id: str, count: int, audited: bool = True) -> None:
     """`count` blanks from the regency's stock to the station's (a negative count: back); audited."""
     await tx.execute("UPDATE allocations SET in_stock = in_stock - ? WHERE id = ?", (count, allocation_id))
     key = (allocation_id, station_id)
@@ -148,7 +159,7 @@ async def _issue_or_return(store: Store, allocation_id: str, station_id: str, co
         if not back and count > row["in_stock"]:
             raise RefusedError(t("books.issue_too_many", id=allocation_id, station=station_id, count=count,
                                  stock=row["in_stock"]))  # fmt: skip
-        await _move(tx, allocation_id, station_id, -count if back else count)
+        await move(tx, allocation_id, station_id, -count if back else count)
     [result] = [b for b in await station_books(store, allocation_id) if b.station_id == station_id]
     return result
 
@@ -257,7 +268,11 @@ SELECT a.id, a.period, a.received, a.received_at, a.in_stock AS regency_stock,
   (SELECT count(*) FROM jobs j WHERE j.allocation_id = a.id AND j.state = 'done_bad') AS bad,
   (SELECT count(*) FROM jobs j WHERE j.allocation_id = a.id AND j.state IN ('printing', 'printed')) AS untagged,
   (SELECT count(*) FROM spoiled s WHERE s.allocation_id = a.id) AS spoiled,
-  c.counted AS last_count, c.at AS last_count_at, c.expected AS count_expected
+  c.counted AS last_count, c.at AS last_count_at, c.expected AS count_expected,
+  coalesce((SELECT sum(CASE l.kind WHEN 'borrowed' THEN l.blanks WHEN 'borrowed_returned' THEN -l.blanks ELSE 0 END)
+            FROM blank_loans l WHERE l.allocation_id = a.id), 0) AS borrowed,
+  coalesce((SELECT sum(CASE l.kind WHEN 'lent' THEN l.blanks WHEN 'lent_returned' THEN -l.blanks ELSE 0 END)
+            FROM blank_loans l WHERE l.allocation_id = a.id), 0) AS lent
 FROM allocations a
 LEFT JOIN stock_counts c ON c.id = (SELECT max(id) FROM stock_counts WHERE allocation_id = a.id)
 """
@@ -278,6 +293,8 @@ def _books(row: Any) -> Books:
         row["last_count_at"],
         row["count_expected"],
         row["regency_stock"],
+        int(row["borrowed"]),
+        int(row["lent"]),
     )
 
 

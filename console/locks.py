@@ -87,15 +87,21 @@ UNION ALL SELECT 1 FROM jobs j WHERE j.nik = {nik} AND j.allocation_id IS NOT NU
 """
 
 
-# Wajib KTP-el: the day a resident must hold a card. Married, divorced or widowed (any status but BELUM KAWIN):
-# already (the record does not say since when, so since birth). Otherwise the 17th birthday; one born on 29
-# February turns 17 on 1 March (year + 17 is never a leap year), never a day early. Plain text arithmetic on the
-# stored `YYYY-MM-DD` (checked against the NIK at import), so that SQLite and PostgreSQL agree to the day.
-_WAJIB_FROM = """(CASE WHEN {person}.status_perkawinan <> 'BELUM KAWIN' THEN {person}.tanggal_lahir
-      WHEN substr({person}.tanggal_lahir, 6, 5) = '02-29'
+# Wajib KTP-el: the day a resident must hold a card. The 17th birthday; one born on 29 February turns 17 on 1 March
+# (year + 17 is never a leap year), never a day early. Earlier once married: from the wedding day when the record
+# says it (`tanggal_perkawinan`, a day still to come included), else, married, divorced or widowed (any status but
+# BELUM KAWIN) with no day said, already (since birth). Plain text arithmetic on the stored `YYYY-MM-DD` (checked
+# at import), so that SQLite and PostgreSQL agree to the day.
+_SEVENTEEN = """(CASE WHEN substr({person}.tanggal_lahir, 6, 5) = '02-29'
       THEN CAST(CAST(substr({person}.tanggal_lahir, 1, 4) AS INTEGER) + 17 AS TEXT) || '-03-01'
       ELSE CAST(CAST(substr({person}.tanggal_lahir, 1, 4) AS INTEGER) + 17 AS TEXT)
            || substr({person}.tanggal_lahir, 5, 6) END)"""
+_WAJIB_FROM = """(CASE
+      WHEN {person}.tanggal_perkawinan IS NOT NULL AND {person}.tanggal_perkawinan < {seventeen}
+      THEN {person}.tanggal_perkawinan
+      WHEN {person}.tanggal_perkawinan IS NULL AND {person}.status_perkawinan <> 'BELUM KAWIN'
+      THEN {person}.tanggal_lahir
+      ELSE {seventeen} END)"""
 WAJIB_AGE = 17
 
 # Not wajib on the day `{on}`: the branch the queue's paths add to the rule (never the import's: a resident not
@@ -110,8 +116,8 @@ SELECT 4, w.nik, 'not_wajib', {wajib_from}, NULL, NULL, NULL
 
 def wajib_from_sql(person: str) -> str:
     """An SQL expression: the day (`YYYY-MM-DD`) the person of table alias `person` must hold a card (columns
-    `tanggal_lahir`, `status_perkawinan`, as residents and population have them)."""
-    return _WAJIB_FROM.format(person=person)
+    `tanggal_lahir`, `status_perkawinan`, `tanggal_perkawinan`, as residents and population have them)."""
+    return _WAJIB_FROM.format(person=person, seventeen=_SEVENTEEN.format(person=person))
 
 
 def day_sql(day: date) -> str:

@@ -26,10 +26,11 @@ STATUSES = (BELUM_WAJIB, BELUM_REKAM, SUDAH_REKAM, PRINT_READY, PRINTED, ISSUED)
 
 # Everyone once: the population file's rows, and the recorded residents it does not list.
 _PEOPLE = """
-SELECT p.nik, p.nama, p.tanggal_lahir, p.status_perkawinan, p.kel_desa, p.kecamatan, p.status_ktp AS file_status
+SELECT p.nik, p.nama, p.tanggal_lahir, p.status_perkawinan, p.tanggal_perkawinan, p.kel_desa, p.kecamatan,
+       p.status_ktp AS file_status
   FROM population p
 UNION ALL
-SELECT r.nik, r.nama, r.tanggal_lahir, r.status_perkawinan, r.kel_desa, r.kecamatan, NULL
+SELECT r.nik, r.nama, r.tanggal_lahir, r.status_perkawinan, r.tanggal_perkawinan, r.kel_desa, r.kecamatan, NULL
   FROM residents r WHERE NOT EXISTS (SELECT 1 FROM population q WHERE q.nik = r.nik)
 """
 
@@ -45,10 +46,11 @@ _STATUS = f"""(CASE
 
 
 def people_sql() -> str:
-    """Everyone the station knows of, with columns nik, nama, tanggal_lahir, status_perkawinan, kel_desa,
-    kecamatan, status (the station's), wajib_from (the day the wajib rule gives)."""
+    """Everyone the station knows of, with columns nik, nama, tanggal_lahir, status_perkawinan, tanggal_perkawinan,
+    kel_desa, kecamatan, status (the station's), wajib_from (the day the wajib rule gives)."""
     return (
-        f"SELECT k.nik, k.nama, k.tanggal_lahir, k.status_perkawinan, k.kel_desa, k.kecamatan, {_STATUS} AS status, "
+        f"SELECT k.nik, k.nama, k.tanggal_lahir, k.status_perkawinan, k.tanggal_perkawinan, k.kel_desa, k.kecamatan, "
+        f"{_STATUS} AS status, "
         f"{wajib_from_sql('k')} AS wajib_from FROM ({_PEOPLE}) AS k"
     )
 
@@ -109,13 +111,18 @@ def month_bounds(month: str) -> tuple[str, str]:
     return f"{month}-01", f"{month}-31"  # text order: every day of the month lies between
 
 
+# Of people_sql's rows: those whose wajib day is a day that comes (the 17th birthday, or a wedding day known), and
+# lies between two days. One married with no day said was wajib since birth: never "becoming".
+BECOMING_SQL = "(status_perkawinan = 'BELUM KAWIN' OR tanggal_perkawinan IS NOT NULL) AND wajib_from BETWEEN ? AND ?"
+
+
 async def becoming_wajib(db: Any, month: str) -> list[BecomingWajib]:
-    """People who turn 17 in `month` (`YYYY-MM`) unmarried: they become wajib KTP-el that month (one married
-    before was wajib already). By day, then NIK."""
+    """People who turn 17 unmarried in `month` (`YYYY-MM`), or marry in it under 17 (the wedding day known): they
+    become wajib KTP-el that month. By day, then NIK."""
     first, last = month_bounds(month)
     rows = await db.fetchall(
         f"SELECT nik, nama, kel_desa, kecamatan, wajib_from, status FROM ({people_sql()}) AS people "
-        "WHERE status_perkawinan = 'BELUM KAWIN' AND wajib_from BETWEEN ? AND ? ORDER BY wajib_from, nik",
+        f"WHERE {BECOMING_SQL} ORDER BY wajib_from, nik",
         (first, last),
     )
     return [BecomingWajib(*(row[i] for i in range(6))) for row in rows]

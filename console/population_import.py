@@ -24,6 +24,7 @@ from console.resident_rows import (
     STATUS_PERKAWINAN,
     TEXT_MAX,
     Problem,
+    check_marriage_date,
     choice_of,
     control_problem,
     date_of,
@@ -32,8 +33,12 @@ from console.resident_rows import (
 from console.resident_staging import FileKind, RowRejection, Staging
 from console.store import Store
 
-COLUMNS = ("nik", "nama", "tanggal_lahir", "jenis_kelamin", "kel_desa", "kecamatan", "status_perkawinan", "status_ktp")
-POPULATION = FileKind(COLUMNS, frozenset(COLUMNS))
+COLUMNS = (
+    "nik", "nama", "tanggal_lahir", "jenis_kelamin", "kel_desa", "kecamatan", "status_perkawinan", "status_ktp",
+    "tanggal_perkawinan",
+)  # fmt: skip
+OPTIONAL = frozenset({"tanggal_perkawinan"})  # docs/planning.md: the wedding day, when the village knows it
+POPULATION = FileKind(COLUMNS, frozenset(COLUMNS) - OPTIONAL)
 BATCH_ROWS = 20_000
 
 
@@ -46,10 +51,12 @@ class PopulationChecker:
     def check(self, raw: Sequence[str]) -> tuple[tuple | None, list[Problem]]:
         values = [value.strip(" ") for value in raw]
         problems = [Problem(c, why) for c, v in zip(COLUMNS, values) if (why := control_problem(v)) is not None]
-        problems += [Problem(c, t("residents.required")) for c, v in zip(COLUMNS, values) if not v]
+        problems += [
+            Problem(c, t("residents.required")) for c, v in zip(COLUMNS, values) if not v and c not in OPTIONAL
+        ]
         if problems:
             return None, problems
-        nik_text, nama, tanggal_lahir, sex, kel_desa, kecamatan, marital, status = values
+        nik_text, nama, tanggal_lahir, sex, kel_desa, kecamatan, marital, status, married = values
         nik = None
         try:
             nik = parse_nik(nik_text, self.today)
@@ -63,6 +70,7 @@ class PopulationChecker:
             problems.append(Problem("tanggal_lahir", t("residents.future", value=tanggal_lahir)))
         sex = choice_of(problems, "jenis_kelamin", sex, SEXES)
         marital = choice_of(problems, "status_perkawinan", marital, STATUS_PERKAWINAN)
+        check_marriage_date(problems, married, born, marital, self.today)
         status = choice_of(problems, "status_ktp", status.upper(), STATUSES)
         if nik is not None:
             known_sex = sex if sex in SEXES else None
@@ -70,7 +78,18 @@ class PopulationChecker:
                 problems.append(Problem(mismatch.column, mismatch.reason))
         if problems:
             return None, problems
-        return (nik_text, nama, tanggal_lahir, sex, kel_desa.upper(), kecamatan.upper(), marital, status), problems
+        data = (
+            nik_text,
+            nama,
+            tanggal_lahir,
+            sex,
+            kel_desa.upper(),
+            kecamatan.upper(),
+            marital,
+            status,
+            married or None,
+        )
+        return data, problems
 
 
 class PopulationResult(ImportResult):

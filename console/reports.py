@@ -100,7 +100,7 @@ async def check_reportable(db: Any, allocation_id: str) -> books.Books:
                 bad=b.bad,
                 spoiled=b.spoiled,
                 in_stock=b.in_stock,
-                accounted=b.received - b.difference,
+                accounted=b.held - b.difference,
                 difference=f"{b.difference:+d}",
             )
         )
@@ -139,7 +139,10 @@ async def _content_of(db: Any, b: books.Books, station_id: str) -> dict[str, Any
     content: dict[str, Any] = {
         "format": REPORT_FORMAT,
         "station_id": station_id,
-        "allocation": {"id": b.allocation_id, "received": b.received, "period": b.period},
+        "allocation": {"id": b.allocation_id, "received": b.received, "period": b.period}
+        | (
+            {"borrowed": b.borrowed, "lent": b.lent} if b.borrowed or b.lent else {}
+        ),  # a report without loans as before
         "counts": {"good": b.good, "bad": b.bad, "spoiled_no_nik": b.spoiled, "in_stock": b.in_stock},
         "good": good,
         "bad": bad,

@@ -23,6 +23,7 @@ REQUIRED = frozenset({
 })  # fmt: skip
 AGAMA = ("ISLAM", "KRISTEN", "KATOLIK", "HINDU", "BUDDHA", "KHONGHUCU", "KEPERCAYAAN TERHADAP TUHAN YME")
 STATUS_PERKAWINAN = ("BELUM KAWIN", "KAWIN", "CERAI HIDUP", "CERAI MATI")
+UNMARRIED = STATUS_PERKAWINAN[0]
 KEWARGANEGARAAN = ("WNI", "WNA")
 SEUMUR_HIDUP = "SEUMUR HIDUP"
 NAMA_MAX = 60
@@ -91,7 +92,7 @@ class RecordChecker:
         if problems:
             return None, problems
         (nik_text, nama, tempat_lahir, tanggal_lahir, jenis_kelamin, gol_darah, alamat, rt, rw, kel_desa, kecamatan,
-         agama, status, pekerjaan, warga, berlaku, lokasi, tanggal_perekaman, foto) = values  # fmt: skip
+         agama, status, pekerjaan, warga, berlaku, lokasi, tanggal_perekaman, foto, married) = values  # fmt: skip
         today = self.today
 
         nik = None
@@ -119,6 +120,7 @@ class RecordChecker:
         rt, rw = _rt_rw(problems, "rt", rt), _rt_rw(problems, "rw", rw)
         agama = choice_of(problems, "agama", agama, AGAMA)
         status = choice_of(problems, "status_perkawinan", status, STATUS_PERKAWINAN)
+        check_marriage_date(problems, married, born, status, today)
         warga = choice_of(problems, "kewarganegaraan", warga or "WNI", KEWARGANEGARAAN)
         if not berlaku or berlaku == SEUMUR_HIDUP or _canonical(berlaku) == SEUMUR_HIDUP:
             berlaku = SEUMUR_HIDUP
@@ -158,8 +160,21 @@ class RecordChecker:
             lokasi or None,
             tanggal_perekaman or None,
             photo or None,
+            married or None,
         )
         return data, problems  # fmt: skip
+
+
+def check_marriage_date(problems: list[Problem], value: str, born: date | None, status: str, today: date) -> None:
+    """`tanggal_perkawinan` (optional): a day, not before the birth; on or before today only for one whose status
+    says married (or once married). A day still to come is a wedding planned: the status may not say it yet."""
+    married = date_of(problems, "tanggal_perkawinan", value)
+    if married is None:
+        return
+    if born is not None and married < born:
+        problems.append(Problem("tanggal_perkawinan", t("residents.married_before_birth", value=value)))
+    elif married <= today and status == UNMARRIED:
+        problems.append(Problem("tanggal_perkawinan", t("residents.married_yet_unmarried", value=value)))
 
 
 def _canonical(value: str) -> str:

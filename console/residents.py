@@ -18,7 +18,7 @@ from console.store import Store
 COLUMNS = (
     "nik", "nama", "tempat_lahir", "tanggal_lahir", "jenis_kelamin", "gol_darah", "alamat", "rt", "rw",
     "kel_desa", "kecamatan", "agama", "status_perkawinan", "pekerjaan", "kewarganegaraan", "berlaku_hingga",
-    "lokasi_perekaman", "tanggal_perekaman", "foto",
+    "lokasi_perekaman", "tanggal_perekaman", "foto", "tanggal_perkawinan",
 )  # fmt: skip
 _SQL_IN_CHUNK = 5_000  # host parameters a statement (SQLite allows 32,766)
 
@@ -44,6 +44,7 @@ class Resident:
     lokasi_perekaman: str | None
     tanggal_perekaman: str | None
     foto: str | None
+    tanggal_perkawinan: str | None = None  # the wedding day, when the file says it (wajib KTP-el from then)
     source: str | None = None
     imported_at: str | None = None
     updated_at: str | None = None

@@ -420,4 +420,24 @@ MIGRATIONS: list[str] = [
         allocation_id TEXT UNIQUE REFERENCES allocations (id)
     );
     """,
+    # Blanks borrowed from another regency into an allocation's stock, lent to one out of it, and each loan's
+    # return, with the letter that made it (docs/planning.md). The books count what is not returned yet.
+    """
+    CREATE TABLE blank_loans (
+        id            INTEGER PRIMARY KEY,
+        allocation_id TEXT NOT NULL REFERENCES allocations (id),
+        kind          TEXT NOT NULL CHECK (kind IN ('borrowed', 'lent', 'borrowed_returned', 'lent_returned')),
+        regency       TEXT NOT NULL,
+        blanks        INTEGER NOT NULL CHECK (blanks > 0),
+        letter        TEXT NOT NULL,
+        at            TEXT NOT NULL,
+        actor         TEXT NOT NULL
+    );
+    CREATE INDEX blank_loans_by_allocation ON blank_loans (allocation_id, regency);
+    """,
+    # The wedding day, when the residents or the population file says it: married under 17, wajib KTP-el from it.
+    """
+    ALTER TABLE residents ADD COLUMN tanggal_perkawinan TEXT;
+    ALTER TABLE population ADD COLUMN tanggal_perkawinan TEXT;
+    """,
 ]

@@ -27,6 +27,13 @@ COLUMNS = (("id", 0), ("received", 8), ("good", 7), ("bad", 6), ("in_stock", 7),
 ID_MIN = 12  # the allocation's id takes the width left over, at least this
 
 
+def _received(b: Books) -> str:
+    """The equation's left side: the blanks received, and the loans not returned when there are any."""
+    if not (b.borrowed or b.lent):
+        return number(b.received)
+    return f"{number(b.received)} + {number(b.borrowed)} − {number(b.lent)}"
+
+
 class BooksView(ReloadingScreen):
     """The allocations and their books, a table and the one highlighted in words: what both consoles show."""
 
@@ -91,8 +98,10 @@ class BooksView(ReloadingScreen):
             return
         detail.update(Group(
             Text(t("ui.alloc.heading", id=b.allocation_id, period=b.period or "-", at=day_and_time(b.received_at))),
-            Text(t("ui.alloc.equation", received=number(b.received), good=number(b.good), bad=number(b.bad),
+            Text(t("ui.alloc.equation", received=_received(b), good=number(b.good), bad=number(b.bad),
                    untagged=number(b.untagged), spoiled=number(b.spoiled), in_stock=number(b.in_stock))),
+            *([Text(t("ui.alloc.loans", borrowed=number(b.borrowed), lent=number(b.lent), held=number(b.held)))]
+              if b.borrowed or b.lent else []),
             balance_line(b),
             count_text(b),
         ))  # fmt: skip

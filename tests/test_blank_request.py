@@ -83,13 +83,14 @@ def test_the_request_computed_on_a_hand_built_station(tmp_path):
     #   cards needed = 10 + 3 + 1                                                                              = 14
     #   latest allocations: 6 blanks used, 1 bad  ->  blanks for the cards = ceil(14 x 6 / 5) = ceil(16.8)    = 17
     #   6 cards printed in the last 20 working days, lead time 10  ->  safety stock = ceil(6 x 10 / 20)       =  3
-    #   in stock: JATAH-B's 4 (1 the station's, 3 returned to the regency's stock)
+    #   in stock: JATAH-B's 4 (1 the station's, 3 returned to the regency's stock); no loans between regencies
     #   requested = 17 + 3 - 4                                                                                 = 16
     body = json.loads(result.stdout)
     assert body["terms"] == {
         "print_ready": 10, "becoming_wajib": 3, "reprints": 1, "cards_needed": 14, "blanks_used": 6, "bad_used": 1,
         "bad_rate": 0.1667, "blanks_for_cards": 17, "cards_printed_recent": 6, "working_days": 20,
         "cards_per_working_day": 0.3, "lead_time_days": 10, "safety_stock": 3, "in_stock": 4,
+        "borrowed": 0, "lent": 0,
     }  # fmt: skip
     assert body["requested"] == 16 and body["period"] == period
     assert body["print_ready_by_village"] == [

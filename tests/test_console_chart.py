@@ -48,3 +48,21 @@ async def test_the_chart_counts_the_cards_of_each_day_the_stock_and_the_backlog(
         assert (pace.in_stock, pace.queued, pace.print_ready, pace.per_working_day) == (94, 0, 34, 0.3)
         assert "Stok blangko 94" in screen_text(app) and "stok cukup untuk 313 hari kerja" in screen_text(app)
         assert "15.11-28.11.2026" in drawn(app.screen.query_one(PlotextPlot))
+
+
+async def test_on_the_linux_console_the_chart_draws_in_ascii_alone(station, monkeypatch):
+    """The Linux console's font has no braille nor block glyphs, and the console draws its frames in ASCII there:
+    the chart's bars, axes and labels are ASCII too; elsewhere the bars are solid blocks in a frame."""
+    monkeypatch.setenv("TERM", "linux")
+    app = app_on(station)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await chart_shown(pilot)
+        plotted = drawn(app.screen.query_one(PlotextPlot))
+        assert plotted.isascii(), sorted({c for c in plotted if not c.isascii()})
+        assert "#" in plotted and "15.11-28.11.2026" in plotted
+    monkeypatch.setenv("TERM", "xterm-256color")
+    app = app_on(station)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await chart_shown(pilot)
+        plotted = drawn(app.screen.query_one(PlotextPlot))
+        assert "█" in plotted and "┌" in plotted

@@ -37,12 +37,12 @@ _WRITES = {
     "audit": "INSERT",
     "operators": "INSERT, UPDATE",
 }
-# planning's tables (population, rounds, requests for blanks) are the regency's to write; a station reads them
-# and the centre's grants are the ledger owner's to apply (console/unlock.py); a card's custody is read when its
-# tag is corrected (a card handed over keeps its tag)
+# planning's tables (population, rounds, requests for blanks, loans of blanks) are the regency's to write; a
+# station reads them and the centre's grants are the ledger owner's to apply (console/unlock.py); a card's custody
+# is read when its tag is corrected (a card handed over keeps its tag)
 _READS = (
-    "allocations", "meta", "stations", "schema_version", "population", "rounds", "blank_requests", "grants",
-    "card_custody", "batch_releases", "handovers", "destructions", "destroyed",
+    "allocations", "meta", "stations", "schema_version", "population", "rounds", "blank_requests", "blank_loans",
+    "grants", "card_custody", "batch_releases", "handovers", "destructions", "destroyed",
 )  # fmt: skip
 _OWN_ROWS = ("live_state", "station_state", "requests", "spoiled", "station_stock")
 _MINE = "ktpel_station()"

@@ -1,4 +1,6 @@
-"""`station allocation add ID COUNT [--period YYYY-MM]`, `list`, `count`,
+"""`station allocation add ID COUNT [--period YYYY-MM]`, `issue`, `return`, `borrow ALLOCATION COUNT --from REGENCY
+--letter NO`, `lend ALLOCATION COUNT --to REGENCY --letter NO`, `return-loan ALLOCATION COUNT (--to | --from)
+REGENCY --letter NO`, `list`, `count`,
 `reconcile (--outside N | --accept-printer SERIAL) --reason TEXT`."""
 
 from __future__ import annotations
@@ -6,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from console import books, printer_record
+from console import blank_loans, books, printer_record
 from console.commands import whole_number
 from console.commands._verbs import Verbs
 from console.config import Settings
@@ -26,6 +28,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         move.add_argument("id", metavar="ALLOCATION")
         move.add_argument("station", metavar="STATION")
         move.add_argument("count", type=whole_number, metavar="COUNT")
+    for verb, handler, side in (("borrow", borrow, "from"), ("lend", lend, "to")):
+        loan = verbs.add(verb, t(f"help.allocation.{verb}"), handler)
+        _loan_arguments(loan)
+        loan.add_argument(f"--{side}", required=True, dest="regency", metavar="REGENCY", help=t(f"help.loan.{side}"))
+    back = verbs.add("return-loan", t("help.allocation.return_loan"), return_loan)
+    _loan_arguments(back)
+    whose = back.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--to", dest="back_to", metavar="REGENCY", help=t("help.loan.to"))
+    whose.add_argument("--from", dest="back_from", metavar="REGENCY", help=t("help.loan.from"))
     ls = verbs.add("list", t("help.allocation.list"), list_allocations)
     ls.add_argument("--json", action="store_true")
     count = verbs.add("count", t("help.allocation.count"), enter_count)
@@ -60,6 +71,39 @@ async def return_blanks(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _loan_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", metavar="ALLOCATION")
+    parser.add_argument("count", type=whole_number, metavar="COUNT")
+    parser.add_argument("--letter", required=True, metavar="NO", help=t("help.loan.letter"))
+
+
+def _loan_done(b: books.Books) -> int:
+    print(t("loan.done", id=b.allocation_id, received=b.received, borrowed=b.borrowed, lent=b.lent,
+            in_stock=b.in_stock))  # fmt: skip
+    return 0
+
+
+async def borrow(args: argparse.Namespace, settings: Settings) -> int:
+    async with await Store.open(settings.database) as store:
+        done = await blank_loans.borrow(store, args.id, args.count, args.regency, args.letter, operator_name())
+    return _loan_done(done)
+
+
+async def lend(args: argparse.Namespace, settings: Settings) -> int:
+    async with await Store.open(settings.database) as store:
+        done = await blank_loans.lend(store, args.id, args.count, args.regency, args.letter, operator_name())
+    return _loan_done(done)
+
+
+async def return_loan(args: argparse.Namespace, settings: Settings) -> int:
+    to_us = args.back_from is not None
+    regency = args.back_from if to_us else args.back_to
+    async with await Store.open(settings.database) as store:
+        done = await blank_loans.loan_returned(store, args.id, args.count, regency, args.letter, operator_name(),
+                                               to_us=to_us)  # fmt: skip
+    return _loan_done(done)
+
+
 async def list_allocations(args: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.database) as store:
         all_books = await books.all_books(store)
@@ -75,7 +119,12 @@ async def list_allocations(args: argparse.Namespace, settings: Settings) -> int:
             f"{b.allocation_id:<20} {b.period or '-':<8} {b.received:>8} {b.good:>7} {b.bad:>6} {b.untagged:>7} "
             f"{b.spoiled:>7} {b.in_stock:>7} {difference:>7}  {t('books.balanced') if b.balanced else t('books.unbalanced')}"
         )
-        print(t("books.regency_line", received=b.received, issued=b.received - b.regency_stock, stock=b.regency_stock))
+        issued = b.held - b.regency_stock
+        if b.borrowed or b.lent:
+            print(t("books.regency_line_loans", received=b.received, borrowed=b.borrowed, lent=b.lent, issued=issued,
+                    stock=b.regency_stock))  # fmt: skip
+        else:
+            print(t("books.regency_line", received=b.received, issued=issued, stock=b.regency_stock))
         for s in by_station[b.allocation_id]:
             balanced = t("books.balanced") if s.balanced else t("books.unbalanced")
             print(t("books.station_line", station=s.station_id, issued=s.issued, good=s.good, bad=s.bad,

@@ -37,12 +37,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 async def draft_request(args: argparse.Namespace, settings: Settings) -> int:
     blank_requests.check_period(args.period)
-    async with await Store.open(settings.database) as store:
-        body = await blank_requests.draft(store, args.period, settings.planning, settings.station.id, operator_name())
-    from console.blank_request_paper import write_request_files  # fpdf2 (and Pillow) load only to make a paper
+    from console.blank_request_paper import files_in, write_request_files  # fpdf2 (and Pillow): to make a paper
 
     office = settings.handover.office or settings.station.name
-    files = write_request_files(body, args.out, office, settings.handover.place)
+    async with await Store.open(settings.database) as store:
+        body = await blank_requests.draft(
+            store, args.period, settings.planning, settings.station.id, operator_name(),
+            write=lambda body: write_request_files(body, args.out, office, settings.handover.place),
+        )  # fmt: skip
+    files = files_in(args.out, args.period)
     if args.json:
         print(json.dumps({**body, "files": [str(files.json), str(files.pdf)]}, ensure_ascii=False))
         return EXIT_OK
