@@ -137,7 +137,7 @@ async def issue(
     assert receiver is not None
     out_dir = prepare_folder(out_dir)
     async with store.transaction(actor) as tx:
-        if await tx.fetchone("SELECT 1 FROM batch_releases WHERE batch = ?", (batch.key,)) is None:
+        if await batches.release_for_handover(tx, batch) is None:
             raise RefusedError(t("custody.batch_not_released", batch=batch.key))
         members = [m for m in await batches.members(tx, batch) if m.good and m.custody is None]
         if not members:

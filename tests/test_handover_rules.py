@@ -5,6 +5,7 @@ report; and what is allowed: proxies with their letter, receipts, an early relea
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 
@@ -153,3 +154,23 @@ def test_a_destruction_agrees_with_the_report_or_is_refused(tmp_path):
     refused(station(config, "destroy", ALLOCATION, "--witness", "A", "B", "--out", out), "counts disagree",
             "names 1 bad", "now 2")  # fmt: skip
     assert query(tmp_path / "station.db", "SELECT count(*) FROM destructions") == [(0,)]
+
+
+def test_a_village_of_a_released_sub_district_is_handed_to_its_own_head(tmp_path):
+    config, niks = printed_station(tmp_path, (2, 1))
+    first, second = two_villages()
+    out = tmp_path / "ba"
+    refused(station(config, "handover", "issue", batch_of(first), "--to", "Kades", "--out", str(out)), "not released")
+    ok(station(config, "handover", "release", "kec:52.03.07"))
+    ok(station(config, "handover", "issue", batch_of(first), "--to", "H. Lalu Mahsun", "--out", str(out)))
+    assert sorted(row["nik"] for row in csv_rows(next(out.glob("*.csv")))) == sorted(niks[first.code])
+    ok(station(config, "handover", "issue", batch_of(second), "--to", "Amaq Rusdi", "--out", str(out)))
+    assert query(tmp_path / "station.db", "SELECT h.batch, h.received_by, count(*) FROM handovers h "
+                 "JOIN card_custody c ON c.handover_id = h.id GROUP BY h.id ORDER BY h.id") == [
+        (batch_of(first), "H. Lalu Mahsun", 2), (batch_of(second), "Amaq Rusdi", 1)]  # fmt: skip
+    refused(station(config, "handover", "issue", "kec:52.03.07", "--to", "Camat", "--out", str(out)),
+            "no good card left")  # fmt: skip
+    released = query(tmp_path / "station.db", "SELECT subject, data FROM audit WHERE action = 'batch.released' "
+                     "ORDER BY seq")  # fmt: skip
+    assert [(subject, json.loads(data).get("within")) for subject, data in released] == [
+        ("kec:52.03.07", None), (batch_of(first), "kec:52.03.07"), (batch_of(second), "kec:52.03.07")]  # fmt: skip
