@@ -286,6 +286,7 @@ async def collect(
             job=card.job_id,
             was=card.custody,
             proxy=paper.proxy,
+            collector=taker,
             relation=paper.relation,
             letter=paper.letter,
             receipt_checked=issued is not None,
