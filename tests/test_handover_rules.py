@@ -1,6 +1,6 @@
 """Each refusal of the hand-over says why and changes nothing: a NIK not printed, a bad card, a card collected
 twice (also by two processes at once), a batch not released, a proxy where none is allowed, a wrong receipt,
-text the paper cannot print, an early release by an operator, a destruction whose counts disagree with the
+an early release by an operator, a destruction whose counts disagree with the
 report; and what is allowed: proxies with their letter, receipts, an early release by a supervisor."""
 
 from __future__ import annotations
@@ -123,16 +123,6 @@ def test_an_early_release_is_a_supervisors_step_with_a_reason(tmp_path):
     ]
     listed = ok(station(config, "handover", "batches")).stdout
     assert "released early by a supervisor" in listed
-
-
-def test_text_the_paper_cannot_print_is_refused_before_any_file(tmp_path):
-    config, niks = printed_station(tmp_path, (1, 1))  # the card takes ISO-8859-1 alone: so does the paper
-    first, _ = two_villages()
-    ok(station(config, "handover", "release", batch_of(first)))
-    refused(station(config, "handover", "issue", batch_of(first), "--to", "Kades Ş", "--out", str(tmp_path / "ba")),
-            "U+015E")  # fmt: skip
-    assert not any((tmp_path / "ba").iterdir())
-    assert query(tmp_path / "station.db", "SELECT count(*) FROM card_custody") == [(0,)]
 
 
 def test_a_destruction_agrees_with_the_report_or_is_refused(tmp_path):
