@@ -420,4 +420,13 @@ MIGRATIONS: list[str] = [
         allocation_id TEXT UNIQUE REFERENCES allocations (id)
     );
     """,
+    # The receipt a resident brings to collect their card (tanda bukti pengambilan, console/receipts.py): one number a
+    # resident, given when they are first queued for a card and kept for every reprint.
+    """
+    CREATE TABLE receipts (
+        nik       TEXT PRIMARY KEY REFERENCES residents (nik),
+        receipt   TEXT NOT NULL UNIQUE,
+        issued_at TEXT NOT NULL
+    );
+    """,
 ]

@@ -239,7 +239,8 @@ class HandoverScreen(AskingScreen):
     async def collect(self, nik: str, receipt: str | None, proxy: custody.Proxy | None = None) -> None:
         try:
             done = await custody.collect(self.store, nik, operator_name(), custody.office_of(self.settings),
-                                         self.settings.handover.slips, receipt=receipt, proxy=proxy)  # fmt: skip
+                                         self.settings.handover.slips, receipt=receipt, proxy=proxy,
+                                         check_receipt=self.settings.handover.receipts)  # fmt: skip
         except StationError as refused:
             self._say(str(refused), error=True)
             return
