@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Input
 
-from console import batches, custody
+from console import batches, custody, receipts
 from console.config import Settings
 from console.errors import StationError
 from console.formats import day
@@ -30,7 +30,7 @@ from screens.widgets.dialogs import StationInput
 from screens.widgets.titlebar import TitleBar
 from screens.widgets.words import PlainTable, Words
 
-WRITES = ("release", "release_early", "hand_over", "collect", "collect_by_proxy")
+WRITES = ("release", "release_early", "hand_over", "collect", "collect_by_proxy", "print_receipt")
 PROXY_PLACEHOLDERS = {  # the fields of a collection by proxy, asked in this order
     "handover-proxy-nik": "ui.handover.proxy.nik_placeholder",
     "handover-proxy-name": "ui.handover.proxy.name_placeholder",
@@ -54,6 +54,7 @@ class HandoverScreen(AskingScreen):
         key("s", "hand_over", "ui.handover.key.hand_over"),
         key("a", "collect", "ui.handover.key.collect"),
         key("w", "collect_by_proxy", "ui.handover.key.proxy"),
+        key("t", "print_receipt", "ui.handover.key.receipt", show=False),  # the footer is full at 80 columns
         key("f9", "close", "ui.handover.key.close", show=False, id="handover-close"),
     ]
 
@@ -88,6 +89,7 @@ class HandoverScreen(AskingScreen):
             yield StationInput(id="handover-reason", placeholder=t("ui.handover.reason_placeholder"), compact=True)
             yield StationInput(id="handover-out", placeholder=t("ui.handover.out_placeholder"), compact=True)
             yield StationInput(id="handover-nik", placeholder=t("ui.handover.nik_placeholder"), compact=True)
+            yield StationInput(id="handover-receipt", placeholder=t("ui.handover.receipt_placeholder"), compact=True)
             for step, placeholder in PROXY_PLACEHOLDERS.items():
                 yield StationInput(id=step, placeholder=t(placeholder), compact=True)
         yield Words("", id="handover-result")
@@ -150,6 +152,9 @@ class HandoverScreen(AskingScreen):
     def action_collect(self) -> None:
         self._ask("handover-nik")
 
+    def action_print_receipt(self) -> None:
+        self._ask("handover-receipt")
+
     def action_collect_by_proxy(self) -> None:
         if not self.settings.handover.proxies:
             self._say(t("ui.handover.proxies_off"), error=True)
@@ -180,6 +185,12 @@ class HandoverScreen(AskingScreen):
         folder, chosen = self._answered(event), self._selected()
         if folder and self.receiver and chosen is not None:
             self.hand_over(chosen.batch, self.receiver, Path(folder).expanduser())
+
+    @on(Input.Submitted, "#handover-receipt")
+    def _receipt_nik_given(self, event: Input.Submitted) -> None:
+        nik = self._answered(event)
+        if nik:
+            self.print_receipt(nik)
 
     @on(Input.Submitted, ",".join(f"#{step}" for step in PROXY_STEPS))
     def _proxy_step_given(self, event: Input.Submitted) -> None:
@@ -234,6 +245,16 @@ class HandoverScreen(AskingScreen):
         lines = [t("custody.issued", batch=batch, count=number(len(made.cards)), to=receiver)]
         self._say("\n".join([*lines, f"  {made.pdf}", f"  {made.csv}"]))
         self._changed()
+
+    @work(exclusive=True, group="handover-act", exit_on_error=False)
+    async def print_receipt(self, nik: str) -> None:
+        try:
+            made = await receipts.print_receipt(self.store, nik, operator_name(), custody.office_of(self.settings),
+                                                self.settings.handover.slips, self.settings.handover.receipts)  # fmt: skip
+        except StationError as refused:
+            self._say(str(refused), error=True)
+            return
+        self._say(t("receipt.printed", nik=made.nik, nama=made.nama, receipt=made.receipt) + f"\n  {made.path}")
 
     @work(exclusive=True, group="handover-act", exit_on_error=False)
     async def collect(self, nik: str, receipt: str | None, proxy: custody.Proxy | None = None) -> None:

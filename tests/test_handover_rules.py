@@ -104,7 +104,7 @@ def test_a_proxy_collects_with_a_letter_when_allowed_and_receipts_are_checked(tm
     assert listed == receipts  # the village checks the resident's paper against its list
     assert station(config, "handover", "collect", one, "--proxy", "Inaq Sarah").returncode == 2  # no letter
     refused(station(config, "handover", "collect", one, "--proxy", "Inaq Sarah", "--relation", "ibu", "--letter",
-                    "12/2026"), "give it with --receipt")  # fmt: skip
+                    "12/2026"), "give the receipt number")  # fmt: skip
     refused(station(config, "handover", "collect", one, "--receipt", receipts[two]), "does not match")
     ok(station(config, "handover", "collect", one, "--receipt", receipts[one].lower(), "--proxy", "Inaq Sarah",
                "--relation", "ibu", "--letter", "12/2026"))  # fmt: skip
@@ -112,7 +112,7 @@ def test_a_proxy_collects_with_a_letter_when_allowed_and_receipts_are_checked(tm
     assert "Inaq Sarah" in slip and "12/2026" in slip and one in slip and receipts[one] in slip
     assert query(tmp_path / "station.db", "SELECT collector, proxy_relation, proxy_letter FROM card_custody "
                  "WHERE nik = ?", one) == [("Inaq Sarah", "ibu", "12/2026")]  # fmt: skip
-    refused(station(config, "handover", "collect", two), "give it with --receipt")  # straight from the list too
+    refused(station(config, "handover", "collect", two), "give the receipt number")  # straight from the list too
 
 
 def test_a_receipt_is_numbered_when_queued_and_printed_only_where_the_office_issues_them(tmp_path):

@@ -123,6 +123,33 @@ async def test_a_proxy_collects_on_screen_when_allowed_into_the_folder_chosen(tm
                  "ORDER BY job_id") == [(one, "Inaq Sarah", "ibu", "12/2026"), (two, "LALU AHMAD 2", None, None)]  # fmt: skip
 
 
+async def test_a_receipt_is_printed_on_request_and_asked_at_collection_on_screen(tmp_path):
+    config, niks = printed_station(tmp_path, (1, 1), language="id", receipts=True)
+    first, _ = two_villages()
+    settings = load_settings(config)
+    set_language("id")
+    nik = niks[first.code][0]
+    [(number,)] = query(tmp_path / "station.db", "SELECT receipt FROM receipts WHERE nik = ?", nik)
+    async with await Store.open(settings.database.path) as store:
+        screen = HandoverScreen(store, settings)
+        async with Host(screen).run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: screen.progress is not None and len(rows(screen)) == 3, "the batches")
+            await pilot.press("t")
+            await type_in(pilot, nik)
+            await until(pilot, lambda: number in result(screen), "the receipt printed")
+            assert len(list((tmp_path / "slips").glob(f"tanda-bukti-{nik}-*.pdf"))) == 1
+            table = screen.query_one(DataTable)
+            table.move_cursor(row=list(rows(screen)).index(batch_of(first)))
+            await pilot.press("l")
+            await until(pilot, lambda: rows(screen)[batch_of(first)][5] != "—", "the release shown")
+            await pilot.press("a")
+            await type_in(pilot, nik)
+            await until(pilot, lambda: "nomor tanda bukti" in result(screen), "the receipt asked for")
+            await pilot.press("a")
+            await type_in(pilot, f"{nik} {number}")
+            await until(pilot, lambda: rows(screen)[batch_of(first)][7] == "1", "the collection with its receipt")
+
+
 async def test_a_proxy_is_refused_on_screen_when_the_office_allows_none(tmp_path):
     config, niks = printed_station(tmp_path, (1, 1), language="id")
     settings = load_settings(config)
