@@ -86,6 +86,10 @@ def _compare(table: str, stored: dict[Any, Fields], said: dict[Any, Fields]) -> 
     return found
 
 
+def _by_job(rows: dict[int, Fields]) -> dict[str, Fields]:
+    return {f"job {job}": fields for job, fields in rows.items()}
+
+
 def _words(fields: Fields) -> str:
     return ", ".join(f"{name}={json.dumps(value, ensure_ascii=False)}" for name, value in fields.items())
 
@@ -130,7 +134,7 @@ async def differences(db: Any, replay: CustodyReplay) -> list[str]:
     return [
         *_compare("batch_releases", releases, replay.releases),
         *_compare("handovers", handovers, replay.handovers),
-        *_compare("card_custody", custody, replay.custody),
+        *_compare("card_custody", _by_job(custody), _by_job(replay.custody)),
         *_compare("destructions", destructions, replay.destructions),
         *_compare("destroyed", destroyed, replay.destroyed),
     ]
