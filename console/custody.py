@@ -140,7 +140,11 @@ async def issue(
         at = made_at.isoformat(timespec="milliseconds")
         cards = [
             HandedCard(
-                m.nik, m.nama, m.kel_desa, m.card_counter, await receipts.number_of(tx, m.nik) if with_receipts else None
+                m.nik,
+                m.nama,
+                m.kel_desa,
+                m.card_counter,
+                await receipts.number_of(tx, m.nik) if with_receipts else None,
             )
             for m in sorted(members, key=lambda m: (m.kel_desa, m.nama, m.nik))
         ]
