@@ -1,4 +1,4 @@
-"""The state against the audit log: the locks, jobs and books that the audit entries say there are.
+"""The state against the audit log: the locks, jobs, books (and custody, console/custody_replay.py) that the audit entries say there are.
 
 The hash chain (`console/audit.py`) proves the log was not edited; this proves the tables were not edited behind
 it. Every change of a lock, a job's state or a blank is committed with its entry in one transaction, so replaying
@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from console import audit
+from console import audit, custody_replay
 from console.blank_loans import INTO_STOCK
 from console.errors import AuditBrokenError
 from console.i18n import t
@@ -71,15 +71,17 @@ class _Replay:
             self.spoiled[subject] += 1
 
 
-async def _replay(db: Any) -> _Replay:
-    replay, after = _Replay(), 0
+async def _replay(db: Any) -> tuple[_Replay, custody_replay.CustodyReplay]:
+    replay, custody, after = _Replay(), custody_replay.CustodyReplay(), 0
     while rows := await db.fetchall(
-        "SELECT seq, action, subject, data FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (after, _BATCH)
+        "SELECT seq, actor, action, subject, data FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (after, _BATCH)
     ):
         for row in rows:
-            replay.entry(row["action"], row["subject"], json.loads(row["data"]))
+            data = json.loads(row["data"])
+            replay.entry(row["action"], row["subject"], data)
+            custody.entry(row["action"], row["subject"], row["actor"], data)
         after = rows[-1]["seq"]
-    return replay
+    return replay, custody
 
 
 def _lock_words(lock: tuple[str, int | None, int | None] | None) -> str:
@@ -90,8 +92,9 @@ def _lock_words(lock: tuple[str, int | None, int | None] | None) -> str:
 
 
 async def differences(db: Any) -> list[str]:
-    """Each place where the locks, jobs or books differ from what the audit log says, in words; [] if none."""
-    replay = await _replay(db)
+    """Each place where the locks, jobs, books or custody differ from what the audit log says, in words; [] if
+    none."""
+    replay, custody = await _replay(db)
     found: list[str] = []
     rows = await db.fetchall("SELECT nik, job_id, unlocked_at, unlock_id FROM nik_locks ORDER BY nik")
     stored = {
@@ -139,7 +142,7 @@ async def differences(db: Any) -> list[str]:
                            audit=replay.spoiled[a["id"]]))  # fmt: skip
     for missing in sorted(set(replay.received) - {a["id"] for a in allocations}):
         found.append(t("audit_state.allocation_missing", allocation=missing))
-    return found
+    return found + await custody_replay.differences(db, custody)
 
 
 async def check(db: Any) -> None:

@@ -220,6 +220,32 @@ async def releases(db: Any) -> dict[str, Release]:
     return {row["batch"]: _release(row) for row in rows}
 
 
+def enclosing(batch: Batch) -> list[str]:
+    """The keys of the batches that hold all of this one: a village is in its sub-district."""
+    kind, _, code = batch.key.partition(":")
+    return [f"kec:{code[:8]}"] if kind == "desa" else []
+
+
+async def release_for_handover(tx: Any, batch: Batch) -> Release | None:
+    """The batch's release; else, when a batch holding it was released, its own release made now after that one
+    (audited, naming it), so that each village is handed to its head under its own record. None: not released."""
+    row = await tx.fetchone("SELECT * FROM batch_releases WHERE batch = ?", (batch.key,))
+    if row is not None:
+        return _release(row)
+    keys = enclosing(batch)
+    outer = None if not keys else await tx.fetchone(
+        f"SELECT * FROM batch_releases WHERE batch IN ({','.join('?' * len(keys))}) ORDER BY released_at LIMIT 1",
+        keys,
+    )  # fmt: skip
+    if outer is None:
+        return None
+    found = await members(tx, batch)
+    blocking = [m for m in found if not m.good]
+    made = Release(batch.key, now_iso(), tx.actor, bool(blocking), outer["reason"], len(blocking))
+    await _record(tx, made, found, blocking, within=outer["batch"])
+    return made
+
+
 async def release_covering(db: Any, nik: str, kel_desa: str) -> Release | None:
     """The release of a batch the resident falls in (the first made), if any."""
     keys = keys_of(nik, kel_desa) + [f"round:{number}" for number in await rounds.rounds_of(db, nik)]
@@ -263,20 +289,28 @@ async def release(
                 + blocking_sentence(blocking)
             )
         made = Release(batch.key, now_iso(), actor, bool(blocking), reason, len(blocking))
-        await tx.execute(
-            "INSERT INTO batch_releases (batch, released_at, released_by, early, reason, blocking) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (made.batch, made.released_at, actor, int(made.early), reason, made.blocking),
-        )
-        await tx.audit(
-            "batch.released",
-            batch.key,
-            early=made.early,
-            reason=reason,
-            residents=len(found),
-            blocking=[m.nik for m in blocking],
-        )
+        await _record(tx, made, found, blocking)
     return made
+
+
+async def _record(
+    tx: Any, made: Release, found: list[Member], blocking: list[Member], within: str | None = None
+) -> None:
+    await tx.execute(
+        "INSERT INTO batch_releases (batch, released_at, released_by, early, reason, blocking) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (made.batch, made.released_at, made.released_by, int(made.early), made.reason, made.blocking),
+    )
+    extra = {} if within is None else {"within": within}
+    await tx.audit(
+        "batch.released",
+        made.batch,
+        early=made.early,
+        reason=made.reason,
+        residents=len(found),
+        blocking=[m.nik for m in blocking],
+        **extra,
+    )
 
 
 # ------------------------------------------------------------------------------------------------ progress

@@ -11,13 +11,12 @@ its paper (a failure to write rolls the move back), and the record keeps the SHA
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from console import batches
+from console import batches, receipts
 from console.clock import instant, now
 from console.config import Settings
 from console.custody_papers import Collection, HandedCard, Office, handover_csv, handover_paper, slip_paper
@@ -32,8 +31,6 @@ from console.store import Store
 IN_CUSTODY, ISSUED, COLLECTED = "in_custody", "issued_to_village", "collected"
 AWAITING_DESTRUCTION, DESTROYED = "awaiting_destruction", "destroyed"
 MAX_NAME_CHARS = 80
-RECEIPT_ALPHABET = "ACDEFGHJKLMNPQRTUVWXY34679"  # no letters and digits that read alike
-RECEIPT_CHARS = 8
 
 
 def check_words(value: str | None, field: str, required: bool = True) -> str | None:
@@ -53,10 +50,6 @@ def check_words(value: str | None, field: str, required: bool = True) -> str | N
 def office_of(settings: Settings) -> Office:
     """The office as its papers name it: `[handover] office`, else the station's name."""
     return Office(settings.handover.office or settings.station.name, settings.handover.place)
-
-
-def _new_receipt() -> str:
-    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_CHARS))
 
 
 # ---------------------------------------------------------------------------------------- a card's custody
@@ -127,17 +120,18 @@ class Handover:
 
 
 async def issue(
-    store: Store, batch_name: str, to: str, out_dir: Path, actor: str, office: Office, receipts: bool = False
+    store: Store, batch_name: str, to: str, out_dir: Path, actor: str, office: Office, with_receipts: bool = False
 ) -> Handover:
     """Hand a released batch's good cards still at the office to a village official: the record's PDF and CSV
-    in `out_dir`, the cards `issued_to_village`. Refused, nothing changed, when the batch is not released or has
-    no card left at the office."""
+    in `out_dir` (with each resident's receipt number when `with_receipts`, for the village to check), the cards
+    `issued_to_village`. Refused, nothing changed, when the batch is not released or has no card left at the
+    office."""
     batch = batches.parse_batch(batch_name)
     receiver = check_words(to, "--to")
     assert receiver is not None
     out_dir = prepare_folder(out_dir)
     async with store.transaction(actor) as tx:
-        if await tx.fetchone("SELECT 1 FROM batch_releases WHERE batch = ?", (batch.key,)) is None:
+        if await batches.release_for_handover(tx, batch) is None:
             raise RefusedError(t("custody.batch_not_released", batch=batch.key))
         members = [m for m in await batches.members(tx, batch) if m.good and m.custody is None]
         if not members:
@@ -145,11 +139,17 @@ async def issue(
         made_at = now()
         at = made_at.isoformat(timespec="milliseconds")
         cards = [
-            HandedCard(m.nik, m.nama, m.kel_desa, m.card_counter, _new_receipt() if receipts else None)
+            HandedCard(
+                m.nik,
+                m.nama,
+                m.kel_desa,
+                m.card_counter,
+                await receipts.number_of(tx, m.nik) if with_receipts else None,
+            )
             for m in sorted(members, key=lambda m: (m.kel_desa, m.nama, m.nik))
         ]
         pdf_bytes = render(handover_paper(office, batch.key, batch.label, receiver, actor, made_at, cards))
-        csv_data = handover_csv(cards, receipts)
+        csv_data = handover_csv(cards, with_receipts)
         stem = f"serah-terima-{safe_stem(batch.key.replace(':', '-'))}-{made_at.date().isoformat()}"
         pdf_path, csv_path = free_names(out_dir, stem, (".pdf", ".csv"))
         pdf, csv = RecordFile(pdf_path, pdf_bytes), RecordFile(csv_path, csv_data)
@@ -161,9 +161,9 @@ async def issue(
         by_nik = {m.nik: m for m in members}
         for card in cards:
             await tx.execute(
-                "INSERT INTO card_custody (job_id, nik, state, handover_id, receipt, issued_at, issued_by) "
-                "VALUES (?, ?, 'issued_to_village', ?, ?, ?, ?)",
-                (by_nik[card.nik].job_id, card.nik, handover_id, card.receipt, at, actor),
+                "INSERT INTO card_custody (job_id, nik, state, handover_id, issued_at, issued_by) "
+                "VALUES (?, ?, 'issued_to_village', ?, ?, ?)",
+                (by_nik[card.nik].job_id, card.nik, handover_id, at, actor),
             )
             await tx.audit("card.issued_to_village", card.nik, job=by_nik[card.nik].job_id, handover=handover_id)
         await tx.audit(
@@ -224,9 +224,11 @@ async def collect(
     *,
     receipt: str | None = None,
     proxy: Proxy | None = None,
+    check_receipt: bool = False,
 ) -> Collected:
     """The resident (or an allowed proxy) takes the card: refused, nothing changed, unless the NIK's last card is
-    good, its batch released, not collected before, and the receipt matches the one issued with it."""
+    good, its batch released, not collected before, and (`check_receipt`) the receipt given matches the
+    resident's."""
     receipt = check_words(receipt, "--receipt", required=False)
     slips = prepare_folder(slips)
     async with store.transaction(actor) as tx:
@@ -243,10 +245,15 @@ async def collect(
             raise RefusedError(
                 t("custody.not_released", nik=nik, batches=", ".join(batches.keys_of(nik, card.kel_desa)))
             )
-        issued = card.row["receipt"] if card.row is not None else None
+        # a card handed over before receipts were numbered at the queue kept its number with its custody
+        issued = (
+            (await receipts.number_of(tx, nik) or (card.row["receipt"] if card.row else None))
+            if check_receipt
+            else None
+        )
         if issued is not None and receipt is None:
             raise RefusedError(t("custody.receipt_needed", nik=nik))
-        if issued is not None and not secrets.compare_digest(issued, receipt or ""):
+        if issued is not None and not receipts.same(receipt, issued):
             raise RefusedError(t("custody.receipt_wrong", nik=nik))
         made_at = now()
         at = made_at.isoformat(timespec="milliseconds")
@@ -286,6 +293,7 @@ async def collect(
             job=card.job_id,
             was=card.custody,
             proxy=paper.proxy,
+            collector=taker,
             relation=paper.relation,
             letter=paper.letter,
             receipt_checked=issued is not None,

@@ -1,5 +1,6 @@
-"""The papers of a card's custody: the *berita acara serah terima* to a village, the receipt slip of a collection
-and the *berita acara pemusnahan*, as `console.papers.Paper`s and CSV rows (files.md)."""
+"""The papers of a card's custody: the *berita acara serah terima* to a village, the receipt to collect with (*tanda
+bukti pengambilan*), the slip of a collection and the *berita acara pemusnahan*, as `console.papers.Paper`s and
+CSV rows (files.md)."""
 
 from __future__ import annotations
 
@@ -122,6 +123,27 @@ def slip_paper(office: Office, actor: str, at: datetime, c: Collection) -> Paper
             Signature(t("slip.paper.sign_officer"), actor),
             Signature(t("slip.paper.sign_taker"), c.proxy or c.nama),
         ],
+    )
+
+
+def receipt_paper(
+    office: Office, actor: str, at: datetime, nik: str, nama: str, kel_desa: str, receipt: str, numbered_at: str
+) -> Paper:
+    return Paper(
+        office=office.name,
+        title=t("receipt.paper.title"),
+        made_at=at,
+        opening=[t("receipt.paper.opening")],
+        fields=[
+            ("NIK", nik),
+            (t("paper.col.name"), nama),
+            (t("paper.col.village"), kel_desa),
+            (t("paper.col.receipt"), receipt),
+            (t("receipt.paper.numbered"), moment(numbered_at)),
+        ],
+        closing=[t("receipt.paper.closing")],
+        place_date=f"{office.place}, {day(at)}",
+        signatures=[Signature(t("slip.paper.sign_officer"), actor)],
     )
 
 

@@ -151,6 +151,7 @@ async def destroy(
             cards=len(cards),
             blanks=len(blanks),
             card_counters=[row["card_counter"] for row in blanks],
+            blank_ids=[row["id"] for row in blanks],
             pdf=pdf_path.name,
             pdf_sha256=pdf.sha256,
             csv=csv_path.name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from console import locks, stations
+from console import locks, receipts, stations
 from console.clock import now_iso, today
 from console.errors import RefusedError, UsageError
 from console.i18n import t
@@ -152,6 +152,7 @@ async def enqueue(store: Store, niks: list[str], actor: str, for_station: str | 
             )
             await tx.audit("job.queued", nik, job=job_id, queued_for=for_station)
             queued.append(nik)
+        await receipts.number_queued(tx, queued)
     return EnqueueResult(queued, refused)
 
 
@@ -200,6 +201,7 @@ async def enqueue_ready(
         count = cur.rowcount
         await tx.audit("jobs.queued_bulk", kecamatan or kel_desa, count=count, kecamatan=kecamatan, kel_desa=kel_desa,
                        queued_for=for_station)  # fmt: skip
+        await receipts.number_queued(tx)
     return count
 
 

@@ -429,10 +429,7 @@ def render_pdf(text_page: str, station_name: str, generated_at: str) -> bytes:
     """`laporan.txt` on A4, line for line in a monospaced face. The text is the report's own words: a character
     the paper's fonts lack (an operator's note typed in another script) is shown as `?` on the PDF alone, rather
     than refusing a report the centre may already hold; the text file keeps it."""
-    lines = [
-        "".join(char if not untypesettable([char]) else "?" for char in line.replace("…", "..."))
-        for line in text_page.splitlines()
-    ]
+    lines = ["".join(char if not untypesettable([char]) else "?" for char in line) for line in text_page.splitlines()]
     office = "".join(char if not untypesettable([char]) else "?" for char in station_name)
     return render(Paper(office=office, title="", made_at=datetime.fromisoformat(generated_at), monospaced=lines))
 

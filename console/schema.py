@@ -440,4 +440,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE residents ADD COLUMN tanggal_perkawinan TEXT;
     ALTER TABLE population ADD COLUMN tanggal_perkawinan TEXT;
     """,
+    # The receipt a resident brings to collect their card (tanda bukti pengambilan, console/receipts.py): one number a
+    # resident, given when they are first queued for a card and kept for every reprint.
+    """
+    CREATE TABLE receipts (
+        nik       TEXT PRIMARY KEY REFERENCES residents (nik),
+        receipt   TEXT NOT NULL UNIQUE,
+        issued_at TEXT NOT NULL
+    );
+    """,
 ]

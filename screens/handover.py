@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Input
 
-from console import batches, custody
+from console import batches, custody, receipts
 from console.config import Settings
 from console.errors import StationError
 from console.formats import day
@@ -29,7 +30,14 @@ from screens.widgets.dialogs import StationInput
 from screens.widgets.titlebar import TitleBar
 from screens.widgets.words import PlainTable, Words
 
-WRITES = ("release", "release_early", "hand_over", "collect")
+WRITES = ("release", "release_early", "hand_over", "collect", "collect_by_proxy", "print_receipt")
+PROXY_PLACEHOLDERS = {  # the fields of a collection by proxy, asked in this order
+    "handover-proxy-nik": "ui.handover.proxy.nik_placeholder",
+    "handover-proxy-name": "ui.handover.proxy.name_placeholder",
+    "handover-proxy-relation": "ui.handover.proxy.relation_placeholder",
+    "handover-proxy-letter": "ui.handover.proxy.letter_placeholder",
+}
+PROXY_STEPS = tuple(PROXY_PLACEHOLDERS)
 NAME_CHARS = 16  # the table fits 80 columns
 
 
@@ -45,6 +53,8 @@ class HandoverScreen(AskingScreen):
         key("e", "release_early", "ui.handover.key.early"),
         key("s", "hand_over", "ui.handover.key.hand_over"),
         key("a", "collect", "ui.handover.key.collect"),
+        key("w", "collect_by_proxy", "ui.handover.key.proxy"),
+        key("t", "print_receipt", "ui.handover.key.receipt", show=False),  # the footer is full at 80 columns
         key("f9", "close", "ui.handover.key.close", show=False, id="handover-close"),
     ]
 
@@ -66,6 +76,8 @@ class HandoverScreen(AskingScreen):
         super().__init__(store, settings, on_change=on_change)
         self.read_only = read_only
         self.progress: list[batches.Progress] | None = None
+        self.receiver = ""  # asked before the folder of the hand-over's papers
+        self.proxy_answers: list[str] = []  # NIK [receipt], name, relation, letter: asked one at a time
 
     def compose(self) -> ComposeResult:
         settings = self.settings if self.settings is not None else self.app.settings
@@ -75,7 +87,11 @@ class HandoverScreen(AskingScreen):
         with Vertical(id="handover-asking"):
             yield StationInput(id="handover-to", placeholder=t("ui.handover.to_placeholder"), compact=True)
             yield StationInput(id="handover-reason", placeholder=t("ui.handover.reason_placeholder"), compact=True)
+            yield StationInput(id="handover-out", placeholder=t("ui.handover.out_placeholder"), compact=True)
             yield StationInput(id="handover-nik", placeholder=t("ui.handover.nik_placeholder"), compact=True)
+            yield StationInput(id="handover-receipt", placeholder=t("ui.handover.receipt_placeholder"), compact=True)
+            for step, placeholder in PROXY_PLACEHOLDERS.items():
+                yield StationInput(id=step, placeholder=t(placeholder), compact=True)
         yield Words("", id="handover-result")
         yield Footer(show_command_palette=False, compact=True)
 
@@ -136,6 +152,16 @@ class HandoverScreen(AskingScreen):
     def action_collect(self) -> None:
         self._ask("handover-nik")
 
+    def action_print_receipt(self) -> None:
+        self._ask("handover-receipt")
+
+    def action_collect_by_proxy(self) -> None:
+        if not self.settings.handover.proxies:
+            self._say(t("ui.handover.proxies_off"), error=True)
+            return
+        self.proxy_answers = []
+        self._ask(PROXY_STEPS[0])
+
     def _answered(self, event: Input.Submitted) -> str:
         event.input.remove_class("-asking")
         self.query_one(DataTable).focus()
@@ -150,9 +176,40 @@ class HandoverScreen(AskingScreen):
 
     @on(Input.Submitted, "#handover-to")
     def _receiver_given(self, event: Input.Submitted) -> None:
-        receiver, chosen = self._answered(event), self._selected()
-        if receiver and chosen is not None:
-            self.hand_over(chosen.batch, receiver)
+        self.receiver = self._answered(event)
+        if self.receiver and self._selected() is not None:
+            self._ask("handover-out", str(self.settings.database.path.parent / "serah-terima"))
+
+    @on(Input.Submitted, "#handover-out")
+    def _folder_given(self, event: Input.Submitted) -> None:
+        folder, chosen = self._answered(event), self._selected()
+        if folder and self.receiver and chosen is not None:
+            self.hand_over(chosen.batch, self.receiver, Path(folder).expanduser())
+
+    @on(Input.Submitted, "#handover-receipt")
+    def _receipt_nik_given(self, event: Input.Submitted) -> None:
+        nik = self._answered(event)
+        if nik:
+            self.print_receipt(nik)
+
+    @on(Input.Submitted, ",".join(f"#{step}" for step in PROXY_STEPS))
+    def _proxy_step_given(self, event: Input.Submitted) -> None:
+        answer = event.value.strip()
+        if not answer:  # each part is required: the same field is asked again
+            self._say(t("ui.handover.proxy_part_needed", part=event.input.placeholder), error=True)
+            return
+        self._answered(event)
+        self.proxy_answers.append(answer)
+        if len(self.proxy_answers) < len(PROXY_STEPS):
+            self._ask(PROXY_STEPS[len(self.proxy_answers)])
+            return
+        (nik, *receipt), name, relation, letter = self.proxy_answers[0].split(), *self.proxy_answers[1:]
+        try:
+            proxy = custody.check_proxy(name, relation, letter, self.settings.handover.proxies, nik)
+        except StationError as refused:
+            self._say(str(refused), error=True)
+            return
+        self.collect(nik, receipt[0] if receipt else None, proxy)
 
     @on(Input.Submitted, "#handover-nik")
     def _nik_given(self, event: Input.Submitted) -> None:
@@ -178,8 +235,7 @@ class HandoverScreen(AskingScreen):
         self._changed()
 
     @work(exclusive=True, group="handover-act", exit_on_error=False)
-    async def hand_over(self, batch: str, receiver: str) -> None:
-        out = self.settings.database.path.parent / "serah-terima"
+    async def hand_over(self, batch: str, receiver: str, out: Path) -> None:
         try:
             made = await custody.issue(self.store, batch, receiver, out, operator_name(),
                                        custody.office_of(self.settings), self.settings.handover.receipts)  # fmt: skip
@@ -191,12 +247,25 @@ class HandoverScreen(AskingScreen):
         self._changed()
 
     @work(exclusive=True, group="handover-act", exit_on_error=False)
-    async def collect(self, nik: str, receipt: str | None) -> None:
+    async def print_receipt(self, nik: str) -> None:
         try:
-            done = await custody.collect(self.store, nik, operator_name(), custody.office_of(self.settings),
-                                         self.settings.handover.slips, receipt=receipt)  # fmt: skip
+            made = await receipts.print_receipt(self.store, nik, operator_name(), custody.office_of(self.settings),
+                                                self.settings.handover.slips, self.settings.handover.receipts)  # fmt: skip
         except StationError as refused:
             self._say(str(refused), error=True)
             return
-        self._say(t("custody.collected", nik=done.nik, nama=done.nama, proxy="") + f"\n  {done.slip}")
+        self._say(t("receipt.printed", nik=made.nik, nama=made.nama, receipt=made.receipt) + f"\n  {made.path}")
+
+    @work(exclusive=True, group="handover-act", exit_on_error=False)
+    async def collect(self, nik: str, receipt: str | None, proxy: custody.Proxy | None = None) -> None:
+        try:
+            done = await custody.collect(self.store, nik, operator_name(), custody.office_of(self.settings),
+                                         self.settings.handover.slips, receipt=receipt, proxy=proxy,
+                                         check_receipt=self.settings.handover.receipts)  # fmt: skip
+        except StationError as refused:
+            self._say(str(refused), error=True)
+            return
+        said = t("custody.collected_proxy" if done.proxy else "custody.collected", nik=done.nik, nama=done.nama,
+                 proxy=done.proxy or "")  # fmt: skip
+        self._say(said + f"\n  {done.slip}")
         self._changed()

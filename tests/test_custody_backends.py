@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from console import batches, custody, destruction, reports
+from console import audit_state, batches, custody, destruction, reports
 from console.custody_papers import Office
 from console.errors import RefusedError
 from tests.test_report_kit import ALLOCATION, STATION_ID, print_cards, tag
@@ -49,5 +49,9 @@ async def test_release_hand_over_collect_and_destroy(tmp_path, database):
         with pytest.raises(RefusedError):
             await destruction.destroy(store, ALLOCATION, ["Saksi Satu", "Saksi Dua"], tmp_path / "m", "test", OFFICE)
         assert (await custody.card_of(store, bad)).custody == custody.DESTROYED
+        assert await audit_state.differences(store) == []  # the custody tables replayed from the log, as written
+        async with store.transaction("by hand") as tx:  # no audit entry: an edit past the station's steps
+            await tx.execute("UPDATE card_custody SET collector = 'Orang Lain' WHERE nik = ?", (taker,))
+        assert [place for place in await audit_state.differences(store) if "card_custody" in place]
     finally:
         await store.close()

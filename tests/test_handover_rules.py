@@ -1,10 +1,11 @@
 """Each refusal of the hand-over says why and changes nothing: a NIK not printed, a bad card, a card collected
 twice (also by two processes at once), a batch not released, a proxy where none is allowed, a wrong receipt,
-text the paper cannot print, an early release by an operator, a destruction whose counts disagree with the
+an early release by an operator, a destruction whose counts disagree with the
 report; and what is allowed: proxies with their letter, receipts, an early release by a supervisor."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 
@@ -80,24 +81,51 @@ def test_a_card_is_collected_once_when_two_processes_try_at_once(tmp_path):
     assert len(list((tmp_path / "slips").glob("*.pdf"))) == 1
 
 
+def receipt_of(config, nik: str, out) -> str:
+    """The receipt number printed on request (the office's tanda bukti pengambilan), read back from its PDF."""
+    said = ok(station(config, "handover", "receipt", nik, "--out", str(out))).stdout
+    paper = pdf_text(next(out.glob(f"tanda-bukti-{nik}-*.pdf")))
+    number = next(word for word in said.split() if len(word) == 8 and word.isalnum() and word.isupper())
+    assert number in paper and nik in paper and "LALU AHMAD" in paper
+    return number
+
+
 def test_a_proxy_collects_with_a_letter_when_allowed_and_receipts_are_checked(tmp_path):
     config, niks = printed_station(tmp_path, (2, 1), proxies=True, receipts=True)
     first, _ = two_villages()
+    one, two = niks[first.code]
+    receipts = {nik: receipt_of(config, nik, tmp_path / "bukti" / nik) for nik in (one, two)}
+    assert len(set(receipts.values())) == 2
+    assert receipt_of(config, one, tmp_path / "again") == receipts[one]  # printed again: the same number
+    assert query(tmp_path / "station.db", "SELECT count(*) FROM audit WHERE action = 'receipt.printed'") == [(3,)]
     ok(station(config, "handover", "release", batch_of(first)))
     ok(station(config, "handover", "issue", batch_of(first), "--to", "Kades", "--out", str(tmp_path / "ba")))
-    receipts = {row["nik"]: row["tanda_bukti"] for row in csv_rows(next((tmp_path / "ba").glob("*.csv")))}
-    one, two = niks[first.code]
-    assert len(set(receipts.values())) == 2 and all(len(r) == 8 for r in receipts.values())
+    listed = {row["nik"]: row["tanda_bukti"] for row in csv_rows(next((tmp_path / "ba").glob("*.csv")))}
+    assert listed == receipts  # the village checks the resident's paper against its list
     assert station(config, "handover", "collect", one, "--proxy", "Inaq Sarah").returncode == 2  # no letter
     refused(station(config, "handover", "collect", one, "--proxy", "Inaq Sarah", "--relation", "ibu", "--letter",
-                    "12/2026"), "give it with --receipt")  # fmt: skip
+                    "12/2026"), "give the receipt number")  # fmt: skip
     refused(station(config, "handover", "collect", one, "--receipt", receipts[two]), "does not match")
-    ok(station(config, "handover", "collect", one, "--receipt", receipts[one], "--proxy", "Inaq Sarah",
+    ok(station(config, "handover", "collect", one, "--receipt", receipts[one].lower(), "--proxy", "Inaq Sarah",
                "--relation", "ibu", "--letter", "12/2026"))  # fmt: skip
     slip = pdf_text(next((tmp_path / "slips").glob(f"tanda-terima-{one}-*.pdf")))
-    assert "Inaq Sarah" in slip and "12/2026" in slip and one in slip
+    assert "Inaq Sarah" in slip and "12/2026" in slip and one in slip and receipts[one] in slip
     assert query(tmp_path / "station.db", "SELECT collector, proxy_relation, proxy_letter FROM card_custody "
                  "WHERE nik = ?", one) == [("Inaq Sarah", "ibu", "12/2026")]  # fmt: skip
+    refused(station(config, "handover", "collect", two), "give the receipt number")  # straight from the list too
+
+
+def test_a_receipt_is_numbered_when_queued_and_printed_only_where_the_office_issues_them(tmp_path):
+    config, niks = printed_station(tmp_path, (1, 1), receipts=True)
+    first, _ = two_villages()
+    numbered = query(tmp_path / "station.db", "SELECT nik FROM receipts ORDER BY nik")
+    assert numbered == sorted((nik,) for village in niks.values() for nik in village)  # every resident queued
+    refused(station(config, "handover", "receipt", "5203070101909999", "--out", str(tmp_path / "b")), "not queued")
+    write_config(tmp_path)  # receipts off: none printed, none asked at collection
+    refused(station(config, "handover", "receipt", niks[first.code][0], "--out", str(tmp_path / "b")),
+            "receipts = false")  # fmt: skip
+    ok(station(config, "handover", "release", batch_of(first)))
+    ok(station(config, "handover", "collect", niks[first.code][0]))
 
 
 def test_an_early_release_is_a_supervisors_step_with_a_reason(tmp_path):
@@ -124,16 +152,6 @@ def test_an_early_release_is_a_supervisors_step_with_a_reason(tmp_path):
     assert "released early by a supervisor" in listed
 
 
-def test_text_the_paper_cannot_print_is_refused_before_any_file(tmp_path):
-    config, niks = printed_station(tmp_path, (1, 1))  # the card takes ISO-8859-1 alone: so does the paper
-    first, _ = two_villages()
-    ok(station(config, "handover", "release", batch_of(first)))
-    refused(station(config, "handover", "issue", batch_of(first), "--to", "Kades Ş", "--out", str(tmp_path / "ba")),
-            "U+015E")  # fmt: skip
-    assert not any((tmp_path / "ba").iterdir())
-    assert query(tmp_path / "station.db", "SELECT count(*) FROM card_custody") == [(0,)]
-
-
 def test_a_destruction_agrees_with_the_report_or_is_refused(tmp_path):
     config, niks = printed_station(tmp_path, (2, 1), bad=1, blanks=6)
     out = str(tmp_path / "musnah")
@@ -153,3 +171,23 @@ def test_a_destruction_agrees_with_the_report_or_is_refused(tmp_path):
     refused(station(config, "destroy", ALLOCATION, "--witness", "A", "B", "--out", out), "counts disagree",
             "names 1 bad", "now 2")  # fmt: skip
     assert query(tmp_path / "station.db", "SELECT count(*) FROM destructions") == [(0,)]
+
+
+def test_a_village_of_a_released_sub_district_is_handed_to_its_own_head(tmp_path):
+    config, niks = printed_station(tmp_path, (2, 1))
+    first, second = two_villages()
+    out = tmp_path / "ba"
+    refused(station(config, "handover", "issue", batch_of(first), "--to", "Kades", "--out", str(out)), "not released")
+    ok(station(config, "handover", "release", "kec:52.03.07"))
+    ok(station(config, "handover", "issue", batch_of(first), "--to", "H. Lalu Mahsun", "--out", str(out)))
+    assert sorted(row["nik"] for row in csv_rows(next(out.glob("*.csv")))) == sorted(niks[first.code])
+    ok(station(config, "handover", "issue", batch_of(second), "--to", "Amaq Rusdi", "--out", str(out)))
+    assert query(tmp_path / "station.db", "SELECT h.batch, h.received_by, count(*) FROM handovers h "
+                 "JOIN card_custody c ON c.handover_id = h.id GROUP BY h.id ORDER BY h.id") == [
+        (batch_of(first), "H. Lalu Mahsun", 2), (batch_of(second), "Amaq Rusdi", 1)]  # fmt: skip
+    refused(station(config, "handover", "issue", "kec:52.03.07", "--to", "Camat", "--out", str(out)),
+            "no good card left")  # fmt: skip
+    released = query(tmp_path / "station.db", "SELECT subject, data FROM audit WHERE action = 'batch.released' "
+                     "ORDER BY seq")  # fmt: skip
+    assert [(subject, json.loads(data).get("within")) for subject, data in released] == [
+        ("kec:52.03.07", None), (batch_of(first), "kec:52.03.07"), (batch_of(second), "kec:52.03.07")]  # fmt: skip

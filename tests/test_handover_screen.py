@@ -64,6 +64,8 @@ async def test_release_hand_over_and_collect_on_screen(tmp_path):
             await until(pilot, lambda: rows(screen)[batch_of(first)][5] != "—", "the release shown")
             await pilot.press("s")
             await type_in(pilot, "H. Lalu Mahsun")
+            assert pilot.app.focused.value == str(tmp_path / "serah-terima")  # the folder, asked with its default
+            await type_in(pilot, pilot.app.focused.value)
             await until(pilot, lambda: rows(screen)[batch_of(first)][6] == "2", "the cards handed over")
             papers = list((tmp_path / "serah-terima").glob("serah-terima-*.pdf"))
             assert len(papers) == 1 and str(papers[0]) in result(screen)
@@ -81,6 +83,86 @@ async def test_release_hand_over_and_collect_on_screen(tmp_path):
         ("collected",),
         ("issued_to_village",),
     ]
+
+
+async def test_a_proxy_collects_on_screen_when_allowed_into_the_folder_chosen(tmp_path):
+    config, niks = printed_station(tmp_path, (2, 1), language="id", proxies=True)
+    first, _ = two_villages()
+    settings = load_settings(config)
+    set_language("id")
+    one, two = niks[first.code]
+    async with await Store.open(settings.database.path) as store:
+        screen = HandoverScreen(store, settings)
+        async with Host(screen).run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: screen.progress is not None and len(rows(screen)) == 3, "the batches")
+            table = screen.query_one(DataTable)
+            table.move_cursor(row=list(rows(screen)).index(batch_of(first)))
+            await pilot.press("l")
+            await until(pilot, lambda: rows(screen)[batch_of(first)][5] != "—", "the release shown")
+            await pilot.press("s")
+            await type_in(pilot, "Kades")
+            await type_in(pilot, str(tmp_path / "berkas" / "desa"))
+            await until(pilot, lambda: rows(screen)[batch_of(first)][6] == "2", "the cards handed over")
+            assert len(list((tmp_path / "berkas" / "desa").glob("serah-terima-*.pdf"))) == 1
+            assert not (tmp_path / "serah-terima").exists()
+
+            await pilot.press("w")
+            await type_in(pilot, one)
+            await type_in(pilot, "Inaq Sarah")
+            await type_in(pilot, "ibu")
+            await type_in(pilot, "")  # the letter is required: asked again, nothing done
+            assert "-asking" in pilot.app.focused.classes and rows(screen)[batch_of(first)][7] == "0"
+            await type_in(pilot, "12/2026")
+            await until(pilot, lambda: rows(screen)[batch_of(first)][7] == "1", "the collection by the proxy")
+            assert "kuasa Inaq Sarah" in result(screen)
+
+            await pilot.press("a")
+            await type_in(pilot, two)
+            await until(pilot, lambda: rows(screen)[batch_of(first)][7] == "2", "the collection in person")
+    assert query(tmp_path / "station.db", "SELECT nik, collector, proxy_relation, proxy_letter FROM card_custody "
+                 "ORDER BY job_id") == [(one, "Inaq Sarah", "ibu", "12/2026"), (two, "LALU AHMAD 2", None, None)]  # fmt: skip
+
+
+async def test_a_receipt_is_printed_on_request_and_asked_at_collection_on_screen(tmp_path):
+    config, niks = printed_station(tmp_path, (1, 1), language="id", receipts=True)
+    first, _ = two_villages()
+    settings = load_settings(config)
+    set_language("id")
+    nik = niks[first.code][0]
+    [(number,)] = query(tmp_path / "station.db", "SELECT receipt FROM receipts WHERE nik = ?", nik)
+    async with await Store.open(settings.database.path) as store:
+        screen = HandoverScreen(store, settings)
+        async with Host(screen).run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: screen.progress is not None and len(rows(screen)) == 3, "the batches")
+            await pilot.press("t")
+            await type_in(pilot, nik)
+            await until(pilot, lambda: number in result(screen), "the receipt printed")
+            assert len(list((tmp_path / "slips").glob(f"tanda-bukti-{nik}-*.pdf"))) == 1
+            table = screen.query_one(DataTable)
+            table.move_cursor(row=list(rows(screen)).index(batch_of(first)))
+            await pilot.press("l")
+            await until(pilot, lambda: rows(screen)[batch_of(first)][5] != "—", "the release shown")
+            await pilot.press("a")
+            await type_in(pilot, nik)
+            await until(pilot, lambda: "nomor tanda bukti" in result(screen), "the receipt asked for")
+            await pilot.press("a")
+            await type_in(pilot, f"{nik} {number}")
+            await until(pilot, lambda: rows(screen)[batch_of(first)][7] == "1", "the collection with its receipt")
+
+
+async def test_a_proxy_is_refused_on_screen_when_the_office_allows_none(tmp_path):
+    config, niks = printed_station(tmp_path, (1, 1), language="id")
+    settings = load_settings(config)
+    set_language("id")
+    async with await Store.open(settings.database.path) as store:
+        screen = HandoverScreen(store, settings)
+        async with Host(screen).run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: screen.progress is not None, "the batches")
+            await pilot.press("w")
+            await until(pilot, lambda: "tanpa berwakil" in result(screen), "the refusal")
+            assert screen.query_one("#handover-result").has_class("-error")
+            assert not screen.query("Input.-asking")
+    assert query(tmp_path / "station.db", "SELECT count(*) FROM card_custody") == [(0,)]
 
 
 async def test_the_supervisor_sees_the_batches_and_cannot_change_them(tmp_path):

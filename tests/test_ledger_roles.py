@@ -122,3 +122,20 @@ def test_a_station_role_cannot_pass_for_another_by_a_table_of_its_own(regency, t
         assert conn.execute("UPDATE live_state SET value = '[]' WHERE station_id = %s", (east,)).rowcount == 0
         with pytest.raises(errors.InsufficientPrivilege):
             conn.execute("INSERT INTO live_state VALUES (%s, 'printer', '{}', 'now')", (east,))
+
+
+def test_a_station_role_queues_a_resident_with_the_receipt_it_is_given_and_reads_the_custody_tables(regency, tmp_path):
+    admin, configs = regency
+    write_demo_csv(tmp_path / "residents.csv", 2, seed=7)
+    assert station(admin, "import", str(tmp_path / "residents.csv")).returncode == 0
+    nik = (tmp_path / "residents.csv").read_text().splitlines()[1].split(",")[0]
+    queued = station(configs["east"], "enqueue", nik)  # as east's role: the job and the resident's receipt
+    assert queued.returncode == 0, queued.stderr
+    with _connect_as(configs["east"]) as conn:
+        assert conn.execute("SELECT count(*) FROM receipts WHERE nik = %s", (nik,)).fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM card_custody").fetchone() == (0,)
+        with pytest.raises(errors.InsufficientPrivilege):  # the hand-over desk's, not a station's
+            conn.execute("INSERT INTO batch_releases (batch, released_at, released_by, early, blocking) "
+                         "VALUES ('kec:52.03.07', 'now', 'x', 0, 0)")  # fmt: skip
+    verify = station(configs["east"], "audit", "verify")
+    assert verify.returncode == 0, verify.stderr

@@ -36,6 +36,7 @@ _WRITES = {
     "station_stock": "UPDATE",
     "audit": "INSERT",
     "operators": "INSERT, UPDATE",
+    "receipts": "INSERT",  # a resident's collection receipt is numbered as they are queued
 }
 # planning's tables (population, rounds, requests for blanks, loans of blanks) are the regency's to write; a
 # station reads them and the centre's grants are the ledger owner's to apply (console/unlock.py); a card's custody

@@ -1,4 +1,4 @@
-"""`station handover (batches | release | issue | collect | uncollected)` and `station destroy ALLOCATION`."""
+"""`station handover (batches | release | issue | collect | receipt | uncollected)` and `station destroy ALLOCATION`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from console import batches, custody, destruction
+from console import batches, custody, destruction, receipts
 from console.commands import whole_number
 from console.config import Settings
 from console.csv_safe import SafeWriter
@@ -45,6 +45,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     take.add_argument("--letter", metavar="NO", help=t("help.handover.letter"))
     take.add_argument("--out", type=Path, metavar="DIR", help=t("help.handover.slip_out"))
     take.set_defaults(handler=collect)
+
+    slip = verbs.add_parser("receipt", parents=[common], help=t("help.handover.receipt_print"))
+    slip.add_argument("nik", metavar="NIK")
+    slip.add_argument("--out", type=Path, metavar="DIR", help=t("help.handover.slip_out"))
+    slip.set_defaults(handler=print_receipt)
 
     late = verbs.add_parser("uncollected", parents=[common], help=t("help.handover.uncollected"))
     late.add_argument("--days", type=whole_number, metavar="N", help=t("help.handover.days"))
@@ -123,10 +128,20 @@ async def collect(args: argparse.Namespace, settings: Settings) -> int:
             args.out or settings.handover.slips,
             receipt=args.receipt,
             proxy=proxy,
+            check_receipt=settings.handover.receipts,
         )
     print(t("custody.collected_proxy" if done.proxy else "custody.collected", nik=done.nik, nama=done.nama,
             proxy=done.proxy or ""))  # fmt: skip
     print(f"  {done.slip}  sha256 {done.slip_sha256}")
+    return 0
+
+
+async def print_receipt(args: argparse.Namespace, settings: Settings) -> int:
+    async with await Store.open(settings.database, create=False) as store:
+        made = await receipts.print_receipt(store, args.nik, operator_name(), custody.office_of(settings),
+                                            args.out or settings.handover.slips, settings.handover.receipts)  # fmt: skip
+    print(t("receipt.printed", nik=made.nik, nama=made.nama, receipt=made.receipt))
+    print(f"  {made.path}  sha256 {made.sha256}")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""One official paper, described as blocks and typeset on A4 with fpdf2's built-in Helvetica."""
+"""One official paper, described as blocks and typeset on A4 in the fonts shipped with the station (DejaVu Sans
+and DejaVu Sans Mono, `fonts/`, with their licence)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 
 from console.errors import RefusedError
 
@@ -17,6 +20,13 @@ TABLE_PT = 9
 SMALLEST_PT = 5.5  # a long cell shrinks down to this before it is refused rather than cut
 SIGNATURE_ROOM_MM = 22  # the space above the name line, for the hand and the stamp
 SIGNATURES_A_ROW = 3
+FONTS = Path(__file__).parent / "fonts"
+FACES = {  # (family, style) → file; every text of a paper is in one of them
+    ("DejaVu", ""): FONTS / "DejaVuSans.ttf",
+    ("DejaVu", "B"): FONTS / "DejaVuSans-Bold.ttf",
+    ("DejaVuMono", ""): FONTS / "DejaVuSansMono.ttf",
+}
+RIGHT_TO_LEFT = ("R", "AL", "AN")  # scripts written right to left with joined letters: not laid out (no shaping)
 
 
 class UntypesettableError(RefusedError):
@@ -66,14 +76,19 @@ class Paper:
         yield from self.monospaced
 
 
+@cache
+def _covered() -> frozenset[int]:
+    """The characters every face has a glyph for (a text may be set in any of them)."""
+    from fontTools.ttLib import TTFont  # fpdf2's own dependency, loaded when a paper is checked
+
+    maps = [set(TTFont(path, lazy=True).getBestCmap()) for path in FACES.values()]
+    return frozenset(set.intersection(*maps))
+
+
 def _printable(char: str) -> bool:
-    if unicodedata.category(char).startswith("C"):
+    if unicodedata.category(char).startswith("C") or unicodedata.bidirectional(char) in RIGHT_TO_LEFT:
         return False
-    try:
-        char.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return char == " " or ord(char) in _covered()
 
 
 def untypesettable(texts: Iterable[str]) -> list[tuple[str, str]]:
