@@ -13,6 +13,7 @@ from console.rounds import Round, VillageNeed
 from console.text import number
 from screens.base import ReloadingScreen
 from screens.keys import key
+from screens.widgets.columns import fit_columns
 from screens.widgets.words import PlainTable, Words
 
 COLUMNS = (("round", 4), ("desa", 0), ("days", 11), ("kit", 8), ("state", 12), ("recorded", 8))
@@ -52,22 +53,15 @@ class RoundsScreen(ReloadingScreen):
     def on_resize(self) -> None:
         self.call_after_refresh(self.reload)
 
-    def _fit_columns(self, table: DataTable) -> None:
-        fixed = sum(width for _, width in COLUMNS) + 2 * len(COLUMNS) + 1
-        width = max(DESA_MIN, table.size.width - fixed)
-        if width != self._desa_width:
-            self._desa_width = width
-            table.clear(columns=True)
-            for name, column_width in COLUMNS:
-                table.add_column(t(f"ui.rounds.col.{name}"), width=column_width or width, key=name)
-
     async def _load(self) -> None:
         assert self.station is not None
         store = self.station.store
         self.rounds = await rounds.list_rounds(store)
         self.next = (await rounds.candidates(store, self.station_app.settings.planning))[:NEXT_VILLAGES]
         table = self.query_one(DataTable)
-        self._fit_columns(table)
+        self._desa_width = fit_columns(
+            table, COLUMNS, lambda name: t(f"ui.rounds.col.{name}"), DESA_MIN, self._desa_width
+        )
         table.clear()
         for r in self.rounds:
             recorded = "" if r.recorded is None else number(r.recorded)

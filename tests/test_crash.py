@@ -78,7 +78,10 @@ async def kill_at_random(config: Path, rng: random.Random, within: tuple[float, 
     try:
         await asyncio.wait_for(process.wait(), timeout=rng.uniform(*within))
     except TimeoutError:
-        process.send_signal(signal.SIGKILL)
+        try:
+            process.send_signal(signal.SIGKILL)
+        except ProcessLookupError:  # it ended by itself just as the time ran out
+            pass
         await process.wait()
     else:
         error = (await process.stderr.read()).decode()

@@ -20,6 +20,7 @@ from screens.dashboard import ATTENTION
 from screens.host import SupervisorHost
 from screens.keys import key
 from screens.supervisor.supervised import Supervised
+from screens.widgets.columns import fit_columns
 from screens.widgets.words import PlainTable, Words
 
 COLUMNS = (("id", 8), ("name", 0), ("state", 22), ("queued", 7), ("today", 10), ("blanks", 12))
@@ -60,15 +61,6 @@ class RegencyScreen(Supervised, StationScreen, inherit_bindings=False):
     def show_live(self, live: Live) -> None:
         self._show()
 
-    def _fit_columns(self, table: DataTable) -> None:
-        fixed = sum(width for _, width in COLUMNS) + 2 * len(COLUMNS) + 1
-        name_width = max(NAME_MIN, table.size.width - fixed)
-        if name_width != self._name_width:
-            self._name_width = name_width
-            table.clear(columns=True)
-            for name, width in COLUMNS:
-                table.add_column(t(f"ui.sup.regency.col.{name}"), width=width or name_width, key=name)
-
     def _show(self) -> None:
         regency = cast(SupervisorHost, self.app).regency
         if regency is None:
@@ -76,7 +68,9 @@ class RegencyScreen(Supervised, StationScreen, inherit_bindings=False):
         self.shown = regency
         table = self.query_one(DataTable)
         row = table.cursor_row
-        self._fit_columns(table)
+        self._name_width = fit_columns(
+            table, COLUMNS, lambda name: t(f"ui.sup.regency.col.{name}"), NAME_MIN, self._name_width
+        )
         table.clear()
         now = self.station_app.clock()
         for station in regency.stations:
