@@ -141,4 +141,4 @@ async def test_four_stations_killed_at_random_print_each_nik_once(tmp_path, ledg
 
 @pytest.mark.slow
 async def test_long_race_of_four_stations(tmp_path, ledger):
-    await run_race(tmp_path, ledger, rounds=15, residents=160, restart_at=7)
+    await run_race(tmp_path, ledger, rounds=15, residents=400, restart_at=7)
