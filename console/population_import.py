@@ -16,7 +16,7 @@ from typing import Any
 
 from console.clock import now_iso, today
 from console.i18n import t
-from console.nik import SEXES, NikError, check_record_against_nik, parse_nik
+from console.nik import SEXES, NikError, parse_nik
 from console.population import STATUSES
 from console.resident_import import ImportResult
 from console.resident_rows import (
@@ -24,6 +24,7 @@ from console.resident_rows import (
     STATUS_PERKAWINAN,
     TEXT_MAX,
     Problem,
+    check_against_nik,
     check_marriage_date,
     choice_of,
     control_problem,
@@ -73,9 +74,7 @@ class PopulationChecker:
         check_marriage_date(problems, married, born, marital, self.today)
         status = choice_of(problems, "status_ktp", status.upper(), STATUSES)
         if nik is not None:
-            known_sex = sex if sex in SEXES else None
-            for mismatch in check_record_against_nik(nik, birth_date=born, sex=known_sex, kecamatan=kecamatan):
-                problems.append(Problem(mismatch.column, mismatch.reason))
+            check_against_nik(problems, nik, born, sex, kecamatan)
         if problems:
             return None, problems
         data = (

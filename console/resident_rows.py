@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from console.i18n import t
 from console.nik import SEXES, NikError, check_record_against_nik, parse_nik
@@ -135,9 +136,7 @@ class RecordChecker:
             problems.append(Problem("tanggal_perekaman", t("residents.before_birth", value=tanggal_perekaman)))
         photo = _photo(foto, self.base_dir, problems) if foto else foto
         if nik is not None:
-            sex_known = sex if sex in SEXES else None
-            for mismatch in check_record_against_nik(nik, birth_date=born, sex=sex_known, kecamatan=kecamatan):
-                problems.append(Problem(mismatch.column, mismatch.reason))
+            check_against_nik(problems, nik, born, sex, kecamatan)
         if problems:
             return None, problems
         data = (
@@ -246,3 +245,10 @@ def _photo(value: str, base_dir: Path, problems: list[Problem]) -> str | None:
         problems.append(Problem("foto", str(exc)))
         return None
     return str(path.resolve())
+
+
+def check_against_nik(problems: list[Problem], nik: Any, born: Any, sex: str, kecamatan: str) -> None:
+    """The record's birth date, sex and kecamatan against what its NIK encodes (a sex not known is not compared)."""
+    known_sex = sex if sex in SEXES else None
+    for mismatch in check_record_against_nik(nik, birth_date=born, sex=known_sex, kecamatan=kecamatan):
+        problems.append(Problem(mismatch.column, mismatch.reason))

@@ -3,6 +3,7 @@ language, and the live data when it changes."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import cast
 
 from textual import on
@@ -67,6 +68,8 @@ class ReloadingScreen(StationScreen):
     """A screen that reads its data from the core again each time it is shown and each time the live data
     changes while it is the current one; `_load` reads and shows it, in a worker."""
 
+    _load: Callable[[], Awaitable[None]]  # each screen's own
+
     def on_screen_resume(self) -> None:
         super().on_screen_resume()
         tables = self.query(DataTable)
@@ -80,7 +83,4 @@ class ReloadingScreen(StationScreen):
 
     def reload(self) -> None:
         if self.station is not None:
-            self.run_worker(self._load, group="load", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
-
-    async def _load(self) -> None:
-        raise NotImplementedError
+            self.run_worker(self._load, group="load", exclusive=True)

@@ -11,8 +11,9 @@ from pathlib import Path
 from console import population
 from console.books import PERIOD
 from console.commands._verbs import Verbs
+from console.commands.residents_cmd import import_done
 from console.config import Settings
-from console.errors import EXIT_IMPORT_REJECTS, EXIT_OK, UsageError
+from console.errors import EXIT_OK, UsageError
 from console.formats import count
 from console.i18n import t
 from console.operator import operator_name
@@ -41,12 +42,7 @@ async def import_file(args: argparse.Namespace, settings: Settings) -> int:
 
     async with await Store.open(settings.database) as store:
         result = await import_population(store, args.file, source=args.source, actor=operator_name(), on_reject=report)
-    if args.json:
-        summary = {k: getattr(result, k) for k in ("rows", "added", "updated", "unchanged", "rejected", "sha256")}
-        print(json.dumps({"file": str(result.file), **summary}, ensure_ascii=False))
-    else:
-        print(result.summary())
-    return EXIT_IMPORT_REJECTS if result.rejected else EXIT_OK
+    return import_done(result, args.json)
 
 
 async def show_status(args: argparse.Namespace, settings: Settings) -> int:

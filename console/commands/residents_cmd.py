@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from console.commands import whole_number
 from console.commands._progress import progress_report
@@ -44,7 +45,12 @@ async def import_file(args: argparse.Namespace, settings: Settings) -> int:
             result = await import_residents(
                 store, args.file, source=args.source, actor=operator_name(), on_reject=report, on_progress=on_progress
             )
-    if args.json:
+    return import_done(result, args.json)
+
+
+def import_done(result: Any, as_json: bool) -> int:
+    """An import's result said (a line, or JSON) and its exit status: 3 when rows were rejected."""
+    if as_json:
         summary = {k: getattr(result, k) for k in ("rows", "added", "updated", "unchanged", "rejected", "sha256")}
         print(json.dumps({"file": str(result.file), **summary}, ensure_ascii=False))
     else:
