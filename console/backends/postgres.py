@@ -34,6 +34,14 @@ LOCK_TIMEOUT = "10s"  # a station never hangs on another's stuck transaction (SQ
 # made in 5 s count as the ledger lost (LedgerUnreachable), and the station retries.
 LINK_WATCH: dict[str, Any] = {"connect_timeout": 5, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
               "keepalives_count": 3, "tcp_user_timeout": 10_000}  # fmt: skip
+# The same watch on the server's end of the station's connection: a station cut off would otherwise keep its
+# backend, its session lock (printing here, its claims) and any open transaction's hold on the ledger's write lock
+# (every station waits on it) until the server's own keepalive gives up, two hours by default. A station that
+# hangs inside a transaction (a stopped process) is cut after IDLE_IN_TRANSACTION: its transactions never wait on a
+# person or the printer, and the import's batches follow each other in well under a second.
+IDLE_IN_TRANSACTION = "60s"
+SERVER_LINK_WATCH = ("-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3 "
+                     "-c tcp_user_timeout=10000")  # fmt: skip
 
 
 class Row(tuple):
@@ -261,7 +269,8 @@ def read_password(url: str, password_file: Path | None) -> str | None:
 
 async def connect(url: str, password: str | None, readonly: bool = False) -> psycopg.AsyncConnection[Any]:
     """A connection in autocommit (the store says BEGIN); the reader's refuses any write."""
-    options = f"-c lock_timeout={LOCK_TIMEOUT}" + (" -c default_transaction_read_only=on" if readonly else "")
+    options = (f"-c lock_timeout={LOCK_TIMEOUT} -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION} "
+               f"{SERVER_LINK_WATCH}" + (" -c default_transaction_read_only=on" if readonly else ""))  # fmt: skip
     try:
         conn = await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=_row_factory,
                                                      options=options, password=password, **LINK_WATCH)  # fmt: skip
