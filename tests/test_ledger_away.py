@@ -29,7 +29,7 @@ from tests.test_cli_queue import station
 from tests.test_ledger_cli import config_with
 
 STATION = str(Path(sys.executable).with_name("station"))
-RESIDENTS = 24
+RESIDENTS = 12  # enough cards before, during and after the outage; each costs the suite time
 
 
 def config_on(folder: Path, url: str, name: str = "config.toml") -> Path:
