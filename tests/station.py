@@ -74,13 +74,14 @@ class Bench:
 
 
 @pytest.fixture
-async def bench(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Bench]]]:
-    """`await bench(residents, blanks, hopper_capacity=50, **emulator_options)`: a `Bench` in `tmp_path`; the
-    printer and the store are closed when the test ends."""
+async def bench(tmp_path: Path, database: Path | str) -> AsyncIterator[Callable[..., Awaitable[Bench]]]:
+    """`await bench(residents, blanks, hopper_capacity=50, **emulator_options)`: a `Bench` in `tmp_path`, its
+    store on each backend in turn (the `database` fixture: an SQLite file, then a ledger); the printer and the
+    store are closed when the test ends."""
     async with AsyncExitStack() as stack:
 
         async def make(residents: int, blanks: int, hopper_capacity: int = 50, **emulator: Any) -> Bench:
-            store = await seeded_store(tmp_path, residents=residents, blanks=blanks)
+            store = await seeded_store(tmp_path, residents=residents, blanks=blanks, database=database)
             stack.push_async_callback(store.close)
             emu, printer = await stack.enter_async_context(emulated_printer(tmp_path, **emulator))
             engine = make_engine(store, printer, hopper_capacity=hopper_capacity)

@@ -9,6 +9,7 @@ from console import books, jobs, locks
 from console.engine import EMPTY, IDLE, STOPPED, WAITING_TAGS, CounterAhead, PrinterMismatch
 from drivers.emulator import read_output_log
 from tests.conftest import wait_for
+from tests.factory import receive_blanks
 from tests.station import check_books_against_output_log, emulated_printer, make_engine, seeded_store
 
 
@@ -268,7 +269,7 @@ async def test_blanks_taken_outside_with_no_stock_left_are_reconciled_once_an_al
     with pytest.raises(books.NoStockError):
         await books.reconcile_outside(store, 2, "panel test prints", "supervisor")
     assert await store.scalar("SELECT count(*) FROM spoiled") == 0  # nothing booked by halves
-    await books.add_allocation(store, "JATAH-2026-12", 5, "2026-12", "test")
+    await receive_blanks(store, "JATAH-2026-12", 5, "2026-12", "test")
     await books.reconcile_outside(store, 2, "panel test prints", "supervisor")
     assert await engine.recover()
     assert await engine.run() == EMPTY

@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +23,7 @@ from console.central import simulator
 from console.clock import now_iso
 from console.errors import GrantRejectedError, RefusedError
 from console.store import Store
-from tests.factory import add_residents
+from tests.factory import add_residents, receive_blanks
 from tests.test_report_kit import centre_keys
 
 STATION = "5203-01"
@@ -111,11 +112,11 @@ async def check_every_path(store: Store, niks: list[str], model: dict[str, Model
             assert settled[nik] == ("queued" if m.lock != "locked" and m.open_job else "printed")
 
 
-async def run_history(folder: Path, steps: list[tuple[str, int]], centre, keys) -> None:
-    store = await Store.open(folder / "station.db")
+async def run_history(database: Path | str, steps: list[tuple[str, int]], centre, keys) -> None:
+    store = await Store.open(database)
     try:
         niks = await add_residents(store, NIKS)
-        await books.add_allocation(store, ALLOCATION, 100, "2026-11", "test")
+        await receive_blanks(store, ALLOCATION, 100, "2026-11", "test")
         model = {nik: Model() for nik in niks}
         flat = [(step, index) for op, index in steps for step in CARDS.get(op, (op,))]
         for op, index in flat:
@@ -191,4 +192,28 @@ def _centre():
 def test_every_path_asks_the_same_rule_over_any_history(steps):
     centre, keys = _centre()
     with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(run_history(Path(folder), steps, centre, keys))
+        asyncio.run(run_history(Path(folder) / "station.db", steps, centre, keys))
+
+
+def _on_a_fresh_ledger(pg_server, template: str, steps) -> None:
+    centre, keys = _centre()
+    name = pg_server.database(template)
+    try:
+        asyncio.run(run_history(pg_server.url(name), steps, centre, keys))
+    finally:
+        pg_server.drop(name)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, NIKS - 1)), min_size=1, max_size=30))
+def test_every_path_asks_the_same_rule_over_any_history_on_a_ledger(pg_server, ledger_template, steps):
+    """The same histories on PostgreSQL, where the rule's SQL runs on another engine: a fresh ledger each. A few
+    in `make test` (a ledger costs a database a history); more with --runslow."""
+    _on_a_fresh_ledger(pg_server, ledger_template, steps)
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, NIKS - 1)), min_size=1, max_size=30))
+def test_many_histories_on_a_ledger(pg_server, ledger_template, steps):
+    _on_a_fresh_ledger(pg_server, ledger_template, steps)
