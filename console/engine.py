@@ -645,11 +645,12 @@ class PrintEngine:
         await self._booked_before()
         following = await self._reservation_made()
         if following is not None and await self._counter_is(counter_before + 1):
-            following.job = await jobs.mark_started(self.store, following.job, counter_before + 1, now_iso())
-            following.started = True
-            self._reserved = following
-            self._booking = asyncio.create_task(self._book_printed(job, counter_before, following.job))
-            return True
+            started = await jobs.mark_started(self.store, following.job, counter_before + 1, now_iso())
+            if started is not None:  # else a pause was asked meanwhile: the reservation is given back below
+                following.job, following.started = started, True
+                self._reserved = following
+                self._booking = asyncio.create_task(self._book_printed(job, counter_before, following.job))
+                return True
         await self._book_printed(job, counter_before, None)
         self._reserved = following
         await self._release_reserved()

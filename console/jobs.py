@@ -111,18 +111,27 @@ async def set_state(tx: Any, job_id: int, new: str, reason: str | None = None, *
     return Job.from_row(updated)
 
 
-async def mark_started(store: Store, job: Job, counter_before: int, at: str) -> Job:
+async def mark_started(store: Store, job: Job, counter_before: int, at: str) -> Job | None:
     """A job that took its blank while the card before it printed (`counter_before` NULL: its `Ss` not sent) gets
     the counter its card follows, committed on its own (one statement: the printer waits for it) before its `Ss`.
-    Its audit entry (`card_started`) is written with the card before's booking, which follows."""
+    Its audit entry (`card_started`) is written with the card before's booking, which follows.
+
+    None, with nothing changed, when a pause was asked for the station meanwhile (a supervisor's, through the
+    database): the statement itself asks, so the pause stops the queue before this card at no extra round trip;
+    the engine then gives the reservation back."""
     changed = await store.execute_alone(
         "UPDATE jobs SET counter_before = ?, started_at = ? WHERE id = ? AND state = 'printing' "
-        "AND counter_before IS NULL AND station_id = ?",
-        (counter_before, at, job.id, store.station_id),
+        f"AND counter_before IS NULL AND station_id = ? AND NOT EXISTS ({_PAUSE_ASKED})",
+        (counter_before, at, job.id, store.station_id, store.station_id),
     )
-    if changed != 1:
-        raise TransitionError(t("jobs.bad_transition", job=job.id, old=PRINTING, new=PRINTING))
-    return replace(job, counter_before=counter_before, started_at=at)
+    if changed == 1:
+        return replace(job, counter_before=counter_before, started_at=at)
+    if await store.fetchone(_PAUSE_ASKED, (store.station_id,)) is not None:
+        return None
+    raise TransitionError(t("jobs.bad_transition", job=job.id, old=PRINTING, new=PRINTING))
+
+
+_PAUSE_ASKED = "SELECT 1 FROM requests WHERE station_id = ? AND done_at IS NULL AND kind = 'pause'"
 
 
 async def audit_started(tx: Any, job: Job) -> None:

@@ -251,6 +251,30 @@ async def test_a_supervisors_pause_and_resume_are_carried_out_and_audited(bench)
     assert actions == ["queue.pause_requested", "queue.paused", "queue.resume_requested", "queue.resumed"]
 
 
+async def test_a_pause_asked_while_a_card_prints_stops_before_the_reserved_card(bench):
+    """The next card's blank is taken while a card prints; a supervisor's pause asked after that must still stop
+    the queue before the reserved card's `Ss`: the reservation is given back, not printed."""
+    from console.engine import PAUSED
+    from console.requests import request
+
+    rig = await bench(3, 10, time_scale=0.05)
+    store, engine = rig.store, rig.engine
+    await engine.start()
+    running = asyncio.create_task(engine.run(stop_when_idle=False))
+    reserved = "SELECT id, nik FROM jobs WHERE state = 'printing' AND counter_before IS NULL"
+    await wait_for(lambda: store.fetchone(reserved), timeout=60, what="the next card's blank taken while one prints")
+    [row] = await store.fetchall(reserved)
+    await request(store, "pause", "supervisor-ana")
+    await wait_for(lambda: engine.state == PAUSED, timeout=60, what="the engine paused by the request")
+    running.cancel()
+    await asyncio.gather(running, return_exceptions=True)
+    assert len(read_output_log(rig.output_log)) == 1  # the card that was printing, and not the reserved one
+    [job] = await store.fetchall("SELECT state, counter_before, allocation_id FROM jobs WHERE id = ?", (row["id"],))
+    assert (job["state"], job["counter_before"], job["allocation_id"]) == ("queued", None, None)
+    assert await locks.refusal(store, row["nik"], for_job=row["id"]) is None  # its lock given back with its blank
+    await check_books_against_output_log(store, rig.output_log)
+
+
 async def take_cards_outside(printer, count: int) -> None:
     """Test prints from the printer's panel: each card goes out with no job of the station."""
     for _ in range(count):
