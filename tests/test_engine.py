@@ -99,17 +99,28 @@ async def test_the_next_blank_is_taken_while_a_card_prints_and_given_back_when_a
     assert b.balanced and b.in_stock == 8  # two blanks spent (a good card, the jammed one)
 
 
+RESERVED = "SELECT id, nik FROM jobs WHERE state = 'printing' AND counter_before IS NULL"
+
+
+async def running_with_a_reservation(rig) -> tuple[asyncio.Task, dict]:
+    """The engine running (as in the console) until the next card's blank is taken while one prints: the task and
+    the reserved job's row."""
+    await rig.engine.start()
+    running = asyncio.create_task(rig.engine.run(stop_when_idle=False))
+    await wait_for(
+        lambda: rig.store.fetchone(RESERVED), timeout=60, what="the next card's blank taken while one prints"
+    )
+    [row] = await rig.store.fetchall(RESERVED)
+    return running, row
+
+
 async def test_a_reservation_left_by_a_stopped_engine_is_given_back_at_the_next_start(bench):
     rig = await bench(3, 10, time_scale=0.05)
-    store, engine = rig.store, rig.engine
-    await engine.start()
-    running = asyncio.create_task(engine.run(stop_when_idle=False))
-    reserved = "SELECT id, nik FROM jobs WHERE state = 'printing' AND counter_before IS NULL"
-    await wait_for(lambda: store.fetchone(reserved), timeout=60, what="the next card's blank taken while one prints")
-    [row] = await store.fetchall(reserved)
+    store = rig.store
+    running, row = await running_with_a_reservation(rig)
     running.cancel()  # the console quits with a card in the printer and the next one reserved
     await asyncio.gather(running, return_exceptions=True)
-    assert await store.fetchone(reserved) is not None  # left as it was: no time to give it back
+    assert await store.fetchone(RESERVED) is not None  # left as it was: no time to give it back
     again = make_engine(store, rig.printer)
     settled = await again.settle()
     assert any(job.id == row["id"] and job.state == "queued" for job in settled)
@@ -259,11 +270,7 @@ async def test_a_pause_asked_while_a_card_prints_stops_before_the_reserved_card(
 
     rig = await bench(3, 10, time_scale=0.05)
     store, engine = rig.store, rig.engine
-    await engine.start()
-    running = asyncio.create_task(engine.run(stop_when_idle=False))
-    reserved = "SELECT id, nik FROM jobs WHERE state = 'printing' AND counter_before IS NULL"
-    await wait_for(lambda: store.fetchone(reserved), timeout=60, what="the next card's blank taken while one prints")
-    [row] = await store.fetchall(reserved)
+    running, row = await running_with_a_reservation(rig)
     await request(store, "pause", "supervisor-ana")
     await wait_for(lambda: engine.state == PAUSED, timeout=60, what="the engine paused by the request")
     running.cancel()

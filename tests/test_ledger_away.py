@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -18,12 +16,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import pytest
-
 from console.demo import write_demo_csv
 from console.store import Store
 from drivers.emulator import read_output_log
 from tests.conftest import wait_for
+from tests.netns import Pair, namespace_pair
 from tests.station import check_books_against_output_log
 from tests.test_cli_queue import station
 from tests.test_ledger_cli import config_with
@@ -142,19 +139,11 @@ def test_a_ledger_that_refuses_the_station_is_a_configuration_error_at_once(tmp_
 # ------------------------------------------------------------------------------------------ the link cut
 
 
-def _ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True, text=True)
-
-
 @asynccontextmanager
-async def a_link_to_the_ledger(port: int) -> AsyncIterator[tuple[str, str, str]]:
-    """A network namespace joined to this one by a veth pair, and a forwarder on this end of the pair to the
-    server's loopback port: (namespace, this end's device, the address and port a station inside reaches the
-    ledger at). Everything is removed at the end."""
-    if os.geteuid() != 0 or shutil.which("ip") is None:
-        pytest.skip("cutting a link needs root and `ip` (network namespaces)")
-    n = os.getpid() % 250 + 1
-    namespace, outer, inner, subnet = f"ktpel-{os.getpid()}", f"kto{os.getpid()}", f"kti{os.getpid()}", f"10.213.{n}"
+async def a_link_to_the_ledger(port: int) -> AsyncIterator[tuple[Pair, str]]:
+    """A network namespace joined to this one by a veth pair (tests/netns.py), and a forwarder on this end of the
+    pair to the server's loopback port: (the pair, the address and port a station inside reaches the ledger at).
+    Everything is removed at the end."""
     connections: set[asyncio.Task] = set()
 
     async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -177,31 +166,20 @@ async def a_link_to_the_ledger(port: int) -> AsyncIterator[tuple[str, str, str]]
         except asyncio.CancelledError:  # the test is over: the forwarder closes
             pass
 
-    _ip("netns", "add", namespace)
-    try:
-        _ip("link", "add", outer, "type", "veth", "peer", "name", inner)
-        _ip("link", "set", inner, "netns", namespace)
-        _ip("addr", "add", f"{subnet}.1/30", "dev", outer)
-        _ip("link", "set", outer, "up")
-        _ip("-n", namespace, "addr", "add", f"{subnet}.2/30", "dev", inner)
-        _ip("-n", namespace, "link", "set", inner, "up")
-        _ip("-n", namespace, "link", "set", "lo", "up")
-        forwarder = await asyncio.start_server(forward, f"{subnet}.1", 0)
+    with namespace_pair("l", 213) as pair:
+        forwarder = await asyncio.start_server(forward, pair.here, 0)
         try:
-            yield namespace, outer, f"{subnet}.1:{forwarder.sockets[0].getsockname()[1]}"
+            yield pair, f"{pair.here}:{forwarder.sockets[0].getsockname()[1]}"
         finally:
             forwarder.close()
             for task in connections:
                 task.cancel()
-    finally:
-        subprocess.run(["ip", "link", "del", outer], capture_output=True, check=False)
-        subprocess.run(["ip", "netns", "del", namespace], capture_output=True, check=False)
 
 
 async def test_the_link_to_the_ledger_cut_mid_run_then_mended_loses_nothing(tmp_path, ledger):
-    async with a_link_to_the_ledger(ledger.server.port) as (namespace, outer, address):
+    async with a_link_to_the_ledger(ledger.server.port) as (pair, address):
         config = config_on(tmp_path, ledger.url.replace(f"127.0.0.1:{ledger.server.port}", address))
         await print_through_an_outage(
-            tmp_path, ledger, ["ip", "netns", "exec", namespace, STATION, "print", "--config", str(config)],
-            lambda: _ip("link", "set", outer, "down"), lambda: _ip("link", "set", outer, "up"),
+            tmp_path, ledger, ["ip", "netns", "exec", pair.namespace, STATION, "print", "--config", str(config)],
+            pair.cut, pair.mend,
         )  # fmt: skip

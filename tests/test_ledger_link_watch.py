@@ -7,9 +7,6 @@ sees the station silent (its session lock free) so that its claims can be taken 
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -22,6 +19,7 @@ from console.schema import APPLICATION_ID
 from console.store import Store
 from tests.conftest import wait_for
 from tests.conftest_pg import new_server
+from tests.netns import namespace_pair
 
 # The station's own code: open the ledger as a printing station does, hold its session lock, open a write
 # transaction (the ledger's write lock with it), say so, then wait inside it.
@@ -66,50 +64,36 @@ async def start_holder(argv: list[str], url: str) -> asyncio.subprocess.Process:
     return holder
 
 
-def _ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True, text=True)
-
-
 async def test_a_station_cut_off_inside_a_transaction_lets_go_of_the_ledger_in_seconds(tmp_path):
-    if os.geteuid() != 0 or shutil.which("ip") is None:
-        pytest.skip("cutting a link needs root and `ip` (network namespaces)")
-    n = (os.getpid() + 97) % 250 + 1
-    namespace, outer, inner, subnet = f"ktpw-{os.getpid()}", f"kwo{os.getpid()}", f"kwi{os.getpid()}", f"10.214.{n}"
     server = new_server()
-    _ip("netns", "add", namespace)
     holder = None
     try:
-        _ip("link", "add", outer, "type", "veth", "peer", "name", inner)
-        _ip("link", "set", inner, "netns", namespace)
-        _ip("addr", "add", f"{subnet}.1/30", "dev", outer)
-        _ip("link", "set", outer, "up")
-        _ip("-n", namespace, "addr", "add", f"{subnet}.2/30", "dev", inner)
-        _ip("-n", namespace, "link", "set", inner, "up")
-        # The server listens on this end of the pair too: the station reaches it directly, as over a real network.
-        with open(server.data / "postgresql.conf", "a", encoding="utf-8") as conf:
-            conf.write(f"listen_addresses = '127.0.0.1,{subnet}.1'\n")
-        with open(server.data / "pg_hba.conf", "a", encoding="utf-8") as hba:
-            hba.write(f"host all all {subnet}.0/30 trust\n")
-        server.start()
-        name = server.database()
-        here = server.url(name)
-        async with await Store.open(here, station_id="5203-07"):  # the ledger migrated, the station registered
-            pass
-        holder = await start_holder(["ip", "netns", "exec", namespace], server.url(name, host=f"{subnet}.1"))
-        assert not write_lock_free(here)  # the cut station's transaction holds the regency's write lock
+        with namespace_pair("w", 214) as pair:
+            # The server listens on this end of the pair too: the station reaches it directly, as over a network.
+            with open(server.data / "postgresql.conf", "a", encoding="utf-8") as conf:
+                conf.write(f"listen_addresses = '127.0.0.1,{pair.here}'\n")
+            with open(server.data / "pg_hba.conf", "a", encoding="utf-8") as hba:
+                hba.write(f"host all all {pair.subnet}.0/30 trust\n")
+            server.start()
+            name = server.database()
+            here = server.url(name)
+            async with await Store.open(here, station_id="5203-07"):  # the ledger migrated, the station registered
+                pass
+            holder = await start_holder(["ip", "netns", "exec", pair.namespace], server.url(name, host=pair.here))
+            assert not write_lock_free(here)  # the cut station's transaction holds the regency's write lock
 
-        _ip("link", "set", outer, "down")  # the cable pulled: no word to either side
+            pair.cut()  # the cable pulled: no word to either side
 
-        await wait_for(lambda: write_lock_free(here), timeout=60, pause=lambda: asyncio.sleep(1.0),
-                       what="the ledger letting go of the cut station's write lock")  # fmt: skip
-        await wait_for(lambda: station_connections(here) == 0, timeout=30, pause=lambda: asyncio.sleep(1.0),
-                       what="the cut station's backend gone (its session lock with it)")  # fmt: skip
+            await wait_for(lambda: write_lock_free(here), timeout=60, pause=lambda: asyncio.sleep(1.0),
+                           what="the ledger letting go of the cut station's write lock")  # fmt: skip
+            await wait_for(lambda: station_connections(here) == 0, timeout=30, pause=lambda: asyncio.sleep(1.0),
+                           what="the cut station's backend gone (its session lock with it)")  # fmt: skip
+            holder.kill()
+            await holder.wait()
     finally:
         if holder is not None and holder.returncode is None:
             holder.kill()
             await holder.wait()
-        subprocess.run(["ip", "link", "del", outer], capture_output=True, check=False)
-        subprocess.run(["ip", "netns", "del", namespace], capture_output=True, check=False)
         server.destroy()
 
 
