@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.canonical import canonical_json, sha256_hex
 from console.clock import now_iso
+from console.errors import AuditBrokenError
 from console.i18n import t
 from console.logs import get_logger
 from drivers.atomic_file import atomic_writer, write_atomic
@@ -176,19 +177,21 @@ async def recent(store: Database, limit: int = 50, subject: str | None = None,
 # The chain proves nothing was changed inside the database, but a whole database put back from an old copy is a
 # sound chain too. So the head (seq and hash of the newest entry) is also written beside the database file after
 # every commit that appended to the log; a database whose log does not reach that head was rolled back or
-# replaced, and nothing may write to it.
+# replaced, and nothing may write to it. A station on a regency ledger keeps the same witness of the ledger on its
+# own disk (`[database]`'s folder, `ledger.head`): a ledger put back from an older backup is refused by every
+# station that wrote after that backup, not only by the printers' counters.
 
 
 def head_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".head")
 
 
-def write_head(db_path: Path, head: tuple[int, str], *, strict: bool = False) -> None:
-    """Atomically (drivers/atomic_file.py), mode 0600. Called after the commit: a failure leaves
-    the sidecar behind the database, which is the safe side, so it is logged and the commit stands (with `strict`,
-    where the head is the point of the step, the OSError is raised)."""
-    path = head_path(db_path)
+def write_head(path: Path, head: tuple[int, str], *, strict: bool = False) -> None:
+    """The head file `path`, atomically (drivers/atomic_file.py), mode 0600. Called after the commit: a failure
+    leaves the sidecar behind the database, which is the safe side, so it is logged and the commit stands (with
+    `strict`, where the head is the point of the step, the OSError is raised)."""
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # a ledger's station may have no folder of its own yet
         write_atomic(path, json.dumps({"seq": head[0], "hash": head[1]}))
     except OSError as exc:
         if strict:
@@ -196,11 +199,11 @@ def write_head(db_path: Path, head: tuple[int, str], *, strict: bool = False) ->
         log.warning("audit_head_not_written", file=str(path), why=str(exc))
 
 
-def read_head(db_path: Path) -> tuple[int, str] | None:
-    """The head last written beside the database; None when there is none (a new station, or one from before it).
+def read_head(path: Path) -> tuple[int, str] | None:
+    """The head last written in the head file `path`; None when there is none (a new station, or one from before
+    it).
 
     ValueError when the file is there but cannot be read as a head."""
-    path = head_path(db_path)
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
         return int(value["seq"]), str(value["hash"])
@@ -211,30 +214,66 @@ def read_head(db_path: Path) -> tuple[int, str] | None:
 
 
 async def head_behind(store: Database, *, missing_ok: bool = False) -> str | None:
-    """A sentence when the database's audit log does not reach the head recorded beside it, else None.
+    """A sentence when the database's audit log does not reach the head recorded in its head file
+    (`store.head_file`), else None.
 
     A database ahead of its sidecar is accepted (a process may die between its commit and the sidecar's write); a
-    head at entry 0 is the one a new database gets when first opened. A head file missing beside a log that is not
-    empty is a copy put back (or a head removed): refused until a supervisor accepts the restore (`missing_ok`, for
-    that step alone; console/restore.py). A ledger has no sidecar yet: its head is kept on the server, beside the
-    log (docs/multi-station-design.md)."""
-    if store.dialect != "sqlite":
+    head at entry 0 is the one a new database gets when first opened. A head file missing while the log holds
+    entries (on a ledger: entries this station wrote) is a copy put back, a head removed or a station reinstalled:
+    refused until a supervisor accepts the restore (`missing_ok`, for that step alone; console/restore.py). A store
+    opened without a head file (a ledger opened by its bare URL: tests, benchmarks, the regency's view) is not
+    checked."""
+    head = store.head_file
+    if head is None:
         return None
-    head = head_path(store.path)
+    ledger = store.dialect != "sqlite"
     try:
-        recorded = read_head(store.path)
+        recorded = read_head(head)
     except ValueError as exc:
         return t("audit.head_unreadable", head=head, why=exc)
     if recorded is None:
-        if missing_ok or await newest_seq(store) == 0:
+        if missing_ok or not await _has_written(store):
             return None
-        return t("audit.head_missing", file=store.path, head=head, newest=await newest_seq(store))
+        return t("audit.ledger_head_missing" if ledger else "audit.head_missing", file=store.path, head=head,
+                 newest=await newest_seq(store), station=store.station_id)  # fmt: skip
     seq, digest = recorded
     if (seq, digest) == (0, GENESIS):
         return None
     row = await store.fetchone("SELECT hash FROM audit WHERE seq = ?", (seq,))
     if row is None:
-        return t("audit.head_behind", file=store.path, head=head, seq=seq, newest=await newest_seq(store))
+        return t("audit.ledger_behind" if ledger else "audit.head_behind", file=store.path, head=head, seq=seq,
+                 newest=await newest_seq(store))  # fmt: skip
     if row["hash"] != digest:
-        return t("audit.head_other", file=store.path, head=head, seq=seq)
+        return t("audit.ledger_other" if ledger else "audit.head_other", file=store.path, head=head, seq=seq)
     return None
+
+
+async def check_head_at_open(store: Any, accepting_restore: bool) -> None:
+    """At a writer's open: AuditBrokenError (the store closed) when its log does not reach its head. A missing
+    head file is written where there is nothing to witness yet (a new database: entry 0; a station new to a
+    ledger: the ledger's newest entry), else held (`head_on_hold`) for a supervisor's accept-restore, which alone
+    gets that far."""
+    behind = await head_behind(store, missing_ok=accepting_restore)
+    if behind is not None:
+        await store.close()
+        raise AuditBrokenError(behind)
+    head = store.head_file
+    if head is None:
+        return
+    if not head.exists() and await _has_written(store):
+        store.head_on_hold = True
+        return
+    if head.exists() and store.dialect == "sqlite":  # its own file: the head follows its commits already
+        return
+    # A new database's entry 0; on a ledger, the newest entry of any station, seen now: this station then refuses
+    # a ledger put back behind what it saw, even if it wrote nothing since.
+    newest = await store.fetchone("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+    write_head(head, (0, GENESIS) if newest is None else (newest["seq"], newest["hash"]))
+
+
+async def _has_written(store: Database) -> bool:
+    """Whether the log holds entries a missing head file should have witnessed: any entry in a station's own file;
+    on a ledger, one this station wrote (a new station, or one new to this ledger, has nothing to witness)."""
+    if store.dialect == "sqlite":
+        return await newest_seq(store) > 0
+    return await store.fetchone("SELECT 1 FROM audit WHERE station_id = ? LIMIT 1", (store.station_id,)) is not None

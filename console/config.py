@@ -48,6 +48,12 @@ class DatabaseSettings:
         """Where the store lives: the ledger's URL, else the SQLite file."""
         return self.url or self.path
 
+    @property
+    def ledger_head(self) -> Path | None:
+        """On a ledger, where this station keeps its witness of the ledger's audit head (console/audit.py): in the
+        folder the SQLite file would be in, so beside the station's other state."""
+        return self.path.with_name("ledger.head") if self.url else None
+
 
 @dataclass(frozen=True)
 class PrinterSettings:

@@ -31,4 +31,10 @@ class Database(Reader, Protocol):
     @property
     def path(self) -> Any: ...
 
+    @property
+    def station_id(self) -> str: ...
+
+    @property
+    def head_file(self) -> Any: ...  # the audit head's witness (a Path), or None where none is kept
+
     async def scalar(self, sql: str, params: Any = ()) -> Any: ...

@@ -1,7 +1,8 @@
 """A database put back from a backup, accepted on the centre's word, and the printers that must witness it.
 
 A database whose head file is missing while its audit log is not empty is refused by every writer (exit 7,
-`audit.head_behind`): it is a copy put back, or its head was removed. A supervisor accepts it (`station audit
+`audit.head_behind`): it is a copy put back, or its head was removed; likewise a station on a ledger whose witness
+of the ledger's head is missing while the ledger holds its entries (reinstalled). A supervisor accepts it (`station audit
 accept-restore`): the head is written for the database as it is, and every printer the books know must then be
 connected and show the counter the books hold for it (or be reconciled as today) before anything prints, because a
 printer that printed after the copy is the only witness of those cards, and it may be off the cable.
@@ -35,14 +36,15 @@ async def accept_restore(store: Store, reason: str, actor: str) -> Accepted:
     head file is missing and the log is not empty, so that it cannot be made ahead of time."""
     if not reason.strip():
         raise UsageError(t("restore.no_reason"))
-    if store.dialect != "sqlite":
+    head = store.head_file
+    if head is None:  # a ledger opened by its bare URL: there is no station's witness to write
         raise UsageError(t("restore.ledger"))
     try:
-        present = audit.read_head(store.path) is not None
+        present = audit.read_head(head) is not None
     except ValueError:
         present = True
     if present:
-        raise RefusedError(t("restore.head_present", head=audit.head_path(store.path)))
+        raise RefusedError(t("restore.head_present", head=head))
     async with store.transaction(actor) as tx:
         await require_role(tx, actor, SUPERVISOR, "accept_restore")
         newest = await tx.fetchone("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
@@ -55,9 +57,9 @@ async def accept_restore(store: Store, reason: str, actor: str) -> Accepted:
         digest = await tx.fetchone("SELECT hash FROM audit WHERE seq = ?", (seq,))
         assert digest is not None  # appended just above, in this transaction
     try:
-        audit.write_head(store.path, (seq, digest["hash"]), strict=True)
+        audit.write_head(head, (seq, digest["hash"]), strict=True)
     except OSError as exc:
-        raise UsageError(t("restore.head_not_written", head=audit.head_path(store.path), why=exc)) from None
+        raise UsageError(t("restore.head_not_written", head=head, why=exc)) from None
     store.head_on_hold = False
     return Accepted(seq, printers)
 

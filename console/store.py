@@ -19,7 +19,7 @@ import aiosqlite
 from console import audit
 from console.clock import now_iso
 from console.config import DatabaseSettings, StationSettings
-from console.errors import AuditBrokenError, DatabaseError
+from console.errors import DatabaseError
 from console.i18n import t
 from console.schema import APPLICATION_ID, MIGRATIONS
 from console.store_frame import BaseStore, BaseTransaction, open_pair
@@ -110,9 +110,9 @@ class Store(BaseStore[aiosqlite.Connection]):
         the regency ledger instead (console/backends/postgres.py), behind the same API. The store writes as
         `station_id` (the configuration's `[station] id`; `DEFAULT_STATION` when opened by a bare path).
         """
-        password_file = None
+        password_file = ledger_head = None
         if isinstance(path, DatabaseSettings):  # the configuration's [database]: a ledger's url, else the path
-            password_file = path.password_file
+            password_file, ledger_head = path.password_file, path.ledger_head
             station_id = station_id or path.station_id
             path = path.location
         station_id = station_id or DEFAULT_STATION
@@ -120,7 +120,8 @@ class Store(BaseStore[aiosqlite.Connection]):
             from console.backends.postgres import LedgerStore  # psycopg loads only for a ledger
 
             return await LedgerStore.open(str(path), create=create, readonly=readonly,  # type: ignore[return-value]
-                                          password_file=password_file, station_id=station_id)  # fmt: skip
+                                          password_file=password_file, station_id=station_id,
+                                          head_file=ledger_head, accepting_restore=accepting_restore)  # fmt: skip
         path = Path(path)
         try:
             if path.is_dir():
@@ -143,16 +144,9 @@ class Store(BaseStore[aiosqlite.Connection]):
             cls._close_conn,
         )
         store = cls(path, writer, reader, station_id)
+        store.head_file = audit.head_path(path)
         if writer is not None:  # readers open anyway: `audit verify` and `doctor` say what is wrong
-            behind = await audit.head_behind(store, missing_ok=accepting_restore)
-            if behind is not None:
-                await store.close()
-                raise AuditBrokenError(behind)
-            if not audit.head_path(path).exists():
-                if await audit.newest_seq(store) == 0:  # a new database
-                    audit.write_head(path, (0, audit.GENESIS))
-                else:  # let through above only for a supervisor's accept-restore
-                    store.head_on_hold = True
+            await audit.check_head_at_open(store, accepting_restore)
         await store._take_its_place()
         return store
 
@@ -183,7 +177,7 @@ class Store(BaseStore[aiosqlite.Connection]):
 
     def _committed(self, tx: BaseTransaction[aiosqlite.Connection]) -> None:
         if tx._audit_head is not None and not self.head_on_hold:  # under the lock: the sidecar follows in order
-            audit.write_head(self.path, tx._audit_head)
+            audit.write_head(audit.head_path(self.path), tx._audit_head)
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         return list(await self._reader.execute_fetchall(sql, params))

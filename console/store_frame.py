@@ -9,6 +9,7 @@ import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from console import audit, stations
@@ -63,6 +64,9 @@ class BaseStore(ABC, Generic[Conn]):
         # True while a database without its head file is open for a supervisor to accept it as restored: nothing
         # committed meanwhile (a sign-in) writes a head for it; console/restore.py writes it and lifts this.
         self.head_on_hold = False
+        # The witness of the audit log's head kept on this machine (console/audit.py): beside the SQLite file, or the
+        # station's `ledger.head` on a ledger; None where none is kept (a ledger opened by its bare URL).
+        self.head_file: Path | None = None
 
     @abstractmethod
     async def _begin(self, conn: Conn) -> None: ...

@@ -97,7 +97,8 @@ async def regency(tmp_path: Path, ledger) -> AsyncIterator[Regency]:
             password_file = tmp_path / f"{side}.pass"
             password_file.write_text(passwords[side] + "\n")
             password_file.chmod(0o600)
-            settings = DatabaseSettings(url=urls[side], password_file=password_file, station_id=ids[side])
+            settings = DatabaseSettings(path=tmp_path / side / "station.db", url=urls[side],  # its witness's folder
+                                        password_file=password_file, station_id=ids[side])  # fmt: skip
             stores[side] = await Store.open(settings)
             opened.append(stores[side])
         yield Regency(tmp_path, owner, stores, ids, urls, passwords, niks)

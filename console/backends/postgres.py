@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 
+from console import audit
 from console.backends.pg_schema import postgres_migrations, split
 from console.backends.pg_sql import translate
 from console.clock import now_iso
@@ -155,9 +156,12 @@ class LedgerStore(BaseStore["psycopg.AsyncConnection[Any]"]):
 
     @classmethod
     async def open(cls, url: str, *, create: bool = True, readonly: bool = False,
-                   password_file: Path | None = None, station_id: str = StationSettings.id) -> LedgerStore:  # fmt: skip
+                   password_file: Path | None = None, station_id: str = StationSettings.id,
+                   head_file: Path | None = None, accepting_restore: bool = False) -> LedgerStore:  # fmt: skip
         """Connect to the ledger; migrate it first when `create` is set (an older schema is upgraded). The
-        password is `password_file`'s first line, else libpq's own (PGPASSWORD, ~/.pgpass)."""
+        password is `password_file`'s first line, else libpq's own (PGPASSWORD, ~/.pgpass). With `head_file` (the
+        station's `ledger.head`), a writer is refused when the ledger does not reach the head this station last
+        saw there, as an SQLite file is against its head (console/audit.py)."""
         password = read_password(url, password_file)
         writer, reader = await open_pair(
             None if readonly else lambda: connect(url, password),
@@ -166,6 +170,9 @@ class LedgerStore(BaseStore["psycopg.AsyncConnection[Any]"]):
             cls._close_conn,
         )
         store = cls(url, writer, reader, station_id, password)
+        store.head_file = head_file
+        if writer is not None:
+            await audit.check_head_at_open(store, accepting_restore)
         await store._take_its_place()
         return store
 
@@ -179,6 +186,10 @@ class LedgerStore(BaseStore["psycopg.AsyncConnection[Any]"]):
                 return await connect(self.url, self._password, readonly=readonly)
             except DatabaseError as exc:
                 raise LedgerUnreachable(str(exc)) from None
+
+    def _committed(self, tx: BaseTransaction[psycopg.AsyncConnection[Any]]) -> None:
+        if tx._audit_head is not None and self.head_file is not None and not self.head_on_hold:
+            audit.write_head(self.head_file, tx._audit_head)
 
     async def execute_alone(self, sql: str, params: Params = ()) -> int:
         async with self._write_lock:
