@@ -8,7 +8,6 @@ win over its `status_ktp` when the station counts (`console/population.py`), so 
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -134,11 +133,8 @@ async def import_population(
             if not following:
                 break
             batch = following
-        if on_reject is not None:  # a thousand at a time: a file of bad rows is never held in memory whole
-            rejections = staging.rejections()
-            while chunk := await asyncio.to_thread(lambda: list(itertools.islice(rejections, 1000))):
-                for rejection in chunk:
-                    on_reject(rejection)
+        if on_reject is not None:
+            await staging.tell_rejections(on_reject)
     finally:
         staging.close()
     return PopulationResult(path, staging.sha256, staging.rows, added, updated, unchanged, rejected)
