@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import structlog
@@ -37,6 +38,7 @@ from drivers import protocol  # noqa: E402
 from drivers.emulator import EmulatorServer, read_output_log  # noqa: E402
 from drivers.layout import CardFields, layout_card  # noqa: E402
 from drivers.printer import Printer  # noqa: E402
+from tests.card_sample import FIELDS  # noqa: E402
 
 BAUD = 115200
 TARGET_S = 3.0
@@ -88,26 +90,12 @@ def signature(rng: random.Random) -> bytes:
 
 def resident(n: int, rng: random.Random) -> CardFields:
     village = VILLAGES[n % len(VILLAGES)]
-    return CardFields(
-        provinsi="PROVINSI NUSA TENGGARA BARAT",
-        kabupaten="KABUPATEN LOMBOK TIMUR",
+    return replace(
+        FIELDS,
         nik=f"520307470890{n:04d}",
         nama=NAMES[n % len(NAMES)],
-        tempat_lahir="SELONG",
-        tanggal_lahir="07-08-1990",
-        jenis_kelamin="PEREMPUAN",
-        gol_darah="O",
         alamat=f"JL. PAHLAWAN NO. {n % 90 + 1}, DUSUN {village} DAYA",
-        rt_rw="002/001",
         kel_desa=village,
-        kecamatan="SELONG",
-        agama="ISLAM",
-        status_perkawinan="KAWIN",
-        pekerjaan="GURU",
-        kewarganegaraan="WNI",
-        berlaku_hingga="SEUMUR HIDUP",
-        tempat_terbit="LOMBOK TIMUR",
-        tanggal_terbit="28-11-2026",
         photo=portrait(rng),
         signature=signature(rng),
     )
