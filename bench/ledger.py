@@ -105,19 +105,10 @@ def time_lock_transactions(store) -> tuple[list[float], list[int]]:
 
 @asynccontextmanager
 async def station_emulator(folder: Path, cards: int, time_scale: float):
-    args = [str(printer_bench.STATION), "emulator", "--pty", "--feeder", str(cards), "--time-scale", str(time_scale),
-            "--log", str(folder / "output.jsonl"), "--state", str(folder / "state.json")]  # fmt: skip
-    if time_scale > 0:  # the line paced like the motions, as the built-in emulator's (console/printing.py)
-        args += ["--baud", str(int(115200 / time_scale))]
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        port = (await asyncio.to_thread(process.stdout.readline)).strip()
-        if not port.startswith("/dev/"):
-            raise RuntimeError(f"the emulator did not start: {port or process.stderr.read()}")
+    # the line paced like the motions, as the built-in emulator's (console/printing.py)
+    baud = int(115200 / time_scale) if time_scale > 0 else None
+    async with printer_bench.standalone_emulator(folder, cards, time_scale, baud) as port:
         yield port
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
 
 
 async def go_signal() -> None:

@@ -122,19 +122,26 @@ async def emulator(
             async with EmulatorServer.pty(feeder=feeder, time_scale=time_scale, baud=baud, log=log) as emu:
                 yield emu.port, log
             return
-        args = [str(STATION), "emulator", "--pty", "--feeder", str(feeder), "--time-scale", str(time_scale),
-                "--log", str(log), "--state", str(Path(folder) / "state.json")]  # fmt: skip
-        if baud:
-            args += ["--baud", str(baud)]
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            port = (await asyncio.to_thread(process.stdout.readline)).strip()
-            if not port.startswith("/dev/"):
-                raise RuntimeError(f"the emulator did not start: {port or process.stderr.read()}")
+        async with standalone_emulator(Path(folder), feeder, time_scale, baud) as port:
             yield port, log
-        finally:
-            process.terminate()
-            process.communicate(timeout=30)
+
+
+@asynccontextmanager
+async def standalone_emulator(folder: Path, feeder: int, time_scale: float, baud: int | None) -> AsyncIterator[str]:
+    """`station emulator --pty` as a process of its own, its output log and state file in `folder`: its port."""
+    args = [str(STATION), "emulator", "--pty", "--feeder", str(feeder), "--time-scale", str(time_scale),
+            "--log", str(folder / "output.jsonl"), "--state", str(folder / "state.json")]  # fmt: skip
+    if baud:
+        args += ["--baud", str(baud)]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = (await asyncio.to_thread(process.stdout.readline)).strip()
+        if not port.startswith("/dev/"):
+            raise RuntimeError(f"the emulator did not start: {port or process.stderr.read()}")
+        yield port
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
 
 
 def cards_in_hopper(log: Path) -> int:
