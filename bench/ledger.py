@@ -50,15 +50,14 @@ def _load(name: str, path: Path):
 printer_bench = _load("printer_bench", ROOT / "bench" / "printer.py")
 queue_bench = _load("queue_bench", ROOT / "bench" / "print_queue.py")
 
-from console import books, jobs, locks  # noqa: E402
+from console import locks  # noqa: E402
 from console.cards import CardBuilder  # noqa: E402
-from console.demo import write_demo_csv  # noqa: E402
 from console.engine import PrintEngine  # noqa: E402
-from console.resident_import import import_residents  # noqa: E402
 from console.store import Store  # noqa: E402
 from drivers.emulator import read_output_log  # noqa: E402
 from drivers.printer import Printer  # noqa: E402
 from tests.pgserver import PgServer, PgUnavailable  # noqa: E402
+from tests.station import seeded_regency  # noqa: E402
 
 NETNS = f"ktpel-bench-{os.getpid()}"
 HOST_SIDE, NS_SIDE = f"kb{os.getpid() % 100000}h", f"kb{os.getpid() % 100000}n"
@@ -106,19 +105,10 @@ def time_lock_transactions(store) -> tuple[list[float], list[int]]:
 
 @asynccontextmanager
 async def station_emulator(folder: Path, cards: int, time_scale: float):
-    args = [str(printer_bench.STATION), "emulator", "--pty", "--feeder", str(cards), "--time-scale", str(time_scale),
-            "--log", str(folder / "output.jsonl"), "--state", str(folder / "state.json")]  # fmt: skip
-    if time_scale > 0:  # the line paced like the motions, as the built-in emulator's (console/printing.py)
-        args += ["--baud", str(int(115200 / time_scale))]
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        port = (await asyncio.to_thread(process.stdout.readline)).strip()
-        if not port.startswith("/dev/"):
-            raise RuntimeError(f"the emulator did not start: {port or process.stderr.read()}")
+    # the line paced like the motions, as the built-in emulator's (console/printing.py)
+    baud = int(115200 / time_scale) if time_scale > 0 else None
+    async with printer_bench.standalone_emulator(folder, cards, time_scale, baud) as port:
         yield port
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
 
 
 async def go_signal() -> None:
@@ -154,21 +144,6 @@ async def worker(url: str, station_id: str, folder: Path, cards: int, time_scale
 
 
 # ------------------------------------------------------------------------------------------------ the ledger
-
-
-async def seed(url: str, folder: Path, stations: list[str], cards: int) -> list[str]:
-    """The stations registered, the residents queued for any of them, each station issued enough blanks to print
-    them all alone; the queued NIKs."""
-    for station_id in stations:  # a station opened by the ledger's owner registers itself
-        await (await Store.open(url, station_id=station_id)).close()
-    async with await Store.open(url) as store:
-        await import_residents(store, write_demo_csv(folder / "residents.csv", cards, seed=3))
-        await books.add_allocation(store, "BENCH", len(stations) * (cards + 5), None, "bench")
-        for station_id in stations:
-            await books.issue(store, "BENCH", station_id, cards + 5, "bench")
-        if await jobs.enqueue_ready(store, "bench") != cards:
-            raise RuntimeError("the residents were not all queued")
-        return [row["nik"] for row in await store.fetchall("SELECT nik FROM residents")]
 
 
 async def start_workers(url: str, folder: Path, stations: list[str], cards: int, time_scale: float,
@@ -208,7 +183,7 @@ async def run_stations(server: PgServer, stations: int, cards: int, time_scale: 
     try:
         with tempfile.TemporaryDirectory(prefix="ktpel-ledger-bench-") as tmp:
             folder = Path(tmp)
-            niks = await seed(server.url(database), folder, names, cards)
+            niks = await seeded_regency(server.url(database), folder, names, cards, "BENCH", "bench")
             workers = await start_workers(url, folder, names, cards, time_scale, netns)
             try:
                 for process in workers:

@@ -110,11 +110,6 @@ async def station_run(folder: Path, cards: int, time_scale: float, in_process: b
         await store.close()
 
 
-def table(rows: list[tuple[str, str]]) -> str:
-    width = max(len(label) for label, _ in rows)
-    return "\n".join(f"  {label:<{width}}  {value}" for label, value in rows)
-
-
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cards", type=int, default=60)
@@ -160,7 +155,7 @@ async def main() -> int:
         ("printer idle between cards", f"mean {statistics.mean(gaps) * 1000:.1f} ms, max {max(gaps) * 1000:.1f} ms"),
         ("idle share of the cycle (target < 2%)", f"{idle_share:.2%} {'met' if idle_share < 0.02 else 'MISSED'}"),
     ]
-    print("Queue benchmark\n" + table(rows))
+    print("Queue benchmark\n" + printer_bench.table(rows))
     return 0 if ratio >= 0.5 and idle_share < 0.02 else 1
 
 

@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import structlog
@@ -37,6 +38,7 @@ from drivers import protocol  # noqa: E402
 from drivers.emulator import EmulatorServer, read_output_log  # noqa: E402
 from drivers.layout import CardFields, layout_card  # noqa: E402
 from drivers.printer import Printer  # noqa: E402
+from tests.card_sample import FIELDS  # noqa: E402
 
 BAUD = 115200
 TARGET_S = 3.0
@@ -88,26 +90,12 @@ def signature(rng: random.Random) -> bytes:
 
 def resident(n: int, rng: random.Random) -> CardFields:
     village = VILLAGES[n % len(VILLAGES)]
-    return CardFields(
-        provinsi="PROVINSI NUSA TENGGARA BARAT",
-        kabupaten="KABUPATEN LOMBOK TIMUR",
+    return replace(
+        FIELDS,
         nik=f"520307470890{n:04d}",
         nama=NAMES[n % len(NAMES)],
-        tempat_lahir="SELONG",
-        tanggal_lahir="07-08-1990",
-        jenis_kelamin="PEREMPUAN",
-        gol_darah="O",
         alamat=f"JL. PAHLAWAN NO. {n % 90 + 1}, DUSUN {village} DAYA",
-        rt_rw="002/001",
         kel_desa=village,
-        kecamatan="SELONG",
-        agama="ISLAM",
-        status_perkawinan="KAWIN",
-        pekerjaan="GURU",
-        kewarganegaraan="WNI",
-        berlaku_hingga="SEUMUR HIDUP",
-        tempat_terbit="LOMBOK TIMUR",
-        tanggal_terbit="28-11-2026",
         photo=portrait(rng),
         signature=signature(rng),
     )
@@ -134,19 +122,26 @@ async def emulator(
             async with EmulatorServer.pty(feeder=feeder, time_scale=time_scale, baud=baud, log=log) as emu:
                 yield emu.port, log
             return
-        args = [str(STATION), "emulator", "--pty", "--feeder", str(feeder), "--time-scale", str(time_scale),
-                "--log", str(log), "--state", str(Path(folder) / "state.json")]  # fmt: skip
-        if baud:
-            args += ["--baud", str(baud)]
-        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            port = (await asyncio.to_thread(process.stdout.readline)).strip()
-            if not port.startswith("/dev/"):
-                raise RuntimeError(f"the emulator did not start: {port or process.stderr.read()}")
+        async with standalone_emulator(Path(folder), feeder, time_scale, baud) as port:
             yield port, log
-        finally:
-            process.terminate()
-            process.communicate(timeout=30)
+
+
+@asynccontextmanager
+async def standalone_emulator(folder: Path, feeder: int, time_scale: float, baud: int | None) -> AsyncIterator[str]:
+    """`station emulator --pty` as a process of its own, its output log and state file in `folder`: its port."""
+    args = [str(STATION), "emulator", "--pty", "--feeder", str(feeder), "--time-scale", str(time_scale),
+            "--log", str(folder / "output.jsonl"), "--state", str(folder / "state.json")]  # fmt: skip
+    if baud:
+        args += ["--baud", str(baud)]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = (await asyncio.to_thread(process.stdout.readline)).strip()
+        if not port.startswith("/dev/"):
+            raise RuntimeError(f"the emulator did not start: {port or process.stderr.read()}")
+        yield port
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
 
 
 def cards_in_hopper(log: Path) -> int:

@@ -241,32 +241,58 @@ def _resolve_paths(section: Any, base: Path) -> Any:
     return type(section)(**{f.name: changes.get(f.name, getattr(section, f.name)) for f in fields(section)})
 
 
+# The keys whose value is one of a few words; the numbers' bounds, each as the test a value out of bounds fails
+# (its name is the reason said).
+ONE_OF: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("station.language", LANGUAGES),
+    ("printer.ribbon", RIBBONS),
+    ("logging.level", LOG_LEVELS),
+)
+OUT_OF_BOUNDS: dict[str, Any] = {
+    "positive": lambda value: value <= 0,
+    "not_negative": lambda value: value < 0,
+    "at_least_1": lambda value: value < 1,
+}
+NUMBERS: tuple[tuple[str, str], ...] = (
+    ("printer.baudrate", "positive"),
+    ("printer.reply_timeout_s", "positive"),
+    ("emulator.time_scale", "not_negative"),
+    ("emulator.ribbon_prints", "not_negative"),
+    ("emulator.feeder", "not_negative"),
+    ("queue.hopper_capacity", "at_least_1"),
+    ("planning.lead_time_days", "at_least_1"),
+    ("planning.average_working_days", "at_least_1"),
+    ("planning.recordings_per_kit_day", "at_least_1"),
+    ("planning.max_round_days", "at_least_1"),
+    ("planning.bad_rate_allocations", "at_least_1"),
+    ("console.lock_after_min", "not_negative"),
+    ("handover.remind_after_days", "at_least_1"),
+)
+
+
+def _value(s: Settings, key: str) -> Any:
+    section, name = key.split(".")
+    return getattr(getattr(s, section), name)
+
+
 def _check_values(s: Settings, path: Path) -> None:
     def bad(key: str, why: str, **values: object) -> ConfigError:
         return ConfigError(t("config.bad_value", file=path, key=key, why=t(f"config.why.{why}", **values)))
 
     if not s.station.id.strip():
         raise bad("station.id", "empty")
-    if s.station.language not in LANGUAGES:
-        raise bad("station.language", "one_of", allowed=", ".join(LANGUAGES), value=s.station.language)
+    for key, allowed in ONE_OF:
+        if _value(s, key) not in allowed:
+            raise bad(key, "one_of", allowed=", ".join(allowed), value=_value(s, key))
     if not _is_zone(s.station.timezone):
         raise bad("station.timezone", "zone", value=s.station.timezone)
     if not s.printer.port.strip():
         raise bad("printer.port", "empty_port")
     if s.printer.port != s.printer.port.strip():
         raise bad("printer.port", "spaces", value=s.printer.port)
-    if s.printer.baudrate <= 0:
-        raise bad("printer.baudrate", "positive", value=s.printer.baudrate)
-    if s.printer.ribbon not in RIBBONS:
-        raise bad("printer.ribbon", "one_of", allowed=", ".join(RIBBONS), value=s.printer.ribbon)
-    if s.printer.reply_timeout_s <= 0:
-        raise bad("printer.reply_timeout_s", "positive", value=s.printer.reply_timeout_s)
-    if s.emulator.time_scale < 0:
-        raise bad("emulator.time_scale", "not_negative", value=s.emulator.time_scale)
-    if s.emulator.ribbon_prints < 0:
-        raise bad("emulator.ribbon_prints", "not_negative", value=s.emulator.ribbon_prints)
-    if s.emulator.feeder < 0:
-        raise bad("emulator.feeder", "not_negative", value=s.emulator.feeder)
+    for key, bound in NUMBERS:
+        if OUT_OF_BOUNDS[bound](_value(s, key)):
+            raise bad(key, bound, value=_value(s, key))
     if s.emulator.faults:  # the emulator's package (and Pillow) loads only for a config that sets faults
         from drivers.emulator.faults import FaultSpecError, parse_faults
 
@@ -278,19 +304,6 @@ def _check_values(s: Settings, path: Path) -> None:
         raise bad("database.url", "ledger_url", value=s.database.url)
     if s.database.password_file is not None and not s.database.url:
         raise bad("database.password_file", "without_url")
-    if s.queue.hopper_capacity < 1:
-        raise bad("queue.hopper_capacity", "at_least_1", value=s.queue.hopper_capacity)
-    for key in ("lead_time_days", "average_working_days", "recordings_per_kit_day", "max_round_days"):
-        if getattr(s.planning, key) < 1:
-            raise bad(f"planning.{key}", "at_least_1", value=getattr(s.planning, key))
-    if s.planning.bad_rate_allocations < 1:
-        raise bad("planning.bad_rate_allocations", "at_least_1", value=s.planning.bad_rate_allocations)
-    if s.console.lock_after_min < 0:
-        raise bad("console.lock_after_min", "not_negative", value=s.console.lock_after_min)
-    if s.handover.remind_after_days < 1:
-        raise bad("handover.remind_after_days", "at_least_1", value=s.handover.remind_after_days)
-    if s.logging.level not in LOG_LEVELS:
-        raise bad("logging.level", "one_of", allowed=", ".join(LOG_LEVELS), value=s.logging.level)
 
 
 def _is_zone(name: str) -> bool:

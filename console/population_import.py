@@ -8,7 +8,6 @@ win over its `status_ktp` when the station counts (`console/population.py`), so 
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 from console.clock import now_iso, today
 from console.i18n import t
-from console.nik import SEXES, NikError, parse_nik
+from console.nik import SEXES
 from console.population import STATUSES
 from console.resident_import import ImportResult
 from console.resident_rows import (
@@ -28,8 +27,9 @@ from console.resident_rows import (
     check_marriage_date,
     choice_of,
     control_problem,
-    date_of,
     limit_length,
+    nik_of,
+    past_date_of,
 )
 from console.resident_staging import FileKind, RowRejection, Staging
 from console.store import Store
@@ -58,23 +58,16 @@ class PopulationChecker:
         if problems:
             return None, problems
         nik_text, nama, tanggal_lahir, sex, kel_desa, kecamatan, marital, status, married = values
-        nik = None
-        try:
-            nik = parse_nik(nik_text, self.today)
-        except NikError as exc:
-            problems.append(Problem("nik", str(exc)))
+        nik = nik_of(problems, nik_text, self.today)
         limit_length(problems, "nama", nama, NAMA_MAX)
         limit_length(problems, "kel_desa", kel_desa, TEXT_MAX)
         limit_length(problems, "kecamatan", kecamatan, TEXT_MAX)
-        born = date_of(problems, "tanggal_lahir", tanggal_lahir)
-        if born is not None and born > self.today:
-            problems.append(Problem("tanggal_lahir", t("residents.future", value=tanggal_lahir)))
+        born = past_date_of(problems, "tanggal_lahir", tanggal_lahir, self.today)
         sex = choice_of(problems, "jenis_kelamin", sex, SEXES)
         marital = choice_of(problems, "status_perkawinan", marital, STATUS_PERKAWINAN)
         check_marriage_date(problems, married, born, marital, self.today)
         status = choice_of(problems, "status_ktp", status.upper(), STATUSES)
-        if nik is not None:
-            check_against_nik(problems, nik, born, sex, kecamatan)
+        check_against_nik(problems, nik, born, sex, kecamatan)
         if problems:
             return None, problems
         data = (
@@ -140,11 +133,8 @@ async def import_population(
             if not following:
                 break
             batch = following
-        if on_reject is not None:  # a thousand at a time: a file of bad rows is never held in memory whole
-            rejections = staging.rejections()
-            while chunk := await asyncio.to_thread(lambda: list(itertools.islice(rejections, 1000))):
-                for rejection in chunk:
-                    on_reject(rejection)
+        if on_reject is not None:
+            await staging.tell_rejections(on_reject)
     finally:
         staging.close()
     return PopulationResult(path, staging.sha256, staging.rows, added, updated, unchanged, rejected)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -147,10 +146,7 @@ async def import_residents(
         counts = await _write(store, staging, source, actor, batch_rows, progress)
         rejected = await asyncio.to_thread(lambda: staging.rejected_rows)
         if on_reject is not None:
-            rejections = staging.rejections()
-            while chunk := await asyncio.to_thread(lambda: list(itertools.islice(rejections, 1000))):
-                for rejection in chunk:
-                    on_reject(rejection)
+            await staging.tell_rejections(on_reject)
     finally:
         staging.close()
     result = ImportResult(path, staging.sha256, staging.rows, counts.added, counts.updated, counts.unchanged, rejected)

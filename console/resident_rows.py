@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from console.i18n import t
-from console.nik import SEXES, NikError, check_record_against_nik, parse_nik
+from console.nik import SEXES, Nik, NikError, check_record_against_nik, parse_nik
 from console.photo_file import PhotoError, check_photo
 from console.residents import COLUMNS, Resident
 
@@ -96,15 +96,9 @@ class RecordChecker:
          agama, status, pekerjaan, warga, berlaku, lokasi, tanggal_perekaman, foto, married) = values  # fmt: skip
         today = self.today
 
-        nik = None
-        try:
-            nik = parse_nik(nik_text, today)
-        except NikError as exc:
-            problems.append(Problem("nik", str(exc)))
+        nik = nik_of(problems, nik_text, today)
         limit_length(problems, "nama", nama, NAMA_MAX)
-        born = date_of(problems, "tanggal_lahir", tanggal_lahir)
-        if born is not None and born > today:
-            problems.append(Problem("tanggal_lahir", t("residents.future", value=tanggal_lahir)))
+        born = past_date_of(problems, "tanggal_lahir", tanggal_lahir, today)
         sex = choice_of(problems, "jenis_kelamin", jenis_kelamin, SEXES)
         gol_darah = gol_darah.upper() or "-"
         if not _GOL_DARAH.match(gol_darah):
@@ -135,8 +129,7 @@ class RecordChecker:
         elif recorded is not None and born is not None and recorded < born:
             problems.append(Problem("tanggal_perekaman", t("residents.before_birth", value=tanggal_perekaman)))
         photo = _photo(foto, self.base_dir, problems) if foto else foto
-        if nik is not None:
-            check_against_nik(problems, nik, born, sex, kecamatan)
+        check_against_nik(problems, nik, born, sex, kecamatan)
         if problems:
             return None, problems
         data = (
@@ -207,6 +200,14 @@ def date_of(problems: list[Problem], column: str, value: str) -> date | None:
         return None
 
 
+def past_date_of(problems: list[Problem], column: str, value: str, today: date) -> date | None:
+    """A date that must not lie after `today` (a birth): one in the future is a problem, and still returned."""
+    found = date_of(problems, column, value)
+    if found is not None and found > today:
+        problems.append(Problem(column, t("residents.future", value=value)))
+    return found
+
+
 def _rt_rw(problems: list[Problem], column: str, value: str) -> str:
     if not _RT_RW.match(value):
         problems.append(Problem(column, t("residents.rt_rw", value=value)))
@@ -247,8 +248,20 @@ def _photo(value: str, base_dir: Path, problems: list[Problem]) -> str | None:
     return str(path.resolve())
 
 
-def check_against_nik(problems: list[Problem], nik: Any, born: Any, sex: str, kecamatan: str) -> None:
-    """The record's birth date, sex and kecamatan against what its NIK encodes (a sex not known is not compared)."""
+def nik_of(problems: list[Problem], text: str, today: date) -> Nik | None:
+    """The row's NIK, parsed; None (and the reason among the problems) when it is not a valid one."""
+    try:
+        return parse_nik(text, today)
+    except NikError as exc:
+        problems.append(Problem("nik", str(exc)))
+        return None
+
+
+def check_against_nik(problems: list[Problem], nik: Nik | None, born: Any, sex: str, kecamatan: str) -> None:
+    """The record's birth date, sex and kecamatan against what its NIK encodes (a sex not known is not compared;
+    nothing is, without a valid NIK)."""
+    if nik is None:
+        return
     known_sex = sex if sex in SEXES else None
     for mismatch in check_record_against_nik(nik, birth_date=born, sex=known_sex, kecamatan=kecamatan):
         problems.append(Problem(mismatch.column, mismatch.reason))

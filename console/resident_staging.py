@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -144,6 +146,14 @@ class Staging:
 
     def reject(self, rejections: list[tuple[int, str | None, str]]) -> None:
         self._db.executemany("INSERT INTO rejected VALUES (?, ?, ?)", rejections)
+
+    async def tell_rejections(self, on_reject: Callable[[RowRejection], None]) -> None:
+        """Every rejected row to `on_reject`, in row order, read a thousand at a time off the event loop: a file of
+        bad rows is never held in memory whole."""
+        rejections = self.rejections()
+        while chunk := await asyncio.to_thread(lambda: list(itertools.islice(rejections, 1000))):
+            for rejection in chunk:
+                on_reject(rejection)
 
     def rejections(self) -> Iterator[RowRejection]:
         """Every rejected row, in row order, with its problems in the order they were found."""

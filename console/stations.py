@@ -1,6 +1,6 @@
 """The stations of a regency: the rows each one writes name it (`station_id`), and each spends only the blanks
 issued to it. A station's SQLite file is a regency of one; on the regency ledger the stations are registered
-(`station ledger add-station`, console/ledger_roles.py), and one opened by its owner's role registers itself.
+(`station ledger add-station`, console/backends/pg_roles.py), and one opened by its owner's role registers itself.
 """
 
 from __future__ import annotations

@@ -15,6 +15,16 @@ from screens.keys import translate_bindings
 
 class AskingScreen(Screen[None]):
     RESULT_ID = ""  # the Static that shows what a step did
+    # The frame each such screen shares: its fields (`.asking`) hidden until asked, and the result line.
+    DEFAULT_CSS = """
+    AskingScreen { layout: vertical; }
+    AskingScreen DataTable { height: 1fr; }
+    AskingScreen .asking { height: auto; }
+    AskingScreen .result { padding: 0 1; height: auto; max-height: 6; }
+    AskingScreen .result.-error { color: $error; }
+    AskingScreen Input { display: none; margin: 0 1; }
+    AskingScreen Input.-asking { display: block; }
+    """
 
     def __init__(
         self, store: Store | None = None, settings: Settings | None = None, *,

@@ -59,14 +59,7 @@ class HandoverScreen(AskingScreen):
     ]
 
     DEFAULT_CSS = """
-    HandoverScreen { layout: vertical; }
     HandoverScreen #handover-hint { padding: 0 1; height: auto; }
-    HandoverScreen DataTable { height: 1fr; }
-    HandoverScreen #handover-asking { height: auto; }
-    HandoverScreen #handover-result { padding: 0 1; height: auto; max-height: 6; }
-    HandoverScreen #handover-result.-error { color: $error; }
-    HandoverScreen Input { display: none; margin: 0 1; }
-    HandoverScreen Input.-asking { display: block; }
     """
 
     def __init__(
@@ -84,7 +77,7 @@ class HandoverScreen(AskingScreen):
         yield TitleBar(t("ui.title", screen=t("ui.handover.title"), station=settings.station.name))
         yield Words(t("ui.handover.hint_read_only" if self.read_only else "ui.handover.hint"), id="handover-hint")
         yield PlainTable(id="handover-batches", cursor_type="row", zebra_stripes=True)
-        with Vertical(id="handover-asking"):
+        with Vertical(id="handover-asking", classes="asking"):
             yield StationInput(id="handover-to", placeholder=t("ui.handover.to_placeholder"), compact=True)
             yield StationInput(id="handover-reason", placeholder=t("ui.handover.reason_placeholder"), compact=True)
             yield StationInput(id="handover-out", placeholder=t("ui.handover.out_placeholder"), compact=True)
@@ -92,7 +85,7 @@ class HandoverScreen(AskingScreen):
             yield StationInput(id="handover-receipt", placeholder=t("ui.handover.receipt_placeholder"), compact=True)
             for step, placeholder in PROXY_PLACEHOLDERS.items():
                 yield StationInput(id=step, placeholder=t(placeholder), compact=True)
-        yield Words("", id="handover-result")
+        yield Words("", id="handover-result", classes="result")
         yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:

@@ -65,21 +65,14 @@ class ReportScreen(AskingScreen):
     ]
 
     DEFAULT_CSS = """
-    ReportScreen { layout: vertical; }
     ReportScreen #report-summary { padding: 0 1; height: auto; }
     ReportScreen #report-readiness { padding: 0 1; height: auto; }
     ReportScreen #report-readiness.-refused { color: $error; }
     ReportScreen TabbedContent { height: 1fr; }
     ReportScreen ContentSwitcher, ReportScreen TabPane { height: 1fr; }
     ReportScreen TabPane { padding: 0; }
-    ReportScreen DataTable { height: 1fr; }
     ReportScreen #report-page { padding: 0 1; height: 1; }
     ReportScreen #report-readiness { max-height: 3; }
-    ReportScreen #report-asking { height: auto; }
-    ReportScreen #report-result { padding: 0 1; height: auto; max-height: 6; }
-    ReportScreen #report-result.-error { color: $error; }
-    ReportScreen Input { display: none; margin: 0 1; }
-    ReportScreen Input.-asking { display: block; }
     """
 
     def __init__(
@@ -105,10 +98,10 @@ class ReportScreen(AskingScreen):
             with TabPane(t("ui.reportscreen.bad_tab"), id="tab-bad"):
                 yield PlainTable(id="list-bad", cursor_type="row", zebra_stripes=True)
         yield Words("", id="report-page")
-        with Vertical(id="report-asking"):
+        with Vertical(id="report-asking", classes="asking"):
             yield StationInput(id="report-out", placeholder=t("ui.reportscreen.out_placeholder"), compact=True)
             yield StationInput(id="report-grant", placeholder=t("ui.reportscreen.grant_placeholder"), compact=True)
-        yield Words("", id="report-result")
+        yield Words("", id="report-result", classes="result")
         yield Footer(show_command_palette=False, compact=True)
 
     def on_mount(self) -> None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +35,24 @@ async def seeded_store(
     if queue:
         await jobs.enqueue_ready(store, "test")
     return store
+
+
+async def seeded_regency(
+    url: str, folder: Path, stations: Sequence[str], residents: int, allocation: str = "A", actor: str = "admin"
+) -> list[str]:
+    """A regency's ledger for a race of stations (the tests' and the ledger benchmark's): the stations registered,
+    `residents` demo residents queued for any of them, each station issued enough blanks to print them all alone;
+    the queued NIKs."""
+    for station_id in stations:  # a station opened by the ledger's owner registers itself
+        await (await Store.open(url, station_id=station_id)).close()
+    async with await Store.open(url) as store:
+        await import_residents(store, write_demo_csv(folder / "residents.csv", residents, seed=3))
+        await books.add_allocation(store, allocation, len(stations) * (residents + 5), None, actor)
+        for station_id in stations:
+            await books.issue(store, allocation, station_id, residents + 5, actor)
+        if await jobs.enqueue_ready(store, actor) != residents:
+            raise RuntimeError("the residents were not all queued")
+        return [row["nik"] for row in await store.fetchall("SELECT nik FROM residents")]
 
 
 @asynccontextmanager

@@ -50,8 +50,8 @@ from drivers.faults import (
 from drivers.layout import layout_card
 from drivers.printer import Printer, PrinterInfo, PrinterStatus
 from drivers.resync import PROBES
+from tests.card_sample import FIELDS
 from tests.conftest import wait_for
-from tests.test_layout import FIELDS
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSCRIPTS = ROOT / "tests" / "data" / "transcripts.json"  # a copy of the spec's conformance transcripts

@@ -8,11 +8,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("console", "drivers", "screens")
-# Known and kept for now: the store writes audit entries, and the audit's functions take the store's types.
-# The ledger's store (console/backends/postgres.py) is the same circle: it writes audit entries too, and the store
-# opens it for a `postgresql://` URL.
-KNOWN = {frozenset({"console.audit", "console.store"}),
-         frozenset({"console.audit", "console.store", "console.backends.postgres"})}  # fmt: skip
 
 
 def module_name(path: Path) -> str:

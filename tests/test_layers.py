@@ -1,7 +1,8 @@
 """The layers, checked in the source: the core never imports the screens or Textual; the printer's protocol and
 driver know nothing of the station; the emulator and the driver share nothing but the protocol; the station never
 loads the centre's simulator (console/central/); the screens call the core and never speak SQL or open the serial
-port. The rules are in docs/architecture.md."""
+port, and name of the driver only its faults and a card's fields; the pure cores (the protocol, the resync, the
+emulator's machine, the settling, the PIN rules) import nothing that acts. The rules are in docs/architecture.md."""
 
 from __future__ import annotations
 
@@ -232,3 +233,106 @@ def test_the_centre_command_is_the_one_place_that_names_the_centre():
     path = ROOT / "console" / "commands" / "central_cmd.py"
     names = imports_of(CENTRE_COMMAND, path.read_text(encoding="utf-8"))
     assert (f"{CENTRE}.simulator", False) in names, "the check must see central_cmd's import of the centre"
+
+
+# ------------------------------------------------------------------------ the screens and the driver
+
+# What the screens may name of the driver: a fault's type (the fault dialog), a card's fields (the card preview).
+# Never the link, the printer or the emulator: the station's core holds those.
+SCREENS_MAY_NAME = ("drivers.faults", "drivers.layout")
+
+
+def driver_names(module: str, source: str, is_package: bool = False) -> list[str]:
+    """What of the driver `module` (a screen) imports beyond the types it may name."""
+    return sorted(
+        {
+            f"{module} imports {name}"
+            for name, _at_load in imports_of(module, source, is_package)
+            if within(name, "drivers") and name != "drivers" and not any(within(name, ok) for ok in SCREENS_MAY_NAME)
+        }
+    )
+
+
+def test_the_screens_name_only_the_drivers_types():
+    found = [
+        breach
+        for path in sources("screens")
+        for breach in driver_names(module_name(path), path.read_text(encoding="utf-8"), path.name == "__init__.py")
+    ]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        ("from drivers.printer import Printer", True),
+        ("def f():\n    from drivers import transport", True),
+        ("from drivers.emulator import EmulatorServer", True),
+        ("from drivers.faults import LinkLost\nfrom drivers.layout import CardFields", False),
+        ("from drivers import faults", False),
+    ],
+)
+def test_the_screens_check_tells_a_type_from_the_link(source, found):
+    assert bool(driver_names("screens.fault", source)) is found
+
+
+# ------------------------------------------------------------------------ the pure cores
+
+# Modules that compute and decide, never act: no I/O, no clock, no sleeping, no log. The shells around them (the
+# driver, the engine, operators.py, the emulator's runtime) own the link, the clock and the database.
+PURE = (
+    "drivers.protocol",  # bytes in, events out
+    "drivers.resync",  # replies in, actions out
+    "drivers.emulator.model",  # one command in; the reply, the motion time and what left the machine out
+    "drivers.emulator.faults",  # the faults' spec and their seeded plan
+    "console.settling",  # the printer's facts in, the books' decision out
+    "console.pins",  # PIN rules, hashes and waits
+)
+ACTS = ("asyncio", "os", "io", "pathlib", "socket", "serial", "sqlite3", "aiosqlite", "psycopg", "subprocess",
+        "threading", "time", "datetime", "select", "termios", "pty", "fcntl", "shutil", "tempfile", "logging",
+        "structlog", "PIL")  # fmt: skip
+
+
+def impurities(module: str, source: str) -> list[str]:
+    """What `module`, a pure one, imports that acts on the world, or of the project that is not pure itself."""
+    found = set()
+    for name, _at_load in imports_of(module, source):
+        top = name.split(".")[0]
+        ours = top in ("console", "drivers", "screens") and name not in ("console", "drivers")
+        if top in ACTS or (ours and not any(within(name, pure) for pure in PURE)):
+            found.add(f"{module} imports {name}")
+    return sorted(found)
+
+
+@pytest.mark.parametrize("module", PURE)
+def test_the_pure_cores_import_nothing_that_acts(module):
+    path = ROOT.joinpath(*module.split(".")).with_suffix(".py")
+    assert impurities(module, path.read_text(encoding="utf-8")) == []
+
+
+@pytest.mark.parametrize(
+    ("module", "source"),
+    [
+        ("drivers.protocol", "import asyncio"),
+        ("drivers.resync", "def f():\n    import time"),
+        ("console.settling", "from console.store import Store"),
+        ("console.pins", "from console import clock"),
+        ("drivers.emulator.model", "from drivers.emulator.runtime import Runtime"),
+        ("drivers.emulator.model", "from .state import save"),
+        ("drivers.protocol", "from serial import Serial"),
+    ],
+)
+def test_the_purity_check_finds_each_breach(module, source):
+    assert impurities(module, source)
+
+
+@pytest.mark.parametrize(
+    ("module", "source"),
+    [
+        ("drivers.emulator.model", "from drivers import protocol as p\nfrom drivers.emulator.faults import MEETS"),
+        ("console.settling", "from dataclasses import dataclass\nfrom enum import StrEnum"),
+        ("console.pins", "import hashlib\nimport secrets"),
+    ],
+)
+def test_the_purity_check_lets_the_pure_pass(module, source):
+    assert impurities(module, source) == []

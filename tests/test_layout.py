@@ -14,7 +14,6 @@ from PIL import Image, ImageDraw
 from drivers.layout import (
     PHOTO_BOX,
     SIGNATURE_BOX,
-    CardFields,
     CardLayout,
     LayoutError,
     TextItem,
@@ -33,31 +32,9 @@ from drivers.protocol import (
     decompress_dbc,
     encode_command,
 )
+from tests.card_sample import FIELDS, NIK
 
-NIK = "5203074708900001"
 WIRE_BUDGET = 3 * 115200 // 10  # bytes a 115200-baud line carries in 3 s: 34,560
-
-FIELDS = CardFields(
-    provinsi="PROVINSI NUSA TENGGARA BARAT",
-    kabupaten="KABUPATEN LOMBOK TIMUR",
-    nik=NIK,
-    nama="BAIQ NURUL AINI",
-    tempat_lahir="SELONG",
-    tanggal_lahir="07-08-1990",
-    jenis_kelamin="PEREMPUAN",
-    gol_darah="O",
-    alamat="JL. PAHLAWAN NO. 7",
-    rt_rw="002/001",
-    kel_desa="PANCOR",
-    kecamatan="SELONG",
-    agama="ISLAM",
-    status_perkawinan="KAWIN",
-    pekerjaan="GURU",
-    kewarganegaraan="WNI",
-    berlaku_hingga="SEUMUR HIDUP",
-    tempat_terbit="LOMBOK TIMUR",
-    tanggal_terbit="28-11-2026",
-)
 
 
 # ------------------------------------------------------------------------------------------------ pictures

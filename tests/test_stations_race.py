@@ -19,12 +19,10 @@ from pathlib import Path
 import pytest
 
 from console import audit, books, jobs, locks
-from console.demo import write_demo_csv
-from console.resident_import import import_residents
 from console.store import Store
 from drivers.emulator import read_output_log
 from tests.conftest_pg import PgDatabase
-from tests.station import check_books_against_output_log
+from tests.station import check_books_against_output_log, seeded_regency
 from tests.test_crash import STATION, kill_at_random, start_emulator
 
 STATIONS = ("5203-11", "5203-12", "5203-13", "5203-14")
@@ -51,19 +49,6 @@ file = "{folder / "station.log"}"
     return config
 
 
-async def _seed(folder: Path, url: str, residents: int) -> list[str]:
-    """The residents queued for any station; each station issued enough blanks to print them all alone."""
-    for station_id in STATIONS:  # a station opened by the ledger's owner registers itself
-        await (await Store.open(url, station_id=station_id)).close()
-    async with await Store.open(url) as store:
-        await import_residents(store, write_demo_csv(folder / "residents.csv", residents, seed=3))
-        await books.add_allocation(store, "A", len(STATIONS) * (residents + 5), None, "admin")
-        for station_id in STATIONS:
-            await books.issue(store, "A", station_id, residents + 5, "admin")
-        assert await jobs.enqueue_ready(store, "admin") == residents
-        return [row["nik"] for row in await store.fetchall("SELECT nik FROM residents")]
-
-
 async def _restart_ledger_once_printing(ledger: PgDatabase, folders: list[Path]) -> None:
     """Once the stations of this round have printed two cards (or after 4 s), the ledger's server stopped dead
     (`immediate`: no shutdown, connections cut) and started again."""
@@ -83,7 +68,7 @@ async def run_race(
 ) -> None:
     """`urls`: the ledger's URL each station prints with (its own role's), else the owner's."""
     url = ledger.url
-    niks = await _seed(tmp_path, url, residents)
+    niks = await seeded_regency(url, tmp_path, STATIONS, residents)
     async with await Store.open(url) as store:
         seeded_at = await store.scalar("SELECT now()")
     rng = random.Random(int(os.environ.get("CRASH_SEED", "2027")))

@@ -298,12 +298,16 @@ class Machine:
             return p.ERROR_RIBBON  # a standing condition, until a new ribbon goes in
         return None
 
-    def _ss(self, cmd: p.Command) -> str:
+    def _refused(self, cmd: p.Command) -> str | None:
+        """Why a motion command that takes no parameters cannot run now, if it cannot."""
         if cmd.params:
             return p.ERROR_PARAMETRES
-        blocked = self._blocked("Ss")
-        if blocked:
-            return blocked
+        return self._blocked(cmd.name)
+
+    def _ss(self, cmd: p.Command) -> str:
+        refused = self._refused(cmd)
+        if refused:
+            return refused
         if self.card is not None:
             return p.ERROR_PARAMETRES  # a card is already inside: the host must eject or reject it first
         number = self.fed + 1
@@ -364,32 +368,29 @@ class Machine:
         return p.OK
 
     def _ser(self, cmd: p.Command) -> str:
-        if cmd.params:
-            return p.ERROR_PARAMETRES
-        blocked = self._blocked("Ser")
-        if blocked:
-            return blocked
-        if self.card is not None:
-            self._seconds += REJECT_S
-            self.reject += 1
-            self._depart("reject")
+        refused = self._refused(cmd)
+        if refused:
+            return refused
+        self._reject_card()
         return p.OK
 
     def _srs(self, cmd: p.Command) -> str:
-        if cmd.params:
-            return p.ERROR_PARAMETRES
-        blocked = self._blocked("Srs")
-        if blocked:
-            return blocked
+        refused = self._refused(cmd)
+        if refused:
+            return refused
         self._seconds += RESET_S
         if self.fault not in SURVIVES_RESET:
             self.fault = None
+        self._reject_card()
+        self._changed = True
+        return p.OK
+
+    def _reject_card(self) -> None:
+        """The card inside, if any, goes to the reject box."""
         if self.card is not None:
             self._seconds += REJECT_S
             self.reject += 1
             self._depart("reject")
-        self._changed = True
-        return p.OK
 
     def _print(self, card: Card) -> None:
         panels = tuple(RIBBON_PANELS[self.ribbon])
