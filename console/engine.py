@@ -67,7 +67,7 @@ CardBuilder = Callable[[Job], Coroutine[Any, Any, Sequence[bytes]]]
 
 @dataclass(frozen=True)
 class EngineEvent:
-    kind: str  # state | card_started | card_printed | card_spoiled | card_requeued | settled | fault | refused
+    kind: str  # state | card_started | card_printed | card_spoiled | settled | fault | refused
     # | ledger_away | ledger_back
     state: str
     job_id: int | None = None
@@ -238,7 +238,7 @@ class PrintEngine:
         """Settle jobs in doubt with the printer's counter and card position (guarantee 5)."""
         in_doubt = await jobs.jobs_in_doubt(self.store)
         never_sent = [job for job in in_doubt if job.counter_before is None]  # reserved: given back quietly
-        settled = [await self._requeue(job, "settled_never_started", tell=False) for job in never_sent]
+        settled = [await self._requeue(job, "settled_never_started") for job in never_sent]
         chain = sorted(
             (job for job in in_doubt if job.counter_before is not None), key=lambda job: job.counter_before or 0
         )
@@ -268,7 +268,7 @@ class PrintEngine:
         if decision.stop is Stop.COUNTER_MISMATCH:
             raise CounterMismatch(reply=f"{counter} < {job.counter_before}")
         if decision.job is JobOutcome.REQUEUE:
-            result = await self._requeue(job, "settled_no_card_taken")
+            result = await self._send_again(job)
         else:
             reason = "settled_among_others" if decision.unaccounted else "settled_card_taken"
             result = await self._book_card(job, jobs.PRINTED, reason, decision, counter)
@@ -309,18 +309,23 @@ class PrintEngine:
             await printer_record.record_unknown_printer(tx, printer_record.UnknownPrinter(self._serial, counter))
         return booked
 
-    async def _requeue(self, job: Job, reason: str, tell: bool = True) -> Job:
-        """The job back in the queue, its blank in stock and its lock released (no `Ss` took the blank); `tell`
-        the listeners (not for a reservation given back: nobody saw its card start)."""
+    async def _requeue(self, job: Job, reason: str) -> Job:
+        """A reservation given back: the job back in the queue, its blank in stock and its lock released (its counter
+        was never committed, so no `Ss` can have taken the blank). Nobody saw its card start: nothing is told."""
         async with self.store.transaction(self.actor) as tx:
             await locks.release_for_job(tx, job.nik, job.id)
             await books.return_blank(tx, job.allocation_id)
-            result = await jobs.set_state(
+            return await jobs.set_state(
                 tx, job.id, jobs.QUEUED, reason, allocation_id=None, counter_before=None, started_at=None
             )
-        if tell:
-            self._emit("card_requeued", result, reason=reason)
-        return result
+
+    async def _send_again(self, job: Job) -> Job:
+        """A card started (its counter committed before its `Ss`) whose blank never left the feeder keeps its blank
+        and its NIK's lock, and is the next card sent, after the same counter. It is never queued again: once its
+        `Ss` may have gone out, only the printer's counter says where the card went (on a ledger, a station's role
+        may not give such a lock back: docs/multi-station.md)."""
+        self._reserved = Reserved(job, await self.build_card(job), started=True)
+        return job
 
     async def _clear_card_inside(self) -> None:
         """A card inside once every job is settled is already in the books: it goes to the reject box."""
@@ -414,6 +419,9 @@ class PrintEngine:
         await self._booked_before()
         await self._release_reserved()
         await self._take_requests()
+        started = self._reserved  # kept by `_release_reserved`: its card goes before any other
+        if started is not None and self._may_go_on() and printed_here != max_cards:
+            return 1 if await self.print_job(started.job, reserve_next=more) else 0
         reason = await self._why_not_print()
         if reason is None and max_cards is not None and printed_here >= max_cards:
             reason = IDLE
@@ -561,6 +569,7 @@ class PrintEngine:
         self._reserved = reserved
         await self._booked_before()  # the books' counter must be this printer's before it is read again
         await self._release_reserved()
+        assert self._reserved is None, "a started card goes before any other (`_turn`)"
         try:
             record, frames = await self._frames_for(job)
         except ValueError as exc:  # the card cannot be laid out (text not encodable, bad photo): hold the job
@@ -724,11 +733,14 @@ class PrintEngine:
 
     async def _release_reserved(self) -> None:
         """A reservation that will not print now: its blank back, its NIK's lock released, its job queued again
-        (its `Ss` was never sent). A reservation still being made is waited for first."""
+        (its `Ss` was never sent). A reservation still being made is waited for first. A started one (its counter
+        committed) is kept: it is the next card sent (`_send_again`)."""
         made = await self._reservation_made()
         reserved, self._reserved = self._reserved or made, None
-        if reserved is not None:
-            await self._requeue(reserved.job, "reservation_released", tell=False)
+        if reserved is not None and reserved.started:
+            self._reserved = reserved
+        elif reserved is not None:
+            await self._requeue(reserved.job, "reservation_released")
 
     async def _forget_reserved(self) -> None:
         """The ledger went away (or the loop ends): the reservation being made is dropped and the booking being made
@@ -803,21 +815,20 @@ class PrintEngine:
             except PrinterFault:
                 counter = None
         decision = decide(Facts(counter, inside is not None, self._counter_booked, job.counter_before, kind))
-        if decision.job is JobOutcome.KEEP:  # nothing known, or nothing the fault explains: the job stays in doubt
+        if decision.job in (JobOutcome.KEEP, JobOutcome.REQUEUE):
+            # nothing known, or nothing the fault explains: the job stays in doubt; or its blank never left the
+            # feeder: `recover` settles it and sends its card again (`_send_again`)
             await self._stop(fault, job)
             return
-        if decision.job is JobOutcome.REQUEUE:
-            await self._requeue(job, f"fault: {fault.code}")
-        else:
-            job = await self._book_card(
-                job, jobs.DONE_BAD, f"fault: {fault.code}", decision, counter, tag_reason=decision.bad_reason,
-                tag_note=getattr(fault, "reply", fault.code), tagged_by=self.actor, tagged_at=now_iso(),
-            )  # fmt: skip
-            self._emit("card_spoiled", job, counter=counter, reason=decision.bad_reason)
-            if decision.eject:
-                try:
-                    await self.printer.reject()
-                except PrinterFault:
-                    pass  # the fault still holds; `recover` ejects the card once the operator has fixed it
+        job = await self._book_card(
+            job, jobs.DONE_BAD, f"fault: {fault.code}", decision, counter, tag_reason=decision.bad_reason,
+            tag_note=getattr(fault, "reply", fault.code), tagged_by=self.actor, tagged_at=now_iso(),
+        )  # fmt: skip
+        self._emit("card_spoiled", job, counter=counter, reason=decision.bad_reason)
+        if decision.eject:
+            try:
+                await self.printer.reject()
+            except PrinterFault:
+                pass  # the fault still holds; `recover` ejects the card once the operator has fixed it
         self.current = None
         await self._stop(fault, job)

@@ -101,8 +101,6 @@ def _progress_line(event: EngineEvent) -> str | None:
         return t("print.card_printed", counter=event.counter, nik=event.nik)
     if event.kind == "card_spoiled":
         return t("print.card_spoiled", counter=event.counter, nik=event.nik, reason=event.detail.get("reason"))
-    if event.kind == "card_requeued":
-        return t("print.card_requeued", nik=event.nik, reason=event.detail.get("reason"))
     if event.kind == "settled":
         return t("print.settled", nik=event.nik, outcome=event.detail.get("outcome"), counter=event.counter)
     if event.kind in ("paused", "resumed"):

@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from console import books, jobs, locks, reports, stations, unlock
+from console import books, jobs, locks, printer_record, reports, stations, unlock
 from console.backends import pg_roles
 from console.central import simulator
 from console.config import DatabaseSettings
@@ -284,22 +284,27 @@ async def test_a_reprint_made_in_doubt_again_is_not_settled_into_a_third_card(re
     await assert_no_second_card(rig, nik, cards=2)
 
 
-async def test_a_blank_that_never_left_the_feeder_is_given_back_as_a_station_role(regency):
-    """The honest release of a lock (first card, and reprint) works as the station's role: the job queued again,
-    the NIK as it was before (free, or unlocked for its one reprint), and the card printed on resume."""
+async def test_a_blank_that_never_left_the_feeder_is_sent_again_and_a_reservation_given_back_as_a_station_role(regency):
+    """The honest steps around a card that did not go, as the station's role. A feeder found empty at the card's
+    `Ss`: the job keeps its blank and its NIK's lock, and once the operator loads blanks the same card goes, once.
+    A reservation (the next card's blank taken while one prints, its `Ss` never sent) given back when a jam stops
+    the card before: a first card's lock goes, a reprint's lock is open again on its unlock, unused again."""
     rig = regency
-    first, _ = rig.niks[:2]
+    first, second = rig.niks[:2]
     await jobs.enqueue(rig.owner, [first], "admin", for_station=rig.ids["east"])
     async with emulated_printer(rig.folder, faults="feeder_empty@1") as (emu, printer):
         engine = make_engine(rig.stores["east"], printer)
         await engine.start()
         await engine.run()
-        assert (await rig.job_of(first))["state"] == "queued"
-        assert await locks.lock_info(rig.owner, first) is None
+        job = await rig.job_of(first)
+        assert (job["state"], job["card_counter"]) == ("printing", None) and job["counter_before"] is not None
+        info = await locks.lock_info(rig.owner, first)
+        assert (info.locked, info.job_id) == (True, job["id"])
         emu.load(20)
         assert await engine.recover()
         await engine.run()
     assert rig.cards_of(first) == 1 and (await rig.job_of(first))["state"] == "printed"
+    assert (await rig.job_of(first))["id"] == job["id"]
 
     await jobs.tag(rig.stores["east"], first, False, "op", "gagal_cetak")
     made = await reports.make_report(rig.owner, ALLOCATION, REGENCY, "admin")
@@ -308,18 +313,23 @@ async def test_a_blank_that_never_left_the_feeder_is_given_back_as_a_station_rol
     keys = unlock.load_central_keys([centre.public])
     [unlock_id] = (await unlock.apply_grant(rig.owner, json.dumps(document).encode(), station_id=REGENCY,
                                             keys=keys, actor="admin")).unlock_ids  # fmt: skip
-    await jobs.enqueue(rig.stores["east"], [first], "op")
-    async with emulated_printer(rig.folder, faults="feeder_empty@1") as (emu, printer):
+    await jobs.enqueue(rig.stores["east"], [second], "op")
+    await jobs.enqueue(rig.stores["east"], [first], "op")  # the reprint, reserved while `second` prints and jams
+    async with emulated_printer(rig.folder, faults="jam@1") as (emu, printer):
         engine = make_engine(rig.stores["east"], printer)
         await engine.start()
         await engine.run()
+        reprint = await rig.job_of(first)
+        assert (reprint["state"], reprint["counter_before"], reprint["allocation_id"]) == ("queued", None, None)
         info = await locks.lock_info(rig.owner, first)
         assert (info.locked, info.unlock_id) == (False, unlock_id)
         assert await rig.owner.scalar("SELECT used_by_job FROM unlocks") is None
-        emu.load(20)
+        released = "SELECT count(*) FROM audit WHERE action = 'nik.lock_released' AND subject = ?"
+        assert await rig.owner.scalar(released, (first,)) == 1  # it was reserved, then given back
+        emu.clear()
         assert await engine.recover()
         await engine.run()
-    assert rig.cards_of(first) == 2
+    assert rig.cards_of(first) == 2 and (await rig.job_of(second))["state"] == "done_bad"
     assert (await locks.lock_info(rig.owner, first)).locked
     await assert_no_second_card(rig, first, cards=2)
 
@@ -473,3 +483,54 @@ async def test_a_station_role_takes_over_the_claims_a_killed_station_left(regenc
     assert taken is not None and taken.id == left.id
     await rig.run_engine("east")
     assert rig.cards_of(nik) == 1 and (await rig.job_of(nik))["station_id"] == rig.ids["east"]
+
+
+async def _card_out_unbooked(rig: Regency, nik: str) -> tuple[dict, int]:
+    """East's engine takes the blank for `nik` (its counter committed), the printer prints the card into the hopper,
+    and the station dies before the card is booked: the job is in flight with a card in the hopper. The job, and
+    the counter before its card."""
+    await jobs.enqueue(rig.owner, [nik], "admin", for_station=rig.ids["east"])
+    east = rig.stores["east"]
+    async with emulated_printer(rig.folder) as (_, printer):
+        engine = make_engine(east, printer)
+        await engine.start()
+        claimed = await jobs.claim(east)
+        assert claimed is not None and claimed.nik == nik
+        counter = await printer.card_counter()
+        frames = await engine.build_card(claimed)
+        async with east.transaction("op") as tx:  # the engine's steps up to the blank
+            allocation = await books.take_blank(tx)
+            await locks.lock_for_job(tx, nik, claimed.id, ANOTHER_DAY)
+            await jobs.set_state(tx, claimed.id, jobs.PRINTING, allocation_id=allocation, counter_before=counter)
+        await printer.take_blank()
+        await printer.print_front(frames)
+    assert rig.cards_of(nik) == 1
+    return await rig.job_of(nik), counter
+
+
+async def test_a_station_role_cannot_give_back_the_lock_of_a_card_it_started(regency):
+    """The card of the job in flight is out (its counter was committed before its `Ss`); the station says its blank
+    never left the feeder, as the engine would for a feeder found empty: the lock given back, the job queued again,
+    the printer's counter booked as if it had met an outside card. The honest engine would then print the NIK a
+    second time. Only a job whose `Ss` never went out (no counter committed) may give its lock back."""
+    rig = regency
+    [nik] = rig.niks[:1]
+    job, counter = await _card_out_unbooked(rig, nik)
+    with pytest.raises(psycopg.Error):  # the engine's own give-back, run with the station's credentials
+        async with rig.stores["east"].transaction("attacker") as tx:
+            await locks.release_for_job(tx, nik, job["id"])
+            await books.return_blank(tx, job["allocation_id"])
+            await jobs.set_state(tx, job["id"], jobs.QUEUED, "fault: feeder_empty", allocation_id=None,
+                                 counter_before=None, started_at=None)  # fmt: skip
+    with rig.psql("east") as conn:
+        for sql, params in (
+            ("DELETE FROM nik_locks WHERE nik = %s", (nik,)),
+            ("UPDATE jobs SET counter_before = NULL WHERE id = %s", (job["id"],)),
+            ("UPDATE jobs SET state = 'queued', allocation_id = NULL, counter_before = NULL, started_at = NULL "
+             "WHERE id = %s", (job["id"],)),
+        ):  # fmt: skip
+            assert not went_through(conn, sql, params), sql
+    async with rig.stores["east"].transaction("attacker") as tx:  # its own printer's record stays its own to write
+        await printer_record.book_counter(tx, counter + 1)
+    await assert_no_second_card(rig, nik)  # the engine settles the card in flight as printed
+    assert (await rig.job_of(nik))["card_counter"] == counter + 1

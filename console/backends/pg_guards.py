@@ -8,9 +8,10 @@ the engine's settling) and refuses any other with SQLSTATE 42501 (insufficient_p
 would. The ledger's owner (the administrator's desk, who applies the centre's grants) is not held by them; every
 other role is, registered by `add-station` or made by hand.
 
-What a guard cannot check is the printer: a station's role may still give back the lock of the one job it has in
-flight (`printing`, no card yet), as the engine does when the printer proves no blank left the feeder. That word
-is the station's; the printer's counter and the blanks in stock witness it (docs/decisions.md).
+A station's role gives a lock back only for a job whose `Ss` never went out: printing with no counter committed
+(the engine commits the counter a card follows before its `Ss`) and no card booked. A job whose card was started
+is settled from the printer's counter, never queued again: when the printer shows its blank never left the
+feeder, the engine sends the same card again under the same lock (docs/decisions.md).
 
 The functions run as the role that writes (not as their owner): `ktpel_station()` names that role's station.
 Every table is named with its schema and `pg_temp` is searched last, so a temporary table of the role's own
@@ -66,12 +67,14 @@ $$""",
 CREATE OR REPLACE FUNCTION public.ktpel_owner() RETURNS boolean LANGUAGE sql STABLE {_PATH} AS $$
     SELECT pg_has_role(current_user, c.relowner, 'MEMBER') FROM pg_class c WHERE c.oid = 'public.jobs'::regclass
 $$""",
-    # The job a station has in flight: it took the blank, the printer has not said yet where the card went.
+    # A job of the station's that took its blank and whose `Ss` never went out: no counter committed (the engine
+    # commits the counter its card follows before the `Ss`), no card booked. Only such a job gives its lock back.
     f"""
-CREATE OR REPLACE FUNCTION public.ktpel_in_flight(job bigint, of_nik text) RETURNS boolean LANGUAGE sql STABLE
+CREATE OR REPLACE FUNCTION public.ktpel_reserved(job bigint, of_nik text) RETURNS boolean LANGUAGE sql STABLE
 {_PATH} AS $$
     SELECT EXISTS (SELECT 1 FROM public.jobs j WHERE j.id = $1 AND j.nik = $2 AND j.state = 'printing'
-                   AND j.card_counter IS NULL AND j.station_id = public.ktpel_station())
+                   AND j.counter_before IS NULL AND j.card_counter IS NULL
+                   AND j.station_id = public.ktpel_station())
 $$""",
     # nik_locks: a station closes a lock for its job about to take the blank (a NIK never printed, or unlocked
     # by the centre: the unlock used by that job), and gives back the lock of the job in flight whose blank never
@@ -92,7 +95,7 @@ BEGIN
         END IF;
         PERFORM public.ktpel_refuse('lock NIK ' || NEW.nik || ' other than closed, for a queued job of that NIK');
     ELSIF TG_OP = 'DELETE' THEN
-        IF OLD.unlocked_at IS NULL AND public.ktpel_in_flight(OLD.job_id, OLD.nik)
+        IF OLD.unlocked_at IS NULL AND public.ktpel_reserved(OLD.job_id, OLD.nik)
                 AND NOT EXISTS (SELECT 1 FROM public.unlocks u WHERE u.nik = OLD.nik) THEN
             RETURN OLD;
         END IF;
@@ -106,7 +109,7 @@ BEGIN
             RETURN NEW;
         END IF;
     ELSIF NEW.nik = OLD.nik AND OLD.unlocked_at IS NULL AND NEW.unlocked_at IS NOT NULL THEN
-        IF public.ktpel_in_flight(OLD.job_id, OLD.nik)
+        IF public.ktpel_reserved(OLD.job_id, OLD.nik)
                 AND EXISTS (SELECT 1 FROM public.unlocks u WHERE u.id = NEW.unlock_id AND u.nik = NEW.nik
                     AND u.used_by_job IS NULL AND u.unlocked_at = NEW.unlocked_at
                     AND u.id = (SELECT max(v.id) FROM public.unlocks v WHERE v.nik = NEW.nik))
@@ -157,9 +160,10 @@ BEGIN
             WHERE l.nik = NEW.nik AND l.job_id = NEW.id AND l.unlocked_at IS NULL) THEN
         PERFORM public.ktpel_refuse('print job ' || OLD.id || ' without its NIK''s lock closed for it');
     END IF;
-    IF OLD.state = 'printing' AND NEW.state = 'queued' AND EXISTS (SELECT 1 FROM public.nik_locks l
-            WHERE l.nik = NEW.nik AND l.job_id = NEW.id AND l.unlocked_at IS NULL) THEN
-        PERFORM public.ktpel_refuse('queue job ' || OLD.id || ' again while NIK ' || NEW.nik || ' is locked for it');
+    IF OLD.state = 'printing' AND NEW.state = 'queued' AND (OLD.counter_before IS NOT NULL OR EXISTS (
+            SELECT 1 FROM public.nik_locks l WHERE l.nik = NEW.nik AND l.job_id = NEW.id AND l.unlocked_at IS NULL)) THEN
+        PERFORM public.ktpel_refuse('queue job ' || OLD.id || ' again: its card was started, or NIK ' || NEW.nik
+            || ' is locked for it');
     END IF;
     RETURN NEW;
 END
@@ -178,7 +182,7 @@ BEGIN
                 WHERE l.nik = NEW.nik AND l.unlock_id = NEW.id AND l.unlocked_at IS NOT NULL) THEN
         RETURN NEW;
     END IF;
-    IF NEW.used_by_job IS NULL AND public.ktpel_in_flight(OLD.used_by_job, OLD.nik) THEN
+    IF NEW.used_by_job IS NULL AND public.ktpel_reserved(OLD.used_by_job, OLD.nik) THEN
         RETURN NEW;
     END IF;
     PERFORM public.ktpel_refuse('change the use of unlock ' || OLD.id || ' of NIK ' || OLD.nik);
@@ -215,6 +219,7 @@ async def ensure_guards(tx: Any) -> None:
     """The guards' functions (replaced by this program's) and their triggers, once per table."""
     for function in _FUNCTIONS:
         await tx.execute(function)
+    await tx.execute("DROP FUNCTION IF EXISTS public.ktpel_in_flight(bigint, text)")  # an older program's guard
     for table, when in _TRIGGERS.items():
         await tx.execute(f"DROP TRIGGER IF EXISTS ktpel_guard ON {table}")
         await tx.execute(
