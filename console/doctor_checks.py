@@ -118,7 +118,10 @@ _ROLE = (
     "SELECT current_user AS role, r.rolsuper AS superuser, has_table_privilege('audit', 'UPDATE') AS can_update, "
     "has_table_privilege('audit', 'DELETE') AS can_delete, has_table_privilege('audit', 'TRUNCATE') AS can_truncate, "
     "EXISTS (SELECT 1 FROM stations s WHERE s.role = current_user) AS station, "
-    "has_table_privilege('grants', 'INSERT') OR has_table_privilege('unlocks', 'INSERT') AS can_unlock, "
+    "has_table_privilege('grants', 'INSERT') OR has_table_privilege('unlocks', 'INSERT') "
+    "OR has_table_privilege('residents', 'INSERT') OR has_table_privilege('reports', 'INSERT') "
+    "OR has_column_privilege('operators', 'role', 'UPDATE') "
+    "OR has_column_privilege('station_stock', 'issued', 'UPDATE') AS older_rights, "
     "(SELECT count(DISTINCT tgrelid) FROM pg_trigger WHERE tgname = 'ktpel_guard') AS guarded "
     "FROM pg_roles r WHERE r.rolname = current_user"
 )
@@ -135,7 +138,7 @@ async def check_role(settings: Settings) -> str:
                                       ("TRUNCATE", row["can_truncate"])) if held]  # fmt: skip
     if rights:
         raise DoctorWarning(t("doctor.role_rewrites", role=row["role"], rights=", ".join(rights)))
-    if row["station"] and (row["can_unlock"] or row["guarded"] < len(GUARDED_TABLES)):
+    if row["station"] and (row["older_rights"] or row["guarded"] < len(GUARDED_TABLES)):
         raise DoctorWarning(t("doctor.role_outdated", role=row["role"]))  # an older program's rights
     return t("doctor.role_ok", role=row["role"])
 

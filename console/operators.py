@@ -185,6 +185,14 @@ async def disable_operator(store: Store, name: str, actor: str) -> None:
         await tx.audit("operator.disabled", f"operator:{row['name']}")
 
 
+async def _may_write_pins(tx: Any) -> bool:
+    """On a ledger a station's role may not write PINs (the regency's office registers operators and their PINs,
+    docs/multi-station.md): a PIN is kept under stronger parameters at its next sign-in there."""
+    return tx.dialect != "postgresql" or bool(
+        await tx.fetchone("SELECT 1 WHERE has_column_privilege('public.operators', 'pin_hash', 'UPDATE')")
+    )
+
+
 async def _registered(tx: Any, name: str) -> Any:
     row = await tx.fetchone(f"SELECT * FROM operators WHERE {same_nocase(tx, 'name')}", (name,))
     if row is None:
@@ -243,7 +251,7 @@ async def _attempt(tx: Any, name: str, pin: str, terminal: str, moment: datetime
     await tx.execute(
         f"UPDATE operators SET failed_attempts = 0, locked_until = NULL WHERE {same_nocase(tx, 'name')}", (name,)
     )
-    if row["pin_params"] != pins.CURRENT.encode():  # stronger parameters since: keep the PIN under them
+    if row["pin_params"] != pins.CURRENT.encode() and await _may_write_pins(tx):  # stronger parameters since
         fresh = await asyncio.to_thread(pins.hash_pin, pin)
         await tx.execute(
             f"UPDATE operators SET pin_hash = ?, pin_salt = ?, pin_params = ? WHERE {same_nocase(tx, 'name')}",

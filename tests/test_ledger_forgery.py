@@ -8,17 +8,19 @@ works as its role."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from console import books, jobs, locks, printer_record, reports, stations, unlock
+from console import books, jobs, locks, operators, pins, printer_record, reports, stations, unlock
 from console.backends import pg_roles
 from console.central import simulator
 from console.config import DatabaseSettings
@@ -534,3 +536,129 @@ async def test_a_station_role_cannot_give_back_the_lock_of_a_card_it_started(reg
         await printer_record.book_counter(tx, counter + 1)
     await assert_no_second_card(rig, nik)  # the engine settles the card in flight as printed
     assert (await rig.job_of(nik))["card_counter"] == counter + 1
+
+
+async def test_a_station_role_cannot_write_the_residents_register(regency):
+    """The register is the regency's (its office imports it): a station's role may not rewrite a printed NIK's
+    record, nor add a resident (a made-up person with a NIK of its choosing), nor remove one."""
+    rig = regency
+    printed, other = rig.niks[:2]
+    await rig.print_at("east", [printed])
+    record = await rig.owner.fetchone("SELECT nama FROM residents WHERE nik = ?", (other,))
+    with rig.psql("east") as conn:
+        for sql, params in (
+            ("UPDATE residents SET nama = 'ORANG LAIN' WHERE nik = %s", (printed,)),
+            ("UPDATE residents SET nik = '5203999999990001' WHERE nik = %s", (printed,)),
+            ("INSERT INTO residents SELECT * FROM residents WHERE nik = %s", (other,)),
+            ("INSERT INTO residents (nik, nama) VALUES ('5203999999990002', 'ORANG BARU')", ()),
+            ("DELETE FROM residents WHERE nik = %s", (other,)),
+        ):
+            assert not went_through(conn, sql, params), sql
+    assert await rig.owner.fetchone("SELECT nama FROM residents WHERE nik = ?", (other,)) == record
+    assert await rig.owner.scalar("SELECT count(*) FROM residents") == len(rig.niks)
+    await assert_no_second_card(rig, printed)
+    await rig.print_at("east", [other])  # the station's day goes on: it prints from the regency's register
+    assert rig.cards_of(other) == 1
+
+
+async def test_a_station_role_cannot_make_itself_a_supervisor_nor_set_a_pin(regency):
+    """Operators are the regency's, one account for every station: a station's role may not add one, raise one to
+    supervisor, set anyone's PIN, nor lift a disabling. It keeps what a sign-in writes (wrong PINs and their wait)."""
+    rig = regency
+    await operators.add_operator(rig.owner, "kepala", operators.SUPERVISOR, "731906", "admin")
+    await operators.add_operator(rig.owner, "budi", "operator", "520364", "kepala")
+    known = pins.hash_pin("284731")
+    before = await rig.owner.fetchall("SELECT * FROM operators ORDER BY name")
+    with rig.psql("east") as conn:
+        for sql, params in (
+            ("UPDATE operators SET role = 'supervisor' WHERE name = 'budi'", ()),
+            ("UPDATE operators SET pin_hash = %s, pin_salt = %s, pin_params = %s WHERE name = 'kepala'",
+             (known.hash_hex, known.salt_hex, known.params)),
+            ("INSERT INTO operators (name, role, pin_hash, pin_salt, pin_params, created_at, created_by) "
+             "VALUES ('maling', 'supervisor', %s, %s, %s, %s, 'east')",
+             (known.hash_hex, known.salt_hex, known.params, ANOTHER_DAY)),
+            ("UPDATE operators SET disabled_at = %s WHERE name = 'kepala'", (ANOTHER_DAY,)),
+            ("DELETE FROM operators WHERE name = 'kepala'", ()),
+        ):  # fmt: skip
+            assert not went_through(conn, sql, params), sql
+    assert await rig.owner.fetchall("SELECT * FROM operators ORDER BY name") == before
+    with pytest.raises(psycopg.Error):  # the program's own step, with the station's credentials
+        await operators.change_pin(rig.stores["east"], "budi", "284731", "budi")
+    east = rig.stores["east"]
+    refused = await operators.sign_in(east, "budi", "000000", terminal="loket", sleep=lambda _: asyncio.sleep(0))
+    assert isinstance(refused, operators.SignInRefused) and refused.why == "wrong_pin"
+    assert await rig.owner.scalar("SELECT failed_attempts FROM operators WHERE name = 'budi'") == 1
+    signed = await operators.sign_in(east, "budi", "520364", terminal="loket", now=lambda: datetime.now(UTC)
+                                     + timedelta(hours=1))  # fmt: skip
+    assert signed == operators.SignedIn("budi", "operator")
+
+
+async def test_a_station_role_cannot_give_itself_blanks(regency):
+    """The blanks in a station's stock come from the regency's issue: its role may not add to its stock, raise what
+    was issued to it, nor give back a blank no job of it had taken."""
+    rig = regency
+    [nik] = rig.niks[:1]
+    await rig.print_at("east", [nik])
+    stock = "SELECT issued, in_stock FROM station_stock WHERE station_id = ?"
+    before = await rig.owner.fetchone(stock, (rig.ids["east"],))
+    with rig.psql("east") as conn:
+        for sql in (
+            "UPDATE station_stock SET in_stock = in_stock + 5 WHERE station_id = %s",
+            "UPDATE station_stock SET issued = issued + 5, in_stock = in_stock + 5 WHERE station_id = %s",
+            "INSERT INTO station_stock (allocation_id, station_id, issued, in_stock) VALUES ('JATAH-LAIN', %s, 5, 5)",
+        ):
+            assert not went_through(conn, sql, (rig.ids["east"],)), sql
+    with pytest.raises(psycopg.Error):
+        async with rig.stores["east"].transaction("attacker") as tx:
+            await books.return_blank(tx, ALLOCATION)
+    assert await rig.owner.fetchone(stock, (rig.ids["east"],)) == before
+    [east] = [b for b in await books.station_books(rig.owner, ALLOCATION) if b.station_id == rig.ids["east"]]
+    assert east.balanced and east.in_stock == 9
+
+
+async def test_a_station_role_cannot_forge_the_regencys_report(regency):
+    """The report to the centre is the regency's, made by its office: a station's role may not write one (a card
+    listed bad there would win an unlock)."""
+    rig = regency
+    [nik] = rig.niks[:1]
+    await rig.print_at("east", [nik])
+    await jobs.tag(rig.stores["east"], nik, True, "op")
+    job = await rig.job_of(nik)
+    with rig.psql("east") as conn:
+        for sql, params in (
+            ("INSERT INTO reports (report_id, allocation_id, generated_at, body, made_seq) "
+             "VALUES (%s, %s, %s, '{}', 99)", ("f" * 64, ALLOCATION, ANOTHER_DAY)),
+            ("INSERT INTO report_cards (report_id, job_id) VALUES (%s, %s)", ("f" * 64, job["id"])),
+        ):  # fmt: skip
+            assert not went_through(conn, sql, params), sql
+    with pytest.raises(psycopg.Error):
+        await reports.make_report(rig.stores["east"], ALLOCATION, REGENCY, "op")
+    assert await rig.owner.scalar("SELECT count(*) FROM reports") == 0
+    await reports.make_report(rig.owner, ALLOCATION, REGENCY, "admin")  # the office's
+    assert await rig.owner.scalar("SELECT count(*) FROM reports") == 1
+
+
+async def test_a_station_role_cannot_take_nor_free_a_live_stations_claims(regency):
+    """West, printing (its session holds its claims), claimed a job queued for any station: east's role may not
+    take it, free it, hold or cancel it; once west is gone, east takes it over (the honest takeover)."""
+    rig = regency
+    [nik] = rig.niks[:1]
+    await jobs.enqueue(rig.owner, [nik], "admin")
+    west = rig.stores["west"]
+    await west.hold_claims()
+    claimed = await jobs.claim(west)
+    assert claimed is not None and claimed.nik == nik
+    with rig.psql("east") as conn:
+        for sql in (
+            "UPDATE jobs SET station_id = %s WHERE id = %s",
+            "UPDATE jobs SET station_id = NULL WHERE id = %s",
+            "UPDATE jobs SET state = 'cancelled' WHERE id = %s",
+            "UPDATE jobs SET state = 'held' WHERE id = %s",
+        ):
+            params = (rig.ids["east"], claimed.id) if sql.count("%s") == 2 else (claimed.id,)
+            assert not went_through(conn, sql, params), sql
+    assert await jobs.claim(rig.stores["east"]) is None
+    assert (await rig.job_of(nik))["station_id"] == rig.ids["west"]
+    await west.close()  # west's process ends: its claims are orphans
+    taken = await jobs.claim(rig.stores["east"])
+    assert taken is not None and taken.id == claimed.id

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from console.jobs import TRANSITIONS
+from console.schema import CLAIMS_LOCK
 
 _PATH = "SET search_path = pg_catalog, public, pg_temp"
 
@@ -138,6 +139,15 @@ BEGIN
         END IF;
         PERFORM public.ktpel_refuse('add job for NIK ' || NEW.nik || ' other than queued, with no blank');
     END IF;
+    IF OLD.station_id IS DISTINCT FROM public.ktpel_station() AND OLD.station_id IS NOT NULL THEN
+        -- another station's claim: taken over only once that station's printing process is gone (console/jobs.py)
+        IF OLD.state = 'queued' AND OLD.queued_for IS NULL AND NEW.station_id = public.ktpel_station()
+                AND to_jsonb(NEW) - 'station_id' = to_jsonb(OLD) - 'station_id'
+                AND pg_try_advisory_xact_lock({CLAIMS_LOCK}, hashtext(OLD.station_id)) THEN
+            RETURN NEW;
+        END IF;
+        PERFORM public.ktpel_refuse('change job ' || OLD.id || ' of station ' || OLD.station_id);
+    END IF;
     IF NEW.id <> OLD.id OR NEW.nik <> OLD.nik THEN
         PERFORM public.ktpel_refuse('give job ' || OLD.id || ' another number or NIK');
     END IF;
@@ -189,6 +199,22 @@ BEGIN
     RETURN NULL;
 END
 $$""",
+    # station_stock (its column in_stock alone): at commit, never more blanks in the station's stock than were issued
+    # to it and not spent on a job or spoiled; a blank comes back only with the job that had taken it.
+    f"""
+CREATE OR REPLACE FUNCTION public.ktpel_guard_station_stock() RETURNS trigger LANGUAGE plpgsql {_PATH} AS $$
+BEGIN
+    IF NOT public.ktpel_owner() AND EXISTS (SELECT 1 FROM public.station_stock s
+            WHERE s.allocation_id = NEW.allocation_id AND s.station_id = NEW.station_id AND s.in_stock
+                + (SELECT count(*) FROM public.jobs j WHERE j.allocation_id = s.allocation_id
+                   AND j.station_id = s.station_id AND j.state IN ('printing', 'printed', 'done_good', 'done_bad'))
+                + (SELECT count(*) FROM public.spoiled p WHERE p.allocation_id = s.allocation_id
+                   AND p.station_id = s.station_id) > s.issued) THEN
+        PERFORM public.ktpel_refuse('hold more blanks of ' || NEW.allocation_id || ' than were issued to it');
+    END IF;
+    RETURN NULL;
+END
+$$""",
     # audit: the lock rule reads the last lock entry of each NIK; a station never writes the centre's unlock
     # there, and writes that a lock was given back only once it was.
     f"""
@@ -212,7 +238,9 @@ _TRIGGERS = {
     "unlocks": "BEFORE UPDATE",
     "audit": "BEFORE INSERT",
 }
-GUARDED_TABLES = tuple(_TRIGGERS)
+# checked at commit: a blank given back and its job queued again are two statements of one transaction
+_AT_COMMIT = {"station_stock": "AFTER UPDATE"}
+GUARDED_TABLES = (*_TRIGGERS, *_AT_COMMIT)
 
 
 async def ensure_guards(tx: Any) -> None:
@@ -224,4 +252,10 @@ async def ensure_guards(tx: Any) -> None:
         await tx.execute(f"DROP TRIGGER IF EXISTS ktpel_guard ON {table}")
         await tx.execute(
             f"CREATE TRIGGER ktpel_guard {when} ON {table} FOR EACH ROW EXECUTE FUNCTION public.ktpel_guard_{table}()"
+        )
+    for table, when in _AT_COMMIT.items():
+        await tx.execute(f"DROP TRIGGER IF EXISTS ktpel_guard ON {table}")
+        await tx.execute(
+            f"CREATE CONSTRAINT TRIGGER ktpel_guard {when} ON {table} DEFERRABLE INITIALLY DEFERRED "
+            f"FOR EACH ROW EXECUTE FUNCTION public.ktpel_guard_{table}()"
         )

@@ -22,28 +22,28 @@ ROLE_PREFIX = "station_"
 
 # table: what a station may do with it (anything not named here: SELECT only)
 _WRITES = {
-    "residents": "INSERT, UPDATE",
     "jobs": "INSERT, UPDATE",
     "nik_locks": "INSERT, UPDATE, DELETE",  # each step held by its guard: lock, relock, give back a blank unused
     "unlocks": "UPDATE (used_by_job)",  # its reprint uses the unlock (or gives it back): never a new one
-    "reports": "INSERT",
-    "report_cards": "INSERT",
     "spoiled": "INSERT",
     "stock_counts": "INSERT",
     "requests": "INSERT, UPDATE",
     "live_state": "INSERT, UPDATE",
     "station_state": "INSERT, UPDATE, DELETE",
-    "station_stock": "UPDATE",
+    "station_stock": "UPDATE (in_stock)",  # a blank taken or given back: never more than issued (pg_guards.py)
     "audit": "INSERT",
-    "operators": "INSERT, UPDATE",
+    "operators": "UPDATE (failed_attempts, locked_until)",  # a sign-in's wrong PINs and their wait
     "receipts": "INSERT",  # a resident's collection receipt is numbered as they are queued
 }
 # planning's tables (population, rounds, requests for blanks, loans of blanks) are the regency's to write; a
 # station reads them and the centre's grants are the ledger owner's to apply (console/unlock.py); a card's custody
-# is read when its tag is corrected (a card handed over keeps its tag)
+# is read when its tag is corrected (a card handed over keeps its tag). The regency's office (the ledger's owner)
+# also imports the residents, makes the regency's report and registers operators and their PINs
+# (docs/multi-station.md).
 _READS = (
     "allocations", "meta", "stations", "schema_version", "population", "rounds", "blank_requests", "blank_loans",
-    "grants", "card_custody", "batch_releases", "handovers", "destructions", "destroyed",
+    "grants", "card_custody", "batch_releases", "handovers", "destructions", "destroyed", "residents", "reports",
+    "report_cards",
 )  # fmt: skip
 _OWN_ROWS = ("live_state", "station_state", "requests", "spoiled", "station_stock")
 _MINE = "ktpel_station()"
