@@ -2,6 +2,11 @@
 simulator, a clock the test moves, backups put back, crashes. Each step is something that happens at a station;
 `check()` compares the books with what physically came out of the printers (their own output logs and counters).
 
+On a regency ledger (`ledger_url`) the station prints as its own role, under the guards (console/backends/
+pg_guards.py), and the regency's office (the ledger's owner) queues the residents, issues the blanks, makes the
+report and applies the centre's grants, as on a ledger they do. A backup put back is an SQLite file and its head
+file: those steps do nothing on a ledger (its backups are the server's, docs/multi-station.md).
+
 The model keeps only what the world knows without the database: which grants the centre signed and the station
 applied (by nonce), the cards each printer's output log holds, each printer's counter.
 """
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import sqlite3
 from collections import Counter
@@ -20,7 +26,8 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from console import audit, books, cards, clock, jobs, printer_record, reports, restore, unlock
+from console import audit, books, cards, clock, jobs, printer_record, reports, restore, stations, unlock
+from console.backends import pg_roles
 from console.central import simulator
 from console.engine import PrintEngine
 from console.errors import AuditBrokenError, RefusedError, UsageError
@@ -74,11 +81,31 @@ class Rig:
     newest: Backup | None = None  # the database set aside while a backup that stopped the station stands in its place
     rolled_back: bool = False  # a backup put back stopped nothing and is used: its books lost what came after it
     log: list[str] = field(default_factory=list)  # what happened, for a failing example's report
+    ledger_url: str | None = None  # a regency ledger (its owner's URL) in place of the SQLite file
+    office: Store | None = None  # on a ledger: the regency's office, the ledger's owner
     _patches: ExitStack = field(default_factory=ExitStack)
 
     @property
     def db(self) -> Path:
         return self.folder / "station.db"
+
+    @property
+    def role(self) -> str:
+        assert self.ledger_url is not None
+        return f"{pg_roles.role_name(STATION_ID)}_{self.ledger_url.rsplit('/', 1)[-1][-10:]}"
+
+    @property
+    def where(self) -> Path | str:
+        """What the station opens: its SQLite file, or the ledger as its own role (the test server trusts it)."""
+        if self.ledger_url is None:
+            return self.db
+        return re.sub(r"//[^@/]*@", f"//{self.role}@", self.ledger_url, count=1)
+
+    @property
+    def desk(self) -> Store:
+        """Who makes the report and applies the centre's grants: the station itself, or the regency's office."""
+        assert self.store is not None
+        return self.office or self.store
 
     # ------------------------------------------------------------------------------------------ set-up
 
@@ -103,11 +130,20 @@ class Rig:
             )
             await emulator.__aenter__()
             self.emulators.append(emulator)
-        store = await Store.open(self.db)
+        if self.ledger_url is None:
+            store = await Store.open(self.db)
+        else:
+            self.office = store = await Store.open(self.ledger_url, station_id=f"{STATION_ID[:4]}-00")
         self.niks = await add_residents(store, self.residents)
         await books.add_allocation(store, ALLOCATION, self.blanks, "2026-11", "test")
+        if self.office is not None:
+            async with store.transaction("admin") as tx:
+                await stations.add(tx, STATION_ID, "Loket", self.role)
+                await pg_roles.create_station_role(tx, self.role, pg_roles.new_password())
+            await books.issue(store, ALLOCATION, STATION_ID, self.blanks, "admin")
         await jobs.enqueue_ready(store, "test")
-        await store.close()
+        if self.office is None:
+            await store.close()
         self.centre = simulator.generate_keys(self.folder / "centre")
         self.centre_key = simulator.load_private_key(self.centre.private)
         self.keys = unlock.load_central_keys([self.centre.public])
@@ -118,6 +154,11 @@ class Rig:
             await self.stop_station()
             for emulator in self.emulators:
                 await emulator.__aexit__(None, None, None)
+            if self.office is not None:
+                async with self.office.transaction("admin") as tx:
+                    await tx.execute(f"DROP OWNED BY {self.role}")
+                    await tx.execute(f"DROP ROLE {self.role}")
+                await self.office.close()
         finally:
             self._patches.close()
 
@@ -125,7 +166,7 @@ class Rig:
         """`station run` starting: the database opened for writing (the head checked), the printer set up and
         settled. A fault at start stops the engine as the console does (`console/station.py`)."""
         try:
-            self.store = await Store.open(self.db)
+            self.store = await Store.open(self.where, station_id=None if self.office is None else STATION_ID)
         except AuditBrokenError as refused:
             self.refused = str(refused)
             self.log.append(f"  refused to open: exit {refused.exit_code}")
@@ -190,7 +231,7 @@ class Rig:
         if not self.running:
             return
         try:
-            made = await reports.make_report(self.store, ALLOCATION, STATION_ID, "test")
+            made = await reports.make_report(self.desk, ALLOCATION, STATION_ID, "test")
         except RefusedError as refused:
             self.log.append(f"  report refused: {str(refused)[:60]}")
             return
@@ -223,7 +264,7 @@ class Rig:
         document = self.grants[-1 - which % len(self.grants)]  # 0: the newest
         try:
             applied = await unlock.apply_grant(
-                self.store, json.dumps(document).encode(), station_id=STATION_ID, keys=self.keys, actor="test"
+                self.desk, json.dumps(document).encode(), station_id=STATION_ID, keys=self.keys, actor="test"
             )
         except unlock.GrantRejected as rejected:
             self.log.append(f"  grant rejected: {rejected.check}")
@@ -244,6 +285,8 @@ class Rig:
 
     def backup(self) -> None:
         """SQLite's online backup of the open database, and its head file as it is now."""
+        if self.office is not None:
+            return
         number = len(self.backups)
         copy = self.folder / f"backup-{number}.db"
         source, target = sqlite3.connect(self.db), sqlite3.connect(copy)
@@ -263,7 +306,7 @@ class Rig:
         """A backup put back in the database's place, with the head file left as it is, or removed: then the
         station refuses it (exit 7) and a supervisor accepts the restore (`station audit accept-restore`, the
         centre's word), after which every printer the books know must witness before anything prints."""
-        if not self.backups or self.newest is not None:
+        if not self.backups or self.newest is not None:  # none on a ledger
             return
         backup = self.backups[which % len(self.backups)]
         await self.stop_station()

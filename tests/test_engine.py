@@ -192,17 +192,26 @@ async def test_settle_two_jobs_in_doubt_in_a_chain_books_each_its_own_card(bench
 
 
 async def test_settle_gives_back_the_second_job_of_a_chain_whose_card_never_started(bench):
-    rig = await bench(3, 10)
+    """Its counter not committed: given back. Committed (its `Ss` about to be sent, or sent): only the printer may say
+    where its card went, so it keeps its blank and lock and its card is the next one sent."""
+    rig = await bench(4, 10)
     store, printer, engine = rig.store, rig.printer, rig.engine
-    for started in (True, False):  # its counter committed (its `Ss` about to be sent) or not yet
+    for started in (True, False):
         first, second, counter = await leave_two_jobs_in_doubt(store, printer, second_started=started)
         await printer.take_blank()
         await printer.reject()
         settled = {job.id: job for job in await engine.settle()}
         assert (settled[first.id].state, settled[first.id].card_counter) == ("printed", counter + 1)
-        assert settled[second.id].state == "queued"
-        assert await locks.refusal(store, second.nik, for_job=second.id) is None
         await jobs.tag(store, first.nik, True, "test", None)
+        if started:
+            assert settled[second.id].state == "printing"
+            assert (await locks.lock_info(store, second.nik)).job_id == second.id
+            await engine.run(max_cards=1)
+            assert (await jobs.get_job(store, second.id)).card_counter == counter + 2
+            await jobs.tag(store, second.nik, True, "test", None)
+        else:
+            assert settled[second.id].state == "queued"
+            assert await locks.refusal(store, second.nik, for_job=second.id) is None
     await check_books_against_output_log(store, rig.output_log)
 
 
@@ -220,14 +229,21 @@ async def test_a_card_after_a_chains_first_with_no_second_started_stops_the_queu
     assert (await jobs.get_job(store, first.id)).card_counter == counter + 1
 
 
-async def test_settle_requeues_a_job_whose_blank_never_left_the_feeder(bench):
+async def test_settle_sends_again_a_started_card_whose_blank_never_left_the_feeder(bench):
+    """The job keeps its blank and its NIK's lock (it is never queued again once its counter is committed) and its
+    card is the next one sent, after the same counter."""
     rig = await bench(2, 10)
     store, printer, engine = rig.store, rig.printer, rig.engine
-    job, _ = await leave_a_job_in_doubt(store, printer)
+    job, counter = await leave_a_job_in_doubt(store, printer)
     [settled] = await engine.settle()
-    assert settled.state == "queued"
-    assert await locks.refusal(store, job.nik, for_job=job.id) is None
-    assert (await books.allocation_books(store, "JATAH-2026-11")).in_stock == 10
+    assert (settled.id, settled.state, settled.counter_before) == (job.id, "printing", counter)
+    assert (await locks.refusal(store, job.nik)).code == "locked"
+    assert (await books.allocation_books(store, "JATAH-2026-11")).in_stock == 9
+    await engine.run(max_cards=1)
+    sent = await jobs.get_job(store, job.id)
+    assert (sent.state, sent.card_counter) == ("printed", counter + 1)
+    assert [card["nik"] for card in read_output_log(rig.output_log)] == [job.nik]
+    await check_books_against_output_log(store, rig.output_log)
 
 
 async def test_settle_books_a_card_taken_before_the_crash_and_rejects_one_still_inside(bench):

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from console import audit
 from tests.lock_property_rig import SERIALS, Rig
+from tests.pgserver import PgServer
 
 STEPS = {  # each step's arguments, and how often it is drawn against the others
     "print": (st.tuples(st.integers(1, 3)), 3),
@@ -51,9 +52,10 @@ class Played:
     applied: dict[str, set[str]]  # NIK -> nonces of the grants applied that name it
 
 
-async def play(folder: Path, script: list[tuple]) -> Played:
-    """Run `script` on a new station in `folder`, checking the invariants after every step."""
-    rig = Rig(folder)
+async def play(folder: Path, script: list[tuple], ledger_url: str | None = None) -> Played:
+    """Run `script` on a new station in `folder` (on the ledger at `ledger_url`, as its own role, if given),
+    checking the invariants after every step."""
+    rig = Rig(folder, ledger_url=ledger_url)
     await rig.open()
     try:
         await rig.check()
@@ -116,6 +118,16 @@ async def run_step(rig: Rig, step: tuple) -> None:
 def play_in_a_new_folder(script: list[tuple]) -> Played:
     with tempfile.TemporaryDirectory() as folder:
         return asyncio.run(play(Path(folder), script))
+
+
+def play_on_a_new_ledger(server: PgServer, template: str, script: list[tuple]) -> Played:
+    """`script` on a ledger of its own (a clone of the session's migrated template), the station on its own role."""
+    name = server.database(template)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            return asyncio.run(play(Path(folder), script, server.url(name)))
+    finally:
+        server.drop(name)
 
 
 scripts = st.lists(steps, min_size=10, max_size=20)
@@ -183,6 +195,32 @@ def test_a_backup_put_back_stops_the_station_with_or_without_its_head_file():
     assert "4: ('restore', 0, False)\n  refused to open: exit 7\n  restore accepted" in never_met.log
     assert "stopped at start: printer_unknown\n5: ('print', 3)" in never_met.log
     assert max(never_met.printed.values()) == 1
+
+
+# On a regency ledger, the station printing as its own role under the guards: a few draws and the interleavings of
+# reprints and crashes every time (each example clones a ledger: about 2 s), more with --runslow. Backups put back
+# are SQLite's steps: nothing on a ledger (tests/lock_property_rig.py).
+@settings(max_examples=3, **common)
+@given(scripts)
+@example(REPRINT)
+@example(CRASHES)
+def test_no_second_card_on_a_ledger_as_a_stations_role(pg_server, ledger_template, script):
+    note_what_happened(play_on_a_new_ledger(pg_server, ledger_template, script))
+
+
+def test_a_reprint_on_an_unlock_counts_as_the_one_card_more_on_a_ledger_too(pg_server, ledger_template):
+    played = play_on_a_new_ledger(pg_server, ledger_template, REPRINT)
+    [nik] = played.applied
+    assert played.printed[nik] == 2 and len(played.applied[nik]) == 1
+    assert "grant rejected: nonce_used" in played.log
+    assert f"queued [] refused ['locked']\n{len(REPRINT) - 1}: ('print', 1)" in played.log
+
+
+@pytest.mark.slow
+@settings(max_examples=60, **common)
+@given(st.lists(steps, min_size=10, max_size=40))
+def test_no_second_card_on_a_ledger_over_many_long_interleavings(pg_server, ledger_template, script):
+    note_what_happened(play_on_a_new_ledger(pg_server, ledger_template, script))
 
 
 @pytest.mark.slow
