@@ -347,9 +347,12 @@ def test_ledger_migrate_gives_an_existing_station_role_todays_rights(tmp_path, l
     role = pg_roles.role_name(station_id)
     own = _station_config(tmp_path / "old", added.stdout)
     with psycopg.connect(**ledger.connect_kwargs(), autocommit=True) as conn:
-        conn.execute(f"GRANT INSERT, UPDATE ON grants, unlocks, nik_locks TO {role}")
+        conn.execute(
+            f"GRANT INSERT, UPDATE ON grants, unlocks, nik_locks, residents, operators, station_stock TO {role}"
+        )
         conn.execute(f"GRANT UPDATE (unlocked_at, nik) ON unlocks TO {role}")
         conn.execute("DROP TRIGGER IF EXISTS ktpel_guard ON nik_locks")
+        conn.execute("DROP TRIGGER IF EXISTS ktpel_guard ON station_stock")
         [before] = [line for line in station(own, "doctor").stdout.splitlines() if line.startswith("role")]
         assert "[WARN]" in before and "station ledger migrate" in before, before
         migrated = station(admin, "ledger", "migrate")
@@ -357,11 +360,15 @@ def test_ledger_migrate_gives_an_existing_station_role_todays_rights(tmp_path, l
         rights = conn.execute(
             "SELECT has_table_privilege(%s, 'grants', 'INSERT'), has_table_privilege(%s, 'unlocks', 'INSERT'), "
             "has_table_privilege(%s, 'nik_locks', 'UPDATE'), has_column_privilege(%s, 'unlocks', 'nik', 'UPDATE'), "
-            "EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'ktpel_guard' AND tgrelid = 'nik_locks'::regclass)",
-            (role, role, role, role),
+            "EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'ktpel_guard' AND tgrelid = 'nik_locks'::regclass), "
+            "has_table_privilege(%s, 'residents', 'INSERT'), has_column_privilege(%s, 'operators', 'pin_hash', 'UPDATE'), "
+            "has_column_privilege(%s, 'station_stock', 'issued', 'UPDATE'), "
+            "has_column_privilege(%s, 'operators', 'failed_attempts', 'UPDATE'), "
+            "EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'ktpel_guard' AND tgrelid = 'station_stock'::regclass)",
+            (role,) * 8,
         ).fetchone()
         assert "1 station role" in migrated.stdout
-    assert rights == (False, False, True, False, True)
+    assert rights == (False, False, True, False, True, False, False, False, True, True)
     [after] = [line for line in station(own, "doctor").stdout.splitlines() if line.startswith("role")]
     assert "[ OK ]" in after, after
 
@@ -662,3 +669,26 @@ async def test_a_station_role_cannot_take_nor_free_a_live_stations_claims(regenc
     await west.close()  # west's process ends: its claims are orphans
     taken = await jobs.claim(rig.stores["east"])
     assert taken is not None and taken.id == claimed.id
+
+
+def test_the_regencys_steps_run_with_a_stations_role_are_refused_with_a_sentence(tmp_path, ledger):
+    """`station import` (the register is the regency's) run with a station's configuration: the ledger refuses it
+    and the operator is told whose step it is (exit 2), nothing imported, no traceback."""
+    admin = config_with(tmp_path, f'url = "{ledger.url}"')
+    station_id = f"{ledger.name[-12:]}-imp".replace("_", "-").strip("-")
+    added = station(admin, "ledger", "add-station", station_id, "--name", "Loket impor",
+                    "--password-file", str(tmp_path / "imp.pass"))  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    own = _station_config(tmp_path / "imp", added.stdout)
+    residents = write_demo_csv(tmp_path / "residents.csv", 3, seed=5)
+    try:
+        refused = station(own, "import", str(residents))
+        assert refused.returncode == 2, refused.stderr
+        assert "regency's office" in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+        with psycopg.connect(**ledger.connect_kwargs(), autocommit=True) as conn:
+            assert conn.execute("SELECT count(*) FROM residents").fetchone()[0] == 0
+        assert station(admin, "import", str(residents)).returncode == 0  # the office's configuration
+    finally:
+        with psycopg.connect(**ledger.connect_kwargs(), autocommit=True) as conn:
+            conn.execute(f"DROP OWNED BY {pg_roles.role_name(station_id)}")
+            conn.execute(f"DROP ROLE {pg_roles.role_name(station_id)}")

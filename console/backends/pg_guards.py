@@ -199,12 +199,12 @@ BEGIN
     RETURN NULL;
 END
 $$""",
-    # station_stock (its column in_stock alone): at commit, never more blanks in the station's stock than were issued
-    # to it and not spent on a job or spoiled; a blank comes back only with the job that had taken it.
+    # station_stock (its column in_stock alone): a blank put back is checked at commit: never more blanks in the
+    # station's stock than were issued to it and not spent on a job or spoiled (it comes back only with its job).
     f"""
 CREATE OR REPLACE FUNCTION public.ktpel_guard_station_stock() RETURNS trigger LANGUAGE plpgsql {_PATH} AS $$
 BEGIN
-    IF NOT public.ktpel_owner() AND EXISTS (SELECT 1 FROM public.station_stock s
+    IF NEW.in_stock > OLD.in_stock AND NOT public.ktpel_owner() AND EXISTS (SELECT 1 FROM public.station_stock s
             WHERE s.allocation_id = NEW.allocation_id AND s.station_id = NEW.station_id AND s.in_stock
                 + (SELECT count(*) FROM public.jobs j WHERE j.allocation_id = s.allocation_id
                    AND j.station_id = s.station_id AND j.state IN ('printing', 'printed', 'done_good', 'done_bad'))

@@ -346,7 +346,7 @@ async def migrate(conn: psycopg.AsyncConnection[Any], url: str, *, upgrade: bool
 
 _FAILURE_KEYS = {
     "53100": "db.full", "XX001": "db.damaged", "XX002": "db.damaged", "55P03": "db.busy", "40P01": "db.busy",
-    "58030": "db.io_error", "42P01": "db.schema_broken", "42703": "db.schema_broken",
+    "58030": "db.io_error", "42P01": "db.schema_broken", "42703": "db.schema_broken", "42501": "db.not_allowed",
 }  # fmt: skip
 
 
