@@ -217,7 +217,7 @@ def test_a_reprint_on_an_unlock_counts_as_the_one_card_more_on_a_ledger_too(pg_s
 
 
 @pytest.mark.slow
-@settings(max_examples=60, **common)
+@settings(max_examples=150, **common)
 @given(st.lists(steps, min_size=10, max_size=40))
 def test_no_second_card_on_a_ledger_over_many_long_interleavings(pg_server, ledger_template, script):
     note_what_happened(play_on_a_new_ledger(pg_server, ledger_template, script))
