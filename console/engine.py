@@ -93,6 +93,13 @@ class PrinterMismatch(PrinterFault):
     code = "printer_mismatch"
 
 
+class CardNotLaidOut(PrinterFault):
+    """A card started (its counter committed) whose blank never left the feeder cannot be laid out again (its photo
+    gone, say): it keeps its blank and lock and nothing prints before it. The reply is its NIK and why."""
+
+    code = "card_not_laid_out"
+
+
 class CounterMismatch(PrinterFault):
     """The printer's counter is below a job's counter before: it cannot be the counter that job was read from."""
 
@@ -324,7 +331,11 @@ class PrintEngine:
         and its NIK's lock, and is the next card sent, after the same counter. It is never queued again: once its
         `Ss` may have gone out, only the printer's counter says where the card went (on a ledger, a station's role
         may not give such a lock back: docs/multi-station.md)."""
-        self._reserved = Reserved(job, await self.build_card(job), started=True)
+        try:
+            frames = await self.build_card(job)
+        except ValueError as exc:
+            raise CardNotLaidOut(reply=f"{job.nik}: {exc}") from None
+        self._reserved = Reserved(job, frames, started=True)
         return job
 
     async def _clear_card_inside(self) -> None:

@@ -4,9 +4,10 @@ import asyncio
 import json
 
 import pytest
+from PIL import Image
 
 from console import books, jobs, locks
-from console.engine import EMPTY, IDLE, STOPPED, WAITING_TAGS, CounterAhead, PrinterMismatch
+from console.engine import EMPTY, IDLE, STOPPED, WAITING_TAGS, CardNotLaidOut, CounterAhead, PrinterMismatch
 from drivers.emulator import read_output_log
 from tests.conftest import wait_for
 from tests.factory import receive_blanks
@@ -243,6 +244,32 @@ async def test_settle_sends_again_a_started_card_whose_blank_never_left_the_feed
     sent = await jobs.get_job(store, job.id)
     assert (sent.state, sent.card_counter) == ("printed", counter + 1)
     assert [card["nik"] for card in read_output_log(rig.output_log)] == [job.nik]
+    await check_books_against_output_log(store, rig.output_log)
+
+
+async def test_a_started_card_that_cannot_be_laid_out_again_stops_the_queue_and_keeps_its_lock(bench):
+    """Its photo went away after its card was started and its blank never left the feeder: nothing else prints
+    before it (its counter is committed), its NIK stays locked for it, and once the photo is back it is sent."""
+    rig = await bench(3, 10)
+    store, printer, engine = rig.store, rig.printer, rig.engine
+    job = await jobs.next_queued(store)
+    photo = rig.path / "foto.png"
+    Image.new("RGB", (30, 40), "white").save(photo)
+    async with store.transaction() as tx:  # the record as imported, with its photo
+        await tx.execute("UPDATE residents SET foto = ? WHERE nik = ?", (str(photo), job.nik))
+    job, counter = await leave_a_job_in_doubt(store, printer)
+    moved = photo.rename(rig.path / "elsewhere.png")
+    with pytest.raises(CardNotLaidOut) as stopped:
+        await engine.start()
+    assert job.nik in stopped.value.reply
+    assert (await jobs.get_job(store, job.id)).state == "printing"
+    assert (await locks.lock_info(store, job.nik)).job_id == job.id
+    moved.rename(photo)
+    await engine.start()
+    assert await engine.run() == EMPTY
+    sent = await jobs.get_job(store, job.id)
+    assert (sent.state, sent.card_counter) == ("printed", counter + 1)
+    assert read_output_log(rig.output_log)[0]["nik"] == job.nik
     await check_books_against_output_log(store, rig.output_log)
 
 
