@@ -1,9 +1,9 @@
 """A station's own role on the regency ledger, with the least privilege it needs to print.
 
 Grants say which tables a station may read and write, and how: it never updates nor deletes an audit entry, it
-never touches the allocations the regency received (only the blanks issued to it, `station_stock`), it never
-writes the centre's grants nor unlocks (the ledger's owner applies a grant; a station only marks an unlock used
-by its reprint). Row-level security, keyed on the station of the role logged in (`ktpel_station()`), keeps each
+never touches the allocations the regency received (only the blanks issued to it, `station_stock.in_stock`), it
+never writes the centre's grants nor unlocks (the ledger's owner applies a grant; a station only marks an unlock
+used by its reprint), nor the regency's own records: residents, reports, operators (but a sign-in's wrong PINs). Row-level security, keyed on the station of the role logged in (`ktpel_station()`), keeps each
 station to its own rows: its jobs (or free ones), its printer record and live state, its requests, spoiled blanks
 and stock, and audit entries written in its name. Guards (`pg_guards.py`) hold a station's writes to the lock,
 the jobs, the unlocks and the audit log to the steps printing takes. The regency's administrator, who owns the
