@@ -162,13 +162,16 @@ async def _write(
     to be the last once the next read comes back empty, inside its transaction)."""
     counts = _Counts()
     at = now_iso()
+    read: Callable[[Staging, int], Any] = (
+        resident_copy.read_batch if store.dialect == "postgresql" else Staging.next_batch
+    )
     cache_size = await _set_cache_size(store, -IMPORT_CACHE_KIB)
     try:
-        current = await asyncio.to_thread(staging.next_batch, batch_rows)
+        current = await asyncio.to_thread(read, staging, batch_rows)
         while True:
             async with store.transaction(actor=actor) as tx:
                 # the next batch is read while this one is written (on a ledger the server does the writing)
-                reading = asyncio.ensure_future(asyncio.to_thread(staging.next_batch, batch_rows)) if current else None
+                reading = asyncio.ensure_future(asyncio.to_thread(read, staging, batch_rows)) if current else None
                 try:
                     refused = await _write_batch(tx, current, counts, source, at)
                 finally:
@@ -205,11 +208,10 @@ async def _set_cache_size(store: Store, size: int) -> int:
     return previous
 
 
-async def _write_batch(
-    tx: Any, batch: list[tuple[int, tuple]], counts: _Counts, source: str | None, at: str
-) -> list[tuple[int, str]]:
+async def _write_batch(tx: Any, batch: Any, counts: _Counts, source: str | None, at: str) -> list[tuple[int, str]]:
     """Insert the new rows, update the changed ones the lock rule leaves free (never printed, not in the queue);
-    return the rows refused, each with why ('printed' or 'queued'). On a ledger, by COPY (resident_copy.py)."""
+    return the rows refused, each with why ('printed' or 'queued'). On a ledger, by COPY (resident_copy.py): the
+    batch is then a CopyBatch, else a list of (row, fields)."""
     if not batch:
         return []
     write = resident_copy.write_batch if tx.dialect == "postgresql" else _write_rows

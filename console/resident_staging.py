@@ -140,9 +140,17 @@ class Staging:
 
     def next_batch(self, size: int) -> list[tuple[int, tuple]]:
         """The next `size` valid rows in NIK order, as (row number, fields in COLUMNS order); empty at the end."""
+        return [(r[0], r[1:]) for r in self._ordered(f"row, {', '.join(self.columns)}").fetchmany(size)]
+
+    def next_values(self, expression: str, size: int) -> list[tuple]:
+        """The next `size` valid rows in NIK order, each as the values of `expression` (SQL over the staged
+        columns and `row`); empty at the end. A reading is either this or `next_batch`, not both."""
+        return self._ordered(expression).fetchmany(size)
+
+    def _ordered(self, select: str) -> sqlite3.Cursor:
         if self._cursor is None:
-            self._cursor = self._db.execute(f"SELECT row, {', '.join(self.columns)} FROM staged ORDER BY nik")
-        return [(r[0], r[1:]) for r in self._cursor.fetchmany(size)]
+            self._cursor = self._db.execute(f"SELECT {select} FROM staged ORDER BY nik")
+        return self._cursor
 
     def reject(self, rejections: list[tuple[int, str | None, str]]) -> None:
         self._db.executemany("INSERT INTO rejected VALUES (?, ?, ?)", rejections)

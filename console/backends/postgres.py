@@ -118,12 +118,11 @@ class Transaction(BaseTransaction["psycopg.AsyncConnection[Any]"]):
             async with self._conn.cursor() as cur:
                 await cur.executemany(translate(sql, False), rows)
 
-    async def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        """Stream rows into a table with COPY (the import's batches)."""
+    async def copy_text(self, table: str, columns: Sequence[str], text: str) -> None:
+        """Stream rows already written in COPY's text format (a line a row) into a table (the import's batches)."""
         with answered(self.url, self._conn):
             async with self._conn.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    await copy.write_row(row)
+                await copy.write(text)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
         return await (await self.execute(sql, params)).fetchall()
