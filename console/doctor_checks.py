@@ -7,6 +7,7 @@ import sqlite3
 import time
 
 from console.backends.pg_guards import GUARDED_TABLES
+from console.backends.pg_schema import TRIGRAM_INDEX
 from console.config import Settings
 from console.errors import StationError
 from console.hints import CLI, advised
@@ -111,6 +112,8 @@ async def check_ledger_schema(store: Store) -> str:
     if missing:
         raise StationError(t("doctor.db_incomplete", file=url, missing=", ".join(missing)))
     residents = await store.scalar("SELECT count(*) FROM residents")
+    if not await store.scalar("SELECT to_regclass(?) IS NOT NULL", (TRIGRAM_INDEX,)):  # pg_trgm was refused
+        raise DoctorWarning(t("doctor.ledger_no_trigram", url=url, step=step, residents=residents))
     return t("doctor.ledger_schema_ok", url=url, step=step, residents=residents)
 
 

@@ -96,3 +96,10 @@ async def write_batch(tx: Any, batch: CopyBatch, source: str | None, at: str) ->
     updated = (await tx.execute(_UPDATE, (source, at, low, high, [row for row, _ in refused]))).rowcount
     added = (await tx.execute(_INSERT, (source, at, at, low, high))).rowcount
     return added, updated, refused
+
+
+async def refresh_statistics(store: Any) -> None:
+    """The planner's statistics of `residents` brought up to date once an import is done, not when autovacuum
+    comes round: without them the ledger plans a "contains" search of a million names as a walk of every name
+    instead of a look-up in the trigram index. A role that does not own the table is skipped with a warning."""
+    await store.execute_alone("ANALYZE residents")

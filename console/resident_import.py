@@ -144,6 +144,8 @@ async def import_residents(
         await progress.while_reading(asyncio.to_thread(staging.read))
         progress.total = staging.rows
         counts = await _write(store, staging, source, actor, batch_rows, progress)
+        if store.dialect == "postgresql":
+            await resident_copy.refresh_statistics(store)
         rejected = await asyncio.to_thread(lambda: staging.rejected_rows)
         if on_reject is not None:
             await staging.tell_rejections(on_reject)

@@ -1,5 +1,5 @@
 """Finding residents by their village or kecamatan (the name, or the Kemendagri code), and a NIK typed in groups,
-on a real SQLite file: a page at a time, nobody twice, the count agreeing with the pages."""
+on a real SQLite file and on a ledger: a page at a time, nobody twice, the count agreeing with the pages."""
 
 from __future__ import annotations
 
@@ -26,9 +26,10 @@ def nik(serial: int) -> str:
 
 
 @pytest.fixture
-async def store(tmp_path):
+async def store(database):
+    """On both backends: the same answers in the same order on a regency ledger."""
     at = now_iso()
-    async with await Store.open(tmp_path / "station.db") as store:
+    async with await Store.open(database) as store:
         async with store.transaction("test") as tx:
             await tx.executemany(
                 "INSERT INTO residents (nik, nama, tempat_lahir, tanggal_lahir, jenis_kelamin, alamat, rt, rw, "

@@ -10,6 +10,8 @@ import re
 
 from console.schema import MIGRATIONS
 
+TRIGRAM_INDEX = "residents_by_name_trigram"  # a ledger's own: "contains" name searches (console/residents.py)
+
 # Step 1 names `unlocks` before creating it (SQLite resolves foreign keys late): created first on PostgreSQL
 _UNLOCKS_LATER = ("unlock_id      INTEGER REFERENCES unlocks (id)", "unlock_id   INTEGER REFERENCES unlocks (id)")
 _FIRST_STEP_KEYS = """
@@ -50,6 +52,26 @@ _OWN: dict[str, str] = {
     ALTER TABLE reports ADD COLUMN made_seq INTEGER;
     CREATE UNIQUE INDEX reports_by_made_seq ON reports (made_seq);
     """,
+    # pg_trgm needs the right to create it (trusted: CREATE on the database is enough; older servers, or one
+    # without the contrib package, refuse): refused, the step goes on without the index and `station doctor`
+    # says so. The index is built in the schema the extension lives in, whichever it is.
+    "SELECT 'residents_by_name_trigram'": f"""
+    DO $$
+    BEGIN
+        CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    EXCEPTION WHEN OTHERS THEN
+        RAISE NOTICE 'pg_trgm not created (%): "contains" name searches read every name', SQLERRM;
+    END $$;
+    DO $$
+    DECLARE
+        home name := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+                      WHERE e.extname = 'pg_trgm');
+    BEGIN
+        IF home IS NOT NULL THEN
+            EXECUTE format('CREATE INDEX {TRIGRAM_INDEX} ON residents USING gin (lower(nama) %I.gin_trgm_ops)', home);
+        END IF;
+    END $$;
+    """,
 }
 
 
@@ -76,5 +98,16 @@ def postgres_migrations() -> list[str]:
 
 
 def split(script: str) -> list[str]:
-    """Statements of a step (none of ours holds a `;` inside a literal)."""
-    return [s.strip() for s in script.split(";") if s.strip()]
+    """Statements of a step (none of ours holds a `;` inside a literal; a `$$ … $$` body is kept whole)."""
+    statements, current = [], ""
+    for number, piece in enumerate(script.split("$$")):
+        if number % 2:  # inside a dollar-quoted body
+            current += f"$${piece}$$"
+            continue
+        first, *others = piece.split(";")
+        current += first
+        for other in others:
+            statements.append(current)
+            current = other
+    statements.append(current)
+    return [s.strip() for s in statements if s.strip()]
