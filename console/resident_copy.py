@@ -1,5 +1,5 @@
 """The import's writing step on the regency ledger (PostgreSQL): each batch of staged rows is streamed into a
-temporary table with `COPY` and written by a few statements over the whole batch, instead of a statement a row.
+temporary table with `COPY` and written by one statement over the whole batch, instead of a statement a row.
 
 The same outcome as on SQLite (`console/resident_import.py`, `_write_batch`): new NIKs inserted, changed records
 updated unless the lock rule settles them (printed, or in the queue: refused with the row's number), records
@@ -68,19 +68,23 @@ _CREATE = (
     f"CREATE TEMP TABLE IF NOT EXISTS {BATCH_TABLE} (row integer NOT NULL, "
     f"{', '.join(f'{c} text' for c in COLUMNS)}) ON COMMIT DELETE ROWS"
 )
-_SETTLED = (  # the lock rule asked of the changed records alone (few), not of the whole batch
+# One statement a batch (one join of the batch with the stored records, one round trip), its parts seeing the
+# same snapshot: the records that differ, those of them the lock rule settles (few), the others updated, the new
+# NIKs inserted (disjoint from the updated, so neither part needs to see the other's rows).
+_WRITE = (
     f"WITH changed AS MATERIALIZED (SELECT s.row, s.nik FROM {BATCH_TABLE} s JOIN residents r ON r.nik = s.nik "
-    f"WHERE {_IN_RANGE} AND {_DIFFERS}) "
-    f"SELECT c.row, (SELECT bars.code FROM ({bars_sql('c.nik')}) AS bars ORDER BY bars.rank LIMIT 1) AS code "
-    f"FROM changed c WHERE {settled_sql('c.nik')} ORDER BY c.row"
-)
-_UPDATE = (
-    f"UPDATE residents r SET {', '.join(f'{c} = s.{c}' for c in COLUMNS[1:])}, source = ?, updated_at = ? "
-    f"FROM {BATCH_TABLE} s WHERE r.nik = s.nik AND {_IN_RANGE} AND {_DIFFERS} AND s.row <> ALL(?)"
-)
-_INSERT = (
-    f"INSERT INTO residents ({_DATA}, source, imported_at, updated_at) SELECT {_DATA}, ?, ?, ? "
-    f"FROM {BATCH_TABLE} s WHERE NOT EXISTS (SELECT 1 FROM residents r WHERE r.nik = s.nik AND {_IN_RANGE})"
+    f"WHERE {_IN_RANGE} AND {_DIFFERS}), "
+    f"refused AS MATERIALIZED (SELECT c.row, (SELECT bars.code FROM ({bars_sql('c.nik')}) AS bars "
+    f"ORDER BY bars.rank LIMIT 1) AS code FROM changed c WHERE {settled_sql('c.nik')}), "
+    f"updated AS (UPDATE residents r SET {', '.join(f'{c} = s.{c}' for c in COLUMNS[1:])}, source = ?, "
+    f"updated_at = ? FROM {BATCH_TABLE} s WHERE r.nik = s.nik AND {_IN_RANGE} "
+    f"AND s.row IN (SELECT row FROM changed) AND s.row NOT IN (SELECT row FROM refused) RETURNING 1), "
+    f"added AS (INSERT INTO residents ({_DATA}, source, imported_at, updated_at) SELECT {_DATA}, ?, ?, ? "
+    f"FROM {BATCH_TABLE} s WHERE NOT EXISTS (SELECT 1 FROM residents r WHERE r.nik = s.nik AND {_IN_RANGE}) "
+    f"RETURNING 1) "
+    f"SELECT (SELECT count(*) FROM added) AS added, (SELECT count(*) FROM updated) AS updated, "
+    f"(SELECT array_agg(row ORDER BY row) FROM refused) AS rows, "
+    f"(SELECT array_agg(code ORDER BY row) FROM refused) AS codes"
 )
 
 
@@ -89,17 +93,17 @@ async def write_batch(tx: Any, batch: CopyBatch, source: str | None, at: str) ->
     await tx.execute(_CREATE)
     await tx.copy_text(BATCH_TABLE, ("row", *COLUMNS), batch.text)
     low, high = batch.low, batch.high
+    done = await tx.fetchone(_WRITE, (low, high, source, at, low, high, source, at, at, low, high))
     refused = [
-        (r["row"], "queued" if r["code"] == "already_queued" else "printed")
-        for r in await tx.fetchall(_SETTLED, (low, high))
+        (row, "queued" if code == "already_queued" else "printed")
+        for row, code in zip(done["rows"] or (), done["codes"] or ())
     ]
-    updated = (await tx.execute(_UPDATE, (source, at, low, high, [row for row, _ in refused]))).rowcount
-    added = (await tx.execute(_INSERT, (source, at, at, low, high))).rowcount
-    return added, updated, refused
+    return done["added"], done["updated"], refused
 
 
 async def refresh_statistics(store: Any) -> None:
-    """The planner's statistics of `residents` brought up to date once an import is done, not when autovacuum
-    comes round: without them the ledger plans a "contains" search of a million names as a walk of every name
-    instead of a look-up in the trigram index. A role that does not own the table is skipped with a warning."""
-    await store.execute_alone("ANALYZE residents")
+    """`residents` tidied once an import is done, as autovacuum would later: the planner's statistics (without them
+    the ledger plans a "contains" search of a million names as a walk of every name instead of a look-up in the
+    trigram index), the map of pages all visible (counts read the indexes alone) and the trigram index's pending
+    entries. A role that does not own the table is skipped with a warning, not refused."""
+    await store.execute_alone("VACUUM (ANALYZE) residents")
