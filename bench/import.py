@@ -4,7 +4,7 @@ Each import runs in its own process, so that its peak memory (the RSS high-water
 queries the console uses are timed on the full table. Prints a table; the target is a million rows in under
 60 s with under 300 MB peak memory. "CPU s" is the importing process's own CPU time (not the server's, on a
 ledger; "server CPU s" is the ledger's, for the connection that wrote): on a machine busy with other work
-they say what the wall time cannot.
+they say what the wall time cannot, and "load" is the machine's load average (1 minute) before and after.
 
     .venv/bin/python bench/import.py [--count N] [--seed S] [--dir DIR] [--ledger]
 
@@ -93,10 +93,12 @@ async def time_queries(db: Path | str, sample_nik: str) -> list[tuple[str, float
 
 
 def run_child(db: Path | str, csv_file: Path) -> dict:
+    """One import in a process of its own, with the machine's load average (1 minute) before and after it."""
+    before = os.getloadavg()[0]
     out = subprocess.run(
         [sys.executable, __file__, "--child-import", str(db), str(csv_file)], check=True, capture_output=True, text=True
     )
-    return json.loads(out.stdout)
+    return {**json.loads(out.stdout), "load": f"{before:.1f}-{os.getloadavg()[0]:.1f}"}
 
 
 def main() -> None:
@@ -155,18 +157,20 @@ def bench(work: Path, count: int, seed: int, db: Path | str) -> None:
 
     print(f"\nimport benchmark: {count:,} residents, CSV {size_mb:,.0f} MB, database {db_mb:,.0f} MB\n")
     print(
-        f"| {'step':<34} | {'seconds':>8} | {'rows/s':>9} | {'peak RSS MB':>11} | {'CPU s':>6} | {'server CPU s':>12} | result"
+        f"| {'step':<34} | {'seconds':>8} | {'rows/s':>9} | {'peak RSS MB':>11} | {'CPU s':>6} | {'server CPU s':>12} "
+        f"| {'load':>7} | result"
     )
-    print(f"| {'-' * 34} | {'-' * 8} | {'-' * 9} | {'-' * 11} | {'-' * 6} | {'-' * 12} | ------")
+    print(f"| {'-' * 34} | {'-' * 8} | {'-' * 9} | {'-' * 11} | {'-' * 6} | {'-' * 12} | {'-' * 7} | ------")
     print(
-        f"| {'generate demo CSV':<34} | {generate_s:8.1f} | {count / generate_s:9,.0f} | {'':>11} | {'':>6} | {'':>12} |"
+        f"| {'generate demo CSV':<34} | {generate_s:8.1f} | {count / generate_s:9,.0f} | {'':>11} | {'':>6} | {'':>12} "
+        f"| {'':>7} |"
     )
     for name, run in (("import into a fresh database", first), ("import the same file again", again)):
         server_cpu = "" if run["server_cpu_s"] is None else f"{run['server_cpu_s']:.1f}"
         outcome = f"added {run['added']:,}, updated {run['updated']:,}, unchanged {run['unchanged']:,}, " \
                   f"rejected {run['rejected']:,}"  # fmt: skip
         print(f"| {name:<34} | {run['seconds']:8.1f} | {run['rows'] / run['seconds']:9,.0f} "
-              f"| {run['peak_mb']:11.0f} | {run['cpu_s']:6.1f} | {server_cpu:>12} | {outcome}")  # fmt: skip
+              f"| {run['peak_mb']:11.0f} | {run['cpu_s']:6.1f} | {server_cpu:>12} | {run['load']:>7} | {outcome}")  # fmt: skip
     print(f"\n| {'query on the full table':<34} | {'ms':>8} | found")
     print(f"| {'-' * 34} | {'-' * 8} | -----")
     for name, seconds, size in queries:
