@@ -5,6 +5,7 @@ server refuses the extension is migrated all the same, answers the same, and `st
 from __future__ import annotations
 
 import psycopg
+import pytest
 
 from console.backends.pg_schema import TRIGRAM_INDEX
 from console.demo import DEMO_TODAY, write_demo_csv
@@ -91,3 +92,14 @@ async def test_a_server_refusing_pg_trgm_still_migrates_and_doctor_says_so(pg_da
         with psycopg.connect(**pg_database.connect_kwargs(), autocommit=True) as admin:
             admin.execute(f"DROP OWNED BY {role}")
             admin.execute(f"DROP ROLE {role}")
+
+
+@pytest.mark.slow  # waits out the ledger's lock timeout (10 s)
+async def test_an_import_stands_when_the_tidying_after_it_cannot_run(ledger, tmp_path):
+    with psycopg.connect(**ledger.connect_kwargs()) as other:  # another vacuum of the table, say, holding it
+        other.execute("LOCK TABLE residents IN SHARE UPDATE EXCLUSIVE MODE")
+        async with await Store.open(ledger.url) as store:
+            result = await import_residents(store, write_demo_csv(tmp_path / "r.csv", 50, 7), today=DEMO_TODAY)
+            assert (result.added, await count_residents(store)) == (50, 50)
+            assert await store.scalar("SELECT count(*) FROM audit WHERE action = 'residents.imported'") == 1
+        other.rollback()
