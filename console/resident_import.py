@@ -136,7 +136,9 @@ async def import_residents(
     other half (the total is the file's line count until the reading has counted the rows).
     """
     path = Path(path)
-    staging = Staging(path, today or station_today())
+    staging = Staging(
+        path, today or station_today(), as_line=resident_copy.copy_line if store.dialect == "postgresql" else None
+    )
     progress = _Progress(on_progress, staging)
     try:
         if on_progress is not None:

@@ -51,10 +51,21 @@ class Staging:
     Nothing of it stays in memory but one small buffer, whatever the file's size.
     """
 
-    def __init__(self, path: Path, today: date, kind: FileKind = RESIDENTS, checker: RowChecker | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        today: date,
+        kind: FileKind = RESIDENTS,
+        checker: RowChecker | None = None,
+        as_line: Callable[[int, tuple], str] | None = None,
+    ) -> None:
+        """`as_line(row, fields)`: keep each valid row as that one text (with its NIK), not as its fields; the
+        rows are then read back by `next_values("line", …)` (a ledger's COPY text, console/resident_copy.py)."""
         self.path = path
         self.columns = kind.columns
         self.kind = kind
+        self._as_line = as_line
+        self._staged_width = 3 if as_line else len(self.columns) + 1
         self.rows = 0
         self.sha256 = ""
         self._db = sqlite3.connect("", check_same_thread=False)  # "" = private, on disk, removed when closed
@@ -62,7 +73,8 @@ class Staging:
         # A scratch copy, rebuilt by importing again: it needs no journal and no syncing.
         for pragma in ("journal_mode = OFF", "synchronous = OFF", f"cache_size = {-STAGING_CACHE_KIB}"):
             self._db.execute(f"PRAGMA {pragma}")
-        self._db.execute(f"CREATE TABLE staged (row INTEGER NOT NULL, {', '.join(self.columns)})")
+        kept = "nik, line" if as_line else ", ".join(self.columns)
+        self._db.execute(f"CREATE TABLE staged (row INTEGER NOT NULL, {kept})")
         self._db.execute("CREATE TABLE other_niks (nik TEXT NOT NULL, row INTEGER NOT NULL)")
         self._db.execute("CREATE TABLE rejected (row INTEGER NOT NULL, column TEXT, reason TEXT NOT NULL)")
         self._checker: RowChecker = checker or RecordChecker(path.resolve().parent, today)
@@ -83,6 +95,7 @@ class Staging:
             header = header_map(None if first is None else first[1], self.path, self.columns, self.kind.required)
             positions = [header.get(column) for column in self.columns]
             width = len(header)
+            as_line = self._as_line
             for row, record in records:
                 if isinstance(record, Problem):
                     problems = [record]
@@ -94,7 +107,7 @@ class Staging:
                     raw = [record[i] if i is not None else "" for i in positions]
                     data, problems = self._checker.check(raw)
                     if data is not None:
-                        staged.append((row, *data))
+                        staged.append((row, *data) if as_line is None else (row, data[0], as_line(row, data)))
                     elif nik := raw[0].strip(" "):
                         others.append((nik, row))
                 self.rows += 1
@@ -109,7 +122,7 @@ class Staging:
         self._reject_doubled()
 
     def _flush(self, staged: list[tuple], others: list[tuple[str, int]], rejected: list[tuple]) -> None:
-        self._db.executemany(f"INSERT INTO staged VALUES ({', '.join('?' * (len(self.columns) + 1))})", staged)
+        self._db.executemany(f"INSERT INTO staged VALUES ({', '.join('?' * self._staged_width)})", staged)
         self._db.executemany("INSERT INTO other_niks VALUES (?, ?)", others)
         self._db.executemany("INSERT INTO rejected VALUES (?, ?, ?)", rejected)
         staged.clear()
