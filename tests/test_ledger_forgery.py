@@ -26,9 +26,11 @@ from console.central import simulator
 from console.config import DatabaseSettings
 from console.demo import write_demo_csv
 from console.errors import RefusedError
+from console.regency import printing_here
 from console.resident_import import import_residents
 from console.store import Store
 from drivers.emulator import read_output_log
+from tests.conftest import wait_for
 from tests.station import emulated_printer, make_engine
 from tests.test_ledger_cli import config_with
 from tests.test_ledger_roles import _station_config
@@ -666,7 +668,12 @@ async def test_a_station_role_cannot_take_nor_free_a_live_stations_claims(regenc
             assert not went_through(conn, sql, params), sql
     assert await jobs.claim(rig.stores["east"]) is None
     assert (await rig.job_of(nik))["station_id"] == rig.ids["west"]
-    await west.close()  # west's process ends: its claims are orphans
+    await west.close()  # west's process ends: its claims are orphans once the server has ended its session
+
+    async def west_gone() -> bool:
+        return not await printing_here(rig.owner, rig.ids["west"])
+
+    await wait_for(west_gone, timeout=20, what="the server ending west's session, its claims' lock with it")
     taken = await jobs.claim(rig.stores["east"])
     assert taken is not None and taken.id == claimed.id
 
