@@ -9,6 +9,7 @@ from typing import Any
 
 from console import regions
 from console.clock import now
+from console.formats import local
 from console.jobs import Job
 from console.photo_file import read_photo
 from console.store import Store
@@ -68,6 +69,6 @@ class CardBuilder:
         if resident is None:
             raise ValueError(f"no resident record for {job.nik}")
         # in a thread: the photo is read from a file (PhotoError, a ValueError, holds the job)
-        fields = await asyncio.to_thread(card_fields, resident, self.station_id, now().date())
+        fields = await asyncio.to_thread(card_fields, resident, self.station_id, local(now()).date())
         layout = await asyncio.to_thread(layout_card, fields, self.ribbon)
         return layout.frames

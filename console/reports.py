@@ -20,7 +20,7 @@ from console.canonical import canonical_json, sha256_hex
 from console.clock import now_iso
 from console.csv_safe import SafeWriter
 from console.errors import RefusedError, UsageError
-from console.formats import os_error
+from console.formats import local, os_error
 from console.i18n import t
 from console.papers import Paper, render, untypesettable
 from console.store import Store
@@ -334,7 +334,7 @@ def _csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> bytes:
 
 
 def _when(iso: str) -> str:
-    return datetime.fromisoformat(iso).strftime("%d-%m-%Y %H:%M")
+    return f"{local(iso):%d-%m-%Y %H:%M}"  # the station's time, whatever the zone of the machine that made it
 
 
 def reason_text(reason: str | None, note: str | None) -> str:

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 from console import books
 from console.books import Books
 from console.errors import UsageError
+from console.formats import local
 from console.i18n import t
 from console.text import dash, day_and_time, number, signed
 from screens.base import ReloadingScreen
@@ -119,7 +120,7 @@ class AllocationsScreen(BooksView):
     def action_add(self) -> None:
         if self.station is None:
             return
-        period = self.station.clock().strftime("%Y-%m")
+        period = f"{local(self.station.clock()):%Y-%m}"
         fields = [
             Field("id", t("ui.alloc.field.id"), placeholder=t("ui.alloc.field.id_example", period=period)),
             Field("count", t("ui.alloc.field.count"), restrict=DIGITS),

@@ -8,7 +8,6 @@ woken, so that a queue waiting for tags goes on.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from functools import partial
 
 from rich.console import RenderableType
@@ -20,6 +19,7 @@ from textual.widgets import Input, Static
 from console import jobs
 from console.cards import card_fields
 from console.errors import StationError
+from console.formats import local
 from console.hints import CONSOLE, advised
 from console.i18n import t
 from console.jobs import BAD_REASONS, Job
@@ -158,7 +158,7 @@ class TaggingScreen(StationScreen):
         resident = await get_resident(self.station.store, job.nik)
         if resident is None:
             return Text(t("ui.tag.no_record", nik=job.nik))
-        printed = date.fromisoformat(job.printed_at[:10]) if job.printed_at else self.station.clock().date()
+        printed = local(job.printed_at or self.station.clock()).date()  # the day on the card: the station's
         try:
             fields = card_fields(asdict(resident), self.station.settings.station.id, printed)
         except OSError:

@@ -8,12 +8,18 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from textual.widgets import Input
 
-from console import books, jobs
+from console import books, jobs, reports
+from console.config import load_settings
 from console.formats import set_zone
 from console.logs import configure_logging
 from console.store import Store
+from drivers.emulator.outlog import read_output_log
+from screens.allocations import AllocationsScreen
 from screens.supervisor import SupervisorApp
+from screens.tagging import TaggingScreen
+from screens.widgets.dialogs import FormDialog
 from tests.factory import add_residents
 from tests.test_console_kit import console_app, screen_text, station_ready, station_settings, until
 
@@ -74,3 +80,73 @@ async def test_the_supervisor_shows_the_stations_time(tmp_path, machine_in_lima)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: f"{station_time(at)}  {nik}  diantrikan" in screen_text(app), "the queued event")
             assert "Minggu 29-11-2026 09:14" in screen_text(app)
+
+
+# Twenty-six hours apart: whatever the hour, the station's calendar day is not the machine's.
+FAR_WEST = "Etc/GMT+12"  # UTC-12 (the POSIX sign is reversed)
+FAR_EAST = "Pacific/Kiritimati"  # UTC+14
+
+
+@pytest.fixture
+def machine_far_west(monkeypatch):
+    monkeypatch.setenv("TZ", FAR_WEST)
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def settings_in(tmp_path, zone: str):
+    config = station_settings(tmp_path).source
+    config.write_text(config.read_text().replace('language = "id"\n', f'language = "id"\ntimezone = "{zone}"\n'))
+    return load_settings(config)
+
+
+async def test_a_card_is_dated_and_tagged_on_the_stations_day(tmp_path, machine_far_west):
+    settings = settings_in(tmp_path, FAR_EAST)
+    set_zone(settings.station.timezone)
+    configure_logging(settings.logging.file)
+    nik, _ = await queued_at(settings)
+    app = console_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await station_ready(pilot)
+        await until(pilot, lambda: app.live is not None and app.live.today.printed == 1, "the card printed")
+        station_day = datetime.now(ZoneInfo(FAR_EAST)).strftime("%d-%m-%Y")
+        machine_day = datetime.now().strftime("%d-%m-%Y")
+        assert station_day != machine_day
+        [card] = read_output_log(settings.emulator.log)
+        printed = " | ".join(card["texts"])
+        assert card["nik"] == nik and station_day in printed and machine_day not in printed, printed
+        await pilot.press("f4")
+        await until(pilot, lambda: isinstance(app.screen, TaggingScreen) and app.screen.cards, "the card to tag")
+        await until(pilot, lambda: station_day in screen_text(app), "the card's date on the tagging screen")
+        assert machine_day not in screen_text(app)
+
+
+async def test_a_new_allocations_period_is_the_stations_month(tmp_path, machine_in_lima):
+    settings = station_settings(tmp_path)
+    set_zone(settings.station.timezone)
+    configure_logging(settings.logging.file)
+    # 20:14 in Lima on the last day of November is 09:14 on the first of December in Lombok.
+    app = console_app(settings, clock=lambda: datetime(2026, 11, 30, 20, 14).astimezone())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await station_ready(pilot)
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, AllocationsScreen), "the books")
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, FormDialog), "the new allocation's form")
+        assert app.screen.query_one("#field-period", Input).value == "2026-12"
+
+
+def test_the_reports_page_says_when_it_was_made_in_the_stations_time():
+    set_zone("Asia/Makassar")
+    body = {
+        "format": reports.REPORT_FORMAT, "station_id": "5203-01",
+        "allocation": {"id": "J", "received": 10, "period": "2026-11"},
+        "counts": {"good": 1, "bad": 0, "spoiled_no_nik": 0, "in_stock": 9},
+        "good": [], "bad": [], "spoiled_no_nik": [],
+        "generated_at": "2026-11-28T20:14:00.000-05:00",  # written on a machine in Lima
+    }  # fmt: skip
+    body["report_id"] = reports.report_id_of(body)
+    text = reports.render_text(body, "Loket 1")
+    assert "29-11-2026 09:14" in text and "28-11-2026" not in text
