@@ -4,7 +4,9 @@ and a re-check that gets no reply says the printer does not answer, not that it 
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 
 from console.config import load_settings
 from console.logs import configure_logging
@@ -89,3 +91,23 @@ async def test_a_recheck_that_gets_no_reply_says_the_printer_does_not_answer(tmp
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(app.screen, FaultScreen) and app.live.queued == 0,
                     "the queue done once plugged back", 30)  # fmt: skip
+
+
+async def test_a_printer_gone_in_the_middle_of_a_card_is_told_at_once(tmp_path):
+    """The printer's device goes away (a USB cable pulled, the printer switched off) while `Se` runs: the port's
+    error ends the wait at once, not the motion's time-out; the card is left in doubt, for the counter to settle."""
+    settings = settings_with(tmp_path, time_scale=3)  # the card's Se runs about 30 s
+    configure_logging(settings.logging.file)
+    async with await seeded_store(tmp_path, residents=1, blanks=5):
+        pass
+    app = console_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        station = (await station_ready(pilot)).station
+        awaiting = lambda: station.printer.awaiting  # noqa: E731
+        await until(pilot, lambda: (awaiting() is not None and awaiting().command == "Se"), "the card printing", 30)
+        started = time.monotonic()
+        await asyncio.to_thread(station.emulator.close)  # the device is gone: its pseudo-terminal closed
+        await until(pilot, lambda: isinstance(app.screen, FaultScreen), "the fault dialog", timeout=5)
+        assert time.monotonic() - started < 5
+        assert station.engine.fault is not None and station.engine.fault.code == "link_lost"
+        await until(pilot, lambda: "SAMBUNGAN KE PRINTER PUTUS" in screen_text(app), "the link lost said")
