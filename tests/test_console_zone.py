@@ -80,6 +80,9 @@ async def test_the_supervisor_shows_the_stations_time(tmp_path, machine_in_lima)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: f"{station_time(at)}  {nik}  diantrikan" in screen_text(app), "the queued event")
             assert "Minggu 29-11-2026 09:14" in screen_text(app)
+            await pilot.press("f6")  # the audit log: each entry's day and time
+            entry_at = f"{datetime.fromisoformat(at).astimezone(STATION_ZONE):%d-%m %H:%M:%S}"
+            await until(pilot, lambda: entry_at in screen_text(app), "the entry's time in the audit view")
 
 
 # Twenty-six hours apart: whatever the hour, the station's calendar day is not the machine's.
