@@ -239,7 +239,7 @@ async def test_the_residents_search_at_a_glance(station):
         ready_here = await jobs.count_ready(app.station.store, target.kecamatan, target.kel_desa)
         await pilot.press("d")  # the question says how many
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), "the village question")
-        assert f"Antrikan {ready_here} penduduk" in screen_text(app)
+        await until(pilot, lambda: f"Antrikan {ready_here} penduduk" in screen_text(app), "the count in the question")
         await pilot.press("y")
         await until(pilot, lambda: "diantrikan" in str(screen.query_one("#resident-message").content), "queued")
 
