@@ -53,6 +53,11 @@ def day_and_time(iso: str | None) -> str:
     return f"{local(iso):%d-%m %H:%M}"
 
 
+def time_or_day(iso: str, now: datetime) -> str:
+    """ "09:14" of a stored time on the station's day of `now`; "28-11 09:14" of one on an earlier day."""
+    return f"{local(iso):%H:%M}" if local(iso).date() == local(now).date() else day_and_time(iso)
+
+
 def duration(seconds: float | None) -> str:
     """A time left, rounded to what a person plans with: "±1 j 42 m", "±3 m", "<1 m"."""
     if seconds is None:

@@ -103,8 +103,12 @@ async def test_a_printer_gone_in_the_middle_of_a_card_is_told_at_once(tmp_path):
     app = console_app(settings)
     async with app.run_test(size=(80, 24)) as pilot:
         station = (await station_ready(pilot)).station
-        awaiting = lambda: station.printer.awaiting  # noqa: E731
-        await until(pilot, lambda: (awaiting() is not None and awaiting().command == "Se"), "the card printing", 30)
+
+        def printing_the_front() -> bool:
+            awaited = station.printer.awaiting
+            return awaited is not None and awaited.command == "Se"
+
+        await until(pilot, printing_the_front, "the card printing", 30)
         started = time.monotonic()
         await asyncio.to_thread(station.emulator.close)  # the device is gone: its pseudo-terminal closed
         await until(pilot, lambda: isinstance(app.screen, FaultScreen), "the fault dialog", timeout=5)

@@ -4,7 +4,7 @@ on: the title bar's clock, the events panel, the supervisor's screens, and where
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,10 +14,12 @@ from console import books, jobs, reports
 from console.config import load_settings
 from console.formats import set_zone
 from console.logs import configure_logging
+from console.regency import StationLine
 from console.store import Store
 from drivers.emulator.outlog import read_output_log
 from screens.allocations import AllocationsScreen
 from screens.supervisor import SupervisorApp
+from screens.supervisor.regency import state_text
 from screens.tagging import TaggingScreen
 from screens.widgets.dialogs import FormDialog
 from tests.factory import add_residents
@@ -153,3 +155,20 @@ def test_the_reports_page_says_when_it_was_made_in_the_stations_time():
     body["report_id"] = reports.report_id_of(body)
     text = reports.render_text(body, "Loket 1")
     assert "29-11-2026 09:14" in text and "28-11-2026" not in text
+
+
+def station_gone_since(at: str) -> StationLine:
+    """A station whose printing process left the ledger after publishing it was idle at `at`."""
+    return StationLine(id="5203-02", name="UPT Masbagik", state="empty", since=at, fault=None, paused_by=None,
+                       pending=0, queued=0, good_today=0, bad_today=0, issued=0, in_stock=0, last_card=None,
+                       printing_here=False)  # fmt: skip
+
+
+def test_the_regency_says_since_when_a_station_is_silent_with_its_day_once_past_the_stations_midnight():
+    set_zone("Asia/Makassar")
+    # Written at 23:50 on the 28th in Lombok, by a machine in Lima (10:50 there).
+    gone = station_gone_since("2026-11-28T10:50:00.000-05:00")
+    same_night = datetime(2026, 11, 28, 15, 55, tzinfo=UTC)  # 23:55 in Lombok
+    next_morning = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)  # 09:00 in Lombok, still the 28th in Lima
+    assert str(state_text(gone, same_night)) == "DIAM sejak 23:50"
+    assert str(state_text(gone, next_morning)) == "DIAM sejak 28-11 23:50"

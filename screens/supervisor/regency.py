@@ -14,7 +14,7 @@ from console.engine import PAUSED
 from console.i18n import t
 from console.live import Live
 from console.regency import Regency, StationLine
-from console.text import number, time_of
+from console.text import number, time_or_day
 from screens.base import StationScreen
 from screens.dashboard import ATTENTION
 from screens.host import SupervisorHost
@@ -107,7 +107,7 @@ def state_text(station: StationLine, now: datetime) -> Text:
         text = Text(t(f"ui.state.{station.state}"), style="bold reverse" if station.state in ATTENTION else "bold")
     silent = station.silent_since(now)
     if silent is not None:
-        text = Text(t("ui.sup.regency.silent", at=time_of(silent)[:5]), style="bold reverse")
+        text = Text(t("ui.sup.regency.silent", at=time_or_day(silent, now)), style="bold reverse")
     elif station.paused_by is not None and station.state != PAUSED:
         text.append(" " + t("ui.sup.regency.paused"), style="bold")
     if station.pending:
