@@ -28,6 +28,9 @@ from drivers.faults import PrinterFault
 from drivers.printer import PrinterInfo, PrinterStatus
 
 STATUS_EVERY_S = 5.0  # the printer's status (feeder, ribbon, counter) is read this often, between cards
+# How often the console looks whether a read is due: a tick as long as the period would miss the read by a hair
+# every other time (a 10 s period), and a printer unplugged between cards would be said that much later.
+STATUS_CHECK_EVERY_S = 1.0
 RATE_WINDOW = 10  # cards whose pace predicts the time left
 LOCAL_EVENTS = 20
 # A reply awaited longer than this (and than this share of its time-out) is counted on the dashboard: a card's

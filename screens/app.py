@@ -27,7 +27,7 @@ from console.logs import get_logger
 from console.operator import act_as, signed_in
 from console.operators import SignedIn
 from console.printing import PrinterSession
-from console.station import STATUS_EVERY_S, Station
+from console.station import STATUS_CHECK_EVERY_S, Station
 from console.store import Store
 from screens.allocations import AllocationsScreen
 from screens.chart import ChartScreen
@@ -106,7 +106,7 @@ class StationApp(ConsoleApp):
     def on_mount(self) -> None:
         super().on_mount()
         self.run_worker(self._run_station, name="station", group="station", exit_on_error=False)  # type: ignore[arg-type]  # Textual's WorkType
-        self.set_interval(STATUS_EVERY_S, self._status_tick)
+        self.set_interval(STATUS_CHECK_EVERY_S, self._status_tick)
         self.set_interval(DATA_VERSION_EVERY_S, self._data_version_tick)
         self.set_interval(IDLE_CHECK_EVERY_S, self._idle_tick)
 
@@ -265,10 +265,9 @@ class StationApp(ConsoleApp):
             screen.post_message(PrinterUpdated())
 
     def _status_tick(self) -> None:
+        # A read due while a card prints waits for the card: its time is still past after it (`status_wanted`).
         if self.station is not None and self.station.status_wanted():
             self.run_worker(self._read_status, group="status", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
-        elif self.station is not None:
-            self.station.status_due = True  # read after the card being printed
 
     async def _data_version_tick(self) -> None:
         if self.station is None:

@@ -10,7 +10,8 @@ import time
 
 from console.config import load_settings
 from console.logs import configure_logging
-from console.station import PRINTER_WAIT_SHOWN_AFTER_S
+from console.station import PRINTER_WAIT_SHOWN_AFTER_S, STATUS_CHECK_EVERY_S, STATUS_EVERY_S
+from drivers.printer import QUERY_TIMEOUT_S
 from screens.dashboard import DashboardScreen
 from screens.fault import FaultScreen
 from tests.station import seeded_store
@@ -115,3 +116,22 @@ async def test_a_printer_gone_in_the_middle_of_a_card_is_told_at_once(tmp_path):
         assert time.monotonic() - started < 5
         assert station.engine.fault is not None and station.engine.fault.code == "link_lost"
         await until(pilot, lambda: "SAMBUNGAN KE PRINTER PUTUS" in screen_text(app), "the link lost said")
+
+
+async def test_a_printer_unplugged_between_cards_is_said_within_seconds(tmp_path):
+    """Nothing to print, the cable pulled: the status read between cards gets no answer to its question within
+    seconds, and the dashboard says so; plugged back, it no longer does."""
+    settings = settings_with(tmp_path)
+    configure_logging(settings.logging.file)
+    async with await seeded_store(tmp_path, residents=1, blanks=5, queue=False):
+        pass
+    app = console_app(settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        station = (await station_ready(pilot)).station
+        await until(pilot, lambda: station.printer_status is not None, "the first status read")
+        station.emulator.unplug()
+        started = time.monotonic()
+        await until(pilot, lambda: "PRINTER TIDAK MENJAWAB" in screen_text(app), "the silence said", timeout=15)
+        assert time.monotonic() - started < STATUS_EVERY_S + STATUS_CHECK_EVERY_S + QUERY_TIMEOUT_S + 1
+        station.emulator.plug()
+        await until(pilot, lambda: "PRINTER TIDAK MENJAWAB" not in screen_text(app), "the printer back", timeout=20)
