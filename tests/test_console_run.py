@@ -6,7 +6,9 @@ import asyncio
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -93,3 +95,27 @@ def test_run_with_an_operator_asks_the_pin_once(tmp_path):
         return [row["action"] for row in rows]
 
     assert asyncio.run(sign_ins()) == ["operator.signed_in", "operator.signed_out"]
+
+
+def clock_shown(zone: ZoneInfo) -> set[str]:
+    """The title bar's clock at 80 columns in `zone`, this minute or the one before (it is redrawn every 15 s)."""
+    return {f"{datetime.now(zone) + timedelta(minutes=m):%d-%m %H:%M}" for m in (-1, 0)}
+
+
+def test_run_shows_the_stations_time_on_a_machine_in_another_zone(tmp_path):
+    """`station run` applies `[station] timezone`: the title bar's clock is the station's, twenty-six hours from
+    the machine's, so that even the day differs."""
+    config = station_settings(tmp_path).source
+    config.write_text(
+        config.read_text().replace('language = "id"\n', 'language = "id"\ntimezone = "Pacific/Kiritimati"\n')
+    )
+    terminal = Terminal([*STATION, "run", "--demo", "--config", "config.toml"], cwd=tmp_path, TZ="Etc/GMT+12")
+    kiritimati, far_west = ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Etc/GMT+12")
+    try:
+        terminal.read_until(b"Beranda")
+        terminal.until(lambda text: any(moment in text for moment in clock_shown(kiritimati)), "the station's time")
+        assert not any(moment in terminal.text() for moment in clock_shown(far_west))
+        terminal.type(b"\x11")  # Ctrl+Q
+        assert terminal.wait() == 0
+    finally:
+        terminal.close()
