@@ -97,7 +97,7 @@ async def test_a_recheck_that_gets_no_reply_says_the_printer_does_not_answer(tmp
 async def test_a_printer_gone_in_the_middle_of_a_card_is_told_at_once(tmp_path):
     """The printer's device goes away (a USB cable pulled, the printer switched off) while `Se` runs: the port's
     error ends the wait at once, not the motion's time-out; the card is left in doubt, for the counter to settle."""
-    settings = settings_with(tmp_path, time_scale=3)  # the card's Se runs about 30 s
+    settings = settings_with(tmp_path, time_scale=1)  # a real printer's pace: the card's Se runs about 10 s
     configure_logging(settings.logging.file)
     async with await seeded_store(tmp_path, residents=1, blanks=5):
         pass
@@ -109,7 +109,7 @@ async def test_a_printer_gone_in_the_middle_of_a_card_is_told_at_once(tmp_path):
             awaited = station.printer.awaiting
             return awaited is not None and awaited.command == "Se"
 
-        await until(pilot, printing_the_front, "the card printing", 30)
+        await until(pilot, printing_the_front, "the card printing", 60)
         started = time.monotonic()
         await asyncio.to_thread(station.emulator.close)  # the device is gone: its pseudo-terminal closed
         await until(pilot, lambda: isinstance(app.screen, FaultScreen), "the fault dialog", timeout=5)
