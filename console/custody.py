@@ -21,7 +21,7 @@ from console.clock import instant, now
 from console.config import Settings
 from console.custody_papers import Collection, HandedCard, Office, handover_csv, handover_paper, slip_paper
 from console.errors import RefusedError, UsageError
-from console.formats import moment
+from console.formats import local, moment
 from console.i18n import t
 from console.papers import render
 from console.record_files import RecordFile, free_names, prepare_folder, safe_stem, write_all
@@ -150,7 +150,7 @@ async def issue(
         ]
         pdf_bytes = render(handover_paper(office, batch.key, batch.label, receiver, actor, made_at, cards))
         csv_data = handover_csv(cards, with_receipts)
-        stem = f"serah-terima-{safe_stem(batch.key.replace(':', '-'))}-{made_at.date().isoformat()}"
+        stem = f"serah-terima-{safe_stem(batch.key.replace(':', '-'))}-{local(made_at).date().isoformat()}"
         pdf_path, csv_path = free_names(out_dir, stem, (".pdf", ".csv"))
         pdf, csv = RecordFile(pdf_path, pdf_bytes), RecordFile(csv_path, csv_data)
         handover_id = await tx.insert(
@@ -269,7 +269,7 @@ async def collect(
             issued,
         )
         slip = RecordFile(
-            free_names(slips, f"tanda-terima-{nik}-{made_at.date().isoformat()}", (".pdf",))[0],
+            free_names(slips, f"tanda-terima-{nik}-{local(made_at).date().isoformat()}", (".pdf",))[0],
             render(slip_paper(office, actor, made_at, paper)),
         )
         values = (at, actor, taker, paper.relation, paper.letter, slip.sha256)

@@ -17,6 +17,7 @@ from console.clock import now
 from console.custody import check_words
 from console.custody_papers import Office, SpoiledCard, destruction_csv, destruction_paper
 from console.errors import RefusedError, UsageError
+from console.formats import local
 from console.i18n import t
 from console.operators import SUPERVISOR, require_role
 from console.papers import render
@@ -117,7 +118,7 @@ async def destroy(
                 office, allocation_id, report["report_id"], actor, witnesses, moment, listed, _reason_texts()
             )
         )
-        stem = f"pemusnahan-{safe_stem(allocation_id)}-{moment.date().isoformat()}"
+        stem = f"pemusnahan-{safe_stem(allocation_id)}-{local(moment).date().isoformat()}"
         pdf_path, csv_path = free_names(out_dir, stem, (".pdf", ".csv"))
         pdf, csv = RecordFile(pdf_path, pdf_bytes), RecordFile(csv_path, destruction_csv(listed))
         record_id = await tx.insert(

@@ -18,6 +18,7 @@ from typing import Any
 from console.clock import now, now_iso
 from console.custody_papers import Office, receipt_paper
 from console.errors import RefusedError
+from console.formats import local
 from console.i18n import t
 from console.papers import render
 from console.record_files import RecordFile, free_names, prepare_folder, write_all
@@ -95,7 +96,7 @@ async def print_receipt(store: Store, nik: str, actor: str, office: Office, out_
         made_at = now()
         paper = receipt_paper(office, actor, made_at, row["nik"], row["nama"], row["kel_desa"], row["receipt"],
                               row["issued_at"])  # fmt: skip
-        path = free_names(out_dir, f"tanda-bukti-{nik}-{made_at.date().isoformat()}", (".pdf",))[0]
+        path = free_names(out_dir, f"tanda-bukti-{nik}-{local(made_at).date().isoformat()}", (".pdf",))[0]
         slip = RecordFile(path, render(paper))
         await tx.audit("receipt.printed", nik, file=path.name, sha256=slip.sha256)
         write_all([slip])

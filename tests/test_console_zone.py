@@ -23,7 +23,9 @@ from screens.supervisor.regency import state_text
 from screens.tagging import TaggingScreen
 from screens.widgets.dialogs import FormDialog
 from tests.factory import add_residents
+from tests.handover_kit import batch_of, ok, printed_station, station, two_villages
 from tests.test_console_kit import console_app, screen_text, station_ready, station_settings, until
+from tests.test_handover_rules import receipt_of
 
 MACHINE_ZONE = "America/Lima"  # UTC-5 all year: thirteen hours behind the station
 STATION_ZONE = ZoneInfo("Asia/Makassar")
@@ -172,3 +174,19 @@ def test_the_regency_says_since_when_a_station_is_silent_with_its_day_once_past_
     next_morning = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)  # 09:00 in Lombok, still the 28th in Lima
     assert str(state_text(gone, same_night)) == "DIAM sejak 23:50"
     assert str(state_text(gone, next_morning)) == "DIAM sejak 28-11 23:50"
+
+
+def test_the_hand_overs_papers_are_named_by_the_stations_day(tmp_path, machine_far_west):
+    config, niks = printed_station(tmp_path, (1, 1), receipts=True)
+    config.write_text(config.read_text().replace("[station]\n", f'[station]\ntimezone = "{FAR_EAST}"\n'))
+    first, _ = two_villages()
+    nik = niks[first.code][0]
+    number = receipt_of(config, nik, tmp_path / "bukti")
+    ok(station(config, "handover", "release", batch_of(first)))
+    ok(station(config, "handover", "issue", batch_of(first), "--to", "Kades", "--out", str(tmp_path / "ba")))
+    ok(station(config, "handover", "collect", nik, "--receipt", number))
+    station_day = f"{datetime.now(ZoneInfo(FAR_EAST)):%Y-%m-%d}"
+    assert f"{datetime.now():%Y-%m-%d}" != station_day
+    papers = sorted(p.name for p in tmp_path.glob("*/*.pdf"))
+    assert [name.split("-")[0] for name in papers] == ["serah", "tanda", "tanda"], papers
+    assert all(name.endswith(f"-{station_day}.pdf") for name in papers), papers
