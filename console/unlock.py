@@ -30,7 +30,7 @@ from console import locks, reports
 from console.canonical import canonical_bytes, canonical_json
 from console.clock import now as clock_now
 from console.errors import ConfigError, GrantRejectedError, RefusedError, UsageError
-from console.formats import os_error
+from console.formats import moment, os_error
 from console.i18n import t
 from console.operators import SUPERVISOR, require_role
 from console.store import Store
@@ -275,10 +275,13 @@ def check_and_parse(data: bytes, keys: dict[str, CentralKey]) -> Grant:
 
 
 def check_window(grant: Grant, now: datetime) -> None:
+    # Said in the station's time; the audit keeps the file's own words.
     if now >= grant.expires_at:
-        raise GrantRejected("expired", expires=grant.body["expires_at"])
+        why = t("grant.check.expired", expires=moment(grant.expires_at))
+        raise GrantRejected("expired", why, expires=grant.body["expires_at"])
     if grant.issued_at > now + CLOCK_SKEW:
-        raise GrantRejected("not_yet_valid", issued=grant.body["issued_at"])
+        why = t("grant.check.not_yet_valid", issued=moment(grant.issued_at))
+        raise GrantRejected("not_yet_valid", why, issued=grant.body["issued_at"])
 
 
 # ---------------------------------------------------------------------------------------------- applying

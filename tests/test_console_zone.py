@@ -3,14 +3,17 @@ on: the title bar's clock, the events panel, the supervisor's screens, and where
 
 from __future__ import annotations
 
+import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from textual.widgets import Input
 
-from console import books, jobs, reports
+from console import books, jobs, reports, unlock
+from console.central import simulator
 from console.config import load_settings
 from console.formats import set_zone
 from console.logs import configure_logging
@@ -190,3 +193,23 @@ def test_the_hand_overs_papers_are_named_by_the_stations_day(tmp_path, machine_f
     papers = sorted(p.name for p in tmp_path.glob("*/*.pdf"))
     assert [name.split("-")[0] for name in papers] == ["serah", "tanda", "tanda"], papers
     assert all(name.endswith(f"-{station_day}.pdf") for name in papers), papers
+
+
+def a_grant(issued_at: datetime, expires_in: timedelta) -> unlock.Grant:
+    document = simulator.make_grant(Ed25519PrivateKey.generate(), station_id="5203-01", report_id="0" * 64,
+                                    niks=["5203070101900001"], issued_at=issued_at, expires_in=expires_in)  # fmt: skip
+    return unlock.parse_grant(unlock.parse_envelope(json.dumps(document).encode()))
+
+
+def test_a_grant_refused_for_its_dates_says_them_in_the_stations_time():
+    set_zone("Asia/Makassar")
+    # Issued at 10:00 in Lima (23:00 in Lombok), valid a week.
+    grant = a_grant(datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo(MACHINE_ZONE)), timedelta(days=7))
+    with pytest.raises(unlock.GrantRejected) as expired:
+        unlock.check_window(grant, datetime(2026, 12, 1, tzinfo=UTC))
+    assert "27 Nov 2026 23.00 WITA" in str(expired.value) and "T10:00" not in str(expired.value)
+    assert expired.value.detail["expires"] == grant.body["expires_at"]  # the audit keeps the file's own words
+    with pytest.raises(unlock.GrantRejected) as early:
+        unlock.check_window(grant, datetime(2026, 11, 19, tzinfo=UTC))
+    assert "20 Nov 2026 23.00 WITA" in str(early.value) and "T10:00" not in str(early.value)
+    assert early.value.detail["issued"] == grant.body["issued_at"]
