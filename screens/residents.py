@@ -5,6 +5,8 @@ Only the rows on screen are read: a page as tall as the table, through the index
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import asdict
 from datetime import date
 from functools import partial
@@ -12,6 +14,7 @@ from functools import partial
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
@@ -182,6 +185,14 @@ class ResidentsScreen(StationScreen):
         if not found and offset > 0:
             return  # past the last page: stay where we are
         statuses = await page_status(self.store, [r.nik for r in found])
+        self._while_shown(lambda: self._show_found(text, offset, found, statuses))
+
+    def _while_shown(self, show: Callable[[], None]) -> None:
+        """Show what a worker read, unless the app closed the screen (its widgets gone) while it was reading."""
+        with suppress(NoMatches):
+            show()
+
+    def _show_found(self, text: str, offset: int, found: list[Resident], statuses: dict[str, str]) -> None:
         self.first_row, self.found = offset, found
         table = self.query_one(ResidentTable)
         table.clear()
@@ -199,7 +210,8 @@ class ResidentsScreen(StationScreen):
             self.run_worker(partial(self._count, text), group="count", exclusive=True)  # type: ignore[arg-type]  # Textual's WorkType
 
     async def _count(self, text: str) -> None:
-        self._show_page_info(await count_residents(self.store, text))
+        total = await count_residents(self.store, text)
+        self._while_shown(lambda: self._show_page_info(total))
 
     def _show_page_info(self, total: int | None) -> None:
         if total is not None:
@@ -232,7 +244,9 @@ class ResidentsScreen(StationScreen):
         lock = await locks.lock_info(self.store, nik)
         history = await jobs.history(self.store, nik)
         self.open_job = open_job(history)
-        self.query_one("#resident-detail", Static).update(record_text(resident, lock, history))
+        self._while_shown(
+            lambda: self.query_one("#resident-detail", Static).update(record_text(resident, lock, history))
+        )
 
     # ------------------------------------------------------------------------------------------ queueing
 
