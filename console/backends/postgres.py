@@ -39,8 +39,9 @@ LINK_WATCH: dict[str, Any] = {"connect_timeout": 5, "keepalives": 1, "keepalives
 # backend, its session lock (printing here, its claims) and any open transaction's hold on the ledger's write lock
 # (every station waits on it) until the server's own keepalive gives up, two hours by default. A station that
 # hangs inside a transaction (a stopped process) is cut after IDLE_IN_TRANSACTION: its transactions never wait on a
-# person or the printer, and the import's batches follow each other in well under a second.
-IDLE_IN_TRANSACTION = "60s"
+# person or the printer, but a hand-over's or destruction record's paper is typeset inside its transaction, and a
+# whole sub-district's cards may take tens of seconds on a slow terminal; five minutes leaves that room.
+IDLE_IN_TRANSACTION = "300s"
 SERVER_LINK_WATCH = ("-c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 -c tcp_keepalives_count=3 "
                      "-c tcp_user_timeout=10000")  # fmt: skip
 
